@@ -1,0 +1,62 @@
+# Two commands do everything on a fresh Debian 12 machine (as root):
+#   make demo   installs what is missing, then starts the kiosk in training mode
+#   make test   installs what is missing (apt packages too), then runs the whole suite
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_STAMP := /var/tmp/netca-kiosk-apt.stamp
+# Debian packages the stand-ins and tests need (see ../shared/docs/STACK.md):
+# SoftHSM2 (blank USB keys), pcscd + vpcd (ID card reader), PC/SC headers (pyscard builds from
+# source), CJK fonts (seal generator, raster receipts), tmux (real-terminal tests), opensc (pkcs11-tool).
+APT_PACKAGES := softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev swig fonts-noto-cjk fonts-wqy-zenhei tmux opensc
+
+.PHONY: demo test bench check lint typecheck sys venv clean
+
+$(APT_STAMP):
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@touch $@
+
+sys: $(APT_STAMP)
+
+# uv installs from the lock file: fast, reproducible, and the same resolver wrote the lock.
+$(STAMP): requirements.lock pyproject.toml | $(APT_STAMP)
+	@command -v uv >/dev/null 2>&1 || $(PY) -m pip install -q uv
+	@test -x $(BIN)/python || uv venv -q --python $(PY) $(VENV)
+	uv pip sync -q --python $(BIN)/python requirements.lock
+	uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kiosk --training
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check kiosk hardware screens data hub tests bench
+	$(BIN)/ruff format --check kiosk hardware screens data hub tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+check: lint typecheck test
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+lock:
+	uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
