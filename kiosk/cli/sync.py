@@ -20,7 +20,7 @@ from kiosk.errors import SyncError
 from kiosk.sync.client import HubClient, HubUnavailable
 from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.status import read_status
-from kiosk.sync.worker import SyncLock, SyncWorker
+from kiosk.sync.worker import Backoff, SyncLock, SyncWorker
 
 DEFAULT_KIOSK_DB = "var/kiosk.db"
 
@@ -128,6 +128,20 @@ def status_cmd(
     show_default=True,
     help="Seconds between polls while the hub answers.",
 )
+@click.option(
+    "--backoff-base",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="First backoff ceiling (seconds) once the hub stops answering.",
+)
+@click.option(
+    "--backoff-cap",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Largest backoff ceiling (seconds); each wait is random below it.",
+)
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
@@ -138,6 +152,8 @@ def run_cmd(
     once: bool,
     batch_size: int,
     interval: float,
+    backoff_base: float,
+    backoff_cap: float,
 ) -> None:
     """Send the outbox to the hub (the kiosk's only sync writer: a lock guards it)."""
     path = _db_path(ctx, db)
@@ -156,7 +172,9 @@ def run_cmd(
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        worker.run(stop, idle_interval=interval)
+        worker.run(
+            stop, idle_interval=interval, backoff=Backoff(base=backoff_base, cap=backoff_cap)
+        )
 
 
 @sync.command("retry")

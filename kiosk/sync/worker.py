@@ -19,7 +19,6 @@ import logging
 import os
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,9 +234,3 @@ class SyncWorker:
                 delay = backoff.next_delay()
                 log.info("hub unavailable (%s); retrying in %.2fs", result.error, delay)
                 stop.wait(delay)
-
-
-def monotonic_deadline(seconds: float) -> Callable[[], bool]:
-    """A predicate that turns true after ``seconds`` (for bounded loops)."""
-    end = time.monotonic() + seconds
-    return lambda: time.monotonic() >= end
