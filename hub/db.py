@@ -87,6 +87,13 @@ class Tx:
         self._cur.execute(sql, tuple(params))
         return self._cur.rowcount
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run one statement for many rows; return the total number of rows changed."""
+        if self._dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        self._cur.executemany(sql, [tuple(r) for r in rows])
+        return self._cur.rowcount
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """Run a query; return its first row or None."""
         self.execute(sql, params)

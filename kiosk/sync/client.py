@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from data.outbox import OutboxEvent
 from kiosk.errors import SyncError
 
 API = "/v1"
@@ -150,26 +152,41 @@ class HubClient:
             HubUnauthorized: the credential is refused.
         """
         body = json.dumps({"events": events}, ensure_ascii=False, separators=(",", ":"))
+        return self._post_events(body.encode(), [e["event_id"] for e in events])
+
+    def send_outbox(self, batch: Sequence[OutboxEvent]) -> list[EventResult]:
+        """Like :meth:`send_events` for outbox rows, splicing their stored payload JSON into the
+        body as is (no parse and re-dump: the outbox wrote it as JSON)."""
+        dumps = json.dumps
+        parts = [
+            f'{{"event_id":{dumps(e.event_id)},"visit_id":{dumps(e.visit_id)},'
+            f'"kind":{dumps(e.kind)},"payload":{e.payload},"created_at":{dumps(e.created_at)}}}'
+            for e in batch
+        ]
+        body = '{"events":[' + ",".join(parts) + "]}"
+        return self._post_events(body.encode(), [e.event_id for e in batch])
+
+    def _post_events(self, body: bytes, ids: list[str]) -> list[EventResult]:
         resp = self._request(
-            "POST", "/events", content=body.encode(), headers={"Content-Type": "application/json"}
+            "POST", "/events", content=body, headers={"Content-Type": "application/json"}
         )
         data = self._json(resp, ("results",))
         results = data["results"]
-        if not isinstance(results, list) or len(results) != len(events):
+        if not isinstance(results, list) or len(results) != len(ids):
             raise HubUnavailable(
                 "the hub's answer does not match the batch", code="sync.bad_answer"
             )
         out = []
-        for sent, res in zip(events, results, strict=True):
+        for sent_id, res in zip(ids, results, strict=True):
             if (
                 not isinstance(res, dict)
-                or res.get("event_id") != sent["event_id"]
+                or res.get("event_id") != sent_id
                 or res.get("status") not in ("stored", "duplicate", "rejected")
             ):
                 raise HubUnavailable(
                     "the hub's answer does not match the batch", code="sync.bad_answer"
                 )
-            out.append(EventResult(sent["event_id"], res["status"], res.get("reason")))
+            out.append(EventResult(sent_id, res["status"], res.get("reason")))
         return out
 
     def request_certificate(

@@ -183,9 +183,8 @@ class SyncWorker:
         return result
 
     def _send(self, batch: list[outbox.OutboxEvent], result: DrainResult) -> None:
-        wire = [ev.wire() for ev in batch]
         try:
-            answers = self.client.send_events(wire)
+            answers = self.client.send_outbox(batch)
         except (HubUnavailable, HubRefused) as e:
             # No per-event answer: nothing is known to be stored, so nothing is marked.
             outbox.record_failed_attempt(self.db, (ev.event_id for ev in batch), e.message)
