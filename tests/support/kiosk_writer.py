@@ -24,7 +24,7 @@ def main() -> None:
     done = db.conn.execute("SELECT count(*) FROM sales").fetchone()[0]
     rng = random.Random(done)
     while done < total:
-        n = min(total - done, rng.randint(1, 25))
+        n = min(total - done, rng.randint(1, 10))
         with db.atomic():
             for _ in range(n):
                 visit = f"DG-20261121-{done // 5:04d}"

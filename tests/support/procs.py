@@ -75,12 +75,13 @@ class HubProcess:
         return out.stdout.strip()
 
     def start(self) -> HubProcess:
-        self.proc = subprocess.Popen(
-            kiosk_cli("hub", "serve", "--db", self.db_url, "--bind", f"127.0.0.1:{self.port}"),
-            env=env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with open(f"{self.db_url[10:]}.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                kiosk_cli("hub", "serve", "--db", self.db_url, "--bind", f"127.0.0.1:{self.port}"),
+                env=env(),
+                stdout=log,
+                stderr=log,
+            )
         wait_until(lambda: hub_healthy(self.url), 15, "the hub to answer /v1/health")
         return self
 
