@@ -9,6 +9,7 @@ Discovery (one function, so tests can replace it): ``--config FILE`` > ``$KIOSK_
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tomllib
@@ -76,7 +77,7 @@ class HoursSettings(Section):
     @classmethod
     def _periods_valid(cls, v: Periods) -> Periods:
         spans = sorted(_parse_period(p) for p in v)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             if start < end:
                 raise ValueError(f"periods overlap: {v}")
         return v
@@ -114,7 +115,9 @@ class CounterSettings(Section):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (an IANA name like 'Asia/Shanghai')") from None
+            raise ValueError(
+                f"unknown time zone {v!r} (an IANA name like 'Asia/Shanghai')"
+            ) from None
         return v
 
 
@@ -318,7 +321,9 @@ def discover_config(explicit: str | os.PathLike[str] | None = None) -> Path | No
     if env:
         p = Path(env)
         if not p.is_file():
-            raise ConfigError(f"{p} (from ${CONFIG_ENV}): no such config file", code="config.missing")
+            raise ConfigError(
+                f"{p} (from ${CONFIG_ENV}): no such config file", code="config.missing"
+            )
         return p
     for candidate in (Path("kiosk.toml"), SYSTEM_CONFIG):
         if candidate.is_file():

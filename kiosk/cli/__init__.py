@@ -66,7 +66,9 @@ pass_cli = click.make_pass_decorator(CliContext)
 @click.option("--training", is_flag=True, help="Training mode: stand-in devices, a local hub.")
 @click.version_option(package_name="netca-counter-kiosk", prog_name="kiosk")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, data_dir: Path | None, training: bool) -> None:
+def cli(
+    ctx: click.Context, config_path: Path | None, data_dir: Path | None, training: bool
+) -> None:
     """NETCA counter kiosk. Without a subcommand, starts the kiosk screen."""
     ctx.obj = CliContext(config_path=config_path, data_dir=data_dir, training=training)
     if ctx.invoked_subcommand is None:

@@ -71,7 +71,9 @@ class Kind(StrEnum):
     @property
     def zh(self) -> str:
         """The kind's name on the counter's forms."""
-        return {"org": "机构证书", "legal-rep": "法人代表证书", "individual": "自然人证书"}[self.value]
+        return {"org": "机构证书", "legal-rep": "法人代表证书", "individual": "自然人证书"}[
+            self.value
+        ]
 
     @property
     def en(self) -> str:
