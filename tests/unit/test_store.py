@@ -45,7 +45,12 @@ def test_a_failing_migration_rolls_back_whole_and_is_not_recorded(tmp_path: Path
 def test_atomic_block_commits_all_or_nothing(tmp_path: Path) -> None:
     with Store.open(tmp_path / "k.db") as store:
         now = "2026-11-21T00:00:00.000000Z"
-        row = {"order_no": "DG-20261121-0001", "service": "new", "created_at": now, "updated_at": now}
+        row = {
+            "order_no": "DG-20261121-0001",
+            "service": "new",
+            "created_at": now,
+            "updated_at": now,
+        }
         with pytest.raises(RuntimeError), store.atomic() as db:
             db["visits"].insert(row)
             raise RuntimeError("power cut")
