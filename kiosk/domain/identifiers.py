@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from stdnum.cn import ric as _ric
@@ -140,6 +141,7 @@ def parse_resident_id(text: str, today: date | None = None) -> ResidentId:
     return ResidentId(number, area, born, sex, _area_name(area))
 
 
+@lru_cache(maxsize=4096)
 def _area_name(area: str) -> str | None:
     """The area's name from python-stdnum's GB/T 2260 table, at any time (never a refusal)."""
     try:
