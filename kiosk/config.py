@@ -16,7 +16,7 @@ import tomllib
 from datetime import date, time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -28,9 +28,11 @@ from pydantic import (
     model_validator,
 )
 
-from kiosk.domain.hours import HoursRules
 from kiosk.domain.types import Kind, KindFees, Program, SealPricing, Service
 from kiosk.errors import ConfigError
+
+if TYPE_CHECKING:  # the holiday library loads its tables on import: only when hours are asked
+    from kiosk.domain.hours import HoursRules
 
 CONFIG_ENV = "KIOSK_CONFIG"
 SYSTEM_CONFIG = Path("/etc/netca-kiosk/kiosk.toml")
@@ -131,6 +133,8 @@ class CounterSettings(Section):
 
     def to_hours_rules(self) -> HoursRules:
         """The pure opening rules the domain computes with (``kiosk.domain.hours``)."""
+        from kiosk.domain.hours import HoursRules
+
         return HoursRules(
             weekly=tuple(tuple(self.hours.periods(wd)) for wd in range(7)),
             workday_periods=tuple(self.hours.workday_periods()),

@@ -9,7 +9,6 @@ import click
 
 from kiosk.cli import CliContext
 from kiosk.domain.clock import assume_local, to_local, utc_now
-from kiosk.domain.hours import calendar_years, counter_status
 from kiosk.errors import UsageError
 
 
@@ -25,6 +24,9 @@ from kiosk.errors import UsageError
 @click.pass_obj
 def hours(obj: CliContext, at_text: str | None, as_json: bool) -> None:
     """Is the counter open? Weekly hours, public holidays and make-up working days (调休)."""
+    # Imported here: the holiday tables load on import, and every `kiosk` start imports this.
+    from kiosk.domain.hours import calendar_years, counter_status
+
     counter = obj.settings().counter
     if at_text is None:
         at = utc_now()
