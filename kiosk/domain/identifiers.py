@@ -28,9 +28,12 @@ from stdnum.cn import uscc as _uscc
 from kiosk.errors import IdentifierError
 
 __all__ = [
+    "LONG_TERM",
     "IdentifierError",
     "ResidentId",
     "Uscc",
+    "check_id_card_period",
+    "parse_card_date",
     "parse_mobile",
     "parse_resident_id",
     "parse_uscc",
@@ -281,6 +284,55 @@ def parse_uscc(text: str) -> Uscc:
         area_code=code[2:8],
         org_code=code[8:17],
     )
+
+
+_CARD_DATE = re.compile(r"^(\d{4})[.\-/]?(\d{2})[.\-/]?(\d{2})$")
+LONG_TERM = "长期"
+
+
+def parse_card_date(text: str) -> date | None:
+    """A date printed on an ID card's validity line (``20360301``, ``2036.03.01``), or None for
+    ``长期`` (long-term: no end).
+
+    Raises:
+        IdentifierError: code ``id.card_date``.
+    """
+    text = text.strip()
+    if text == LONG_TERM:
+        return None
+    m = _CARD_DATE.match(text)
+    try:
+        if not m:
+            raise ValueError(text)
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise IdentifierError(
+            f"{text!r} is not a date on an ID card (YYYYMMDD or 长期)", code="id.card_date"
+        ) from None
+
+
+def check_id_card_period(valid_from: date, valid_until: date | None, today: date) -> None:
+    """Refuse an ID card outside its validity period (the last day is still valid).
+
+    Args:
+        valid_from: first day of the card's validity.
+        valid_until: last day, or None for 长期 (long-term).
+        today: the counter's date.
+
+    Raises:
+        IdentifierError: code ``id.card_expired`` or ``id.card_not_yet_valid``.
+    """
+    if valid_until is not None and today > valid_until:
+        raise IdentifierError(
+            f"the ID card expired on {valid_until.isoformat()}: an expired card is not valid; "
+            "ask for a valid card or the temporary ID card (临时身份证)",
+            code="id.card_expired",
+        )
+    if today < valid_from:
+        raise IdentifierError(
+            f"the ID card is valid only from {valid_from.isoformat()}",
+            code="id.card_not_yet_valid",
+        )
 
 
 _MOBILE = re.compile(r"^1\d{10}$")

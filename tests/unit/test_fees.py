@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import default_config_text, parse_settings
@@ -195,6 +197,7 @@ def test_format_fen(fen: int, text: str) -> None:
 # --- properties over every program, service, kind and years ---------------------------------
 
 
+@settings(deadline=None)
 @given(
     program=st.sampled_from(sorted(PROGRAMS.values(), key=lambda p: p.id)),
     service=st.sampled_from(list(Service)),
@@ -226,6 +229,7 @@ def test_quote_totals_are_sums_of_non_negative_integer_fen(
     assert all(i.amount_fen == i.unit_fen * i.quantity for i in q.items)
 
 
+@settings(deadline=None)
 @given(
     program=st.sampled_from([DG, GP, PA, FS]),
     years=st.integers(min_value=1, max_value=4),
@@ -235,3 +239,19 @@ def test_one_more_year_never_costs_less(program: Program, years: int) -> None:
     shorter = quote(program, Service.NEW, kind, years=years).total_fen
     longer = quote(program, Service.NEW, kind, years=years + 1).total_fen
     assert longer - shorter == program.fees[kind].new_per_year
+
+
+def test_every_program_service_kind_years_and_seal_combination() -> None:
+    """Exhaustive companion of the property above: the table is small enough to walk."""
+    quoted = 0
+    for program, service, kind, years, seal in itertools.product(
+        PROGRAMS.values(), Service, Kind, [None, 0, 1, 2, 3, 4, 5, 6], [False, True]
+    ):
+        try:
+            q = quote(program, service, kind, years=years, seal=seal)
+        except ChoiceError:
+            continue
+        quoted += 1
+        assert q.total_fen == sum(i.amount_fen for i in q.items) >= 0
+        assert all(type(i.amount_fen) is int and i.amount_fen >= 0 for i in q.items)
+    assert quoted > 300

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kiosk.domain.identifiers import (
     USCC_ALPHABET,
+    check_id_card_period,
+    parse_card_date,
     parse_mobile,
     parse_resident_id,
     parse_uscc,
@@ -92,6 +94,7 @@ def resident_ids(draw: st.DrawFn) -> str:
     return with_check(area + born + seq)
 
 
+@settings(deadline=None)
 @given(resident_ids())
 def test_generated_valid_ids_are_accepted(number: str) -> None:
     rid = parse_resident_id(number)
@@ -100,6 +103,7 @@ def test_generated_valid_ids_are_accepted(number: str) -> None:
     assert rid.birth_date.strftime("%Y%m%d") == number[6:14]
 
 
+@settings(deadline=None)
 @given(resident_ids(), st.integers(0, 17), st.sampled_from("0123456789X"))
 def test_changing_one_character_of_an_id_is_rejected(number: str, pos: int, char: str) -> None:
     assume(number[pos] != char)
@@ -157,11 +161,13 @@ def usccs(draw: st.DrawFn) -> str:
     return first17 + uscc_check_char(first17)
 
 
+@settings(deadline=None)
 @given(usccs())
 def test_generated_valid_usccs_are_accepted(code: str) -> None:
     assert parse_uscc(code).code == code
 
 
+@settings(deadline=None)
 @given(usccs(), st.integers(0, 17), st.sampled_from(USCC_ALPHABET + "IOSVZ"))
 def test_changing_one_character_of_a_uscc_is_rejected(code: str, pos: int, char: str) -> None:
     assume(code[pos] != char)
@@ -191,3 +197,39 @@ def test_not_mobile_numbers(text: str) -> None:
     with pytest.raises(IdentifierError) as e:
         parse_mobile(text)
     assert e.value.code == "mobile.invalid"
+
+
+# --- the card's validity period ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [("20360301", date(2036, 3, 1)), ("2036.03.01", date(2036, 3, 1)), ("长期", None)],
+)
+def test_card_dates(text: str, day: date | None) -> None:
+    assert parse_card_date(text) == day
+
+
+@pytest.mark.parametrize("text", ["2036", "20360230", "long", ""])
+def test_bad_card_dates(text: str) -> None:
+    with pytest.raises(IdentifierError) as e:
+        parse_card_date(text)
+    assert e.value.code == "id.card_date"
+
+
+def test_expired_id_card_is_not_valid() -> None:
+    start, end = date(2006, 3, 1), date(2026, 3, 1)
+    check_id_card_period(start, end, date(2026, 3, 1))  # the last day is still valid
+    with pytest.raises(IdentifierError) as e:
+        check_id_card_period(start, end, date(2026, 3, 2))
+    assert e.value.code == "id.card_expired"
+
+
+def test_long_term_card_never_expires() -> None:
+    check_id_card_period(date(2010, 1, 1), None, date(2099, 1, 1))
+
+
+def test_card_not_yet_valid() -> None:
+    with pytest.raises(IdentifierError) as e:
+        check_id_card_period(date(2027, 1, 1), None, date(2026, 11, 21))
+    assert e.value.code == "id.card_not_yet_valid"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.domain.types import Service
@@ -148,6 +148,7 @@ def test_years_required_for_new() -> None:
 dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))
 
 
+@settings(deadline=None)
 @given(today=dates, old=dates, years=st.integers(1, 5))
 def test_renewal_never_loses_a_paid_day_and_adds_about_n_years(
     today: date, old: date, years: int
