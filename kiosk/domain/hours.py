@@ -172,13 +172,15 @@ def holiday_detail(day: date) -> tuple[bool, str | None] | None:
 
 def day_info(day: date, rules: HoursRules) -> DayInfo:
     """Classify a date (see the module docstring for the order of the rules)."""
-    weekly = rules.weekly[day.weekday()]
+    weekly = tuple(sorted(rules.weekly[day.weekday()]))
     if day in rules.extra_closed:
         return DayInfo((), "extra_closed")
     detail = holiday_detail(day) if rules.use_chinese_calendar else (False, None)
     known = detail is not None
     if day in rules.extra_working:
-        return DayInfo(weekly or rules.workday_periods, "extra_working", calendar_known=known)
+        return DayInfo(
+            weekly or _sorted(rules.workday_periods), "extra_working", calendar_known=known
+        )
     if detail is None and rules.use_chinese_calendar:
         fixed = FIXED_HOLIDAYS.get((day.month, day.day))
         if fixed is not None:
@@ -188,10 +190,14 @@ def day_info(day: date, rules: HoursRules) -> DayInfo:
         if is_holiday and key is not None:
             return DayInfo((), "holiday", holiday=key)
         if not is_holiday and key is not None:
-            return DayInfo(weekly or rules.workday_periods, "makeup_workday", holiday=key)
+            return DayInfo(weekly or _sorted(rules.workday_periods), "makeup_workday", holiday=key)
     if weekly:
         return DayInfo(weekly, "workday", calendar_known=known)
     return DayInfo((), "weekend" if day.weekday() >= 5 else "closed_day", calendar_known=known)
+
+
+def _sorted(periods: tuple[Period, ...]) -> tuple[Period, ...]:
+    return tuple(sorted(periods))
 
 
 def _holiday_names(key: str | None) -> tuple[str | None, str | None]:
