@@ -171,7 +171,7 @@ def quote(
     pricing = program.seal_pricing
     if (seal or service is Service.SEAL) and pricing is SealPricing.NONE:
         raise ChoiceError(
-            f"{program.id} issues no electronic seal; quote without --seal",
+            f"{program.id} issues no electronic seal: quote the certificate without one",
             code="fees.no_seal",
         )
     if years is not None:
