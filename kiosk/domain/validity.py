@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from kiosk.domain.types import Service
 from kiosk.errors import ChoiceError, DomainError
@@ -32,6 +33,8 @@ ONLINE_RENEWAL_DAYS = 90
 
 # Services that keep notAfter but need a live certificate to work on.
 _NEEDS_LIVE = frozenset({Service.CHANGE, Service.REPLACE, Service.SEAL})
+D = TypeVar("D", bound=date)  # a date, or a datetime (a certificate's notAfter with its time)
+
 _KEEPS = frozenset(
     {Service.CHANGE, Service.REPLACE, Service.SEAL, Service.UNLOCK, Service.KEY_RECOVERY}
 )
@@ -89,8 +92,11 @@ def check_years(years: int) -> int:
     return years
 
 
-def add_years(day: date, years: int) -> date:
-    """The same calendar day ``years`` later; 29 February becomes 28 February in common years."""
+def add_years(day: D, years: int) -> D:
+    """The same calendar day ``years`` later; 29 February becomes 28 February in common years.
+
+    Works on a ``datetime`` too (the time of day is kept), for notAfter timestamps.
+    """
     try:
         return day.replace(year=day.year + years)
     except ValueError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -41,6 +41,11 @@ def test_new_certificate_runs_issue_date_plus_years() -> None:
 )
 def test_add_years_leap_day_lands_on_28_february(start: date, years: int, end: date) -> None:
     assert add_years(start, years) == end
+
+
+def test_add_years_keeps_the_time_of_a_datetime() -> None:
+    moment = datetime(2028, 2, 29, 15, 59, 59, tzinfo=UTC)
+    assert add_years(moment, 1) == datetime(2029, 2, 28, 15, 59, 59, tzinfo=UTC)
 
 
 def test_new_certificate_issued_on_leap_day() -> None:
