@@ -102,7 +102,8 @@ def run() -> list[dict]:
             [
                 sys.executable,
                 "-m",
-                "kiosk.cli.hub",
+                "kiosk",
+                "hub",
                 "serve",
                 "--db",
                 hub_db,
@@ -118,7 +119,7 @@ def run() -> list[dict]:
             deadline = time.monotonic() + 20
             while True:
                 try:
-                    if httpx.get(url + "/v1/health", timeout=0.5).status_code == 200:
+                    if httpx.get(url + "/api/v1/health", timeout=0.5).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass

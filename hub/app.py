@@ -1,17 +1,18 @@
-"""The hub's HTTP API (Starlette), version 1.
+"""The hub's HTTP API (Starlette), version 1, under ``/api/v1``.
 
-Endpoints (JSON unless said otherwise; every one but health and the CRL needs
-``Authorization: Bearer NAME:SECRET``; a wrong or missing credential gets 401 and changes nothing):
+Endpoints (JSON unless said otherwise; all but health and the CRL need
+``Authorization: Bearer NAME:SECRET``; a wrong or missing credential gets 401, changes nothing):
 
-- ``GET  /v1/health`` -> ``{"status": "ok", "time": "<hub UTC>", "api": 1}``
-- ``POST /v1/events`` ``{"events": [{"event_id", "visit_id", "kind", "payload", "created_at"}]}``
+- ``GET /health`` -> ``{"status": "ok", "time": "<hub UTC>", "api": 1}``
+- ``POST /events`` ``{"events": [{"event_id", "visit_id", "kind", "payload", "created_at"}]}``
   -> ``{"results": [{"event_id", "status": "stored"|"duplicate"|"rejected", "reason"?}]}``
-- ``POST /v1/certificates`` ``{"request_id", "csr": base64 DER, "profile", "subject": {"CN": …},
+- ``POST /certificates`` ``{"request_id", "csr": base64 DER, "profile", "subject": {"CN": …},
   "validity": {"years": N} | {"not_before", "not_after"}}`` -> ``{"request_id", "status":
   "issued"|"already_issued", "serial", "certificate_pem", "not_before", "not_after"}``
-- ``POST /v1/certificates/{serial}/revoke`` ``{"reason"}`` -> ``{"serial", "status", "revoked_at"}``
-- ``GET  /v1/crl`` -> DER, ``application/pkix-crl``
-- ``GET  /v1/config`` -> ``{"version", "documents": {...}}`` (``ETag``; 304 on ``If-None-Match``)
+- ``POST /certificates/{serial}/revoke`` ``{"reason"}`` -> ``{"serial", "status",
+  "revoked_at"}``
+- ``GET /crl`` -> DER, ``application/pkix-crl``
+- ``GET /config`` -> ``{"version", "documents": {...}}`` (``ETag``; 304 on ``If-None-Match``)
 
 Errors are ``{"error": {"code", "message"}}`` with 400 (malformed), 401, 413 (batch too large),
 422 (refused), 503 (no CA configured).
@@ -38,6 +39,7 @@ from kiosk.errors import KioskError
 log = logging.getLogger("hub")
 
 API_VERSION = 1
+API_ROOT = "/api/v1"
 MAX_BODY = 32 * 1024 * 1024
 
 
@@ -140,12 +142,12 @@ def create_app(db: HubDB, ca: CertificateAuthority | None = None) -> Starlette:
         return _error(422, exc.code, exc.message)
 
     routes = [
-        Route("/v1/health", health, methods=["GET"]),
-        Route("/v1/events", post_events, methods=["POST"]),
-        Route("/v1/certificates", post_certificate, methods=["POST"]),
-        Route("/v1/certificates/{serial:str}/revoke", post_revoke, methods=["POST"]),
-        Route("/v1/crl", get_crl, methods=["GET"]),
-        Route("/v1/config", get_config, methods=["GET"]),
+        Route(API_ROOT + "/health", health, methods=["GET"]),
+        Route(API_ROOT + "/events", post_events, methods=["POST"]),
+        Route(API_ROOT + "/certificates", post_certificate, methods=["POST"]),
+        Route(API_ROOT + "/certificates/{serial:str}/revoke", post_revoke, methods=["POST"]),
+        Route(API_ROOT + "/crl", get_crl, methods=["GET"]),
+        Route(API_ROOT + "/config", get_config, methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={KioskError: on_kiosk_error})
     app.state.db = db

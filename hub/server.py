@@ -6,13 +6,11 @@ import logging
 
 import uvicorn
 
+from hub import DEFAULT_BIND, DEFAULT_DB
 from hub.app import create_app
 from hub.db import HubDB
 from hub.issuing import CertificateAuthority
 from kiosk.errors import ConfigError, UsageError
-
-DEFAULT_DB = "sqlite:///var/hub/hub.db"
-DEFAULT_BIND = "127.0.0.1:8470"
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -24,7 +22,7 @@ def parse_bind(bind: str) -> tuple[str, int]:
     host, sep, port = bind.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise UsageError(
-            f"--bind {bind!r} must be HOST:PORT, e.g. 127.0.0.1:8470", code="hub.bad_bind"
+            f"--bind {bind!r} must be HOST:PORT, e.g. 127.0.0.1:8800", code="hub.bad_bind"
         )
     return host.strip("[]"), int(port)
 

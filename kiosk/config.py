@@ -278,11 +278,15 @@ class DevicesSettings(Section):
 
 
 class HubSettings(Section):
-    """The back office."""
+    """The back office (hub) and the sync worker's pace."""
 
     url: Annotated[str, StringConstraints(pattern=r"^https?://")] = "http://127.0.0.1:8800/api/v1"
     credential: str = ""
     timeout_s: Annotated[float, Field(gt=0, le=120)] = 5.0
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 500
+    poll_interval_s: Annotated[float, Field(gt=0, le=600)] = 2.0
+    backoff_base_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    backoff_cap_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
 
 
 class StorageSettings(Section):

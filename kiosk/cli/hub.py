@@ -8,10 +8,9 @@ from pathlib import Path
 
 import click
 
-from hub import configdocs, kiosks
-from hub.db import HubDB
-from hub.events import counts_by_kiosk
-from hub.server import DEFAULT_BIND, DEFAULT_DB, serve
+# The hub's modules (uvicorn, starlette) load inside the commands: a kiosk never pays for them.
+from hub import DEFAULT_BIND, DEFAULT_DB
+from hub.configdocs import DOCUMENTS
 from kiosk.errors import KioskError, UsageError
 
 DB_OPTION = click.option(
@@ -34,6 +33,8 @@ def hub() -> None:
 @click.option("--bind", default=DEFAULT_BIND, show_default=True, help="HOST:PORT to listen on.")
 def serve_cmd(db_url: str, bind: str) -> None:
     """Serve the hub's HTTP API until interrupted."""
+    from hub.server import serve
+
     serve(db_url, bind)
 
 
@@ -43,13 +44,16 @@ def serve_cmd(db_url: str, bind: str) -> None:
 @click.option("--rotate", is_flag=True, help="Replace an enrolled kiosk's credential.")
 def enrol_cmd(db_url: str, name: str, rotate: bool) -> None:
     """Create a kiosk's credential and print it once (put it in that kiosk's [hub] section)."""
+    from hub import kiosks
+    from hub.db import HubDB
+
     credential = kiosks.enrol(HubDB(db_url), name, rotate=rotate)
     click.echo(credential)
 
 
 @hub.command("set-config")
 @DB_OPTION
-@click.argument("name", type=click.Choice(configdocs.DOCUMENTS))
+@click.argument("name", type=click.Choice(DOCUMENTS))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def set_config_cmd(db_url: str, name: str, file: Path) -> None:
     """Publish a configuration document (fee_tables, staff_roster, blocklists) from JSON."""
@@ -57,6 +61,9 @@ def set_config_cmd(db_url: str, name: str, file: Path) -> None:
         body = json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise UsageError(f"{file}: not JSON: {e}", code="hub.bad_doc") from e
+    from hub import configdocs
+    from hub.db import HubDB
+
     configdocs.put(HubDB(db_url), name, body)
     click.echo(f"published {name}")
 
@@ -66,6 +73,9 @@ def set_config_cmd(db_url: str, name: str, file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats_cmd(db_url: str, as_json: bool) -> None:
     """Events stored per kiosk."""
+    from hub.db import HubDB
+    from hub.events import counts_by_kiosk
+
     counts = counts_by_kiosk(HubDB(db_url))
     if as_json:
         click.echo(json.dumps(counts, sort_keys=True))

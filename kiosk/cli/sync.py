@@ -11,47 +11,59 @@ import json
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from data import outbox
 from kiosk.errors import SyncError
-from kiosk.sync.client import HubClient, HubUnavailable
-from kiosk.sync.localdb import open_kiosk_db
-from kiosk.sync.status import read_status
-from kiosk.sync.worker import Backoff, SyncLock, SyncWorker
 
-DEFAULT_KIOSK_DB = "var/kiosk.db"
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from kiosk.sync.client import HubClient
+
+# The sync machinery (httpx, sqlite-utils) is imported inside the commands, so `kiosk --help`
+# and every other area's commands start without paying for it.
+
+
+def open_kiosk_db(path: Path) -> sqlite_utils.Database:
+    from kiosk.sync.localdb import open_kiosk_db as _open
+
+    return _open(path)
+
+
+DEFAULT_KIOSK_DB = "var/kiosk.db"  # only without the root command (python -m kiosk.cli.sync)
 
 
 def _db_path(ctx: click.Context, db: str | None) -> Path:
     if db:
         return Path(db)
     obj: Any = ctx.find_root().obj
-    data_dir = getattr(obj, "data_dir", None)
-    return Path(data_dir) / "kiosk.db" if data_dir else Path(DEFAULT_KIOSK_DB)
+    if obj is not None and hasattr(obj, "paths"):
+        return Path(obj.paths().database)
+    return Path(DEFAULT_KIOSK_DB)
 
 
 def _hub_settings(ctx: click.Context) -> Any:
     obj: Any = ctx.find_root().obj
     settings = getattr(obj, "settings", None)
-    if callable(settings):
-        return getattr(settings(), "hub", None)
-    return None
+    return settings().hub if callable(settings) else None
 
 
 def _client(
     ctx: click.Context, url: str | None, credential: str | None, timeout: float | None
 ) -> HubClient:
-    hs = _hub_settings(ctx)
+    # kiosk.toml is read only for what the command line and environment left open.
+    hs = _hub_settings(ctx) if not (url and credential and timeout) else None
     url = url or getattr(hs, "url", None)
     credential = credential or getattr(hs, "credential", None)
-    timeout = timeout or getattr(hs, "timeout", None) or 5.0
+    timeout = timeout or getattr(hs, "timeout_s", None) or 5.0
     if not url:
         raise SyncError(
             "no hub address: pass --hub-url or set [hub] url in kiosk.toml", code="sync.no_hub"
         )
+    from kiosk.sync.client import HubClient
+
     return HubClient(url, credential, timeout=timeout)
 
 
@@ -90,6 +102,9 @@ def status_cmd(
     probe: bool,
 ) -> None:
     """Whether the hub answers, how many events wait, how many are quarantined."""
+    from kiosk.sync.client import HubUnavailable
+    from kiosk.sync.status import read_status
+
     kdb = open_kiosk_db(_db_path(ctx, db))
     st = read_status(kdb).as_dict()
     if probe:
@@ -120,28 +135,10 @@ def status_cmd(
 @CREDENTIAL
 @TIMEOUT
 @click.option("--once", is_flag=True, help="Drain what is queued now and exit.")
-@click.option("--batch-size", type=click.IntRange(1, 1000), default=500, show_default=True)
-@click.option(
-    "--interval",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Seconds between polls while the hub answers.",
-)
-@click.option(
-    "--backoff-base",
-    type=float,
-    default=0.5,
-    show_default=True,
-    help="First backoff ceiling (seconds) once the hub stops answering.",
-)
-@click.option(
-    "--backoff-cap",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Largest backoff ceiling (seconds); each wait is random below it.",
-)
+@click.option("--batch-size", type=click.IntRange(1, 1000), help="Events a request ([hub]).")
+@click.option("--interval", type=float, help="Seconds between polls while the hub answers.")
+@click.option("--backoff-base", type=float, help="First backoff ceiling, seconds ([hub]).")
+@click.option("--backoff-cap", type=float, help="Largest backoff ceiling, seconds ([hub]).")
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
@@ -150,16 +147,23 @@ def run_cmd(
     credential: str | None,
     timeout: float | None,
     once: bool,
-    batch_size: int,
-    interval: float,
-    backoff_base: float,
-    backoff_cap: float,
+    batch_size: int | None,
+    interval: float | None,
+    backoff_base: float | None,
+    backoff_cap: float | None,
 ) -> None:
-    """Send the outbox to the hub (the kiosk's only sync writer: a lock guards it)."""
+    """Send the outbox to the hub (the kiosk's only sync writer: a lock guards it).
+
+    Options left out come from kiosk.toml's [hub] section.
+    """
+    from kiosk.sync.worker import Backoff, SyncLock, SyncWorker
+
+    given = (batch_size, interval, backoff_base, backoff_cap)
+    hs = _hub_settings(ctx) if any(v is None for v in given) else None
     path = _db_path(ctx, db)
     kdb = open_kiosk_db(path)
     with SyncLock(path), _client(ctx, hub_url, credential, timeout) as client:
-        worker = SyncWorker(kdb, client, batch_size=batch_size)
+        worker = SyncWorker(kdb, client, batch_size=batch_size or hs.batch_size)
         if once:
             res = worker.drain_once()
             click.echo(
@@ -172,9 +176,10 @@ def run_cmd(
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        worker.run(
-            stop, idle_interval=interval, backoff=Backoff(base=backoff_base, cap=backoff_cap)
+        backoff = Backoff(
+            base=backoff_base or hs.backoff_base_s, cap=backoff_cap or hs.backoff_cap_s
         )
+        worker.run(stop, idle_interval=interval or hs.poll_interval_s, backoff=backoff)
 
 
 @sync.command("retry")
@@ -186,6 +191,8 @@ def retry_cmd(ctx: click.Context, db: str | None, event_ids: tuple[str, ...], al
     """Put quarantined events back in the queue."""
     if not event_ids and not all_:
         raise click.UsageError("name EVENT_IDS or pass --all")
+    from data import outbox
+
     kdb = open_kiosk_db(_db_path(ctx, db))
     n = outbox.retry_quarantined(kdb, None if all_ else event_ids)
     click.echo(f"{n} event(s) back in the queue")
@@ -197,6 +204,8 @@ def retry_cmd(ctx: click.Context, db: str | None, event_ids: tuple[str, ...], al
 @click.pass_context
 def export_cmd(ctx: click.Context, db: str | None, file: Path) -> None:
     """Write the quarantined events to FILE, one JSON object a line."""
+    from data import outbox
+
     kdb = open_kiosk_db(_db_path(ctx, db))
     rows = outbox.list_events(kdb, "quarantined", limit=1_000_000)
     with file.open("w", encoding="utf-8") as fh:

@@ -19,7 +19,8 @@ import httpx
 from data.outbox import OutboxEvent
 from kiosk.errors import SyncError
 
-API = "/v1"
+#: Where the hub serves its API; a base URL without it (``http://host:port``) gets it appended.
+API_ROOT = "/api/v1"
 
 
 class HubUnavailable(SyncError):
@@ -53,7 +54,8 @@ class HubClient:
     """A kiosk's connection to the hub.
 
     Args:
-        base_url: the hub's address, e.g. ``http://127.0.0.1:8470``.
+        base_url: the hub's API root, e.g. ``http://127.0.0.1:8800/api/v1`` (kiosk.toml
+            ``[hub] url``); a bare ``http://host:port`` gets ``/api/v1`` appended.
         credential: ``NAME:SECRET`` from ``kiosk hub enrol-kiosk NAME``.
         timeout: seconds for connect and for each read; a slow hub fails the call rather than
             freezing the caller.
@@ -68,12 +70,14 @@ class HubClient:
         timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
     ):
-        self.base_url = base_url.rstrip("/")
+        base_url = base_url.rstrip("/")
+        if not base_url.endswith(API_ROOT):
+            base_url += API_ROOT
+        self.base_url = base_url
         headers = {"User-Agent": "netca-kiosk-sync/1"}
         if credential:
             headers["Authorization"] = f"Bearer {credential}"
         self._http = httpx.Client(
-            base_url=self.base_url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
             transport=transport,
@@ -95,7 +99,7 @@ class HubClient:
 
     def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
-            return self._http.request(method, API + path, **kw)
+            return self._http.request(method, self.base_url + path, **kw)
         except httpx.TimeoutException as e:
             raise HubUnavailable(
                 f"the hub at {self.base_url} did not answer in time ({type(e).__name__})",
@@ -141,11 +145,11 @@ class HubClient:
     # -- the API ----------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        """``GET /v1/health``: ``{"status", "time", "api"}``; raises HubUnavailable if down."""
+        """``GET /api/v1/health``: ``{"status", "time", "api"}``; raises HubUnavailable if down."""
         return self._json(self._request("GET", "/health"), ("status", "time"))
 
     def send_events(self, events: list[dict[str, Any]]) -> list[EventResult]:
-        """``POST /v1/events``: the hub's answer per event, in order.
+        """``POST /api/v1/events``: the hub's answer per event, in order.
 
         Raises:
             HubUnavailable: no usable answer (then nothing may be assumed about storage).
@@ -197,7 +201,7 @@ class HubClient:
         subject: dict[str, str],
         validity: dict[str, Any],
     ) -> dict[str, Any]:
-        """``POST /v1/certificates``; idempotent per ``request_id``.
+        """``POST /api/v1/certificates``; idempotent per ``request_id``.
 
         Returns:
             ``{"request_id", "status", "serial", "certificate_pem", "not_before", "not_after"}``.
@@ -222,12 +226,12 @@ class HubClient:
         return self._json(resp, ("serial", "certificate_pem"))
 
     def revoke(self, serial_hex: str, reason: str = "unspecified") -> dict[str, Any]:
-        """``POST /v1/certificates/{serial}/revoke``."""
+        """``POST /api/v1/certificates/{serial}/revoke``."""
         resp = self._request("POST", f"/certificates/{serial_hex}/revoke", json={"reason": reason})
         return self._json(resp, ("serial", "status"))
 
     def crl(self) -> bytes:
-        """``GET /v1/crl``: the CRL as DER."""
+        """``GET /api/v1/crl``: the CRL as DER."""
         resp = self._request("GET", "/crl")
         if resp.status_code != 200 or "pkix-crl" not in resp.headers.get("content-type", ""):
             raise HubUnavailable(
@@ -236,7 +240,7 @@ class HubClient:
         return resp.content
 
     def config(self, etag: str | None = None) -> tuple[str | None, dict[str, Any] | None]:
-        """``GET /v1/config``: (etag, documents), or (etag, None) when unchanged since ``etag``."""
+        """``GET /config``: (etag, documents), or (etag, None) when unchanged since ``etag``."""
         headers = {"If-None-Match": etag} if etag else {}
         resp = self._request("GET", "/config", headers=headers)
         if resp.status_code == 304:

@@ -60,8 +60,10 @@ def test_four_kiosks_sync_through_kills_and_restarts(hub, tmp_path):
             # Let some traffic flow, then kill the hub mid-stream and bring it back.
             base = sum(written(i) for i in range(KIOSKS))
             wait_until(
-                lambda b=base: sum(written(i) for i in range(KIOSKS)) > b + 150
-                or all(w.poll() is not None for w in writers),
+                lambda b=base: (
+                    sum(written(i) for i in range(KIOSKS)) > b + 150
+                    or all(w.poll() is not None for w in writers)
+                ),
                 30,
                 "the kiosks to write more",
             )

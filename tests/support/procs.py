@@ -44,13 +44,13 @@ def env() -> dict[str, str]:
 
 
 def kiosk_cli(area: str, *args: str) -> list[str]:
-    """The command line of ``kiosk AREA ARGS``."""
-    return [sys.executable, "-m", f"kiosk.cli.{area}", *args]
+    """The command line of ``kiosk AREA ARGS`` (the real root command, config from defaults)."""
+    return [sys.executable, "-m", "kiosk", area, *args]
 
 
 def hub_healthy(url: str) -> bool:
     try:
-        return httpx.get(url + "/v1/health", timeout=0.5).status_code == 200
+        return httpx.get(url + "/api/v1/health", timeout=0.5).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -82,7 +82,7 @@ class HubProcess:
                 stdout=log,
                 stderr=log,
             )
-        wait_until(lambda: hub_healthy(self.url), 15, "the hub to answer /v1/health")
+        wait_until(lambda: hub_healthy(self.url), 30, "the hub to answer /api/v1/health")
         return self
 
     def kill(self) -> None:
@@ -118,6 +118,8 @@ class SyncProcess:
             "0.5",
             "--timeout",
             "2",
+            "--batch-size",
+            "500",
             *extra,
         )
         self.env = env() | {"KIOSK_HUB_CREDENTIAL": credential}

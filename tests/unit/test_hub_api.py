@@ -47,7 +47,7 @@ def ev(**kw):
 
 
 def test_health_needs_no_credential(hubdb):
-    r = TestClient(create_app(hubdb)).get("/v1/health")
+    r = TestClient(create_app(hubdb)).get("/api/v1/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
@@ -56,7 +56,7 @@ def test_wrong_or_missing_credential_gets_401_and_stores_nothing(hubdb, header):
     kiosks.enrol(hubdb, "dg-01")
     c = TestClient(create_app(hubdb))
     headers = {"Authorization": header} if header else {}
-    r = c.post("/v1/events", json={"events": [ev()]}, headers=headers)
+    r = c.post("/api/v1/events", json={"events": [ev()]}, headers=headers)
     assert r.status_code == 401
     assert counts_by_kiosk(hubdb) == {}
 
@@ -64,18 +64,18 @@ def test_wrong_or_missing_credential_gets_401_and_stores_nothing(hubdb, header):
 def test_ingest_answers_per_event_and_stores_each_id_once(client, hubdb):
     a, b = ev(), ev()
     bad = ev(kind="NotAKind")
-    r = client.post("/v1/events", json={"events": [a, b, bad]})
+    r = client.post("/api/v1/events", json={"events": [a, b, bad]})
     assert [x["status"] for x in r.json()["results"]] == ["stored", "stored", "rejected"]
     assert "kind" in r.json()["results"][2]["reason"]
-    r = client.post("/v1/events", json={"events": [b, a, ev()]})
+    r = client.post("/api/v1/events", json={"events": [b, a, ev()]})
     assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate", "stored"]
     assert counts_by_kiosk(hubdb) == {"dg-01": 3}
 
 
 def test_same_id_with_other_content_is_rejected_not_overwritten(client, hubdb):
     a = ev()
-    client.post("/v1/events", json={"events": [a]})
-    r = client.post("/v1/events", json={"events": [a | {"payload": {"amount_fen": 1}}]})
+    client.post("/api/v1/events", json={"events": [a]})
+    r = client.post("/api/v1/events", json={"events": [a | {"payload": {"amount_fen": 1}}]})
     assert r.json()["results"][0]["status"] == "rejected"
     assert counts_by_kiosk(hubdb) == {"dg-01": 1}
 
@@ -91,7 +91,7 @@ def test_same_id_with_other_content_is_rejected_not_overwritten(client, hubdb):
     ],
 )
 def test_malformed_events_are_rejected_with_a_reason(client, event, reason):
-    r = client.post("/v1/events", json={"events": [ev(**event)]})
+    r = client.post("/api/v1/events", json={"events": [ev(**event)]})
     res = r.json()["results"][0]
     assert res["status"] == "rejected" and reason in res["reason"]
 
@@ -99,7 +99,7 @@ def test_malformed_events_are_rejected_with_a_reason(client, event, reason):
 def test_skewed_kiosk_clock_is_accepted_and_kept(client, hubdb):
     future = ev(created_at="2031-01-01T00:00:00Z")
     past = ev(created_at="1999-12-31T23:59:59Z")
-    r = client.post("/v1/events", json={"events": [future, past]})
+    r = client.post("/api/v1/events", json={"events": [future, past]})
     assert [x["status"] for x in r.json()["results"]] == ["stored", "stored"]
     with hubdb.transaction() as tx:
         assert tx.one(
@@ -108,10 +108,11 @@ def test_skewed_kiosk_clock_is_accepted_and_kept(client, hubdb):
 
 
 def test_non_json_body_and_oversized_batch(client):
-    assert client.post("/v1/events", content=b"<html>").status_code == 400
-    assert client.post("/v1/events", json={"nope": 1}).status_code == 400
+    assert client.post("/api/v1/events", content=b"<html>").status_code == 400
+    assert client.post("/api/v1/events", json={"nope": 1}).status_code == 400
     assert (
-        client.post("/v1/events", json={"events": [ev() for _ in range(1001)]}).status_code == 413
+        client.post("/api/v1/events", json={"events": [ev() for _ in range(1001)]}).status_code
+        == 413
     )
 
 
@@ -128,9 +129,9 @@ def _cert_request(**kw):
 
 def test_certificate_issued_once_per_request_id(client, ca):
     body = _cert_request()
-    first = client.post("/v1/certificates", json=body)
+    first = client.post("/api/v1/certificates", json=body)
     assert first.status_code == 200, first.text
-    again = client.post("/v1/certificates", json=body)
+    again = client.post("/api/v1/certificates", json=body)
     assert again.json()["status"] == "already_issued"
     assert again.json()["serial"] == first.json()["serial"]
     assert len(ca.issued) == 1
@@ -141,9 +142,9 @@ def test_certificate_issued_once_per_request_id(client, ca):
 
 def test_request_id_reused_with_another_csr_is_refused(client):
     body = _cert_request()
-    client.post("/v1/certificates", json=body)
+    client.post("/api/v1/certificates", json=body)
     other = body | {"csr": base64.b64encode(make_csr()).decode()}
-    r = client.post("/v1/certificates", json=other)
+    r = client.post("/api/v1/certificates", json=other)
     assert r.status_code == 422 and r.json()["error"]["code"] == "hub.request_id_reused"
 
 
@@ -159,26 +160,26 @@ def test_request_id_reused_with_another_csr_is_refused(client):
     ],
 )
 def test_bad_certificate_requests_are_refused_by_name(client, change, code):
-    r = client.post("/v1/certificates", json=_cert_request(**change))
+    r = client.post("/api/v1/certificates", json=_cert_request(**change))
     assert r.status_code == 422 and r.json()["error"]["code"] == code
 
 
 def test_revoke_then_crl_lists_the_serial(client):
-    serial = client.post("/v1/certificates", json=_cert_request()).json()["serial"]
-    r = client.post(f"/v1/certificates/{serial}/revoke", json={"reason": "key_compromise"})
+    serial = client.post("/api/v1/certificates", json=_cert_request()).json()["serial"]
+    r = client.post(f"/api/v1/certificates/{serial}/revoke", json={"reason": "key_compromise"})
     assert r.json()["status"] == "revoked"
-    r = client.post(f"/v1/certificates/{serial}/revoke", json={"reason": "key_compromise"})
+    r = client.post(f"/api/v1/certificates/{serial}/revoke", json={"reason": "key_compromise"})
     assert r.json()["status"] == "already_revoked"
-    crl = x509.load_der_x509_crl(client.get("/v1/crl").content)
+    crl = x509.load_der_x509_crl(client.get("/api/v1/crl").content)
     assert crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None
-    assert client.post("/v1/certificates/abc123/revoke", json={}).status_code == 404
+    assert client.post("/api/v1/certificates/abc123/revoke", json={}).status_code == 404
 
 
 def test_without_a_ca_issuance_answers_503(hubdb):
     cred = kiosks.enrol(hubdb, "dg-02")
     c = TestClient(create_app(hubdb, None))
     r = c.post(
-        "/v1/certificates", json=_cert_request(), headers={"Authorization": f"Bearer {cred}"}
+        "/api/v1/certificates", json=_cert_request(), headers={"Authorization": f"Bearer {cred}"}
     )
     assert r.status_code == 503
 
@@ -186,12 +187,12 @@ def test_without_a_ca_issuance_answers_503(hubdb):
 def test_config_documents_with_etag(client, hubdb):
     configdocs.put(hubdb, "fee_tables", {"dg_gjj": {"new_per_year_fen": 20000}})
     configdocs.put(hubdb, "staff_roster", {"staff": [{"no": "001", "pin_hash": "$argon2id$..."}]})
-    r = client.get("/v1/config")
+    r = client.get("/api/v1/config")
     assert r.json()["documents"]["fee_tables"]["dg_gjj"]["new_per_year_fen"] == 20000
     etag = r.headers["etag"]
-    assert client.get("/v1/config", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/api/v1/config", headers={"If-None-Match": etag}).status_code == 304
     configdocs.put(hubdb, "blocklists", {"uscc": []})
-    assert client.get("/v1/config", headers={"If-None-Match": etag}).status_code == 200
+    assert client.get("/api/v1/config", headers={"If-None-Match": etag}).status_code == 200
 
 
 def test_roster_with_clear_pins_is_refused(hubdb):
