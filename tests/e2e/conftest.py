@@ -6,6 +6,7 @@ import pytest
 
 from hub import kiosks
 from hub.db import HubDB
+from tests.support.postgres import pg_cluster  # noqa: F401 - a fixture
 from tests.support.procs import HubProcess
 
 _names = itertools.count(1)

@@ -274,3 +274,31 @@ def test_one_sync_writer_per_kiosk(shared_hub, tmp_path, kiosk_db, kiosk_name):
         first.stop()
     with pytest.raises(SyncLocked), SyncLock(tmp_path / "kiosk.db"):
         SyncLock(tmp_path / "kiosk.db").acquire()
+
+
+def test_hub_process_on_postgresql_stores_once_through_lost_answers(pg_cluster, tmp_path, kiosk_db):
+    from tests.support.procs import HubProcess
+
+    hub = HubProcess(tmp_path / "unused.db")
+    hub.db_url = pg_cluster.fresh()
+    hub.start()
+    try:
+        db = HubDB(hub.db_url)
+        from hub import kiosks
+
+        cred = kiosks.enrol(db, "dg-pg")
+        ids = fill(kiosk_db, 1500)
+        proxy = FaultProxy(hub.port, mode="lose_answer")
+        try:
+            worker = SyncWorker(kiosk_db, HubClient(proxy.url, cred, timeout=5))
+            assert not worker.drain_once().ok
+            proxy.mode = "pass"
+            res = worker.drain_once()
+            assert res.ok and res.sent == 1500 and res.duplicates == 500
+        finally:
+            proxy.close()
+        with db.transaction() as tx:
+            stored = [r[0] for r in tx.all("SELECT event_id FROM events WHERE kiosk = 'dg-pg'")]
+        assert sorted(stored) == sorted(ids)
+    finally:
+        hub.stop()

@@ -75,7 +75,8 @@ class HubProcess:
         return out.stdout.strip()
 
     def start(self) -> HubProcess:
-        with open(f"{self.db_url[10:]}.log", "ab") as log:
+        log_path = self.db_url[10:] if self.db_url.startswith("sqlite") else os.devnull
+        with open(f"{log_path}.log" if log_path != os.devnull else log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 kiosk_cli("hub", "serve", "--db", self.db_url, "--bind", f"127.0.0.1:{self.port}"),
                 env=env(),

@@ -15,11 +15,18 @@ from hub.db import HubDB, parse_url
 from hub.events import counts_by_kiosk
 from kiosk.errors import ConfigError, UsageError
 from tests.support.ca import ThrowawayCA, make_csr
+from tests.support.postgres import pg_cluster  # noqa: F401 - a fixture
 
 
-@pytest.fixture
-def hubdb(tmp_path):
-    return HubDB(f"sqlite:///{tmp_path}/hub.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hubdb(request, tmp_path):
+    """The same hub code on both databases it supports."""
+    if request.param == "sqlite":
+        db = HubDB(f"sqlite:///{tmp_path}/hub.db")
+    else:
+        db = HubDB(request.getfixturevalue("pg_cluster").fresh())
+    yield db
+    db.close()
 
 
 @pytest.fixture
@@ -215,3 +222,16 @@ def test_database_urls():
     assert parse_url("postgresql://hub@127.0.0.1/hub")[0] == "postgresql"
     with pytest.raises(ConfigError):
         parse_url("mysql://x/y")
+
+
+def test_a_lost_race_is_settled_by_the_unique_constraint(client, hubdb, monkeypatch):
+    """Another hub process stores an event between our look and our insert: the constraint
+    keeps it single and the answer still says duplicate, not stored."""
+    from hub import events
+
+    a, b = ev(), ev()
+    client.post("/api/v1/events", json={"events": [a]})
+    monkeypatch.setattr(events, "_existing", lambda tx, ids: {})  # blind to what is stored
+    r = client.post("/api/v1/events", json={"events": [a, b]})
+    assert [x["status"] for x in r.json()["results"]] == ["duplicate", "stored"]
+    assert counts_by_kiosk(hubdb) == {"dg-01": 2}
