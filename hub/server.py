@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import uvicorn
 
@@ -10,7 +11,7 @@ from hub import DEFAULT_BIND, DEFAULT_DB
 from hub.app import create_app
 from hub.db import HubDB
 from hub.issuing import CertificateAuthority
-from kiosk.errors import ConfigError, UsageError
+from kiosk.errors import ConfigError, KioskError, UsageError
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -27,19 +28,30 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def load_ca() -> CertificateAuthority | None:
-    """The issuing CA from ``hub.ca`` (keys issue), or None while it is not installed."""
-    try:
-        from hub import ca as ca_module  # type: ignore[attr-defined]
-    except ImportError:
+def load_ca(ca_dir: str | None, *, create: bool = False) -> CertificateAuthority | None:
+    """The issuing CA (``hub.ca``, keys issue) kept in ``ca_dir``; None without a directory.
+
+    Args:
+        ca_dir: the CA's directory (key, certificate, its own database).
+        create: make a training CA there on first start (never for production).
+
+    Raises:
+        ConfigError: ``hub.ca`` is missing from this build, or the CA does not load.
+    """
+    if not ca_dir:
         return None
-    loader = getattr(ca_module, "load_default", None)
-    if loader is None:
-        return None
     try:
-        return loader()
-    except Exception as e:  # the CA's own errors: report as configuration, not a traceback
-        raise ConfigError(f"the issuing CA could not be loaded: {e}", code="hub.ca_load") from e
+        from hub.ca import CertificateAuthority as RealCA  # type: ignore[import-not-found]
+    except ImportError as e:
+        raise ConfigError(
+            "--ca-dir was given but this build has no issuing CA (hub.ca)", code="hub.no_ca_module"
+        ) from e
+    try:
+        return RealCA.open(Path(ca_dir), create=create)  # type: ignore[no-any-return]
+    except KioskError as e:
+        raise ConfigError(
+            f"the issuing CA in {ca_dir} does not load: {e}", code="hub.ca_load"
+        ) from e
 
 
 def serve(
@@ -48,7 +60,7 @@ def serve(
     """Serve the hub until interrupted (blocking)."""
     host, port = parse_bind(bind)
     db = HubDB(db_url)
-    app = create_app(db, ca if ca is not None else load_ca())
+    app = create_app(db, ca)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run(
         app,

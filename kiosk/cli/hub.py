@@ -31,11 +31,19 @@ def hub() -> None:
 @hub.command("serve")
 @DB_OPTION
 @click.option("--bind", default=DEFAULT_BIND, show_default=True, help="HOST:PORT to listen on.")
-def serve_cmd(db_url: str, bind: str) -> None:
+@click.option(
+    "--ca-dir",
+    type=click.Path(file_okay=False),
+    envvar="KIOSK_HUB_CA_DIR",
+    help="The issuing CA's directory; without it the certificate endpoints answer 503.",
+)
+@click.option("--training-ca", is_flag=True, help="Create a training CA in --ca-dir if empty.")
+def serve_cmd(db_url: str, bind: str, ca_dir: str | None, training_ca: bool) -> None:
     """Serve the hub's HTTP API until interrupted."""
-    from hub.server import serve
+    from hub.server import load_ca, parse_bind, serve
 
-    serve(db_url, bind)
+    parse_bind(bind)  # a bad --bind is a usage error before anything opens
+    serve(db_url, bind, load_ca(ca_dir, create=training_ca))
 
 
 @hub.command("enrol-kiosk")

@@ -64,17 +64,17 @@ def key_on_token():
 def test_offline_new_certificate_finishes_when_the_hub_answers(setup):
     db, client, proxy, ca = setup["db"], setup["client"], setup["proxy"], setup["ca"]
     key, csr = key_on_token()
-    subject = {"CN": "东莞市某某有限公司", "O": "东莞市某某有限公司", "C": "CN"}
+    subject = {"unit_name": "东莞市某某有限公司", "uscc": "91441900MA4UJ8GK5T"}
     # The visit tries online first; the hub cannot be reached, so the request is queued.
     with pytest.raises(HubUnavailable):
-        client.request_certificate("probe-0001", csr, "organisation", subject, {"years": 3})
+        client.request_certificate("probe-0001", csr, "org", subject, {"years": 3})
     rid = issuance.queue_request(
         db,
         order_no="DG-20261121-0007",
         visit_id="DG-20261121-0007",
         token_serial="SN0001",
         csr_der=csr,
-        profile="organisation",
+        profile="org",
         subject=subject,
         validity={"years": 3},
         agent_id_number=AGENT,
@@ -123,8 +123,8 @@ def test_a_lost_issuance_answer_is_asked_again_and_issued_once(setup):
         db,
         order_no="DG-20261121-0008",
         csr_der=csr,
-        profile="organisation",
-        subject={"CN": "某单位"},
+        profile="org",
+        subject={"unit_name": "某单位"},
         validity={"years": 1},
         agent_id_number=AGENT,
     )
@@ -147,7 +147,7 @@ def test_a_refused_request_is_marked_for_a_supervisor(setup):
         order_no="DG-20261121-0009",
         csr_der=csr,
         profile="no-such-profile",
-        subject={"CN": "某单位"},
+        subject={"unit_name": "某单位"},
         validity={"years": 1},
         agent_id_number=AGENT,
     )

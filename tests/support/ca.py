@@ -10,7 +10,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-PROFILES = ("organisation", "person", "individual")
+PROFILES = ("org", "legal-rep", "individual")
+REASONS = (
+    "unspecified",
+    "keyCompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+)
 
 
 class ThrowawayCA:
@@ -34,9 +41,20 @@ class ThrowawayCA:
         self.revoked: dict[int, tuple[datetime, str]] = {}
         self.issued: list[int] = []
 
-    def issue_from_csr(self, csr_der, profile, subject, not_before, not_after):
+    def issue_from_csr(self, csr_der, profile, subject_data, not_before, not_after):
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}")
+        unknown = set(subject_data) - {"unit_name", "uscc", "person_name", "province", "locality"}
+        if unknown:
+            raise ValueError(f"unknown subject data {sorted(unknown)}")
+        cn = subject_data.get("person_name") or subject_data.get("unit_name")
+        if not cn:
+            raise ValueError("subject data names nobody")
+        attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN")]
+        if subject_data.get("unit_name"):
+            attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, subject_data["unit_name"]))
+        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+        subject = x509.Name(attrs)
         csr = x509.load_der_x509_csr(csr_der)
         cert = (
             x509.CertificateBuilder()
@@ -52,6 +70,8 @@ class ThrowawayCA:
         return cert
 
     def revoke(self, serial, reason):
+        if reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
         self.revoked.setdefault(serial, (datetime.now(UTC), reason))
 
     def crl(self):

@@ -127,8 +127,8 @@ def _cert_request(**kw):
     body = {
         "request_id": str(uuid.uuid4()),
         "csr": base64.b64encode(make_csr("东莞测试单位")).decode(),
-        "profile": "organisation",
-        "subject": {"CN": "东莞测试单位", "O": "东莞测试单位", "C": "CN"},
+        "profile": "org",
+        "subject": {"unit_name": "东莞测试单位", "uscc": "91441900MA4UJ8GK5T"},
         "validity": {"years": 3},
     }
     return body | kw
@@ -161,7 +161,8 @@ def test_request_id_reused_with_another_csr_is_refused(client):
         ({"csr": base64.b64encode(b"junk").decode()}, "hub.bad_csr"),
         ({"csr": "%%%"}, "hub.bad_csr"),
         ({"profile": "server"}, "hub.ca_refused"),
-        ({"subject": {"XX": "a"}}, "hub.bad_subject"),
+        ({"subject": {"unit_name": 7}}, "hub.bad_subject"),
+        ({"subject": {"nickname": "a"}}, "hub.ca_refused"),
         ({"validity": {"years": 9}}, "hub.bad_validity"),
         ({"request_id": "x"}, "hub.bad_request"),
     ],
@@ -173,13 +174,16 @@ def test_bad_certificate_requests_are_refused_by_name(client, change, code):
 
 def test_revoke_then_crl_lists_the_serial(client):
     serial = client.post("/api/v1/certificates", json=_cert_request()).json()["serial"]
-    r = client.post(f"/api/v1/certificates/{serial}/revoke", json={"reason": "key_compromise"})
+    r = client.post(f"/api/v1/certificates/{serial}/revoke", json={"reason": "keyCompromise"})
     assert r.json()["status"] == "revoked"
-    r = client.post(f"/api/v1/certificates/{serial}/revoke", json={"reason": "key_compromise"})
+    r = client.post(f"/api/v1/certificates/{serial}/revoke", json={"reason": "keyCompromise"})
     assert r.json()["status"] == "already_revoked"
     crl = x509.load_der_x509_crl(client.get("/api/v1/crl").content)
     assert crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None
     assert client.post("/api/v1/certificates/abc123/revoke", json={}).status_code == 404
+    other = client.post("/api/v1/certificates", json=_cert_request()).json()["serial"]
+    bad = client.post(f"/api/v1/certificates/{other}/revoke", json={"reason": "bored"})
+    assert bad.status_code == 422
 
 
 def test_without_a_ca_issuance_answers_503(hubdb):
