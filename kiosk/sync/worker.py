@@ -214,9 +214,10 @@ class SyncWorker:
         idle_interval: float = 1.0,
         backoff: Backoff | None = None,
         on_result: Callable[[DrainResult], None] | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
         """Drain until ``stop`` is set: poll every ``idle_interval`` while healthy, back off with
-        jitter while the hub is unreachable.
+        jitter while the hub is unreachable; ``wake`` (set it, and on stop too) drains at once.
 
         Raises:
             HubUnauthorized: the credential is refused (staff must enrol the kiosk again).
@@ -228,8 +229,12 @@ class SyncWorker:
                 on_result(result)
             if result.ok:
                 backoff.reset()
-                stop.wait(idle_interval)
+                delay = idle_interval
             else:
                 delay = backoff.next_delay()
                 log.info("hub unavailable (%s); retrying in %.2fs", result.error, delay)
-                stop.wait(delay)
+            # A wake (new events committed) cuts the wait short; stop sets it too.
+            waiter = wake if wake is not None else stop
+            waiter.wait(delay)
+            if wake is not None:
+                wake.clear()
