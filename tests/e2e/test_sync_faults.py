@@ -144,7 +144,7 @@ def test_hub_killed_mid_batch_and_restarted(hub, tmp_path, kiosk_db, kiosk_name)
 def test_kiosk_killed_mid_send_and_restarted(shared_hub, tmp_path, kiosk_db, kiosk_name):
     hub = shared_hub
     cred = hub.enrol(kiosk_name)
-    ids = fill(kiosk_db, 4000)
+    ids = fill(kiosk_db, 2500)
     for _ in range(2):
         sync = SyncProcess(tmp_path / "kiosk.db", hub.url, cred, "--batch-size", "100").start()
         before = read_status(kiosk_db).pending
