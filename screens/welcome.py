@@ -1,0 +1,57 @@
+"""The welcome screen: one tile per service the counter offers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.message import Message
+from textual.widget import Widget
+
+from kiosk.domain.types import Service
+from screens.base import KioskScreen
+from screens.i18n import Bi
+from screens.widgets.text import LangText
+from screens.widgets.tile import ChoiceTile, TileGrid
+
+
+class WelcomeScreen(KioskScreen):
+    """Where every visit starts and every idle visit returns.
+
+    Args:
+        services: the services to offer, in order (default: all ten).
+    """
+
+    HINTS = ("keys.language", "keys.staff")
+
+    class ServiceChosen(Message):
+        """The applicant chose a service."""
+
+        def __init__(self, service: Service) -> None:
+            super().__init__()
+            self.service = service
+
+    def __init__(self, services: Iterable[Service] = tuple(Service)) -> None:
+        super().__init__(name="welcome")
+        self._services = tuple(services)
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield LangText("welcome.heading", id="heading", classes="heading")
+        yield LangText("welcome.hint", id="hint", classes="hint")
+        yield TileGrid(
+            *(
+                ChoiceTile(s, Bi(s.zh, s.en), id=f"service-{s.value}", classes="service-tile")
+                for s in self._services
+            ),
+            columns=5,
+            id="services",
+        )
+
+    def on_mount(self) -> None:
+        self.query_one(ChoiceTile).focus()
+
+    def on_choice_tile_chosen(self, event: ChoiceTile.Chosen) -> None:
+        event.stop()
+        self.post_message(self.ServiceChosen(event.value))
+
+    def action_back(self) -> None:
+        """Nowhere to go back to from the start."""
