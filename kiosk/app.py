@@ -58,28 +58,40 @@ class StatusPolled(Message):
 
 @dataclass(frozen=True, slots=True)
 class SealOption:
-    """Whether the kind screen asks about a seal, and the answer when it does not ask."""
+    """Whether the kind screen asks about a seal, and the answer when it does not ask.
+
+    ``new`` tells the question's wording: a new certificate *gets* a seal; on other services
+    the applicant says whether their certificate *has* one (its seal form comes along).
+    """
 
     offered: bool
     default: bool
+    new: bool = False
+
+
+# Services on which the certificate's seal matters to the materials (the seal form comes along).
+_SEAL_MATTERS = frozenset(
+    {Service.NEW, Service.RENEW, Service.CHANGE, Service.REPLACE, Service.UNLOCK, Service.CANCEL}
+)
 
 
 def seal_option(service: Service, program: Program) -> SealOption:
-    """Whether a seal is made in this visit: the 电子印章 service always makes one; a new
-    certificate or a change may (the applicant chooses); other services never do, nor do
-    programs that issue no seal (佛山一证通)."""
+    """Whether this visit's certificate has (or gets) an electronic seal.
+
+    The 电子印章 service always concerns one; programs that issue no seal (佛山一证通) never
+    do; on the other certificate services the applicant says (default yes: most counter
+    certificates carry a seal); pickup, refund and key recovery do not ask.
+    """
     if program.seal_pricing is SealPricing.NONE:
         return SealOption(offered=False, default=False)
     if service is Service.SEAL:
         return SealOption(offered=False, default=True)
-    if service is Service.NEW:
-        return SealOption(offered=True, default=True)
-    if service is Service.CHANGE:
-        return SealOption(offered=True, default=False)
+    if service in _SEAL_MATTERS:
+        return SealOption(offered=True, default=True, new=service is Service.NEW)
     return SealOption(offered=False, default=False)
 
 
-class KioskApp(App[int]):
+class KioskApp(App[int], inherit_bindings=False):
     """The kiosk screen.
 
     Args:
@@ -91,8 +103,9 @@ class KioskApp(App[int]):
 
     CSS_PATH: ClassVar[Any] = [STYLESHEET]
     TITLE = "NETCA counter kiosk"
-    # No command palette and none of App's default bindings (ctrl+q quit, ctrl+c hint): the
-    # applicant must not be able to leave the kiosk; quitting is a staff-mode action.
+    # No command palette, and App's default bindings (ctrl+q quit, ctrl+c hint) are not
+    # inherited (inherit_bindings=False above): the applicant must not be able to leave the
+    # kiosk; ending the program is a staff-mode action.
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "toggle_language", show=False, priority=True),
@@ -191,6 +204,7 @@ class KioskApp(App[int]):
                 event.program,
                 seal_offered=option.offered,
                 seal_default=option.default,
+                seal_new=option.new,
             )
         )
 

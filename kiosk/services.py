@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from data.store import Store
 from kiosk.config import CounterSettings, Settings
@@ -118,7 +117,7 @@ def counter_probe(counter: CounterSettings) -> CounterProbe:
         return unknown
 
     rules = counter.to_hours_rules()
-    tz = ZoneInfo(counter.timezone)
+    tz = counter.timezone
 
     def probe(at: datetime) -> CounterState:
         st = counter_status(at, rules, tz)

@@ -34,13 +34,16 @@ def material_text(number: int, m: Material, lang: Lang) -> Text:
     text = Text(no_wrap=False)
     text.append(f"{number:>2}. ", style="bold")
     text.append(m.zh if lang == "zh-CN" else m.en, style="bold")
+    # copies = how many the counter keeps; original = an original is shown.
     badges: list[str] = []
-    if m.original:
+    if m.original and m.copies == 0:
+        badges.append(t("checklist.shown", lang))
+    elif m.original:
         badges.append(t("checklist.original", lang))
     if m.copies == 1:
-        badges.append(t("checklist.copy_one", lang))
+        badges.append(t("checklist.kept_one", lang))
     elif m.copies > 1:
-        badges.append(t("checklist.copies", lang, n=m.copies))
+        badges.append(t("checklist.kept", lang, n=m.copies))
     if badges:
         joined = "，".join(badges) if lang == "zh-CN" else ", ".join(badges)
         text.append(f"  ［{joined}］" if lang == "zh-CN" else f"  [{joined}]")

@@ -60,18 +60,20 @@ CATALOGUE: dict[str, Bi] = {
     "program.ca": Bi("发证机构 {ca}", "Issued by {ca}"),
     # Kind
     "kind.heading": Bi("请选择证书类型", "Choose the certificate kind"),
-    "kind.seal": Bi("同时办理电子印章", "Include an electronic seal"),
+    "kind.seal_new": Bi("同时办理电子印章", "Include an electronic seal"),
+    "kind.seal_has": Bi("证书带有电子印章", "The certificate has an electronic seal"),
     "kind.seal_hint": Bi(
-        "需在《电子印章申请表》上加盖实物印章印模",
-        "Needs the real seal's imprint on the seal application form",
+        "带电子印章时需另备《电子印章申请表》（盖实物印章印模）",
+        "With a seal, bring the seal application form with the real seal's imprint",
     ),
     # Checklist
     "checklist.heading": Bi("请准备以下材料", "Please have these materials ready"),
     "checklist.for": Bi("{service} · {kind} · {program}", "{service} · {kind} · {program}"),
     "checklist.with_seal": Bi("含电子印章", "with electronic seal"),
-    "checklist.copies": Bi("{n} 份", "{n} copies"),
-    "checklist.copy_one": Bi("1 份", "1 copy"),
+    "checklist.kept": Bi("交 {n} 份", "{n} kept"),
+    "checklist.kept_one": Bi("交 1 份", "1 kept"),
     "checklist.original": Bi("原件", "original"),
+    "checklist.shown": Bi("出示原件，核对后退还", "original shown and handed back"),
     "checklist.empty": Bi("此业务无需额外材料。", "This service needs no materials."),
     "checklist.unavailable": Bi(
         "材料清单暂时无法显示，请咨询工作人员。",

@@ -24,9 +24,9 @@ class KindScreen(KioskScreen):
     Args:
         service: the chosen service.
         program: the chosen program.
-        seal_offered: show the "include an electronic seal" choice.
-        seal_default: whether a seal is made when the applicant does not change the choice
-            (and the answer when the choice is not offered).
+        seal_offered: ask whether the certificate has (or, when new, gets) an electronic seal.
+        seal_default: the answer when the applicant does not change it (and when not asked).
+        seal_new: word the question for a new certificate ("include a seal").
     """
 
     class KindChosen(Message):
@@ -40,13 +40,20 @@ class KindScreen(KioskScreen):
             self.seal = seal
 
     def __init__(
-        self, service: Service, program: Program, *, seal_offered: bool, seal_default: bool
+        self,
+        service: Service,
+        program: Program,
+        *,
+        seal_offered: bool,
+        seal_default: bool,
+        seal_new: bool = False,
     ) -> None:
         super().__init__(name="kind")
         self.service = service
         self.program = program
         self.seal_offered = seal_offered
         self.seal_default = seal_default
+        self._seal_key = "kind.seal_new" if seal_new else "kind.seal_has"
 
     def compose_body(self) -> Iterable[Widget]:
         subject = Bi(
@@ -65,7 +72,7 @@ class KindScreen(KioskScreen):
         )
         if self.seal_offered:
             with Center():
-                yield Checkbox(t("kind.seal", "zh-CN"), self.seal_default, id="seal")
+                yield Checkbox(t(self._seal_key, "zh-CN"), self.seal_default, id="seal")
             yield LangText("kind.seal_hint", id="seal-hint", classes="hint")
         with Horizontal(id="nav"):
             yield LangButton("nav.back", id="back", classes="nav")
@@ -77,7 +84,7 @@ class KindScreen(KioskScreen):
             follow_language(self, self._relabel)
 
     def _relabel(self, lang: Lang) -> None:
-        self.query_one("#seal", Checkbox).label = t("kind.seal", lang)
+        self.query_one("#seal", Checkbox).label = t(self._seal_key, lang)
 
     @property
     def seal(self) -> bool:
