@@ -49,6 +49,7 @@ CATALOGUE: dict[str, Bi] = {
         "触摸业务，或用方向键选择后按回车",
         "Touch a service, or move with the arrow keys and press Enter",
     ),
+    "welcome.where": Bi("{address}　服务热线 {hotline}", "{address} · Hotline {hotline}"),
     # Program
     "program.heading": Bi(
         "请选择证书用于哪个项目（平台）", "Which program is the certificate for?"

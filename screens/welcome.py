@@ -9,7 +9,8 @@ from textual.widget import Widget
 
 from kiosk.domain.types import Service
 from screens.base import KioskScreen
-from screens.i18n import Bi
+from screens.host import host
+from screens.i18n import Bi, bi
 from screens.widgets.text import LangText
 from screens.widgets.tile import ChoiceTile, TileGrid
 
@@ -44,6 +45,16 @@ class WelcomeScreen(KioskScreen):
             ),
             columns=5,
             id="services",
+        )
+        counter = host(self).settings.counter
+        where = bi("welcome.where")
+        yield LangText(
+            Bi(
+                where.zh.format(address=counter.address_zh, hotline=counter.hotline),
+                where.en.format(address=counter.address_en, hotline=counter.hotline),
+            ),
+            id="where",
+            classes="hint",
         )
 
     def on_mount(self) -> None:
