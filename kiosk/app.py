@@ -159,9 +159,13 @@ class KioskApp(App[int], inherit_bindings=False):
         self.language = self.settings.ui.language
 
     def go_home(self) -> None:
-        """Clear the visit's screens back to the welcome screen."""
-        if len(self.screen_stack) > 1:
-            self._pop_to_screen(self.screen_stack[0])
+        """Clear the visit's screens back to the welcome screen.
+
+        The stack shrinks at once (each pop leaves the stack synchronously; only the screens'
+        unmounting is deferred), so calling this again before the screens are gone is harmless.
+        """
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
 
     def local_now(self) -> datetime:
         """The current time in the counter's time zone."""

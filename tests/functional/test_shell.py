@@ -89,6 +89,19 @@ async def test_start_over_returns_to_welcome(make_app) -> None:
         assert len(app.screen_stack) == 1
 
 
+async def test_going_home_twice_at_once_is_harmless(make_app) -> None:
+    # The idle check can fire again while the previous clear is still unmounting screens.
+    app = make_app(checklist=lambda *a: [])
+    async with app.run_test(size=SIZE) as pilot:
+        await goto(pilot, app, "#service-unlock", ProgramScreen)
+        await goto(pilot, app, "#program-dongguan-hpf", KindScreen)
+        app.go_home()
+        app.go_home()
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        await pilot.pause()
+        assert len(app.screen_stack) == 1 and app.is_running
+
+
 async def test_arrow_keys_move_through_the_tiles(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
