@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from data.store import Store
 from kiosk.config import CounterSettings, Settings
 from kiosk.domain.types import Kind, Program, Service
-from kiosk.errors import DomainError
 from kiosk.status import (
     Clock,
     CounterProbe,
@@ -45,15 +44,12 @@ Checklist = Callable[[Service, Kind, Program, bool], list[Any]]
 
 
 def domain_checklist(service: Service, kind: Kind, program: Program, seal: bool) -> list[Any]:
-    """The counter's materials rule from the domain package.
+    """The counter's materials rule (``kiosk.domain.materials.checklist``).
 
     Raises:
-        DomainError: the rule refuses the combination (or is not installed yet).
+        KioskError: the rule refuses the combination.
     """
-    try:
-        from kiosk.domain.materials import checklist
-    except ImportError as e:  # until the domain issue's materials module is merged
-        raise DomainError("materials rules not installed", code="materials.unavailable") from e
+    from kiosk.domain.materials import checklist
 
     return list(checklist(service, kind, program, seal))
 
@@ -106,22 +102,18 @@ def hub_probe(settings: Settings, training: bool) -> Callable[[], HubStatus]:
 
 
 def counter_probe(counter: CounterSettings) -> CounterProbe:
-    """Open or closed now, by the counter's hours and the holiday calendar (kiosk.domain.hours)."""
-    try:
-        from kiosk.domain.hours import counter_status
-    except ImportError:  # until the domain issue's hours module is merged
+    """Open or closed now, by the counter's hours and the holiday calendar (kiosk.domain.hours).
 
-        def unknown(at: datetime) -> CounterState:
-            return CounterState(None, "营业时间规则尚未接入", "hours rules not wired yet")
-
-        return unknown
-
+    The hours module (and the holiday tables it loads) is imported on the first poll, in the
+    status worker's thread, not while the welcome screen is being drawn.
+    """
     rules = counter.to_hours_rules()
-    tz = counter.timezone
 
     def probe(at: datetime) -> CounterState:
-        st = counter_status(at, rules, tz)
-        return CounterState(bool(st.open), st.zh, st.en)
+        from kiosk.domain.hours import counter_status
+
+        st = counter_status(at, rules, counter.timezone)
+        return CounterState(st.open, st.zh, st.en)
 
     return probe
 

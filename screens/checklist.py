@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
@@ -71,13 +72,21 @@ class MaterialItem(Static):
 
 
 class ChecklistScreen(KioskScreen):
-    """What to bring for this service.
+    """What to bring for this service. Up/down and page keys scroll the list (the buttons
+    keep the focus, so Enter still means "start over").
 
     Args:
         service, program, kind, seal: the applicant's choices.
         materials: the list from the counter's rules; None when the rules could not give one
             (the screen says so instead of showing an empty list as if nothing were needed).
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll(-1)", show=False),
+        Binding("down", "scroll(1)", show=False),
+        Binding("pageup", "scroll(-10)", show=False),
+        Binding("pagedown", "scroll(10)", show=False),
+    ]
 
     def __init__(
         self,
@@ -118,6 +127,10 @@ class ChecklistScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.query_one("#home").focus()
+
+    def action_scroll(self, lines: int) -> None:
+        """Scroll the materials list by ``lines``."""
+        self.query_one("#materials", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def on_button_pressed(self, event: LangButton.Pressed) -> None:
         event.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Button, Checkbox, Input
 
 from kiosk.app import KioskApp
@@ -49,7 +48,6 @@ async def test_welcome_offers_one_tile_per_service_in_chinese(make_app) -> None:
 
 
 async def test_walk_from_welcome_to_checklist_and_back(make_app) -> None:
-    pytest.importorskip("kiosk.domain.materials")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")  # 新申请 has the focus
@@ -68,6 +66,12 @@ async def test_walk_from_welcome_to_checklist_and_back(make_app) -> None:
         assert items, "the checklist shows the counter's materials"
         assert any("身份证" in i for i in items)
         assert items[0].startswith(" 1. ")
+        # A long list scrolls with the keys while the buttons keep the focus.
+        scroller = screen.query_one("#materials")
+        assert scroller.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda: scroller.scroll_y > 0)
+        assert app.focused is screen.query_one("#home")
 
         for expected in (KindScreen, ProgramScreen, WelcomeScreen):
             await pilot.press("escape")

@@ -11,7 +11,7 @@ from kiosk.cli import CliContext
 from kiosk.config import default_config_text, parse_settings
 from kiosk.domain.types import Service
 from kiosk.errors import PrinterError
-from kiosk.services import build_services
+from kiosk.services import build_services, counter_probe
 from kiosk.status import (
     CounterState,
     Device,
@@ -139,3 +139,18 @@ def test_real_services_open_the_store_and_report_devices_honestly(tmp_path, monk
         assert status.hub.online is None
     finally:
         services.close()
+
+
+@pytest.mark.parametrize(
+    ("utc", "is_open"),
+    [
+        (datetime(2026, 11, 23, 2, 0, tzinfo=UTC), True),  # Monday 10:00 in Dongguan
+        (datetime(2026, 11, 23, 4, 30, tzinfo=UTC), False),  # Monday 12:30: lunch
+        (datetime(2026, 11, 22, 2, 0, tzinfo=UTC), False),  # Sunday
+        (datetime(2026, 10, 1, 2, 0, tzinfo=UTC), False),  # National Day, a Thursday
+    ],
+)
+def test_counter_probe_follows_the_hours_and_holidays(settings, utc, is_open) -> None:
+    state = counter_probe(settings.counter)(utc)
+    assert state.open is is_open
+    assert state.reason_zh and state.reason_en
