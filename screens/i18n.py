@@ -99,7 +99,7 @@ CATALOGUE: dict[str, Bi] = {
     "hub.queue": Bi("待上传 {n}", "queue {n}"),
     "counter.label": Bi("柜台", "Counter"),
     "counter.open": Bi("营业中", "open"),
-    "counter.closed": Bi("已停止受理", "closed"),
+    "counter.closed": Bi("休息中", "closed"),
     "counter.unknown": Bi("未知", "unknown"),
     "status.checking": Bi("检测中…", "checking…"),
     "training.badge": Bi("培训模式", "TRAINING"),
