@@ -154,3 +154,15 @@ def test_counter_probe_follows_the_hours_and_holidays(settings, utc, is_open) ->
     state = counter_probe(settings.counter)(utc)
     assert state.open is is_open
     assert state.reason_zh and state.reason_en
+
+
+@pytest.mark.parametrize("module", ["kiosk.status", "kiosk.services"])
+def test_status_and_services_stay_headless(module: str) -> None:
+    # Device adapters and the sync worker build DeviceStatus/HubStatus: they must not pull in
+    # Textual through these modules (STYLE.md #1).
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; sys.exit(1 if 'textual' in sys.modules else 0)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-500:]
