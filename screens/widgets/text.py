@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from textual.dom import DOMNode
 from textual.widgets import Button, Static
+from textual.widgets.button import ButtonVariant
 
 from screens.host import current_lang
 from screens.i18n import Bi, Lang, bi
@@ -68,7 +69,7 @@ class LangButton(Button):
         self,
         text: Bi | str,
         *,
-        variant: str = "default",
+        variant: ButtonVariant = "default",
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
@@ -79,7 +80,7 @@ class LangButton(Button):
             variant=variant,
             id=id,
             classes=classes,
-            disabled=disabled,  # type: ignore[arg-type]
+            disabled=disabled,
         )
 
     def on_mount(self) -> None:
