@@ -69,7 +69,6 @@ CATALOGUE: dict[str, Bi] = {
     ),
     # Checklist
     "checklist.heading": Bi("请准备以下材料", "Please have these materials ready"),
-    "checklist.for": Bi("{service} · {kind} · {program}", "{service} · {kind} · {program}"),
     "checklist.with_seal": Bi("含电子印章", "with electronic seal"),
     "checklist.kept": Bi("交 {n} 份", "{n} kept"),
     "checklist.kept_one": Bi("交 1 份", "1 kept"),
