@@ -166,6 +166,9 @@ class KioskApp(App[int], inherit_bindings=False):
         """
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        home = self.screen_stack[0]
+        if isinstance(home, WelcomeScreen):
+            home.reset()
 
     def local_now(self) -> datetime:
         """The current time in the counter's time zone."""

@@ -58,7 +58,11 @@ class WelcomeScreen(KioskScreen):
         )
 
     def on_mount(self) -> None:
-        self.query_one(ChoiceTile).focus()
+        self.reset()
+
+    def reset(self) -> None:
+        """Ready for the next applicant: the first tile has the focus, not the last one's."""
+        self.set_focus(self.query_one(ChoiceTile))
 
     def on_choice_tile_chosen(self, event: ChoiceTile.Chosen) -> None:
         event.stop()

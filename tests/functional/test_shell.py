@@ -244,7 +244,7 @@ async def test_idle_visit_returns_to_welcome_in_the_default_language(make_app) -
     # real terminal's input (keys and touches alike) reaches the app first.
     app = make_app(idle_timeout_s=1.0)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("enter")
+        await pilot.press("right", "enter")  # 续期
         await wait_for(pilot, lambda: isinstance(app.screen, ProgramScreen))
         await pilot.press("enter", "f2")
         await wait_for(pilot, lambda: isinstance(app.screen, KindScreen))
@@ -254,6 +254,9 @@ async def test_idle_visit_returns_to_welcome_in_the_default_language(make_app) -
         )
         assert isinstance(app.screen, WelcomeScreen)
         assert text_of(app, "#heading") == "请选择要办理的业务"
+        # The next applicant starts from the first tile, not where the last one was.
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#service-new")
 
 
 async def test_key_presses_keep_a_visit_open(make_app) -> None:
