@@ -260,11 +260,12 @@ async def test_idle_visit_returns_to_welcome_in_the_default_language(make_app) -
 
 
 async def test_key_presses_keep_a_visit_open(make_app) -> None:
-    app = make_app(idle_timeout_s=1.5)
+    # Generous margins: only a gap of 2 s between two presses (a stalled machine) could fail it.
+    app = make_app(idle_timeout_s=2.0)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ProgramScreen))
-        for _ in range(8):  # 8 x 0.25 s: longer than the timeout, never idle for that long
+        for _ in range(10):  # 10 x 0.25 s: longer than the timeout, never idle for that long
             await pilot.press("right")
             await pilot.pause(0.25)
             assert isinstance(app.screen, ProgramScreen)
