@@ -85,14 +85,14 @@ class Tx:
         if self._dialect == "postgresql":
             sql = sql.replace("?", "%s")
         self._cur.execute(sql, tuple(params))
-        return self._cur.rowcount
+        return int(self._cur.rowcount)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """Run one statement for many rows; return the total number of rows changed."""
         if self._dialect == "postgresql":
             sql = sql.replace("?", "%s")
         self._cur.executemany(sql, [tuple(r) for r in rows])
-        return self._cur.rowcount
+        return int(self._cur.rowcount)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """Run a query; return its first row or None."""
@@ -132,7 +132,7 @@ class HubDB:
                 self._conn.execute("PRAGMA foreign_keys=ON")
             else:
                 try:
-                    import psycopg  # type: ignore[import-not-found]
+                    import psycopg
                 except ImportError as e:
                     raise ConfigError(
                         "the hub database URL names PostgreSQL but psycopg is not installed "

@@ -277,4 +277,5 @@ def crl_der(ca: CertificateAuthority) -> bytes:
     crl = ca.crl()
     if isinstance(crl, bytes | bytearray):
         return bytes(crl)
-    return crl.public_bytes(serialization.Encoding.DER)
+    der: bytes = crl.public_bytes(serialization.Encoding.DER)
+    return der

@@ -1,31 +1,61 @@
-"""Staff screen: the outbox queue, quarantined events (retry, export) and keys waiting for their
-certificates (数据同步). It reads everything through a ``SyncDesk``-shaped object in thread workers,
-so a slow disk or a busy database never blocks the screen."""
+"""Staff screen: sync with the back office (数据同步).
+
+The outbox queue, the events the hub rejected (retry one or all, export them to a file) and the
+keys kept at the counter for a certificate (with what staff should do: keep, insert, hand over).
+Everything is read through a ``SyncDeskPort`` (``kiosk.sync.desk.SyncDesk``) in thread workers,
+so a busy disk never blocks the screen; results come back as messages.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar, Protocol
 
 from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Label
+from textual.widget import Widget
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from kiosk.domain.clock import format_local, from_storage
-from screens.widgets.sync_status import SyncIndicator, describe
+from screens.base import KioskScreen
+from screens.host import current_lang
+from screens.i18n import Lang, t
+from screens.widgets.text import LangButton, LangText, follow_language
 
-#: What staff should do with a key, by the request's state (zh-CN first, English after).
-KEY_ACTIONS = {
-    "waiting": "保留密钥，后台联机后自动申请证书 · keep the key: requested when online",
-    "ready": "请插入密钥：证书已到 · insert the key: its certificate has arrived",
-    "installed": "待领取，核对经办人身份证 · ready for pickup against the agent's ID card",
-    "failed": "后台拒绝申请，请主管处理 · refused by the back office: call a supervisor",
+# Literal keys (the catalogue test finds them by name).
+KEY_STATE = {
+    "waiting": "sync.state_waiting",
+    "ready": "sync.state_ready",
+    "installed": "sync.state_installed",
+    "failed": "sync.state_failed",
 }
-KEY_STATES = {"waiting": "等待证书", "ready": "证书已到", "installed": "待领取", "failed": "失败"}
+KEY_ACTION = {
+    "waiting": "sync.do_waiting",
+    "ready": "sync.do_ready",
+    "installed": "sync.do_installed",
+    "failed": "sync.do_failed",
+}
+COLUMNS = {
+    "pending": (
+        "sync.col_seq",
+        "sync.col_visit",
+        "sync.col_kind",
+        "sync.col_time",
+        "sync.col_tries",
+        "sync.col_reason",
+    ),
+    "quarantined": (
+        "sync.col_seq",
+        "sync.col_visit",
+        "sync.col_kind",
+        "sync.col_time",
+        "sync.col_reason",
+    ),
+    "keys": ("sync.col_visit", "sync.col_key", "sync.col_state", "sync.col_action"),
+}
 
 
 class SyncDeskPort(Protocol):
@@ -48,18 +78,14 @@ def _local(stamp: str | None) -> str:
         return stamp
 
 
-class SyncScreen(Screen[None]):
+class SyncScreen(KioskScreen):
     """The queue, the quarantine and the keys waiting, refreshed every few seconds."""
 
+    HINTS = ("keys.back", "keys.language")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "refresh", "刷新 Refresh"),
-        Binding("escape", "app.pop_screen", "返回 Back"),
+        *KioskScreen.BINDINGS,
+        Binding("r", "refresh", show=False),
     ]
-    DEFAULT_CSS = """
-    SyncScreen DataTable { height: 1fr; }
-    SyncScreen .title { text-style: bold; padding: 1 0 0 0; }
-    SyncScreen Horizontal { height: auto; }
-    """
 
     class Loaded(Message):
         """The desk's data arrived from the worker."""
@@ -69,46 +95,50 @@ class SyncScreen(Screen[None]):
             self.data = data
 
     class Done(Message):
-        """A retry or export finished; ``text`` says what happened."""
+        """A retry or export finished."""
 
-        def __init__(self, text: str, error: bool = False):
+        def __init__(self, key: str, values: dict[str, object]):
             super().__init__()
-            self.text = text
-            self.error = error
+            self.key = key
+            self.values = values
 
     def __init__(self, desk: SyncDeskPort, *, refresh_every: float = 3.0):
-        super().__init__()
+        super().__init__(name="sync")
         self.desk = desk
         self.refresh_every = refresh_every
+        self._data: dict[str, Any] | None = None
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield SyncIndicator(describe(None), id="indicator")
-            yield Label("", id="last-success")
-            yield Label("待发送队列 Queue", classes="title")
+    def compose_body(self) -> Iterable[Widget]:
+        with Vertical(id="sync-body"):
+            yield LangText("sync.heading", id="heading", classes="heading")
+            yield LangText("sync.summary", id="summary", values=self._summary_values("zh-CN"))
+            yield LangText("sync.queue", classes="field-label")
             yield DataTable(id="pending", cursor_type="row")
-            yield Label("已隔离事件 Quarantined (rejected by the back office)", classes="title")
-            with Horizontal():
-                yield Button("重试所选 Retry selected", id="retry-one")
-                yield Button("全部重试 Retry all", id="retry-all")
-                yield Button("导出 Export", id="export")
+            yield LangText("sync.quarantine", classes="field-label")
+            with Horizontal(id="sync-actions"):
+                yield LangButton("sync.retry_one", id="retry-one")
+                yield LangButton("sync.retry_all", id="retry-all")
+                yield LangButton("sync.export", id="export")
             yield DataTable(id="quarantined", cursor_type="row")
-            yield Label("待取证书的密钥 Keys waiting for certificates", classes="title")
+            yield LangText("sync.keys", classes="field-label")
             yield DataTable(id="keys", cursor_type="row")
-        yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#pending", DataTable).add_columns(
-            "序号 #", "业务 Visit", "事件 Kind", "时间 Time", "尝试 Tries", "原因 Last error"
-        )
-        self.query_one("#quarantined", DataTable).add_columns(
-            "序号 #", "业务 Visit", "事件 Kind", "时间 Time", "原因 Reason"
-        )
-        self.query_one("#keys", DataTable).add_columns(
-            "受理号 Order", "密钥 Key", "状态 State", "处理 What to do"
-        )
+        self._columns(current_lang(self))
+        follow_language(self, self._relabel)
         self.action_refresh()
         self.set_interval(self.refresh_every, self.action_refresh)
+
+    def _columns(self, lang: Lang) -> None:
+        for table_id, keys in COLUMNS.items():
+            table = self.query_one(f"#{table_id}", DataTable)
+            table.clear(columns=True)
+            table.add_columns(*(t(k, lang) for k in keys))
+
+    def _relabel(self, lang: Lang) -> None:
+        self._columns(lang)
+        if self._data is not None:
+            self._show(self._data)
 
     def action_refresh(self) -> None:
         """Reload from the desk in a thread worker."""
@@ -125,11 +155,24 @@ class SyncScreen(Screen[None]):
         self.post_message(self.Loaded(data))
 
     def on_sync_screen_loaded(self, message: Loaded) -> None:
-        data = message.data
-        self.query_one(SyncIndicator).show(data["status"])
-        self.query_one("#last-success", Label).update(
-            f"最近成功 Last success: {_local(data['status'].last_success)}"
-        )
+        self._data = message.data
+        self._show(message.data)
+
+    def _summary_values(self, lang: Lang) -> dict[str, object]:
+        st = self._data["status"] if self._data else None
+        if st is None:
+            return {"online": "…", "pending": "…", "quarantined": "…", "last": "…"}
+        word = {True: "hub.online", False: "hub.offline", None: "hub.unknown"}[st.online]
+        return {
+            "online": t(word, lang),
+            "pending": st.pending,
+            "quarantined": st.quarantined,
+            "last": _local(st.last_success) if st.last_success else t("sync.never", lang),
+        }
+
+    def _show(self, data: dict[str, Any]) -> None:
+        lang = current_lang(self)
+        self.query_one("#summary", LangText).set_text("sync.summary", self._summary_values(lang))
         pending = self.query_one("#pending", DataTable)
         pending.clear()
         for e in data["pending"]:
@@ -156,21 +199,23 @@ class SyncScreen(Screen[None]):
         keys = self.query_one("#keys", DataTable)
         keys.clear()
         for k in data["keys"]:
+            state = k["state"]
             keys.add_row(
                 k["order_no"],
                 k["token_serial"] or "—",
-                KEY_STATES.get(k["state"], k["state"]),
-                KEY_ACTIONS.get(k["state"], k["action"]),
+                t(KEY_STATE[state], lang) if state in KEY_STATE else state,
+                t(KEY_ACTION[state], lang) if state in KEY_ACTION else k["action"],
                 key=k["request_id"],
             )
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    def on_button_pressed(self, event: LangButton.Pressed) -> None:
+        event.stop()
         if event.button.id == "retry-all":
             self._retry(None)
         elif event.button.id == "retry-one":
             table = self.query_one("#quarantined", DataTable)
             if table.row_count == 0:
-                self.notify("没有已隔离事件 · Nothing is quarantined")
+                self.notify(t("sync.nothing", current_lang(self)))
                 return
             row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
             self._retry([str(row_key.value)])
@@ -180,20 +225,20 @@ class SyncScreen(Screen[None]):
     @work(thread=True, group="sync-act", exit_on_error=False)
     def _retry(self, ids: list[str] | None) -> None:
         n = self.desk.retry(ids)
-        self.post_message(self.Done(f"已重新排队 {n} 条 · {n} event(s) back in the queue"))
+        self.post_message(self.Done("sync.retried", {"n": n}))
 
     @work(thread=True, group="sync-act", exit_on_error=False)
     def _export(self) -> None:
         path, n = self.desk.export_quarantined()
-        self.post_message(self.Done(f"已导出 {n} 条 · exported {n} event(s) to {path}"))
+        self.post_message(self.Done("sync.exported", {"n": n, "path": path}))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place for the workers' failures: say what happened, keep the screen usable.
         if event.state is WorkerState.ERROR:
             err = event.worker.error
             text = getattr(err, "message", None) or f"{type(err).__name__}: {err}"
-            self.notify(f"同步数据读取失败 · {text}", severity="error")
+            self.notify(t("sync.failed", current_lang(self), error=text), severity="error")
 
     def on_sync_screen_done(self, message: Done) -> None:
-        self.notify(message.text, severity="error" if message.error else "information")
+        self.notify(t(message.key, current_lang(self), **message.values))
         self.action_refresh()

@@ -34,7 +34,8 @@ WAITING_STATES = ("waiting", "ready", "installed")
 
 
 def _conn(db: Any) -> sqlite3.Connection:
-    return getattr(db, "conn", db)
+    conn: sqlite3.Connection = getattr(db, "conn", db)
+    return conn
 
 
 def agent_digest(id_number: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from textual.app import App
 from textual.widgets import DataTable
 
 from data import outbox
@@ -13,17 +12,25 @@ from kiosk.sync import issuance
 from kiosk.sync.desk import SyncDesk
 from kiosk.sync.localdb import open_kiosk_db
 from screens.sync import SyncScreen
-from screens.widgets.sync_status import SyncIndicator
+from screens.widgets.text import LangText
 from tests.support.ca import make_csr
 
 
-class Host(App[None]):
-    def __init__(self, desk):
-        super().__init__()
-        self.desk = desk
+@pytest.fixture
+def open_sync(make_app):
+    """The real kiosk app with the sync screen pushed on top (as the staff menu will do)."""
 
-    def on_mount(self) -> None:
-        self.push_screen(SyncScreen(self.desk, refresh_every=60))
+    def make(desk):
+        app = make_app()
+
+        async def start(pilot):
+            app.push_screen(SyncScreen(desk, refresh_every=60))
+            await pilot.pause()
+            return app.screen
+
+        return app, start
+
+    return make
 
 
 @pytest.fixture
@@ -56,10 +63,10 @@ async def wait_rows(pilot, table, n):
     raise AssertionError(f"{table.id} has {table.row_count} rows, expected {n}")
 
 
-async def test_screen_lists_queue_quarantine_and_keys(desk):
-    app = Host(desk)
+async def test_screen_lists_queue_quarantine_and_keys(desk, open_sync):
+    app, start = open_sync(desk)
     async with app.run_test(size=(140, 50)) as pilot:
-        screen = app.screen
+        screen = await start(pilot)
         await wait_rows(pilot, screen.query_one("#pending", DataTable), 4)  # 3 + 1 request event
         quarantined = screen.query_one("#quarantined", DataTable)
         await wait_rows(pilot, quarantined, 1)
@@ -68,14 +75,14 @@ async def test_screen_lists_queue_quarantine_and_keys(desk):
         await wait_rows(pilot, keys, 1)
         row = keys.get_row_at(0)
         assert row[0] == "DG-20261121-0003" and "后台联机" in row[3]
-        text = str(screen.query_one(SyncIndicator).render())
-        assert "待发送 4" in text and "已隔离 1" in text
+        summary = screen.query_one("#summary", LangText).shown
+        assert "待上传 4 条" in summary and "已隔离 1 条" in summary
 
 
-async def test_retry_selected_puts_the_event_back_in_the_queue(desk):
-    app = Host(desk)
+async def test_retry_selected_puts_the_event_back_in_the_queue(desk, open_sync):
+    app, start = open_sync(desk)
     async with app.run_test(size=(140, 50)) as pilot:
-        screen = app.screen
+        screen = await start(pilot)
         await wait_rows(pilot, screen.query_one("#quarantined", DataTable), 1)
         await pilot.click("#retry-one")
         await wait_rows(pilot, screen.query_one("#quarantined", DataTable), 0)
@@ -83,10 +90,11 @@ async def test_retry_selected_puts_the_event_back_in_the_queue(desk):
     assert desk.status().quarantined == 0
 
 
-async def test_export_writes_the_quarantined_events(desk, tmp_path):
-    app = Host(desk)
+async def test_export_writes_the_quarantined_events(desk, tmp_path, open_sync):
+    app, start = open_sync(desk)
     async with app.run_test(size=(140, 50)) as pilot:
-        await wait_rows(pilot, app.screen.query_one("#quarantined", DataTable), 1)
+        screen = await start(pilot)
+        await wait_rows(pilot, screen.query_one("#quarantined", DataTable), 1)
         await pilot.click("#export")
         for _ in range(100):
             await pilot.pause(0.02)
@@ -95,3 +103,18 @@ async def test_export_writes_the_quarantined_events(desk, tmp_path):
                 break
     [line] = files[0].read_text().splitlines()
     assert json.loads(line)["last_error"] == "unknown program"
+
+
+async def test_f2_switches_the_screen_to_english(desk, open_sync):
+    app, start = open_sync(desk)
+    async with app.run_test(size=(140, 50)) as pilot:
+        screen = await start(pilot)
+        keys = screen.query_one("#keys", DataTable)
+        await wait_rows(pilot, keys, 1)
+        await pilot.press("f2")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if keys.row_count and "online" in keys.get_row_at(0)[3]:
+                break
+        assert keys.get_row_at(0)[3] == "Keep the key: it is requested when online"
+        assert "to send" in screen.query_one("#summary", LangText).shown
