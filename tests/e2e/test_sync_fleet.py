@@ -18,7 +18,7 @@ from tests.support.procs import SyncProcess, env, wait_until
 pytestmark = pytest.mark.e2e
 
 KIOSKS = 4
-EVENTS_EACH = 800
+EVENTS_EACH = 500
 
 
 def writer(db_path):
@@ -32,7 +32,7 @@ def writer(db_path):
                 str(db_path),
                 str(EVENTS_EACH),
                 "--delay",
-                "0.02",
+                "0.01",
             ],
             env=env(),
             stdout=subprocess.DEVNULL,
