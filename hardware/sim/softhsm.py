@@ -91,7 +91,13 @@ class SoftHsm2:
             p.conf.write_text(conf)
         state = p.root / _STATE
         if not state.exists():
-            self._write_state({"blank_inserted": True, "blank_stock": self.blank_slots})
+            self._write_state(
+                {
+                    "blank_inserted": True,
+                    "blank_stock": self.blank_slots,
+                    "dirs_at_insert": self._used(),
+                }
+            )
         os.environ["SOFTHSM2_CONF"] = str(p.conf)
         return self
 
@@ -118,12 +124,21 @@ class SoftHsm2:
     def blanks_left(self) -> int:
         """Blank keys still in stock (every token directory, in the reader or pulled, used one)."""
         stock = int(self._read_state().get("blank_stock", self.blank_slots))  # type: ignore[arg-type]
-        used = len(self._token_dirs(self.paths.tokendir)) + len(self._token_dirs(self.paths.drawer))
-        return max(0, stock - used)
+        return max(0, stock - self._used())
+
+    def _used(self) -> int:
+        return len(self._token_dirs(self.paths.tokendir)) + len(self._token_dirs(self.paths.drawer))
 
     def blank_present(self) -> bool:
-        """Whether a blank key sits in the reader."""
-        return bool(self._read_state().get("blank_inserted", True)) and self.blanks_left() > 0
+        """Whether a blank key sits in the reader.
+
+        Initialising the blank key turns it into an issued key: SoftHSM then shows a fresh blank
+        slot, which is the *next* key in stock, not in the reader until :meth:`insert_blank`.
+        """
+        state = self._read_state()
+        if not state.get("blank_inserted", True) or self.blanks_left() <= 0:
+            return False
+        return self._used() == int(state.get("dirs_at_insert", 0))  # type: ignore[arg-type]
 
     def visible(self, initialised: bool) -> bool:
         """Slot filter for the adapter: hide the blank slot when no blank key is inserted."""
@@ -135,7 +150,9 @@ class SoftHsm2:
 
     def insert_blank(self) -> None:
         """Put a blank key (from stock) into the reader."""
-        self._write_state({**self._read_state(), "blank_inserted": True})
+        self._write_state(
+            {**self._read_state(), "blank_inserted": True, "dirs_at_insert": self._used()}
+        )
 
     def _dir_of(self, serial: str, where: Path) -> Path | None:
         # SoftHSM names a token's directory by a UUID whose last 16 hex digits are its serial.

@@ -9,6 +9,7 @@ with a ``code`` here, at the boundary.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import threading
@@ -218,9 +219,11 @@ class _CkVersion(ctypes.Structure):
 
 class _FunctionListHead(ctypes.Structure):
     # The first ten entries of CK_FUNCTION_LIST (PKCS#11 v2.40 order); C_InitToken is the tenth.
-    _fields_ = [("version", _CkVersion)] + [(f"f{i}", ctypes.c_void_p) for i in range(9)] + [
-        ("C_InitToken", _InitToken)
-    ]
+    _fields_ = (
+        [("version", _CkVersion)]
+        + [(f"f{i}", ctypes.c_void_p) for i in range(9)]
+        + [("C_InitToken", _InitToken)]
+    )
 
 
 _CKR_NAMES = {
@@ -261,6 +264,8 @@ class Pkcs11Tokens:
         self.lock = threading.RLock()
         self._lib: Any = None
         self._init_token: Any = None
+        #: the SoftHSM2 stand-in behind this reader, when there is one (tests, training).
+        self.standin: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -287,10 +292,8 @@ class Pkcs11Tokens:
         """Finalise the module (idempotent)."""
         with self.lock:
             if self._lib is not None:
-                try:
+                with contextlib.suppress(p11e.PKCS11Error):  # already finalised
                     self._lib.finalize()
-                except p11e.PKCS11Error:
-                    pass  # already finalised: nothing left to release
                 self._lib = None
 
     def __enter__(self) -> Pkcs11Tokens:
@@ -311,7 +314,9 @@ class Pkcs11Tokens:
             try:
                 self.lib.reinitialize()
             except p11e.PKCS11Error as e:
-                raise TokenError(f"The key module failed to restart ({e})", code="token.failed") from e
+                raise TokenError(
+                    f"The key module failed to restart ({e})", code="token.failed"
+                ) from e
 
     # -- listing -----------------------------------------------------------------------------
 
@@ -371,7 +376,8 @@ class Pkcs11Tokens:
         k = present[0]
         if blank is True and not k.blank:
             raise TokenError(
-                f"Key {k.serial} ({k.label}) is not blank; a new issue needs a blank key from stock",
+                f"Key {k.serial} ({k.label}) is not blank; "
+                "a new issue needs a blank key from stock",
                 code="token.not_blank",
             )
         if blank is False and k.blank:
@@ -396,8 +402,9 @@ class Pkcs11Tokens:
             self._init_token = (so, head.contents.C_InitToken)
         return self._init_token[1]
 
-    def init_token(self, key: KeyInfo, *, so_pin: str, label: str, current_so_pin: str | None = None
-                   ) -> KeyInfo:
+    def init_token(
+        self, key: KeyInfo, *, so_pin: str, label: str, current_so_pin: str | None = None
+    ) -> KeyInfo:
         """Initialise a key: every object on it is destroyed, and it gets a new label and SO PIN.
 
         Args:
@@ -491,8 +498,9 @@ class Pkcs11Tokens:
                 # python-pkcs11 leaks the session when login fails; a re-scan drops it.
                 self.rescan()
                 state = self.key(serial)
-                raise wrong_pin_error(state.so_pin if so_pin else state.user_pin,
-                                      so=so_pin is not None) from e
+                raise wrong_pin_error(
+                    state.so_pin if so_pin else state.user_pin, so=so_pin is not None
+                ) from e
             except p11e.PinLocked as e:
                 self.rescan()
                 raise TokenError(
@@ -509,13 +517,12 @@ class Pkcs11Tokens:
             except _GONE as e:
                 raise self._gone(serial, e) from e
             except p11e.PKCS11Error as e:
-                raise TokenError(f"The key refused the operation ({type(e).__name__})",
-                                 code="token.failed") from e
+                raise TokenError(
+                    f"The key refused the operation ({type(e).__name__})", code="token.failed"
+                ) from e
             finally:
-                try:
+                with contextlib.suppress(p11e.PKCS11Error):  # the key is gone, and its session
                     sess.close()
-                except p11e.PKCS11Error:
-                    pass  # the key is gone; the session went with it
 
     def _gone(self, serial: str, e: Exception) -> TokenError:
         try:
@@ -594,15 +601,20 @@ class KeySession:
 
     def public_key(self, key_id: bytes) -> bytes | None:
         """The public key with this CKA_ID as SubjectPublicKeyInfo DER, or None."""
-        for obj in self._s.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY,
-                                        Attribute.ID: key_id}):
+        for obj in self._s.get_objects(
+            {Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.ID: key_id}
+        ):
             return _spki(obj)
         return None
 
     def has_private_key(self, key_id: bytes) -> bool:
         """Whether the private key with this CKA_ID is on the key (needs a user session)."""
-        return any(True for _ in self._s.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY,
-                                                      Attribute.ID: key_id}))
+        return any(
+            True
+            for _ in self._s.get_objects(
+                {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: key_id}
+            )
+        )
 
     def sign(self, key_id: bytes, data: bytes) -> tuple[bytes, str]:
         """Sign ``data`` with SHA-256 and the private key ``key_id``.
@@ -620,35 +632,45 @@ class KeySession:
 
     def write_certificate(self, key_id: bytes, cert_der: bytes, label: str) -> None:
         """Write an X.509 certificate object with the key pair's CKA_ID, replacing any old one."""
-        for old in list(self._s.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE,
-                                             Attribute.ID: key_id})):
+        for old in list(
+            self._s.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.ID: key_id})
+        ):
             old.destroy()
         attrs = decode_x509_certificate(cert_der)
-        attrs.update({
-            Attribute.TOKEN: True,
-            Attribute.PRIVATE: False,
-            Attribute.ID: key_id,
-            Attribute.LABEL: label,
-        })
+        attrs.update(
+            {
+                Attribute.TOKEN: True,
+                Attribute.PRIVATE: False,
+                Attribute.ID: key_id,
+                Attribute.LABEL: label,
+            }
+        )
         self._s.create_object(attrs)
 
     def write_data(self, label: str, application: str, value: bytes) -> None:
         """Write a public data object (CKO_DATA), replacing one with the same label."""
-        for old in list(self._s.get_objects({Attribute.CLASS: ObjectClass.DATA,
-                                             Attribute.LABEL: label})):
+        for old in list(
+            self._s.get_objects({Attribute.CLASS: ObjectClass.DATA, Attribute.LABEL: label})
+        ):
             old.destroy()
-        self._s.create_object({
-            Attribute.CLASS: ObjectClass.DATA,
-            Attribute.TOKEN: True,
-            Attribute.PRIVATE: False,
-            Attribute.LABEL: label,
-            Attribute.APPLICATION: application,
-            Attribute.VALUE: value,
-        })
+        self._s.create_object(
+            {
+                Attribute.CLASS: ObjectClass.DATA,
+                Attribute.TOKEN: True,
+                Attribute.PRIVATE: False,
+                Attribute.LABEL: label,
+                Attribute.APPLICATION: application,
+                Attribute.VALUE: value,
+            }
+        )
 
-    def delete(self, *, kind: str | None = None, label: str | None = None) -> int:
-        """Destroy objects (all, or of one kind / label). Returns how many went."""
+    def delete(
+        self, *, kind: str | None = None, label: str | None = None, key_id: bytes | None = None
+    ) -> int:
+        """Destroy objects (all, or those of one kind / label / CKA_ID). Returns how many went."""
         tpl: dict[Any, Any] = {}
+        if key_id is not None:
+            tpl[Attribute.ID] = key_id
         if kind is not None:
             tpl[Attribute.CLASS] = _KIND_CLASS[kind]
         if label is not None:
@@ -672,8 +694,11 @@ class KeySession:
                 value = _safe(o, Attribute.VALUE)
             if cls == ObjectClass.DATA:
                 app = _safe(o, Attribute.APPLICATION) or ""
-            out.append(TokenObject(kind=kind, label=label, key_id=bytes(key_id),
-                                   application=app, value=value))
+            out.append(
+                TokenObject(
+                    kind=kind, label=label, key_id=bytes(key_id), application=app, value=value
+                )
+            )
         return out
 
 
@@ -697,10 +722,12 @@ def _spki(pub: Any) -> bytes:
     if pub.key_type == KeyType.EC:
         return encode_ec_public_key(pub)
     rsa = asn1keys.RSAPublicKey.load(encode_rsa_public_key(pub))
-    return asn1keys.PublicKeyInfo({
-        "algorithm": {"algorithm": "rsa", "parameters": None},
-        "public_key": rsa,
-    }).dump()
+    return asn1keys.PublicKeyInfo(
+        {
+            "algorithm": {"algorithm": "rsa", "parameters": None},
+            "public_key": rsa,
+        }
+    ).dump()
 
 
 class SlotWatcher:

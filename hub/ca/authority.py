@@ -147,8 +147,9 @@ class CertificateAuthority:
                 ``ca.bad_key`` when they do not load.
         """
         d = Path(directory)
-        files = [d / n for n in ("ca.key.pem", "ca.cert.pem", "sealmaker.key.pem",
-                                 "sealmaker.cert.pem")]
+        files = [
+            d / n for n in ("ca.key.pem", "ca.cert.pem", "sealmaker.key.pem", "sealmaker.cert.pem")
+        ]
         if not all(f.exists() for f in files):
             if not create:
                 raise CaError(f"No CA key and certificate in {d}", code="ca.missing")
@@ -206,8 +207,10 @@ class CertificateAuthority:
                 f"Unknown profile {profile!r}; known: {', '.join(p.value for p in Profile)}",
                 code="ca.bad_profile",
             ) from None
-        data = subject_data if isinstance(subject_data, SubjectData) else SubjectData.from_dict(
+        data = (
             subject_data
+            if isinstance(subject_data, SubjectData)
+            else SubjectData.from_dict(subject_data)
         )
         try:
             csr = x509.load_der_x509_csr(csr_der)
@@ -255,17 +258,26 @@ class CertificateAuthority:
         der = cert.public_bytes(serialization.Encoding.DER)
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO certs (serial, profile, subject, not_before, not_after, issued_at, der)"
+                "INSERT INTO certs"
+                " (serial, profile, subject, not_before, not_after, issued_at, der)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (f"{cert.serial_number:x}", prof.value, cert.subject.rfc4514_string(), _iso(nb),
-                 _iso(na), _iso(_now()), der),
+                (
+                    f"{cert.serial_number:x}",
+                    prof.value,
+                    cert.subject.rfc4514_string(),
+                    _iso(nb),
+                    _iso(na),
+                    _iso(_now()),
+                    der,
+                ),
             )
         return der
 
     # -- revocation --------------------------------------------------------------------------
 
-    def revoke(self, serial: int, reason: RevocationReason | str = RevocationReason.UNSPECIFIED
-               ) -> None:
+    def revoke(
+        self, serial: int, reason: RevocationReason | str = RevocationReason.UNSPECIFIED
+    ) -> None:
         """Revoke an issued certificate (idempotent: a second call keeps the first date/reason).
 
         Raises:
@@ -280,14 +292,19 @@ class CertificateAuthority:
                 code="ca.bad_reason",
             ) from None
         with self._lock, self._db:
-            row = self._db.execute("SELECT revoked_at FROM certs WHERE serial = ?",
-                                   (f"{serial:x}",)).fetchone()
+            row = self._db.execute(
+                "SELECT revoked_at FROM certs WHERE serial = ?", (f"{serial:x}",)
+            ).fetchone()
             if row is None:
-                raise CaError(f"No certificate with serial {serial:x} was issued here",
-                              code="ca.unknown_serial")
+                raise CaError(
+                    f"No certificate with serial {serial:x} was issued here",
+                    code="ca.unknown_serial",
+                )
             if row[0] is None:
-                self._db.execute("UPDATE certs SET revoked_at = ?, reason = ? WHERE serial = ?",
-                                 (_iso(_now()), why.value, f"{serial:x}"))
+                self._db.execute(
+                    "UPDATE certs SET revoked_at = ?, reason = ? WHERE serial = ?",
+                    (_iso(_now()), why.value, f"{serial:x}"),
+                )
 
     def status(self, serial: int) -> CertStatus:
         """What the CA knows of a serial.
@@ -344,27 +361,28 @@ class CertificateAuthority:
             )
             # RFC 5280 5.3.1: the reason code SHOULD be absent rather than "unspecified".
             if reason and reason != RevocationReason.UNSPECIFIED:
-                rb = rb.add_extension(x509.CRLReason(_REASON_FLAGS[RevocationReason(reason)]),
-                                      critical=False)
+                rb = rb.add_extension(
+                    x509.CRLReason(_REASON_FLAGS[RevocationReason(reason)]), critical=False
+                )
             b = b.add_revoked_certificate(rb.build())
         return b.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
     # -- the seal maker ----------------------------------------------------------------------
 
-    def sign_as_seal_maker(self, data: bytes) -> tuple[bytes, str]:
-        """Sign ``data`` with the seal maker's key (SHA-256).
-
-        Returns:
-            (signature, algorithm OID): ECDSA-with-SHA256 or sha256WithRSAEncryption.
-        """
+    @property
+    def seal_maker_alg(self) -> str:
+        """OID of the seal maker's signature: ECDSA-with-SHA256 or sha256WithRSAEncryption."""
         if isinstance(self.seal_key, ec.EllipticCurvePrivateKey):
-            return self.seal_key.sign(data, ec.ECDSA(hashes.SHA256())), "1.2.840.10045.4.3.2"
+            return "1.2.840.10045.4.3.2"
+        return "1.2.840.113549.1.1.11"
+
+    def sign_as_seal_maker(self, data: bytes) -> bytes:
+        """Sign ``data`` with the seal maker's key (SHA-256, :attr:`seal_maker_alg`)."""
+        if isinstance(self.seal_key, ec.EllipticCurvePrivateKey):
+            return self.seal_key.sign(data, ec.ECDSA(hashes.SHA256()))
         from cryptography.hazmat.primitives.asymmetric import padding
 
-        return (
-            self.seal_key.sign(data, padding.PKCS1v15(), hashes.SHA256()),
-            "1.2.840.113549.1.1.11",
-        )
+        return self.seal_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
     def seal_maker_der(self) -> bytes:
         """The seal maker's certificate, DER."""
@@ -376,14 +394,16 @@ class CertificateAuthority:
 
 
 def _crl_dp(url: str) -> x509.CRLDistributionPoints:
-    return x509.CRLDistributionPoints([
-        x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(url)],
-            relative_name=None,
-            reasons=None,
-            crl_issuer=None,
-        )
-    ])
+    return x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(url)],
+                relative_name=None,
+                reasons=None,
+                crl_issuer=None,
+            )
+        ]
+    )
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -395,16 +415,24 @@ def _write_private(path: Path, data: bytes) -> None:
 def _create_training_ca(d: Path, name: str, crl_url: str) -> None:
     now = _now()
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "NETCA Counter Kiosk (training)"),
-        x509.NameAttribute(NameOID.COMMON_NAME, name),
-    ])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "NETCA Counter Kiosk (training)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     ca_ku = x509.KeyUsage(
-        digital_signature=True, content_commitment=False, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-        encipher_only=False, decipher_only=False,
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
     )
     cert = (
         x509.CertificateBuilder()
@@ -421,17 +449,27 @@ def _create_training_ca(d: Path, name: str, crl_url: str) -> None:
     )
     seal_key = ec.generate_private_key(ec.SECP256R1())
     seal_ku = x509.KeyUsage(
-        digital_signature=True, content_commitment=True, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-        encipher_only=False, decipher_only=False,
+        digital_signature=True,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
     )
     seal_cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "NETCA Counter Kiosk (training)"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Seal Maker (制章人)"),
-        ]))
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "NETCA Counter Kiosk (training)"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "Seal Maker (制章人)"),
+                ]
+            )
+        )
         .issuer_name(subject)
         .public_key(seal_key.public_key())
         .serial_number(x509.random_serial_number())
@@ -439,13 +477,18 @@ def _create_training_ca(d: Path, name: str, crl_url: str) -> None:
         .not_valid_after(now + dt.timedelta(days=365 * 10))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(seal_ku, critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH,
-                                              x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")]),
-                       critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
-                       critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(seal_key.public_key()),
-                       critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.CLIENT_AUTH, x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(seal_key.public_key()), critical=False
+        )
         .add_extension(_crl_dp(crl_url), critical=False)
         .sign(key, hashes.SHA256())
     )

@@ -34,7 +34,7 @@ class Profile(StrEnum):
     INDIVIDUAL = "individual"  # 自然人证书
 
 
-#: USCC prefix in organizationIdentifier (ETSI EN 319 412-1 semantics identifier, national register).
+#: USCC prefix in organizationIdentifier (ETSI EN 319 412-1: national trade register, China).
 USCC_PREFIX = "NTRCN-"
 
 #: RFC 9336 id-kp-documentSigning: the certificate signs documents (electronic seals).
