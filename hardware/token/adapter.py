@@ -283,7 +283,7 @@ class Pkcs11Tokens:
             except (p11e.PKCS11Error, OSError, RuntimeError) as e:
                 raise TokenError(
                     f"The key module {self.module_path} does not load ({e}); "
-                    "check token.module in kiosk.toml",
+                    "check devices.token.module_path in kiosk.toml",
                     code="token.module_load",
                 ) from e
             return self

@@ -378,7 +378,7 @@ class KeyService:
                 return {"kept": True}, {}
             assert j.csr_der is not None and j.key_id is not None
             cert = self.issuer.issue(
-                j.csr_der, kind, subject, nb, na, request_id=f"{j.order_no}:new:{j.key_id.hex()}"
+                j.csr_der, kind, subject, nb, na, request_id=self._request_id(j, "certify")
             )
             self._check_cert_matches(cert, j.csr_der)
             c = x509.load_der_x509_certificate(cert)
@@ -464,6 +464,17 @@ class KeyService:
 
     def _job(self, job: KeyJob) -> KeyJob:
         return self.repo.job_by_id(job.id)
+
+    def _request_id(self, job: KeyJob, step: str) -> str:
+        """Idempotency key for a CA call: the same after a crash or an unreachable CA (so the
+        hub answers a repeat with its first certificate), new after the kiosk refused an answer
+        (a certificate for another key pair)."""
+        failed = sum(
+            1
+            for s in self.repo.steps(job.id)
+            if s["step"] == step and s["state"] == "failed" and "keys.cert_mismatch" in s["detail"]
+        )
+        return f"{job.order_no}:{job.service}:{step}:{failed}"
 
     # == recovery ===============================================================================
 
@@ -674,7 +685,7 @@ class KeyService:
                 subject,
                 not_before,
                 not_after,
-                request_id=f"{j.order_no}:{j.service}:{key_id.hex()}",
+                request_id=self._request_id(j, "certify"),
             )
             self._check_cert_matches(cert, j.csr_der)
             c = x509.load_der_x509_certificate(cert)
