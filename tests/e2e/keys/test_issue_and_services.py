@@ -155,9 +155,8 @@ def test_replace_issues_a_blank_key_with_the_same_subject_and_not_after(env: Key
 
 def test_unlock_sets_a_new_pin_and_counts_it(env: KeyEnv) -> None:
     r = issue(env, seal=False)
-    with pytest.raises(TokenError) as ei:
-        with env.tokens.session(r.serial, user_pin="00000000"):
-            pass
+    with pytest.raises(TokenError) as ei, env.tokens.session(r.serial, user_pin="00000000"):
+        pass
     assert ei.value.code == "token.wrong_pin"
     key, state = env.service.pin_status()  # shown before any PIN is asked for
     assert state.count_low and key.serial == r.serial
@@ -165,9 +164,8 @@ def test_unlock_sets_a_new_pin_and_counts_it(env: KeyEnv) -> None:
     assert before.count_low and pin != r.user_pin and len(pin) == 8
     with env.tokens.session(r.serial, user_pin=pin):
         pass
-    with pytest.raises(TokenError):
-        with env.tokens.session(r.serial, user_pin=r.user_pin):
-            pass
+    with pytest.raises(TokenError), env.tokens.session(r.serial, user_pin=r.user_pin):
+        pass
     assert env.service.repo.get(r.serial).pin_resets == 1
 
 
