@@ -220,7 +220,7 @@ def test_no_key_and_two_keys_are_named(env: KeyEnv) -> None:
         issue(env)
     assert ei.value.code == "token.no_key"
     env.sim.insert_blank()
-    r = issue(env, seal=False)
+    issue(env, seal=False)
     env.sim.insert_blank()  # the issued key and a blank key together
     with pytest.raises(TokenError) as ei:
         issue(env, "DG-20261121-0002")

@@ -4,6 +4,7 @@ half-written key handed over; the journal says exactly how far it got."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.needs_softhsm]
 
 ORDER = "DG-20261121-0042"
 #: every pair of consecutive steps: the key is pulled after the first, before the second
-PAIRS = list(zip(ISSUE_STEPS[:-1], ISSUE_STEPS[1:], strict=True))
+PAIRS = list(itertools.pairwise(ISSUE_STEPS))
 
 
 def _request() -> IssueRequest:
