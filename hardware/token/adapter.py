@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
@@ -549,6 +550,24 @@ class Pkcs11Tokens:
         return w
 
 
+def _translated(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Vendor exceptions of a session method become TokenError right where they happen, so a
+    caller holding one session over several steps journals the right failure."""
+
+    @functools.wraps(fn)
+    def wrapper(self: KeySession, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except _GONE as e:
+            raise self.tokens._gone(self.serial, e) from e
+        except p11e.PKCS11Error as e:
+            raise TokenError(
+                f"The key refused the operation ({type(e).__name__})", code="token.failed"
+            ) from e
+
+    return wrapper
+
+
 class KeySession:
     """Operations on one key inside :meth:`Pkcs11Tokens.session`."""
 
@@ -558,14 +577,17 @@ class KeySession:
         self._s = session
 
     # user PIN management (SO session for init, user session for change)
+    @_translated
     def init_user_pin(self, new_pin: str) -> None:
         """Set the user PIN (SO session): first issue and unlock."""
         self._s.init_pin(new_pin)
 
+    @_translated
     def set_pin(self, old_pin: str, new_pin: str) -> None:
         """Change the PIN of the logged-in user."""
         self._s.set_pin(old_pin, new_pin)
 
+    @_translated
     def generate_keypair(self, key_id: bytes, algorithm: KeyAlgorithm, label: str) -> bytes:
         """Generate a key pair on the key; the private key is sensitive and never extractable.
 
@@ -599,23 +621,24 @@ class KeySession:
             )
         return _spki(pub)
 
+    @_translated
     def public_key(self, key_id: bytes) -> bytes | None:
         """The public key with this CKA_ID as SubjectPublicKeyInfo DER, or None."""
-        for obj in self._s.get_objects(
-            {Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.ID: key_id}
-        ):
-            return _spki(obj)
-        return None
+        # searches are read to the end: a half-read one keeps C_FindObjects open on the session
+        found = list(
+            self._s.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.ID: key_id})
+        )
+        return _spki(found[0]) if found else None
 
+    @_translated
     def has_private_key(self, key_id: bytes) -> bool:
         """Whether the private key with this CKA_ID is on the key (needs a user session)."""
-        return any(
-            True
-            for _ in self._s.get_objects(
-                {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: key_id}
-            )
+        found = list(
+            self._s.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: key_id})
         )
+        return bool(found)
 
+    @_translated
     def sign(self, key_id: bytes, data: bytes) -> tuple[bytes, str]:
         """Sign ``data`` with SHA-256 and the private key ``key_id``.
 
@@ -630,6 +653,7 @@ class KeySession:
             return asn1algos.DSASignature.from_p1363(raw).dump(), "sha256_ecdsa"
         return priv.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS), "sha256_rsa"
 
+    @_translated
     def write_certificate(self, key_id: bytes, cert_der: bytes, label: str) -> None:
         """Write an X.509 certificate object with the key pair's CKA_ID, replacing any old one."""
         for old in list(
@@ -647,6 +671,7 @@ class KeySession:
         )
         self._s.create_object(attrs)
 
+    @_translated
     def write_data(self, label: str, application: str, value: bytes) -> None:
         """Write a public data object (CKO_DATA), replacing one with the same label."""
         for old in list(
@@ -664,6 +689,7 @@ class KeySession:
             }
         )
 
+    @_translated
     def delete(
         self, *, kind: str | None = None, label: str | None = None, key_id: bytes | None = None
     ) -> int:
@@ -680,10 +706,11 @@ class KeySession:
             o.destroy()
         return len(objs)
 
+    @_translated
     def objects(self) -> list[TokenObject]:
         """Objects visible in this session (public only, unless logged in)."""
         out: list[TokenObject] = []
-        for o in self._s.get_objects():
+        for o in list(self._s.get_objects()):
             cls = o[Attribute.CLASS]
             kind = _CLASS_KIND.get(cls, str(cls))
             label = _safe(o, Attribute.LABEL) or ""

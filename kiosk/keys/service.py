@@ -19,6 +19,7 @@ whose job was abandoned; a key that is not ``active`` is never reported as ready
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -33,7 +34,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from hardware.token import KeyAlgorithm, KeyInfo, PinState, Pkcs11Tokens
+from hardware.token import KeyAlgorithm, KeyInfo, KeySession, PinState, Pkcs11Tokens
 from hub.ca import SubjectData, subject_data_of
 from kiosk.errors import KioskError, TokenError
 from kiosk.keys.issuer import CertificateIssuer
@@ -294,7 +295,19 @@ class KeyService:
     ) -> IssueResult:
         p = job.params
         steps = ISSUE_STEPS
-        state: dict[str, Any] = {"key": key, "pin": None}
+        state: dict[str, Any] = {"key": key, "pin": None, "session": None}
+        # One user session (one login) serves every step after the PIN is set: logins are the
+        # slow part of a PKCS#11 module (SoftHSM derives a key from the PIN on each).
+        held = contextlib.ExitStack()
+
+        def user_session() -> KeySession:
+            if state["session"] is None:
+                pin = user_pin()
+                state["session"] = held.enter_context(
+                    self.tokens.session(state["key"].serial, user_pin=pin, rw=True)
+                )
+            return state["session"]  # type: ignore[no-any-return]
+
         kind = p["kind"]
         subject = SubjectData.from_dict(p["subject"])
         algorithm = KeyAlgorithm(p["algorithm"])
@@ -358,18 +371,19 @@ class KeyService:
 
         def keygen() -> tuple[dict[str, Any], dict[str, Any]]:
             nonlocal job
+            job = self._job(job)
             key_id = job.key_id or secrets.token_bytes(8)
             if job.key_id is None:
                 job = self.repo.update_job(job.id, key_id=key_id)  # before the pair exists
-            with self.tokens.session(state["key"].serial, user_pin=user_pin(), rw=True) as s:
-                reused = s.public_key(key_id) is not None and s.has_private_key(key_id)
-                if not reused:
-                    s.delete(key_id=key_id)  # a half-made pair from an interrupted try
-                    s.generate_keypair(key_id, algorithm, label=job.order_no)
+            s = user_session()
+            reused = s.public_key(key_id) is not None and s.has_private_key(key_id)
+            if not reused:
+                s.delete(key_id=key_id)  # a half-made pair from an interrupted try
+                s.generate_keypair(key_id, algorithm, label=job.order_no)
             return {"algorithm": algorithm.value, "reused": reused}, {}
 
         def csr() -> tuple[dict[str, Any], dict[str, Any]]:
-            der = self._csr(state["key"].serial, user_pin(), self._job(job).key_id, job.order_no)
+            der = self._csr(user_session(), self._job(job).key_id, job.order_no)
             return {"bytes": len(der)}, {"csr_der": der}
 
         def certify() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -387,8 +401,7 @@ class KeyService:
         def write_cert() -> tuple[dict[str, Any], dict[str, Any]]:
             j = self._job(job)
             assert j.cert_der is not None and j.key_id is not None
-            with self.tokens.session(state["key"].serial, user_pin=user_pin(), rw=True) as s:
-                s.write_certificate(j.key_id, j.cert_der, label=_cn(j.cert_der))
+            user_session().write_certificate(j.key_id, j.cert_der, label=_cn(j.cert_der))
             return {}, {}
 
         def write_seal() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -402,29 +415,32 @@ class KeyService:
                 f"{j.order_no}:new:seal",
                 es_id=_es_id(j.order_no),
             )
-            with self.tokens.session(state["key"].serial, user_pin=user_pin(), rw=True) as s:
-                s.write_data(SEAL_LABEL, SEAL_APPLICATION, seal_der)
+            user_session().write_data(SEAL_LABEL, SEAL_APPLICATION, seal_der)
             return {"seal_bytes": len(seal_der)}, {"seal_der": seal_der}
 
         def verify() -> tuple[dict[str, Any], dict[str, Any]]:
             j = self._job(job)
             assert j.cert_der is not None and j.key_id is not None
-            self._verify_on_key(state["key"].serial, user_pin(), j.key_id, j.cert_der)
+            self._verify_on_key(user_session(), j.key_id, j.cert_der)
             return {"verified": True}, {}
 
-        for name, fn in (
-            ("init_token", init_token),
-            ("init_pin", init_pin),
-            ("keygen", keygen),
-            ("csr", csr),
-            ("certify", certify),
-            ("write_cert", write_cert),
-            ("write_seal", write_seal),
-            ("verify", verify),
-        ):
-            job = self._run_step(job, name, steps, fn)
-            if name == "init_token" and job.key_serial and not state["key"].serial:
-                state["key"] = self.tokens.key(job.key_serial)
+        with held:
+            self._issue_steps(
+                job,
+                state,
+                steps,
+                (
+                    ("init_token", init_token),
+                    ("init_pin", init_pin),
+                    ("keygen", keygen),
+                    ("csr", csr),
+                    ("certify", certify),
+                    ("write_cert", write_cert),
+                    ("write_seal", write_seal),
+                    ("verify", verify),
+                ),
+            )
+        job = self._job(job)
         # a resumed job that had finished every step but not closed still needs a fresh PIN
         pin = user_pin()
         j = self._job(job)
@@ -461,6 +477,18 @@ class KeyService:
             user_pin=pin,
             resumed=resumed,
         )
+
+    def _issue_steps(
+        self,
+        job: KeyJob,
+        state: dict[str, Any],
+        steps: tuple[str, ...],
+        plan: tuple[tuple[str, Callable[[], tuple[dict[str, Any], dict[str, Any]] | None]], ...],
+    ) -> None:
+        for name, fn in plan:
+            job = self._run_step(job, name, steps, fn)
+            if name == "init_token" and job.key_serial and not state["key"].serial:
+                state["key"] = self.tokens.key(job.key_serial)
 
     def _job(self, job: KeyJob) -> KeyJob:
         return self.repo.job_by_id(job.id)
@@ -665,14 +693,24 @@ class KeyService:
         assert rec.key_id is not None and rec.kind is not None
         key_id = rec.key_id
         guard = self._login_guard(key.serial, "system", job.order_no)
+        held = contextlib.ExitStack()
+        opened: list[KeySession] = []
+
+        def user_session() -> KeySession:
+            if not opened:
+                try:
+                    opened.append(
+                        held.enter_context(
+                            self.tokens.session(key.serial, user_pin=user_pin, rw=True)
+                        )
+                    )
+                except TokenError as e:
+                    guard(e)
+                    raise
+            return opened[0]
 
         def csr() -> tuple[dict[str, Any], dict[str, Any]]:
-            try:
-                der = self._csr(key.serial, user_pin, key_id, job.order_no)
-            except TokenError as e:
-                guard(e)
-                raise
-            return {}, {"csr_der": der}
+            return {}, {"csr_der": self._csr(user_session(), key_id, job.order_no)}
 
         def certify() -> tuple[dict[str, Any], dict[str, Any]]:
             j = self._job(job)
@@ -694,8 +732,7 @@ class KeyService:
         def write_cert() -> tuple[dict[str, Any], dict[str, Any]]:
             j = self._job(job)
             assert j.cert_der is not None
-            with self.tokens.session(key.serial, user_pin=user_pin, rw=True) as s:
-                s.write_certificate(key_id, j.cert_der, label=_cn(j.cert_der))
+            user_session().write_certificate(key_id, j.cert_der, label=_cn(j.cert_der))
             return {}, {}
 
         def write_seal() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -710,14 +747,13 @@ class KeyService:
                 f"{j.order_no}:{j.service}:seal",
                 es_id=rec.seal_es_id or _es_id(j.order_no),
             )
-            with self.tokens.session(key.serial, user_pin=user_pin, rw=True) as s:
-                s.write_data(SEAL_LABEL, SEAL_APPLICATION, der)
+            user_session().write_data(SEAL_LABEL, SEAL_APPLICATION, der)
             return {"seal_bytes": len(der)}, {"seal_der": der}
 
         def verify() -> tuple[dict[str, Any], dict[str, Any]]:
             j = self._job(job)
             assert j.cert_der is not None
-            self._verify_on_key(key.serial, user_pin, key_id, j.cert_der)
+            self._verify_on_key(user_session(), key_id, j.cert_der)
             return {}, {}
 
         def revoke_old() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -732,15 +768,16 @@ class KeyService:
                 )
             return {"revoked": rec.cert_serial, "reason": revoke_reason}, {}
 
-        for name, fn in (
-            ("csr", csr),
-            ("certify", certify),
-            ("write_cert", write_cert),
-            ("write_seal", write_seal),
-            ("verify", verify),
-            ("revoke_old", revoke_old),
-        ):
-            job = self._run_step(job, name, steps, fn)
+        with held:
+            for name, fn in (
+                ("csr", csr),
+                ("certify", certify),
+                ("write_cert", write_cert),
+                ("write_seal", write_seal),
+                ("verify", verify),
+                ("revoke_old", revoke_old),
+            ):
+                job = self._run_step(job, name, steps, fn)
         return self._job(job)
 
     def _finish_recert(self, job: KeyJob, serial: str, subject: SubjectData, **extra: Any) -> None:
@@ -1060,23 +1097,24 @@ class KeyService:
             user_pin="",
         )
 
-    def _csr(self, serial: str, user_pin: str, key_id: bytes | None, order_no: str) -> bytes:
+    @staticmethod
+    def _csr(s: KeySession, key_id: bytes | None, order_no: str) -> bytes:
+        """A PKCS#10 request for the key pair ``key_id``, signed on the key."""
         assert key_id is not None
-        with self.tokens.session(serial, user_pin=user_pin) as s:
-            spki = s.public_key(key_id)
-            if spki is None:
-                raise KeyServiceError(
-                    f"The key pair is missing from key {serial}", code="keys.no_keypair"
-                )
-            info = asn1csr.CertificationRequestInfo(
-                {
-                    "version": "v1",
-                    "subject": asn1csr.Name.build({"common_name": order_no}),
-                    "subject_pk_info": asn1keys.PublicKeyInfo.load(spki),
-                    "attributes": [],
-                }
+        spki = s.public_key(key_id)
+        if spki is None:
+            raise KeyServiceError(
+                f"The key pair is missing from key {s.serial}", code="keys.no_keypair"
             )
-            sig, alg = s.sign(key_id, info.dump())
+        info = asn1csr.CertificationRequestInfo(
+            {
+                "version": "v1",
+                "subject": asn1csr.Name.build({"common_name": order_no}),
+                "subject_pk_info": asn1keys.PublicKeyInfo.load(spki),
+                "attributes": [],
+            }
+        )
+        sig, alg = s.sign(key_id, info.dump())
         return asn1csr.CertificationRequest(
             {
                 "certification_request_info": info,
@@ -1096,12 +1134,13 @@ class KeyService:
                 code="keys.cert_mismatch",
             )
 
-    def _verify_on_key(self, serial: str, user_pin: str, key_id: bytes, cert_der: bytes) -> None:
+    @staticmethod
+    def _verify_on_key(s: KeySession, key_id: bytes, cert_der: bytes) -> None:
+        """Sign a fresh challenge on the key and check it against the certificate."""
         cert = x509.load_der_x509_certificate(cert_der)
         challenge = secrets.token_bytes(32)
-        with self.tokens.session(serial, user_pin=user_pin) as s:
-            sig, _alg = s.sign(key_id, challenge)
-            spki = s.public_key(key_id)
+        sig, _alg = s.sign(key_id, challenge)
+        spki = s.public_key(key_id)
         pub = cert.public_key()
         fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         if spki is None or pub.public_bytes(*fmt) != serialization.load_der_public_key(
