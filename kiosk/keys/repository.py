@@ -153,9 +153,9 @@ class KeyRepository:
                     "updated_at": now,
                     **fields,
                 }
-                self.db["keys"].insert(row)
+                self._insert("keys", row)
             else:
-                self.db["keys"].update(serial, {**fields, "updated_at": now})
+                self._update("keys", "serial", serial, {**fields, "updated_at": now})
 
     def transition(
         self,
@@ -180,7 +180,8 @@ class KeyRepository:
             current = rec.state if rec else KeyState.BLANK
             check_transition(current, target, wipe=wipe)
             self.upsert(serial, state=target.value, **fields)
-            self.db["key_transitions"].insert(
+            self._insert(
+                "key_transitions",
                 {
                     "serial": serial,
                     "from_state": current.value,
@@ -189,7 +190,7 @@ class KeyRepository:
                     "reason": reason,
                     "order_no": order_no,
                     "at": utc_now(),
-                }
+                },
             )
 
     def bump(self, serial: str, counter: str) -> None:
@@ -224,7 +225,18 @@ class KeyRepository:
 
     def job_by_id(self, job_id: int) -> KeyJob:
         """A job by id."""
-        return KeyJob.from_row(self.db["key_jobs"].get(job_id))
+        return KeyJob.from_row(next(self.db.query("SELECT * FROM key_jobs WHERE id = ?", [job_id])))
+
+    # Plain SQL for the hot path: sqlite-utils' insert/update introspect the schema on every
+    # call, which costs more than the write itself (the issuance benchmark showed it).
+    def _insert(self, table: str, row: dict[str, Any]) -> None:
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(row.values()))
+
+    def _update(self, table: str, key: str, value: Any, fields: dict[str, Any]) -> None:
+        sets = ", ".join(f"{c} = ?" for c in fields)
+        self.db.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?", [*fields.values(), value])
 
     def jobs_for_label(self, label: str) -> list[KeyJob]:
         """Jobs whose order number is the token label, newest first."""
@@ -249,7 +261,8 @@ class KeyRepository:
             return existing
         now = utc_now()
         with self.db.atomic():
-            self.db["key_jobs"].insert(
+            self._insert(
+                "key_jobs",
                 {
                     "order_no": order_no,
                     "service": service,
@@ -258,7 +271,7 @@ class KeyRepository:
                     "last_step": "",
                     "created_at": now,
                     "updated_at": now,
-                }
+                },
             )
         job = self.job(order_no, service)
         assert job is not None
@@ -270,7 +283,7 @@ class KeyRepository:
             fields["key_id"] = fields["key_id"].hex()
         if "params" in fields and not isinstance(fields["params"], str):
             fields["params"] = json.dumps(fields["params"], ensure_ascii=False)
-        self.db["key_jobs"].update(job_id, {**fields, "updated_at": utc_now()})
+        self._update("key_jobs", "id", job_id, {**fields, "updated_at": utc_now()})
         return self.job_by_id(job_id)
 
     def record_step(
@@ -283,14 +296,15 @@ class KeyRepository:
     ) -> KeyJob:
         """Journal one step (and, when done, the job's ``last_step``) in one transaction."""
         with self.db.atomic():
-            self.db["key_job_steps"].insert(
+            self._insert(
+                "key_job_steps",
                 {
                     "job_id": job_id,
                     "step": step,
                     "state": state,
                     "detail": json.dumps(detail or {}, ensure_ascii=False),
                     "at": utc_now(),
-                }
+                },
             )
             if state == "done":
                 job_fields["last_step"] = step

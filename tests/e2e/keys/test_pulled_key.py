@@ -18,7 +18,12 @@ from kiosk.errors import TokenError
 from kiosk.keys import ISSUE_STEPS, IssueRequest, KeyState
 from tests.keys_support import UNIT, KeyEnv, make_env, now, seal_request
 
-pytestmark = [pytest.mark.e2e, pytest.mark.needs_softhsm]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.needs_softhsm,
+    # python-pkcs11's search iterator re-raises from its finaliser when the key left mid-search
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 ORDER = "DG-20261121-0042"
 #: every pair of consecutive steps: the key is pulled after the first, before the second
