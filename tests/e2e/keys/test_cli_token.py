@@ -43,15 +43,27 @@ def issued(tmp_path_factory: pytest.TempPathFactory):
             actor="op-07",
         )
         ca_pem = env.ca.directory / "ca.cert.pem"
+        rec = env.service.repo.get(r.serial)
+        pins = (r.user_pin, env.service.vault.open(rec.so_pin_enc, r.serial))
     finally:
         env.close()
+    issued_pins.extend(pins)
     return data, r, ca_pem
+
+
+issued_pins: list[str] = []
+
+
+def no_pins(out: subprocess.CompletedProcess[str]) -> None:
+    for pin in issued_pins:
+        assert pin not in out.stdout + out.stderr
 
 
 def test_token_list_json_shows_the_issued_key(issued) -> None:
     data, r, _ = issued
     out = kiosk("token", "list", "--json", data=data)
     assert out.returncode == 0, out.stderr
+    no_pins(out)
     rows = json.loads(out.stdout)
     row = next(x for x in rows if x["serial"] == r.serial)
     assert row["label"] == "DG-20261121-0007" and row["state"] == "active"
@@ -72,6 +84,7 @@ def test_token_inspect_shows_objects_pem_and_seal(issued) -> None:
     data, r, _ = issued
     out = kiosk("token", "inspect", r.serial, "--json", data=data)
     assert out.returncode == 0, out.stderr
+    no_pins(out)  # neither the user PIN nor the SO PIN is ever printed
     info = json.loads(out.stdout)
     assert {o["kind"] for o in info["objects"]} == {"certificate", "public_key", "data"}
     assert info["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")
