@@ -36,11 +36,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from hardware.token import KeyAlgorithm, KeyInfo, KeySession, PinState, Pkcs11Tokens
 from hub.ca import SubjectData, subject_data_of
+from kiosk.domain import validity
 from kiosk.errors import KioskError, TokenError
 from kiosk.keys.issuer import CertificateIssuer
 from kiosk.keys.lifecycle import KeyState
 from kiosk.keys.repository import KeyJob, KeyRecord, KeyRepository
-from kiosk.keys.validity import renewal_not_after
 from kiosk.keys.vault import PinVault, random_digits, random_so_pin
 from kiosk.sealobj import SEAL_TYPE_ORG, SealSpec, parse_seal
 
@@ -807,18 +807,26 @@ class KeyService:
         years: int,
         serial: str | None = None,
         uscc: str | None = None,
+        expired_renewal: str = "renew",
     ) -> IssueResult:
         """Renew: a new certificate on the same key, extended from the later of today and the
         old expiry by ``years`` (no paid day is lost); the seal is re-bound; the old
-        certificate is revoked as superseded.
+        certificate is revoked as superseded. ``expired_renewal`` is the program's rule
+        (``"reapply"``: an expired certificate cannot be renewed, 平安采购).
 
         Raises:
-            KeyServiceError / TokenError: see :meth:`holder_key`; ``token.wrong_pin``.
+            KeyServiceError / TokenError: see :meth:`holder_key`; ``token.wrong_pin``;
+                ``keys.reapply`` when the program wants a new application.
+            DomainError: years outside 1..5.
         """
         key, rec = self.holder_key(serial=serial, uscc=uscc)
         now = self.clock()
         assert rec.cert_not_after is not None
-        na = renewal_not_after(rec.cert_not_after, years, now)
+        # the domain rule: from the later of today and the old expiry, so no paid day is lost
+        res = validity.renew(now, rec.cert_not_after, years, expired_renewal=expired_renewal)
+        if not res.allowed or res.not_after is None:
+            raise KeyServiceError(res.en, code="keys.reapply")
+        na = res.not_after
         job = self._start(order_no, "renew", key.serial, {"years": years})
         subject = SubjectData.from_dict(rec.subject)
         job = self._recertify(

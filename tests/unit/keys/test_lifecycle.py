@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import pytest
 
 from data.store import Store
 from kiosk.keys import TRANSITIONS, KeyRepository, KeyState, KeyStateError, check_transition
-from kiosk.keys.validity import renewal_not_after
 from kiosk.keys.vault import PinVault, random_digits
 
 S = KeyState
@@ -84,15 +82,3 @@ def test_pin_vault_round_trip_and_binding(tmp_path: Path) -> None:
 def test_random_pins_are_eight_digits_and_vary() -> None:
     pins = {random_digits(8) for _ in range(50)}
     assert len(pins) > 45 and all(len(p) == 8 and p.isdigit() for p in pins)
-
-
-def test_renewal_extends_from_the_later_of_today_and_old_expiry() -> None:
-    now = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
-    later = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
-    assert renewal_not_after(later, 2, now) == dt.datetime(2029, 3, 1, tzinfo=dt.UTC)
-    expired = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    assert renewal_not_after(expired, 1, now) == dt.datetime(2027, 11, 21, tzinfo=dt.UTC)
-    leap = dt.datetime(2028, 2, 29, tzinfo=dt.UTC)
-    assert renewal_not_after(leap, 1, now) == dt.datetime(2029, 2, 28, tzinfo=dt.UTC)
-    with pytest.raises(ValueError):
-        renewal_not_after(later, 6, now)
