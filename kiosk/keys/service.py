@@ -445,6 +445,8 @@ class KeyService:
         pin = user_pin()
         j = self._job(job)
         assert j.cert_der is not None and j.key_serial is not None
+        if j.service == "replace":
+            self._retire_replaced(j, j.key_serial, actor=actor)
         cert = x509.load_der_x509_certificate(j.cert_der)
         with self.repo.db.atomic():
             self.repo.transition(
@@ -1036,6 +1038,7 @@ class KeyService:
             "algorithm": (req.algorithm or self.algorithm).value,
             "seal": seal.to_params() if seal else None,
             "old_serial": old_serial,
+            "lost": lost,
         }
         job = self.repo.start_job(order_no, "replace", params)
         if job.state != "running":
@@ -1043,27 +1046,39 @@ class KeyService:
                 f"Order {order_no} already replaced key {old_serial}", code="keys.job_done"
             )
         result = self._issue(job, self._key_for_job(job), actor=actor)
-        why = KeyState.LOST if lost else KeyState.DAMAGED
+        return result
+
+    def _retire_replaced(self, job: KeyJob, new_serial: str, *, actor: str) -> None:
+        """The end of a replacement (also after a resume): revoke the old certificate, then
+        write the old key off. Safe to repeat: the CA keeps the first revocation, and a key
+        already terminated is left alone."""
+        old_serial = job.params["old_serial"]
+        lost = bool(job.params.get("lost", True))
+        cur = self._record(old_serial)
+        if cur.state is KeyState.TERMINATED:
+            return
+        if cur.cert_serial:
+            self.issuer.revoke(
+                int(cur.cert_serial, 16),
+                "keyCompromise" if lost else "superseded",
+                request_id=f"{job.order_no}:replace:revoke",
+            )
         with self.repo.db.atomic():
-            cur = self._record(old_serial)
             if cur.state in (KeyState.ACTIVE, KeyState.SUSPENDED):
                 self.repo.transition(
-                    old_serial, why, actor=actor, reason="reported by holder", order_no=order_no
-                )
-            if cur.cert_serial:
-                self.issuer.revoke(
-                    int(cur.cert_serial, 16),
-                    "keyCompromise" if lost else "superseded",
-                    request_id=f"{order_no}:replace:revoke",
+                    old_serial,
+                    KeyState.LOST if lost else KeyState.DAMAGED,
+                    actor=actor,
+                    reason="reported by holder",
+                    order_no=job.order_no,
                 )
             self.repo.transition(
                 old_serial,
                 KeyState.TERMINATED,
                 actor=actor,
-                reason=f"replaced by key {result.serial}",
-                order_no=order_no,
+                reason=f"replaced by key {new_serial}",
+                order_no=job.order_no,
             )
-        return result
 
     # == inspection =============================================================================
 

@@ -175,3 +175,36 @@ def test_insert_the_wrong_key_for_a_half_written_order(tmp_path: Path) -> None:
         assert ei.value.code == "token.wrong_key" and serial in ei.value.message
     finally:
         env.close()
+
+
+def test_replacement_pulled_mid_way_finishes_on_recover_and_retires_the_old_key(
+    env: KeyEnv,
+) -> None:
+    t = now()
+    old = env.service.issue_new(
+        IssueRequest(
+            "DG-20261121-0001", "org", UNIT, t, t + dt.timedelta(days=365), seal=seal_request()
+        ),
+        actor="op-07",
+    )
+    env.sim.pull(old.serial)  # lost
+    env.sim.insert_blank()
+    pulled: list[str] = []
+
+    def hook(order_no: str, step: str) -> None:
+        if step == "write_cert" and not pulled:
+            job = env.service.repo.job(order_no, "replace")
+            pulled.append(job.key_serial)
+            env.pull(job.key_serial)
+
+    env.service.after_step = hook
+    with pytest.raises(TokenError):
+        env.service.replace(order_no="DG-20261121-0002", actor="op-07", old_serial=old.serial)
+    env.service.after_step = None
+    assert env.service.repo.get(old.serial).state is KeyState.ACTIVE  # nothing retired yet
+    env.insert(pulled[0])
+    rec = env.service.recover(actor="op-07")
+    assert rec.action == "resumed" and rec.serial == pulled[0]
+    assert env.service.repo.get(old.serial).state is KeyState.TERMINATED
+    assert env.ca.status(old.certificate.serial_number).reason.value == "keyCompromise"
+    assert rec.result.certificate.not_valid_after_utc == old.certificate.not_valid_after_utc
