@@ -426,6 +426,9 @@ class Pkcs11Tokens:
             raise TokenError("A key label holds at most 32 bytes", code="token.label")
         pin = (current_so_pin if key.initialised and current_so_pin else so_pin).encode()
         with self.lock:
+            # C_InitToken destroys whatever sits in the slot: make sure the slot still holds
+            # *this* key (a re-scan since the caller looked can renumber slots).
+            key = self._current(key)
             fn = self._c_init_token()
             rv = fn(key.slot_id, pin, len(pin), raw_label.ljust(32, b" "))
             name = _CKR_NAMES.get(int(rv))
@@ -448,6 +451,30 @@ class Pkcs11Tokens:
             for slot in self.lib.get_slots(token_present=True):
                 if slot.slot_id == key.slot_id:
                     return _info(slot, slot.get_token())
+        raise TokenError("The key was pulled out; insert it again", code="token.removed")
+
+    def _current(self, key: KeyInfo) -> KeyInfo:
+        """``key`` as the module shows it now (its slot re-found by serial; a blank key must
+        still be the only blank one in its slot)."""
+        for attempt in (0, 1):
+            if attempt:
+                self.rescan()
+            slots = self.lib.get_slots(token_present=True)
+            infos = []
+            for slot in slots:
+                try:
+                    infos.append(_info(slot, slot.get_token()))
+                except _GONE:
+                    continue
+            if key.initialised:
+                found = [i for i in infos if i.serial == key.serial]
+            else:
+                found = [i for i in infos if i.blank and i.slot_id == key.slot_id]
+                if not found:
+                    blanks = [i for i in infos if i.blank]
+                    found = blanks if len(blanks) == 1 else []
+            if found:
+                return found[0]
         raise TokenError("The key was pulled out; insert it again", code="token.removed")
 
     def _fresh_so_state(self, key: KeyInfo) -> PinState:

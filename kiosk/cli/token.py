@@ -86,7 +86,7 @@ def list_keys(obj: CliContext, as_json: bool) -> None:
         cert = f"{c['subject']} (until {c['not_after']})" if c["subject"] else "-"
         click.echo(
             f"{r['slot']:>10}  {r['serial'] or '-':16}  {r['label'] or '-':20}  "
-            f"{r['state']:10}  {r['user_pin']:12}  {cert}"
+            f"{r['state']:10}  {r['user_pin'] if r['initialised'] else '-':12}  {cert}"
         )
 
 

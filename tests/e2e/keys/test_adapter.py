@@ -114,3 +114,19 @@ def test_blank_stock_runs_out(reader: Pkcs11Tokens) -> None:
     with pytest.raises(TokenError) as ei:
         reader.one_key(blank=True)
     assert ei.value.code == "token.no_key"
+
+
+def test_initialising_with_a_stale_slot_id_hits_the_right_key(reader: Pkcs11Tokens) -> None:
+    import dataclasses
+
+    issued = reader.init_token(reader.one_key(blank=True), so_pin="so-pin-1234", label="A")
+    reader.standin.insert_blank()
+    reader.rescan()  # SoftHSM renumbers its slots on every re-scan
+    blank = next(k for k in reader.keys() if k.blank)  # noqa: SIM118
+    # what a caller holding an old KeyInfo has: the serial, and a slot id now used by another key
+    stale = dataclasses.replace(issued, slot_id=blank.slot_id)
+    wiped = reader.init_token(
+        stale, so_pin="so-pin-1234", current_so_pin="so-pin-1234", label="WIPED"
+    )
+    assert wiped.serial == issued.serial and wiped.label == "WIPED"
+    assert any(k.blank for k in reader.keys())  # the blank key was not touched  # noqa: SIM118
