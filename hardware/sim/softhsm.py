@@ -123,7 +123,7 @@ class SoftHsm2:
 
     def blanks_left(self) -> int:
         """Blank keys still in stock (every token directory, in the reader or pulled, used one)."""
-        stock = int(self._read_state().get("blank_stock", self.blank_slots))  # type: ignore[arg-type]
+        stock = int(str(self._read_state().get("blank_stock", self.blank_slots)))
         return max(0, stock - self._used())
 
     def _used(self) -> int:
@@ -138,7 +138,7 @@ class SoftHsm2:
         state = self._read_state()
         if not state.get("blank_inserted", True) or self.blanks_left() <= 0:
             return False
-        return self._used() == int(state.get("dirs_at_insert", 0))  # type: ignore[arg-type]
+        return self._used() == int(str(state.get("dirs_at_insert", 0)))
 
     def visible(self, initialised: bool) -> bool:
         """Slot filter for the adapter: hide the blank slot when no blank key is inserted."""

@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from kiosk.cli import CliContext
-from kiosk.errors import KioskError, TokenError
+from kiosk.errors import KioskError, TokenError, UsageError
 
 
 def _open(obj: CliContext) -> tuple[Any, Any]:
@@ -165,3 +165,61 @@ def inspect(obj: CliContext, serial: str, as_json: bool) -> None:
         click.echo(row["certificate_pem"].rstrip())
     elif key.blank:
         raise TokenError("That key is blank", code="token.blank")
+
+
+@token.group("sim")
+def sim() -> None:
+    """Training mode: play the key reader (SoftHSM2 stand-in): insert and pull keys."""
+
+
+def _standin(obj: CliContext) -> Any:
+    from hardware.sim.softhsm import SoftHsm2
+
+    if not obj.training:
+        raise UsageError("kiosk token sim works only with --training (the SoftHSM2 stand-in)")
+    tok = obj.settings().devices.token
+    paths = obj.paths().ensure()
+    return SoftHsm2(paths.base / "tokens", blank_slots=tok.training_blank_slots).prepare()
+
+
+@sim.command("status")
+@click.pass_obj
+def sim_status(obj: CliContext) -> None:
+    """Keys in the reader, keys pulled out, blank keys left in stock."""
+    s = _standin(obj)
+    click.echo(
+        f"in reader: {', '.join(s.inserted()) or '-'}"
+        f"{' + a blank key' if s.blank_present() else ''}"
+    )
+    click.echo(f"pulled:    {', '.join(s.pulled()) or '-'}")
+    click.echo(f"blank keys in stock: {s.blanks_left()}")
+
+
+@sim.command("insert-blank")
+@click.pass_obj
+def sim_insert_blank(obj: CliContext) -> None:
+    """Put a blank key from stock into the reader."""
+    _standin(obj).insert_blank()
+
+
+@sim.command("pull-blank")
+@click.pass_obj
+def sim_pull_blank(obj: CliContext) -> None:
+    """Take the blank key out of the reader."""
+    _standin(obj).pull_blank()
+
+
+@sim.command("pull")
+@click.argument("serial")
+@click.pass_obj
+def sim_pull(obj: CliContext, serial: str) -> None:
+    """Pull key SERIAL out of the reader."""
+    _standin(obj).pull(serial)
+
+
+@sim.command("insert")
+@click.argument("serial")
+@click.pass_obj
+def sim_insert(obj: CliContext, serial: str) -> None:
+    """Put the pulled key SERIAL back into the reader."""
+    _standin(obj).insert(serial)

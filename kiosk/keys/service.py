@@ -829,6 +829,7 @@ class KeyService:
         if not res.allowed or res.not_after is None:
             raise KeyServiceError(res.en, code="keys.reapply")
         na = res.not_after
+        assert isinstance(na, dt.datetime)  # given datetimes, the domain rule returns one
         job = self._start(order_no, "renew", key.serial, {"years": years})
         subject = SubjectData.from_dict(rec.subject)
         job = self._recertify(

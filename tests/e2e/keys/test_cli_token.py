@@ -115,3 +115,17 @@ def test_seal_verify_command(issued, tmp_path: Path) -> None:
     f.write_bytes(bytes(bad))
     res = CliRunner().invoke(verify, [str(f)])
     assert res.exit_code != 0 and "FAIL signature" in res.output
+
+
+def test_training_sim_commands_play_the_reader(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert kiosk("token", "sim", "pull-blank", data=data).returncode == 0
+    out = kiosk("token", "list", "--json", data=data)
+    assert out.returncode == 0 and json.loads(out.stdout) == []
+    out = subprocess.run(
+        [sys.executable, "-m", "kiosk", "--data-dir", str(data), "token", "sim", "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "--training" in out.stderr
