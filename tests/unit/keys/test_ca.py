@@ -244,3 +244,32 @@ def test_state_survives_a_restart(tmp_path: Path, rsa_csr: bytes) -> None:
     ca2 = CertificateAuthority.open(tmp_path / "ca")
     assert ca2.certificate == ca1.certificate
     assert ca2.status(c.serial_number).reason is RevocationReason.SUPERSEDED
+
+
+def test_the_crl_passes_pkilint(ca: CertificateAuthority, rsa_csr: bytes) -> None:
+    from pkilint import pkix
+    from pkilint.pkix import crl as pcrl
+
+    c = x509.load_der_x509_certificate(
+        ca.issue_from_csr(rsa_csr, "org", PERSON_AND_UNIT, *window())
+    )
+    ca.revoke(c.serial_number, "superseded")
+    validator = pcrl.create_pkix_crl_validator_container(
+        [
+            pkix.create_attribute_decoder(name.ATTRIBUTE_TYPE_MAPPINGS),
+            pkix.create_extension_decoder(extension.EXTENSION_MAPPINGS),
+        ],
+        [
+            pcrl.create_issuer_validator_container([]),
+            pcrl.create_validity_validator_container([]),
+            pcrl.create_extensions_validator_container([]),
+        ],
+    )
+    doc = loader.RFC5280CertificateListDocumentLoader().load_der_document(ca.crl(), "crl")
+    findings = [
+        f"{fd.finding.code} ({fd.finding.severity})"
+        for r in validator.validate(doc.root)
+        for fd in r.finding_descriptions
+        if fd.finding.severity <= ValidationFindingSeverity.WARNING
+    ]
+    assert findings == []
