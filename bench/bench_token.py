@@ -24,6 +24,18 @@ from typing import Any
 ROUNDS = 7
 
 
+def _seal_png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGBA", (240, 240), (0, 0, 0, 0))
+    ImageDraw.Draw(im).ellipse((6, 6, 234, 234), outline=(220, 0, 0, 255), width=10)
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
 _KEYGEN: list[float] = []
 
 
@@ -164,12 +176,17 @@ def _raw_issue(lib: Any, module: str, ca: Any, order_no: str, algorithm: str, pn
 
 def _measure(algorithm: str) -> tuple[list[float], list[float], list[float], list[float]]:
     from hardware.token import KeyAlgorithm, KeySession
+    from hub.ca import SubjectData
     from kiosk.keys import IssueRequest, SealRequest
-    from tests.keys_support import UNIT, make_env, seal_png
+    from kiosk.keys.wiring import standalone
 
     base = Path(tempfile.mkdtemp(prefix="bench-token-"))
-    env = make_env(base / "kiosk", algorithm=KeyAlgorithm(algorithm), blank_slots=4 * ROUNDS)
-    png = seal_png()
+    tokens, store, service = standalone(
+        base / "kiosk", algorithm=KeyAlgorithm(algorithm), blank_slots=4 * ROUNDS
+    )
+    sim, ca = tokens.standin, service.issuer.ca  # type: ignore[attr-defined]
+    unit = SubjectData(unit_name="东莞市测试科技有限公司", uscc="91441900MA4UJ6R63X")
+    png = _seal_png()
     kiosk_t: list[float] = []
     raw_t: list[float] = []
     kiosk_gen: list[float] = []
@@ -187,14 +204,14 @@ def _measure(algorithm: str) -> tuple[list[float], list[float], list[float], lis
     try:
         # one warm-up each (imports, first CA use)
         for i in range(ROUNDS + 1):
-            env.sim.insert_blank()
-            env.tokens.rescan()
+            sim.insert_blank()
+            tokens.rescan()
             t0 = time.perf_counter()
             _KEYGEN.clear()
             serial = _raw_issue(
-                env.tokens.lib,
-                env.tokens.module_path,
-                env.ca,
+                tokens.lib,
+                tokens.module_path,
+                ca,
                 f"RAW-{algorithm}-{i}",
                 algorithm,
                 png,
@@ -202,15 +219,15 @@ def _measure(algorithm: str) -> tuple[list[float], list[float], list[float], lis
             raw = time.perf_counter() - t0
             raw_keygen = sum(_KEYGEN)
             _KEYGEN.clear()
-            env.sim.pull(serial)  # the clerk takes the finished key out, puts a blank one in
-            env.sim.insert_blank()
+            sim.pull(serial)  # the clerk takes the finished key out, puts a blank one in
+            sim.insert_blank()
             t = dt.datetime.now(dt.UTC)
             t0 = time.perf_counter()
-            done = env.service.issue_new(
+            done = service.issue_new(
                 IssueRequest(
                     f"DG-20261121-{i:04d}",
                     "org",
-                    UNIT,
+                    unit,
                     t,
                     t + dt.timedelta(days=365),
                     seal=SealRequest("公章", png, 42, 42),
@@ -219,7 +236,7 @@ def _measure(algorithm: str) -> tuple[list[float], list[float], list[float], lis
             )
             kio = time.perf_counter() - t0
             kio_keygen = sum(_KEYGEN)
-            env.sim.pull(done.serial)
+            sim.pull(done.serial)
             if i:
                 raw_t.append(raw)
                 kiosk_t.append(kio)
@@ -227,7 +244,9 @@ def _measure(algorithm: str) -> tuple[list[float], list[float], list[float], lis
                 kiosk_gen.append(kio - kio_keygen)
     finally:
         KeySession.generate_keypair = real_gen  # type: ignore[method-assign]
-        env.close()
+        tokens.close()
+        store.close()
+        ca.close()
     return kiosk_t, raw_t, kiosk_gen, raw_gen
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from data.store import Store
-from hardware.token import KeyAlgorithm, Pkcs11Tokens, open_tokens
+from hardware.token import KeyAlgorithm, Pkcs11Tokens
 from hub.ca import CertificateAuthority, SubjectData
-from kiosk.keys import InProcessIssuer, KeyRepository, KeyService, PinVault, SealRequest
+from kiosk.keys import KeyService, SealRequest
+from kiosk.keys.wiring import standalone
 
 UNIT = SubjectData(unit_name="东莞市测试科技有限公司", uscc="91441900MA4UJ6R63X")
 
@@ -66,23 +67,7 @@ class KeyEnv:
 
 
 def make_env(
-    base: Path,
-    *,
-    algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256,
-    blank_slots: int = 6,
-    ca: CertificateAuthority | None = None,
+    base: Path, *, algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256, blank_slots: int = 6
 ) -> KeyEnv:
-    base.mkdir(parents=True, exist_ok=True)
-    tokens = open_tokens(
-        "/usr/lib/softhsm/libsofthsm2.so", standin_dir=base / "tokens", blank_slots=blank_slots
-    )
-    store = Store.open(base / "kiosk.db")
-    ca = ca or CertificateAuthority.open(base / "ca")
-    svc = KeyService(
-        tokens,
-        KeyRepository(store.db),
-        PinVault(base / "secrets" / "keys.secret"),
-        InProcessIssuer(ca),
-        algorithm=algorithm,
-    )
-    return KeyEnv(base, tokens, store, ca, svc)
+    tokens, store, svc = standalone(base, algorithm=algorithm, blank_slots=blank_slots)
+    return KeyEnv(base, tokens, store, svc.issuer.ca, svc)  # type: ignore[attr-defined]

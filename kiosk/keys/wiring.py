@@ -57,3 +57,26 @@ def key_service(
         issuer or training_issuer(base),
         algorithm=KeyAlgorithm(tok.key_algorithm),
     )
+
+
+def standalone(
+    base: Path,
+    *,
+    algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048,
+    blank_slots: int = 4,
+) -> tuple[Pkcs11Tokens, Store, KeyService]:
+    """A self-contained key side in ``base``: the SoftHSM2 stand-in, a store, the training CA
+    in-process (tests, the benchmark, demos). Close the reader and the store when done."""
+    base.mkdir(parents=True, exist_ok=True)
+    tokens = open_tokens(
+        "/usr/lib/softhsm/libsofthsm2.so", standin_dir=base / "tokens", blank_slots=blank_slots
+    )
+    store = Store.open(base / "kiosk.db")
+    service = KeyService(
+        tokens,
+        KeyRepository(store.db),
+        vault_for(base),
+        training_issuer(base),
+        algorithm=algorithm,
+    )
+    return tokens, store, service
