@@ -7,6 +7,7 @@ Takes a ``sqlite_utils.Database`` (``Store.db``); every write that belongs toget
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -117,10 +118,19 @@ class KeyRepository:
 
     Args:
         db: an open database whose schema includes migration 0010 (``Store.open`` applies it).
+        on_event: optional; see :attr:`on_event`.
     """
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        *,
+        on_event: Callable[[sqlite_utils.Database, str, dict[str, Any]], None] | None = None,
+    ):
         self.db = db
+        #: called inside the writing transaction with (db, event type, payload): the seam for
+        #: the outbox (``key.transition`` events), so the change and its event commit together.
+        self.on_event = on_event
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -192,6 +202,19 @@ class KeyRepository:
                     "at": utc_now(),
                 },
             )
+            if self.on_event is not None:
+                self.on_event(
+                    self.db,
+                    "key.transition",
+                    {
+                        "serial": serial,
+                        "from": current.value,
+                        "to": target.value,
+                        "actor": actor,
+                        "reason": reason,
+                        "order_no": order_no,
+                    },
+                )
 
     def bump(self, serial: str, counter: str) -> None:
         """Add one to a per-key counter: ``issuances``, ``renewals`` or ``pin_resets``."""

@@ -82,3 +82,33 @@ def test_pin_vault_round_trip_and_binding(tmp_path: Path) -> None:
 def test_random_pins_are_eight_digits_and_vary() -> None:
     pins = {random_digits(8) for _ in range(50)}
     assert len(pins) > 45 and all(len(p) == 8 and p.isdigit() for p in pins)
+
+
+def test_transition_events_commit_with_the_transition(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "kiosk.db")
+    seen: list[tuple[str, dict]] = []
+
+    def on_event(db, kind, payload) -> None:
+        if payload["to"] == "active":
+            raise RuntimeError("outbox full")
+        seen.append((kind, payload))
+
+    repo = KeyRepository(store.db, on_event=on_event)
+    repo.transition("k1", S.FORMATTED, actor="op-07", reason="init", order_no="DG-1")
+    assert seen == [
+        (
+            "key.transition",
+            {
+                "serial": "k1",
+                "from": "blank",
+                "to": "formatted",
+                "actor": "op-07",
+                "reason": "init",
+                "order_no": "DG-1",
+            },
+        )
+    ]
+    with pytest.raises(RuntimeError):
+        repo.transition("k1", S.ACTIVE, actor="op-07", reason="issued")
+    assert repo.get("k1").state is S.FORMATTED  # the failed event rolled the transition back
+    assert len(repo.history("k1")) == 1
