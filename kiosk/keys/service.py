@@ -346,15 +346,20 @@ class KeyService:
                 )
                 k = self.tokens.init_token(k, so_pin=pin, label=job.order_no)
             state["key"] = k
-            self.repo.transition(
-                k.serial,
-                KeyState.FORMATTED,
-                actor=actor,
-                reason="initialised for issuance",
-                order_no=job.order_no,
-                so_pin_enc=self.vault.seal(pin, k.serial),
-                label=job.order_no,
-            )
+            fields = {"so_pin_enc": self.vault.seal(pin, k.serial), "label": job.order_no}
+            known = self.repo.get(k.serial)
+            if known is not None and known.state is KeyState.FORMATTED:
+                # repeated after a crash between this transition and the step's journal entry
+                self.repo.upsert(k.serial, **fields)
+            else:
+                self.repo.transition(
+                    k.serial,
+                    KeyState.FORMATTED,
+                    actor=actor,
+                    reason="initialised for issuance",
+                    order_no=job.order_no,
+                    **fields,
+                )
             return {"serial": k.serial}, {"key_serial": k.serial}
 
         def init_pin() -> tuple[dict[str, Any], dict[str, Any]]:

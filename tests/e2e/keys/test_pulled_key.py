@@ -131,6 +131,14 @@ _CHILD = textwrap.dedent("""
                 os._exit(9)
             return real(self, serial, target, **kw)
         KeyRepository.transition = dying
+    elif crash == "before-init_token-done":
+        # die after the key is recorded as formatted, before the step is journalled done
+        real_step = KeyRepository.record_step
+        def dying_step(self, job_id, step, state, *a, **kw):
+            if step == "init_token" and state == "done":
+                os._exit(9)
+            return real_step(self, job_id, step, state, *a, **kw)
+        KeyRepository.record_step = dying_step
     else:
         env.service.after_step = lambda order, step: os._exit(9) if step == crash else None
     t = now()
@@ -141,7 +149,7 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("crash", ["in-init_token", "keygen", "write_cert"])
+@pytest.mark.parametrize("crash", ["in-init_token", "before-init_token-done", "write_cert"])
 def test_kiosk_killed_mid_issue_resumes_in_a_new_process(tmp_path: Path, crash: str) -> None:
     base = tmp_path / "kiosk"
     repo_root = Path(__file__).resolve().parents[3]
