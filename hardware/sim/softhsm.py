@@ -14,7 +14,8 @@ directory under the kiosk's data directory and plays the part of the key reader:
   :attr:`hardware.token.Pkcs11Tokens.rescan_on_poll`.
 
 State lives in files under the stand-in's directory, so the CLI, the kiosk and tests in other
-processes all see the same keys.
+processes all see the same keys. A process loads the SoftHSM module once and it reads
+``SOFTHSM2_CONF`` at each (re-)initialisation: use one stand-in per process at a time.
 """
 
 from __future__ import annotations
