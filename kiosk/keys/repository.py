@@ -309,6 +309,13 @@ class KeyRepository:
         self._update("key_jobs", "id", job_id, {**fields, "updated_at": utc_now()})
         return self.job_by_id(job_id)
 
+    def journal(self, job_id: int, step: str, state: str) -> None:
+        """One journal row and nothing else (a step ``started``: the job row is unchanged)."""
+        self._insert(
+            "key_job_steps",
+            {"job_id": job_id, "step": step, "state": state, "detail": "{}", "at": utc_now()},
+        )
+
     def record_step(
         self,
         job_id: int,

@@ -201,7 +201,7 @@ class KeyService:
         done = job.last_step in steps and steps.index(job.last_step) >= steps.index(step)
         if done and not force:
             return job
-        job = self.repo.record_step(job.id, step, "started")
+        self.repo.journal(job.id, step, "started")
         self._notify(job, step, "started")
         try:
             out = fn() or ({}, {})
@@ -295,7 +295,7 @@ class KeyService:
     ) -> IssueResult:
         p = job.params
         steps = ISSUE_STEPS
-        state: dict[str, Any] = {"key": key, "pin": None, "session": None}
+        state: dict[str, Any] = {"key": key, "pin": None, "session": None, "spki": None}
         # One user session (one login) serves every step after the PIN is set: logins are the
         # slow part of a PKCS#11 module (SoftHSM derives a key from the PIN on each).
         held = contextlib.ExitStack()
@@ -377,18 +377,24 @@ class KeyService:
         def keygen() -> tuple[dict[str, Any], dict[str, Any]]:
             nonlocal job
             job = self._job(job)
-            key_id = job.key_id or secrets.token_bytes(8)
-            if job.key_id is None:
-                job = self.repo.update_job(job.id, key_id=key_id)  # before the pair exists
             s = user_session()
-            reused = s.public_key(key_id) is not None and s.has_private_key(key_id)
+            reused = False
+            if job.key_id is None:
+                key_id = secrets.token_bytes(8)
+                job = self.repo.update_job(job.id, key_id=key_id)  # before the pair exists
+            else:  # a repeat: keep a whole pair, drop a half-made one
+                key_id = job.key_id
+                reused = s.public_key(key_id) is not None and s.has_private_key(key_id)
+                if not reused:
+                    s.delete(key_id=key_id)
             if not reused:
-                s.delete(key_id=key_id)  # a half-made pair from an interrupted try
-                s.generate_keypair(key_id, algorithm, label=job.order_no)
+                state["spki"] = s.generate_keypair(key_id, algorithm, label=job.order_no)
             return {"algorithm": algorithm.value, "reused": reused}, {}
 
         def csr() -> tuple[dict[str, Any], dict[str, Any]]:
-            der = self._csr(user_session(), self._job(job).key_id, job.order_no)
+            der = self._csr(
+                user_session(), self._job(job).key_id, job.order_no, spki=state.get("spki")
+            )
             return {"bytes": len(der)}, {"csr_der": der}
 
         def certify() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -1127,10 +1133,13 @@ class KeyService:
         )
 
     @staticmethod
-    def _csr(s: KeySession, key_id: bytes | None, order_no: str) -> bytes:
-        """A PKCS#10 request for the key pair ``key_id``, signed on the key."""
+    def _csr(
+        s: KeySession, key_id: bytes | None, order_no: str, *, spki: bytes | None = None
+    ) -> bytes:
+        """A PKCS#10 request for the key pair ``key_id``, signed on the key (``spki``: the
+        public key when the caller just made the pair; read from the key otherwise)."""
         assert key_id is not None
-        spki = s.public_key(key_id)
+        spki = spki or s.public_key(key_id)
         if spki is None:
             raise KeyServiceError(
                 f"The key pair is missing from key {s.serial}", code="keys.no_keypair"
@@ -1168,16 +1177,9 @@ class KeyService:
         """Sign a fresh challenge on the key and check it against the certificate."""
         cert = x509.load_der_x509_certificate(cert_der)
         challenge = secrets.token_bytes(32)
+        # the private key on the key signs; the certificate's public key must verify it
         sig, _alg = s.sign(key_id, challenge)
-        spki = s.public_key(key_id)
         pub = cert.public_key()
-        fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        if spki is None or pub.public_bytes(*fmt) != serialization.load_der_public_key(
-            spki
-        ).public_bytes(*fmt):
-            raise KeyServiceError(
-                "The certificate on the key does not match its key pair", code="keys.cert_mismatch"
-            )
         try:
             if isinstance(pub, rsa.RSAPublicKey):
                 pub.verify(sig, challenge, padding.PKCS1v15(), hashes.SHA256())
