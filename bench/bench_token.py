@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROUNDS = 7
+ROUNDS = 9
 
 
 def _seal_png() -> bytes:
