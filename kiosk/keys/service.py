@@ -35,7 +35,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from hardware.token import KeyAlgorithm, KeyInfo, KeySession, PinState, Pkcs11Tokens
-from hub.ca import SubjectData, subject_data_of
+from hub.ca import Profile, SubjectData, subject_data_of
+from hub.ca.profiles import subject_name
 from kiosk.domain import validity
 from kiosk.errors import KioskError, TokenError
 from kiosk.keys.issuer import CertificateIssuer
@@ -244,6 +245,17 @@ class KeyService:
         """
         if req.not_after.tzinfo is None or req.not_before.tzinfo is None:
             raise KeyServiceError("Validity times must carry a time zone", code="keys.bad_input")
+        if req.not_after <= req.not_before:
+            raise KeyServiceError("The validity ends before it starts", code="keys.bad_input")
+        # refuse a wrong kind or missing subject data before the blank key is touched
+        try:
+            subject_name(Profile(str(req.kind)), req.subject)
+        except ValueError:
+            raise KeyServiceError(
+                f"Unknown certificate kind {req.kind!r}; known: "
+                + ", ".join(p.value for p in Profile),
+                code="keys.bad_input",
+            ) from None
         params = {
             "kind": str(req.kind),
             "subject": req.subject.to_dict(),

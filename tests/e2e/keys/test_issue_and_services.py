@@ -342,3 +342,29 @@ def test_wrong_state_transitions_are_refused(env: KeyEnv) -> None:
     with pytest.raises(KioskError) as ei:
         env.service.wipe(r.serial, actor="op-07", reason="try")
     assert ei.value.code == "keys.bad_transition"
+
+
+def test_bad_request_is_refused_before_the_blank_key_is_touched(env: KeyEnv) -> None:
+    from hub.ca import CaError
+
+    t = now()
+    with pytest.raises(CaError) as ei:  # an org certificate without the unit's USCC
+        env.service.issue_new(
+            IssueRequest(
+                "DG-20261121-0001",
+                "org",
+                SubjectData(unit_name="某单位"),
+                t,
+                t + dt.timedelta(days=365),
+            ),
+            actor="op-07",
+        )
+    assert ei.value.code == "ca.bad_subject"
+    with pytest.raises(KeyServiceError) as ei:
+        env.service.issue_new(
+            IssueRequest("DG-20261121-0001", "shop", UNIT, t, t + dt.timedelta(days=365)),
+            actor="op-07",
+        )
+    assert ei.value.code == "keys.bad_input"
+    assert env.tokens.one_key().blank  # still blank, nothing journalled
+    assert env.service.repo.job("DG-20261121-0001", "new") is None
