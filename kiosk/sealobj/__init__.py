@@ -49,6 +49,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from kiosk.errors import SealError
 
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
 #: Seal types (印章类型) in SES_ESPropertyInfo.type.
 SEAL_TYPE_ORG = 1  # 单位印章
 SEAL_TYPE_PERSON = 2  # 个人印章
@@ -250,6 +252,8 @@ def build_seal(
         raise SealError("The seal code must be ASCII", code="seal.obj_input")
     if not (1 <= spec.width_mm <= 500 and 1 <= spec.height_mm <= 500):
         raise SealError("Seal size must be 1-500 mm", code="seal.obj_input")
+    if spec.picture_type.upper() == "PNG" and not spec.picture.startswith(_PNG_MAGIC):
+        raise SealError("The seal picture is not a PNG image", code="seal.obj_input")
     start, end = _utc(spec.valid_start), _utc(spec.valid_end)
     if end <= start:
         raise SealError("The seal's validity ends before it starts", code="seal.obj_input")
@@ -377,7 +381,7 @@ def _check_picture(p: ParsedSeal) -> tuple[bool, str]:
 
     if p.picture_type.upper() != "PNG":
         return False, f"picture type {p.picture_type} (the kiosk writes PNG)"
-    if not p.picture.startswith(b"\x89PNG\r\n\x1a\n"):
+    if not p.picture.startswith(_PNG_MAGIC):
         return False, "picture data is not PNG"
     try:
         with Image.open(io.BytesIO(p.picture)) as im:

@@ -89,10 +89,15 @@ def test_tampered_name_breaks_the_signature(ca: CertificateAuthority) -> None:
 
 
 def test_picture_that_is_not_png_fails_the_picture_check(ca: CertificateAuthority) -> None:
+    # another maker's GIF seal: the reader says the picture is not what the kiosk checks
     check = verify_seal(
-        make(ca, picture=b"GIF89a not really"), at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+        make(ca, picture=b"GIF89a not really", picture_type="GIF"),
+        at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
     )
     assert check.checks["signature"][0] and not check.checks["picture"][0]
+    with pytest.raises(SealError) as ei:  # and this kiosk never writes a "PNG" that is not one
+        make(ca, picture=b"GIF89a not really")
+    assert ei.value.code == "seal.obj_input"
 
 
 def test_size_that_does_not_match_the_pixels_fails(ca: CertificateAuthority) -> None:
