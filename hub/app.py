@@ -11,7 +11,9 @@ Endpoints (JSON unless said otherwise; all but health and the CRL need
   "issued"|"already_issued", "serial", "certificate_pem", "not_before", "not_after"}``
 - ``POST /certificates/{serial}/revoke`` ``{"reason"}`` -> ``{"serial", "status",
   "revoked_at"}``
-- ``GET /crl`` -> DER, ``application/pkix-crl``
+- ``GET /crl`` -> DER, ``application/pkix-crl``; ``GET /ca`` -> ``{"certificates": [b64 DER]}``
+- ``POST /seals`` ``{"request_id", "spec": SealSpec as JSON}`` -> ``{"request_id", "status":
+  "made"|"already_made", "seal": b64 DER}`` (every bound certificate issued here, not revoked)
 - ``GET /config`` -> ``{"version", "documents": {...}}`` (``ETag``; 304 on ``If-None-Match``)
 
 Errors are ``{"error": {"code", "message"}}`` with 400 (malformed), 401, 413 (batch too large),
@@ -31,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub import configdocs, events, issuing, kiosks
+from hub import configdocs, events, issuing, kiosks, seals
 from hub.db import HubDB
 from hub.issuing import CertificateAuthority, IssuanceError
 from kiosk.errors import KioskError
@@ -120,6 +122,29 @@ def create_app(db: HubDB, ca: CertificateAuthority | None = None) -> Starlette:
             return _error(404 if e.code == "hub.unknown_serial" else 422, e.code, e.message)
         return JSONResponse(answer)
 
+    async def post_seal(request: Request) -> Response:
+        kiosk = await kiosk_of(request)
+        if kiosk is None:
+            return _error(401, "hub.unauthorized", "missing or wrong kiosk credential")
+        if ca is None or not hasattr(ca, "sign_as_seal_maker"):
+            return _error(503, "hub.no_ca", "this hub has no seal maker configured")
+        try:
+            body = await json_body(request)
+            answer = await run_in_threadpool(seals.make, db, ca, kiosk, body)
+        except _BadRequest as e:
+            return e.response()
+        except IssuanceError as e:
+            return _error(422, e.code, e.message)
+        return JSONResponse(answer)
+
+    async def get_ca(request: Request) -> Response:
+        if ca is None or not hasattr(ca, "ca_der"):
+            return _error(503, "hub.no_ca", "this hub has no issuing CA configured")
+        import base64
+
+        certs = [base64.b64encode(ca.ca_der()).decode()]
+        return JSONResponse({"certificates": certs})
+
     async def get_crl(request: Request) -> Response:
         if ca is None:
             return _error(503, "hub.no_ca", "this hub has no issuing CA configured")
@@ -147,8 +172,11 @@ def create_app(db: HubDB, ca: CertificateAuthority | None = None) -> Starlette:
         Route(API_ROOT + "/certificates", post_certificate, methods=["POST"]),
         Route(API_ROOT + "/certificates/{serial:str}/revoke", post_revoke, methods=["POST"]),
         Route(API_ROOT + "/crl", get_crl, methods=["GET"]),
+        Route(API_ROOT + "/ca", get_ca, methods=["GET"]),
+        Route(API_ROOT + "/seals", post_seal, methods=["POST"]),
         Route(API_ROOT + "/config", get_config, methods=["GET"]),
     ]
+    seals.ensure_schema(db)
     app = Starlette(routes=routes, exception_handlers={KioskError: on_kiosk_error})
     app.state.db = db
     app.state.ca = ca

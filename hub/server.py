@@ -41,13 +41,13 @@ def load_ca(ca_dir: str | None, *, create: bool = False) -> CertificateAuthority
     if not ca_dir:
         return None
     try:
-        from hub.ca import CertificateAuthority as RealCA  # type: ignore[import-not-found]
+        from hub.ca import CertificateAuthority as RealCA
     except ImportError as e:
         raise ConfigError(
             "--ca-dir was given but this build has no issuing CA (hub.ca)", code="hub.no_ca_module"
         ) from e
     try:
-        return RealCA.open(Path(ca_dir), create=create)  # type: ignore[no-any-return]
+        return RealCA.open(Path(ca_dir), create=create)
     except KioskError as e:
         raise ConfigError(
             f"the issuing CA in {ca_dir} does not load: {e}", code="hub.ca_load"

@@ -230,6 +230,36 @@ class HubClient:
         resp = self._request("POST", f"/certificates/{serial_hex}/revoke", json={"reason": reason})
         return self._json(resp, ("serial", "status"))
 
+    def make_seal(self, request_id: str, spec: dict[str, Any]) -> bytes:
+        """``POST /seals``: the hub's seal maker signs the seal (idempotent per request id).
+
+        Args:
+            request_id: the step's idempotency key.
+            spec: ``hub.seals.spec_to_wire(SealSpec)``.
+
+        Returns:
+            The SESeal, DER.
+        """
+        resp = self._request("POST", "/seals", json={"request_id": request_id, "spec": spec})
+        if resp.status_code == 503:
+            raise HubUnavailable("the hub has no seal maker at the moment", code="sync.no_ca")
+        data = self._json(resp, ("seal",))
+        try:
+            return base64.b64decode(data["seal"], validate=True)
+        except (ValueError, TypeError) as e:
+            raise HubUnavailable("the hub's seal is not base64", code="sync.bad_answer") from e
+
+    def ca_certificates(self) -> list[bytes]:
+        """``GET /ca``: the CA certificates (DER) holders and seal makers chain to."""
+        resp = self._request("GET", "/ca")
+        if resp.status_code == 503:
+            raise HubUnavailable("the hub has no issuing CA at the moment", code="sync.no_ca")
+        data = self._json(resp, ("certificates",))
+        try:
+            return [base64.b64decode(c, validate=True) for c in data["certificates"]]
+        except (ValueError, TypeError) as e:
+            raise HubUnavailable("the hub's CA list is not base64", code="sync.bad_answer") from e
+
     def crl(self) -> bytes:
         """``GET /api/v1/crl``: the CRL as DER."""
         resp = self._request("GET", "/crl")
