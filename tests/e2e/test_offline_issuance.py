@@ -3,6 +3,8 @@ answers, and the pickup (领取) hands the key only to the visit's agent."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -12,6 +14,7 @@ from cryptography.x509.oid import NameOID
 from data import outbox
 from hub import kiosks
 from hub.app import create_app
+from hub.ca import CertificateAuthority
 from hub.db import HubDB
 from hub.events import counts_by_kiosk
 from kiosk.errors import VisitError
@@ -20,7 +23,6 @@ from kiosk.sync.client import HubClient, HubUnavailable
 from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.status import read_status
 from kiosk.sync.worker import SyncWorker
-from tests.support.ca import ThrowawayCA
 from tests.support.faultproxy import FaultProxy
 from tests.support.procs import threaded_hub
 
@@ -33,7 +35,7 @@ SOMEONE_ELSE = "110101199003070011"
 @pytest.fixture
 def setup(tmp_path):
     hubdb = HubDB(f"sqlite:///{tmp_path}/hub.db")
-    ca = ThrowawayCA()
+    ca = CertificateAuthority.open(tmp_path / "ca", create=True)  # the real issuing CA
     cred = kiosks.enrol(hubdb, "dg-01")
     with threaded_hub(create_app(hubdb, ca)) as url:
         port = int(url.rsplit(":", 1)[1])
@@ -48,6 +50,13 @@ def setup(tmp_path):
             }
         finally:
             proxy.close()
+    ca.close()
+
+
+def issued_by(ca) -> int:
+    """How many certificates the CA has signed (its own ledger)."""
+    with sqlite3.connect(ca.directory / "ca.sqlite") as conn:
+        return conn.execute("SELECT count(*) FROM certs").fetchone()[0]
 
 
 def key_on_token():
@@ -94,7 +103,7 @@ def test_offline_new_certificate_finishes_when_the_hub_answers(setup):
     assert ready["state"] == "ready" and "insert the key" in ready["action"]
     cert = x509.load_der_x509_certificate(issuance.certificate_for(db, rid))
     assert cert.public_key().public_numbers() == key.public_key().public_numbers()
-    assert cert.issuer == ca.cert.subject
+    assert cert.issuer == ca.certificate.subject
 
     issuance.mark_installed(db, rid)  # the keys area wrote it onto the token
     with pytest.raises(VisitError) as wrong:
@@ -124,19 +133,19 @@ def test_a_lost_issuance_answer_is_asked_again_and_issued_once(setup):
         order_no="DG-20261121-0008",
         csr_der=csr,
         profile="org",
-        subject={"unit_name": "某单位"},
+        subject={"unit_name": "某单位", "uscc": "91441900MA4UJ8GK5T"},
         validity={"years": 1},
         agent_id_number=AGENT,
     )
     proxy.mode = "lose_answer"
     with pytest.raises(HubUnavailable):
         issuance.complete_waiting(db, client)
-    assert len(ca.issued) == 1  # the hub issued, the kiosk never heard
+    assert issued_by(ca) == 1  # the hub issued, the kiosk never heard
     proxy.mode = "pass"
     assert issuance.complete_waiting(db, client) == 1
-    assert len(ca.issued) == 1
+    assert issued_by(ca) == 1  # asked again: the same certificate, not a second one
     cert = x509.load_der_x509_certificate(issuance.certificate_for(db, rid))
-    assert cert.serial_number == ca.issued[0]
+    assert ca.status(cert.serial_number).revoked_at is None
 
 
 def test_a_refused_request_is_marked_for_a_supervisor(setup):
@@ -147,7 +156,7 @@ def test_a_refused_request_is_marked_for_a_supervisor(setup):
         order_no="DG-20261121-0009",
         csr_der=csr,
         profile="no-such-profile",
-        subject={"unit_name": "某单位"},
+        subject={"unit_name": "某单位", "uscc": "91441900MA4UJ8GK5T"},
         validity={"years": 1},
         agent_id_number=AGENT,
     )
