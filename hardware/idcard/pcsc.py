@@ -278,6 +278,13 @@ class PcscReader:
         hr, resp = scard.SCardTransmit(hcard, proto, apdu)
         if hr != scard.SCARD_S_SUCCESS:
             raise self._transmit_error(hr, doing)
+        if not resp:
+            # vpcd (and some real readers) answer a command the card never finished with nothing;
+            # the reader's state, polled briefly, tells a card taken away from a mute one.
+            if self.wait_for_removal(1.0):
+                raise CardRemoved(
+                    f"The card left the reader while {doing}. Place it on the reader again and hold it still."
+                )
         if len(resp) < 2:
             raise BadResponse(f"The card's answer while {doing} had {len(resp)} bytes, no status word. Place the card again.")
         return bytes(resp[:-2]), (resp[-2] << 8) | resp[-1]

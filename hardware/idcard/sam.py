@@ -143,6 +143,12 @@ def read_frame(port: serial.Serial, timeout: float, head_size: int = 3) -> bytes
     def need(n: int) -> None:
         while len(buf) < n:
             left = deadline - time.monotonic()
+            if left <= 0 and len(buf) > 7 and bytes(buf[:5]) == PREAMBLE:
+                (declared,) = struct.unpack(">H", bytes(buf[5:7]))
+                raise SamFrameError(
+                    f"The reader's answer declares {declared} bytes but only {len(buf) - 7} came. "
+                    "Place the card again."
+                )
             if left <= 0:
                 raise SamTimeout(
                     "The ID card reader's security module did not answer"
