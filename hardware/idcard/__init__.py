@@ -3,7 +3,7 @@
 Typical use::
 
     from hardware.idcard import make_reader, read_validated
-    reader = make_reader(settings.idcard)
+    reader = make_reader("pcsc", ReaderOptions(reader_pattern="Virtual PCD 00 00"))
     reader.open()
     try:
         record = read_validated(reader, timeout=30)
@@ -15,7 +15,7 @@ Every failure is a named :class:`kiosk.errors.IdCardError` (see :mod:`hardware.i
 
 from hardware.idcard.base import CardEvent, CardMonitor, IdCardReader, read_validated
 from hardware.idcard.codes import NATIONS, SEXES, nation_full_name
-from hardware.idcard.config import BACKENDS, IdCardSettings, make_reader
+from hardware.idcard.factory import BACKENDS, ReaderOptions, make_reader
 from hardware.idcard.profile import ApduProfile
 from hardware.idcard.record import (
     CardType,
@@ -36,7 +36,7 @@ __all__ = [
     "CardType",
     "IdCardReader",
     "IdCardRecord",
-    "IdCardSettings",
+    "ReaderOptions",
     "check_id_number",
     "encode_text_record",
     "make_reader",

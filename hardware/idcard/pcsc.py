@@ -141,7 +141,7 @@ class PcscReader:
         self.close()
         raise NoReader(
             f"No ID card reader matches {self._pattern.pattern!r}; connected: "
-            f"{', '.join(readers)}. Check [idcard.pcsc] reader in kiosk.toml."
+            f"{', '.join(readers)}. Check [devices.reader] reader_pattern in kiosk.toml."
         )
 
     def close(self) -> None:

@@ -217,7 +217,7 @@ class SamReader:
             except (serial.SerialException, OSError, ValueError) as e:
                 raise NoReader(
                     f"Cannot open the ID card reader's serial device {self.device}: {e}. "
-                    "Check the cable and [idcard.sam] device in kiosk.toml."
+                    "Check the cable and [devices.reader] serial_device in kiosk.toml."
                 ) from e
         self._cancel.clear()
         self.command(*CMD_STATUS)
