@@ -16,6 +16,7 @@ import logging
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hardware.idcard.profile import DEFAULT_AID
@@ -49,6 +50,7 @@ class CardBehaviour:
         extra: bytes appended beyond what READ BINARY asked (an over-long answer).
         answers: fixed raw answers by INS byte (e.g. ``{0xB0: b"\\x6f\\x00"}``), sent instead.
         vanish_after: close the connection (card taken away) on this many-th APDU, unanswered.
+        on_apdu: called with the APDU's number before each answer (tests pull the plug here).
         atr: the ATR.
     """
 
@@ -60,6 +62,7 @@ class CardBehaviour:
     extra: int = 0
     answers: dict[int, bytes] = field(default_factory=dict)
     vanish_after: int | None = None
+    on_apdu: Callable[[int], None] | None = None
     atr: bytes = DEFAULT_ATR
 
 
@@ -269,6 +272,8 @@ class VirtualCard:
                         continue
                 else:
                     self.apdu_count += 1
+                    if self.logic.behaviour.on_apdu is not None:
+                        self.logic.behaviour.on_apdu(self.apdu_count)
                     vanish = self.logic.behaviour.vanish_after
                     if vanish is not None and self.apdu_count >= vanish:
                         return  # taken away mid-read: close without answering
