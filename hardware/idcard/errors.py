@@ -117,7 +117,10 @@ class CorruptRecord(_Named):
 
     code = "idcard.corrupt_record"
     title = "Card data unreadable"
-    default_message = f"The data on the card could not be read correctly. {_AGAIN} If it fails again, {_STAFF.lower()}"
+    default_message = (
+        f"The data on the card could not be read correctly. {_AGAIN} "
+        f"If it fails again, {_STAFF.lower()}"
+    )
 
 
 class BadIdNumber(_Named):
@@ -189,7 +192,9 @@ class SamFrameError(_Named):
 
     code = "idcard.sam_frame"
     title = "Reader communication error"
-    default_message = f"The reader's answer was garbled. {_AGAIN} If it keeps failing, {_STAFF.lower()}"
+    default_message = (
+        f"The reader's answer was garbled. {_AGAIN} If it keeps failing, {_STAFF.lower()}"
+    )
 
 
 class SamTimeout(_Named):
@@ -197,7 +202,9 @@ class SamTimeout(_Named):
 
     code = "idcard.sam_timeout"
     title = "Reader not answering"
-    default_message = f"The ID card reader does not answer. Check it is switched on; {_STAFF.lower()}"
+    default_message = (
+        f"The ID card reader does not answer. Check it is switched on; {_STAFF.lower()}"
+    )
 
 
 class SamStatusError(_Named):

@@ -45,9 +45,13 @@ MAX_APDUS = 64
 
 SW_OK = 0x9000
 SW_END_OF_FILE = 0x6282
-_NOT_THERE = {0x6A82: "file or application not found", 0x6A81: "function not supported",
-              0x6D00: "instruction not supported", 0x6E00: "class not supported",
-              0x6999: "applet selection failed"}
+_NOT_THERE = {
+    0x6A82: "file or application not found",
+    0x6A81: "function not supported",
+    0x6D00: "instruction not supported",
+    0x6E00: "class not supported",
+    0x6999: "applet selection failed",
+}
 
 
 def _msg(hresult: int) -> str:
@@ -66,15 +70,19 @@ def translate(hresult: int, doing: str) -> IdCardError:
         )
     if hresult in _READER_GONE:
         return ReaderLost(
-            f"The ID card reader went away while {doing} ({code}). Check its cable; call counter staff."
+            f"The ID card reader went away while {doing} ({code}). "
+            "Check its cable; call counter staff."
         )
     if hresult in _CARD_GONE:
         return CardRemoved(
-            f"The card left the reader while {doing} ({code}). Place it on the reader again and hold it still."
+            f"The card left the reader while {doing} ({code}). "
+            "Place it on the reader again and hold it still."
         )
     if hresult in (scard.SCARD_E_TIMEOUT, scard.SCARD_E_CANCELLED):
         return NoCard()
-    return BadResponse(f"The reader failed while {doing}: {code}. Place the card on the reader again.")
+    return BadResponse(
+        f"The reader failed while {doing}: {code}. Place the card on the reader again."
+    )
 
 
 def _sw_text(sw: int) -> str:
@@ -97,7 +105,9 @@ class PcscReader:
         try:
             self._pattern = re.compile(pattern, re.IGNORECASE)
         except re.error as e:
-            raise NoReader(f"The reader name pattern {pattern!r} is not a valid regular expression: {e}.") from e
+            raise NoReader(
+                f"The reader name pattern {pattern!r} is not a valid regular expression: {e}."
+            ) from e
         self.profile = profile or ApduProfile()
         self.reader_name: str | None = None
         self._ctx: int | None = None
@@ -122,12 +132,18 @@ class PcscReader:
         if self._ctx is None:
             hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
             if hr != scard.SCARD_S_SUCCESS:
-                raise translate(hr, "connecting to pcscd") if hr in _NO_SERVICE else PcscUnavailable(
-                    f"Cannot connect to the smart card service: {_msg(hr)}. Call counter staff."
+                raise (
+                    translate(hr, "connecting to pcscd")
+                    if hr in _NO_SERVICE
+                    else PcscUnavailable(
+                        f"Cannot connect to the smart card service: {_msg(hr)}. Call counter staff."
+                    )
                 )
             self._ctx = ctx
         hr, readers = scard.SCardListReaders(self._ctx, [])
-        if hr == scard.SCARD_E_NO_READERS_AVAILABLE or (hr == scard.SCARD_S_SUCCESS and not readers):
+        if hr == scard.SCARD_E_NO_READERS_AVAILABLE or (
+            hr == scard.SCARD_S_SUCCESS and not readers
+        ):
             self.close()
             raise NoReader()
         if hr != scard.SCARD_S_SUCCESS:
@@ -174,7 +190,9 @@ class PcscReader:
         if hr != scard.SCARD_S_SUCCESS:
             raise translate(hr, "watching the reader")
         state = states[0][1]
-        if state & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE | scard.SCARD_STATE_IGNORE):
+        if state & (
+            scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE | scard.SCARD_STATE_IGNORE
+        ):
             raise ReaderLost(f"The reader {name!r} went away. Check its cable; call counter staff.")
         self._state = state & ~scard.SCARD_STATE_CHANGED
         return self._state
@@ -220,7 +238,10 @@ class PcscReader:
         with self._lock:
             ctx, name = self._require()
             hr, hcard, proto = scard.SCardConnect(
-                ctx, name, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
+                ctx,
+                name,
+                scard.SCARD_SHARE_SHARED,
+                scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,
             )
             if hr != scard.SCARD_S_SUCCESS:
                 raise translate(hr, "connecting to the card")
@@ -233,14 +254,17 @@ class PcscReader:
 
     def _read_files(self, hcard: int, proto: int) -> tuple[bytes, bytes]:
         p = self.profile
-        data, sw = self._command(hcard, proto, p.select_aid(), "selecting the ID application")
+        _data, sw = self._command(hcard, proto, p.select_aid(), "selecting the ID application")
         if sw in _NOT_THERE:
             raise NotAnIdCard(
                 f"The card refused the ID application (status {_sw_text(sw)}: {_NOT_THERE[sw]}). "
                 "This is not a resident ID card, or the reader profile is wrong."
             )
         if sw != SW_OK:
-            raise BadResponse(f"SELECT of the ID application answered status {_sw_text(sw)}. Place the card again.")
+            raise BadResponse(
+                f"SELECT of the ID application answered status {_sw_text(sw)}. "
+                "Place the card again."
+            )
         text = self._read_file(hcard, proto, p.text_file, p.text_length, "text record")
         photo = self._read_file(hcard, proto, p.photo_file, p.photo_length, "photo record")
         return text, photo
@@ -249,24 +273,33 @@ class PcscReader:
         p = self.profile
         _d, sw = self._command(hcard, proto, p.select_file(fid), f"selecting the {what}")
         if sw in _NOT_THERE:
-            raise NotAnIdCard(f"The card has no {what} (status {_sw_text(sw)}). This is not a resident ID card.")
+            raise NotAnIdCard(
+                f"The card has no {what} (status {_sw_text(sw)}). This is not a resident ID card."
+            )
         if sw != SW_OK:
-            raise BadResponse(f"SELECT of the {what} answered status {_sw_text(sw)}. Place the card again.")
+            raise BadResponse(
+                f"SELECT of the {what} answered status {_sw_text(sw)}. Place the card again."
+            )
         out = bytearray()
         while len(out) < length:
             want = min(p.chunk, length - len(out))
-            data, sw = self._command(hcard, proto, p.read_binary(len(out), want), f"reading the {what}")
+            data, sw = self._command(
+                hcard, proto, p.read_binary(len(out), want), f"reading the {what}"
+            )
             if sw not in (SW_OK, SW_END_OF_FILE):
                 raise BadResponse(
-                    f"Reading the {what} at byte {len(out)} answered status {_sw_text(sw)}. Place the card again."
+                    f"Reading the {what} at byte {len(out)} answered status {_sw_text(sw)}. "
+                    "Place the card again."
                 )
             if len(data) > want:
                 raise BadResponse(
-                    f"The card sent {len(data)} bytes of the {what} where {want} were asked. Place the card again."
+                    f"The card sent {len(data)} bytes of the {what} where {want} were asked. "
+                    "Place the card again."
                 )
             if not data or (sw == SW_END_OF_FILE and len(out) + len(data) < length):
                 raise BadResponse(
-                    f"The {what} ended after {len(out) + len(data)} of {length} bytes. Place the card again."
+                    f"The {what} ended after {len(out) + len(data)} of {length} bytes. "
+                    "Place the card again."
                 )
             out += data
         return bytes(out)
@@ -274,19 +307,25 @@ class PcscReader:
     def _transmit(self, hcard: int, proto: int, apdu: list[int], doing: str) -> tuple[bytes, int]:
         self.apdu_count += 1
         if self.apdu_count > MAX_APDUS:
-            raise BadResponse(f"The card needed more than {MAX_APDUS} commands while {doing}. Place the card again.")
+            raise BadResponse(
+                f"The card needed more than {MAX_APDUS} commands while {doing}. "
+                "Place the card again."
+            )
         hr, resp = scard.SCardTransmit(hcard, proto, apdu)
         if hr != scard.SCARD_S_SUCCESS:
             raise self._transmit_error(hr, doing)
-        if not resp:
-            # vpcd (and some real readers) answer a command the card never finished with nothing;
-            # the reader's state, polled briefly, tells a card taken away from a mute one.
-            if self.wait_for_removal(1.0):
-                raise CardRemoved(
-                    f"The card left the reader while {doing}. Place it on the reader again and hold it still."
-                )
+        # vpcd (and some real readers) answer a command the card never finished with nothing;
+        # the reader's state, polled briefly, tells a card taken away from a mute one.
+        if not resp and self.wait_for_removal(1.0):
+            raise CardRemoved(
+                f"The card left the reader while {doing}. "
+                "Place it on the reader again and hold it still."
+            )
         if len(resp) < 2:
-            raise BadResponse(f"The card's answer while {doing} had {len(resp)} bytes, no status word. Place the card again.")
+            raise BadResponse(
+                f"The card's answer while {doing} had {len(resp)} bytes, no status word. "
+                "Place the card again."
+            )
         return bytes(resp[:-2]), (resp[-2] << 8) | resp[-1]
 
     def _transmit_error(self, hr: int, doing: str) -> IdCardError:
@@ -299,7 +338,10 @@ class PcscReader:
         except IdCardError as e:
             return e
         if not present:
-            return CardRemoved(f"The card left the reader while {doing}. Place it on the reader again and hold it still.")
+            return CardRemoved(
+                f"The card left the reader while {doing}. "
+                "Place it on the reader again and hold it still."
+            )
         return error
 
     def _command(self, hcard: int, proto: int, apdu: list[int], doing: str) -> tuple[bytes, int]:
@@ -309,7 +351,9 @@ class PcscReader:
             retry = [*apdu[:-1], sw & 0xFF]
             data, sw = self._transmit(hcard, proto, retry, doing)
             if sw >> 8 == 0x6C:
-                raise BadResponse(f"The card asked twice for another length while {doing}. Place the card again.")
+                raise BadResponse(
+                    f"The card asked twice for another length while {doing}. Place the card again."
+                )
         out = bytearray(data)
         while sw >> 8 == 0x61:
             more, sw = self._transmit(hcard, proto, self.profile.get_response(sw & 0xFF), doing)

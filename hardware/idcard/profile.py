@@ -5,8 +5,8 @@ APDUs are configuration (``[idcard.pcsc.profile]`` in kiosk.toml). The default p
 the kiosk's virtual card (``hardware.sim.vicc``) answers:
 
 1. ``SELECT`` by AID: ``00 A4 04 00 Lc <aid>``
-2. ``SELECT`` the text file: ``00 A4 02 0C 02 <text_file>``, then ``READ BINARY`` (``00 B0 <offset> Le``)
-   until ``text_length`` bytes are in;
+2. ``SELECT`` the text file: ``00 A4 02 0C 02 <text_file>``, then ``READ BINARY``
+   (``00 B0 <offset> Le``) until ``text_length`` bytes are in;
 3. the same for the photo file (``photo_length`` bytes).
 
 Responses may be chained (``61xx``: fetch with ``GET RESPONSE 00 C0 00 00 xx``) or ask for an

@@ -1,4 +1,4 @@
-"""The card's record: the 256-byte text layout, its parser, and the value type both transports return.
+"""The card's record: the 256-byte text layout, its parser, and the value both transports return.
 
 Layout of the text record (UCS-2 little endian, fields padded with spaces), as certified readers
 deliver it after the SAM has authenticated the card:
@@ -207,7 +207,8 @@ def parse_text_record(text: bytes, photo: bytes = b"") -> IdCardRecord:
     """Parse the 256-byte text record (and keep the photo bytes as they are).
 
     Only the structure is checked here: text decodes, dates are dates, the type flag is
-    known. Whether the card may be accepted is :func:`hardware.idcard.validation.validate_record`'s job.
+    known. Whether the card may be accepted is decided by
+    :func:`hardware.idcard.validation.validate_record`.
 
     Args:
         text: exactly 256 bytes, UCS-2LE.

@@ -11,6 +11,7 @@ answer data: text length (2) | photo length (2) | text | photo), read the module
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import threading
 import time
@@ -110,15 +111,22 @@ def parse_frame(raw: bytes, head_size: int = 3) -> Frame:
     """
     raw = bytes(raw)
     if raw[:5] != PREAMBLE:
-        raise SamFrameError("The reader's answer does not start with the SAM preamble. Place the card again.")
+        raise SamFrameError(
+            "The reader's answer does not start with the SAM preamble. Place the card again."
+        )
     if len(raw) < 7:
-        raise SamFrameError(f"The reader's answer is cut short ({len(raw)} bytes). Place the card again.")
+        raise SamFrameError(
+            f"The reader's answer is cut short ({len(raw)} bytes). Place the card again."
+        )
     (length,) = struct.unpack(">H", raw[5:7])
     if length < head_size + 1 or length > MAX_LENGTH:
-        raise SamFrameError(f"The reader's answer declares an impossible length {length}. Place the card again.")
+        raise SamFrameError(
+            f"The reader's answer declares an impossible length {length}. Place the card again."
+        )
     if len(raw) != 7 + length:
         raise SamFrameError(
-            f"The reader's answer declares {length} bytes but carries {len(raw) - 7}. Place the card again."
+            f"The reader's answer declares {length} bytes but carries {len(raw) - 7}. "
+            "Place the card again."
         )
     body = raw[5:-1]
     if checksum(body) != raw[-1]:
@@ -159,7 +167,9 @@ def read_frame(port: serial.Serial, timeout: float, head_size: int = 3) -> bytes
             try:
                 chunk = port.read(n - len(buf))
             except (serial.SerialException, OSError) as e:
-                raise ReaderLost(f"The serial reader failed: {e}. Check its cable; call counter staff.") from e
+                raise ReaderLost(
+                    f"The serial reader failed: {e}. Check its cable; call counter staff."
+                ) from e
             buf.extend(chunk)
 
     # Find the preamble: drop bytes until the buffer starts with it.
@@ -172,7 +182,9 @@ def read_frame(port: serial.Serial, timeout: float, head_size: int = 3) -> bytes
     need(7)
     (length,) = struct.unpack(">H", bytes(buf[5:7]))
     if length < head_size + 1 or length > MAX_LENGTH:
-        raise SamFrameError(f"The reader's answer declares an impossible length {length}. Place the card again.")
+        raise SamFrameError(
+            f"The reader's answer declares an impossible length {length}. Place the card again."
+        )
     need(7 + length)
     return bytes(buf[: 7 + length])
 
@@ -190,7 +202,9 @@ class SamReader:
     transport: ClassVar[str] = "sam"
     reports_removal: ClassVar[bool] = False
 
-    def __init__(self, device: str, *, baudrate: int = 115200, answer_timeout: float = 2.0, poll: float = 0.1):
+    def __init__(
+        self, device: str, *, baudrate: int = 115200, answer_timeout: float = 2.0, poll: float = 0.1
+    ):
         self.device = device
         self.baudrate = baudrate
         self.answer_timeout = answer_timeout
@@ -226,10 +240,8 @@ class SamReader:
         """Close the serial device."""
         port, self._port = self._port, None
         if port is not None:
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 port.close()
-            except (serial.SerialException, OSError):
-                pass
 
     def cancel(self) -> None:
         """Wake a polling wait."""
@@ -251,11 +263,14 @@ class SamReader:
                 port.write(build_command(cmd, para, data))
                 port.flush()
             except (serial.SerialException, OSError) as e:
-                raise ReaderLost(f"The serial reader failed: {e}. Check its cable; call counter staff.") from e
+                raise ReaderLost(
+                    f"The serial reader failed: {e}. Check its cable; call counter staff."
+                ) from e
             return parse_frame(read_frame(port, self.answer_timeout))
 
     def sam_id(self) -> str:
-        """The module's id, formatted as printed on readers (``05.01-20201231-0000000001-1234567890``)."""
+        """The module's id, formatted as printed on readers "
+        "(``05.01-20201231-0000000001-1234567890``)."""
         frame = self.command(*CMD_SAM_ID)
         self._expect(frame, SW3_OK, "reading the module id")
         if len(frame.data) != 16:
@@ -268,9 +283,12 @@ class SamReader:
             return
         meaning = SW3_MEANING.get(frame.sw3, "unknown status")
         if frame.sw3 == 0x40:
-            raise NotAnIdCard(f"The reader says this is not an ID card ({meaning}). Place your resident ID card.")
+            raise NotAnIdCard(
+                f"The reader says this is not an ID card ({meaning}). Place your resident ID card."
+            )
         raise SamStatusError(
-            f"The reader failed {doing}: status {frame.sw3:02X} ({meaning}). Place the card on the reader again."
+            f"The reader failed {doing}: status {frame.sw3:02X} ({meaning}). "
+            "Place the card on the reader again."
         )
 
     def card_present(self) -> bool:
@@ -307,13 +325,15 @@ class SamReader:
         frame = self.command(*CMD_SELECT)
         if frame.sw3 == 0x81:
             raise CardRemoved(
-                "The card left the reader before it was read. Place it on the reader again and hold it still."
+                "The card left the reader before it was read. "
+                "Place it on the reader again and hold it still."
             )
         self._expect(frame, SW3_OK, "selecting the card")
         frame = self.command(*CMD_READ)
         if frame.sw3 in (0x41, 0x80):
             raise CardRemoved(
-                "The card left the reader while it was read. Place it on the reader again and hold it still."
+                "The card left the reader while it was read. "
+                "Place it on the reader again and hold it still."
             )
         self._expect(frame, SW3_OK, "reading the card")
         return parse_read_answer(frame.data)
@@ -327,7 +347,9 @@ def parse_read_answer(data: bytes) -> IdCardRecord:
         CorruptRecord, UnsupportedCardType: from the text record.
     """
     if len(data) < 4:
-        raise SamFrameError(f"The reader's card data is cut short ({len(data)} bytes). Place the card again.")
+        raise SamFrameError(
+            f"The reader's card data is cut short ({len(data)} bytes). Place the card again."
+        )
     text_len, photo_len = struct.unpack(">HH", data[:4])
     if 4 + text_len + photo_len > len(data):
         raise SamFrameError(

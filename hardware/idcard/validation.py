@@ -64,7 +64,8 @@ def check_id_number(number: str) -> dt.date:
         )
     if not (number[17].isdigit() or number[17] == "X") or not number[17].isascii():
         raise BadIdNumber(
-            f"The ID number's last character {number[17]!r} is not a digit or X. Call counter staff."
+            f"The ID number's last character {number[17]!r} is not a digit or X. "
+            "Call counter staff."
         )
     expected = ric.calc_check_digit(number)
     if number[17] != expected:

@@ -80,7 +80,11 @@ class CardDaemon:
         person = str(req.get("person", ""))
         reader = str(req.get("reader", "pcsc"))
         if reader not in ("pcsc", "sam"):
-            return {"ok": False, "error": f"reader must be pcsc or sam, not {reader!r}", "code": "sim.bad_request"}
+            return {
+                "ok": False,
+                "error": f"reader must be pcsc or sam, not {reader!r}",
+                "code": "sim.bad_request",
+            }
         image = load_card(person)
         self._remove()
         if reader == "pcsc":
@@ -146,7 +150,9 @@ def _recv_json(conn: socket.socket) -> dict[str, object]:
 # -- client side (the CLI) -------------------------------------------------------------------
 
 
-def request(run_dir: Path, req: dict[str, object], timeout: float = 10.0) -> dict[str, object] | None:
+def request(
+    run_dir: Path, req: dict[str, object], timeout: float = 10.0
+) -> dict[str, object] | None:
     """Send one request; None when no daemon listens."""
     path = run_dir / SOCKET_NAME
     if not path.exists():
@@ -160,7 +166,9 @@ def request(run_dir: Path, req: dict[str, object], timeout: float = 10.0) -> dic
     except (ConnectionRefusedError, FileNotFoundError):
         return None
     except OSError as e:
-        raise SimError(f"The card stand-in at {path} did not answer: {e}.", code="sim.daemon") from e
+        raise SimError(
+            f"The card stand-in at {path} did not answer: {e}.", code="sim.daemon"
+        ) from e
 
 
 def ensure_daemon(run_dir: Path, timeout: float = 10.0) -> None:

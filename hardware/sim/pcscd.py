@@ -10,6 +10,7 @@ back to the standard paths and port 35963.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -49,9 +50,7 @@ def can_isolate() -> bool:
     """Whether a private mount namespace is available (root with CAP_SYS_ADMIN)."""
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
-    r = subprocess.run(
-        ["unshare", "-m", "true"], capture_output=True, timeout=10, check=False
-    )
+    r = subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=10, check=False)
     return r.returncode == 0
 
 
@@ -106,10 +105,16 @@ class PcscdProcess:
         """
         exe = shutil.which(self.pcscd)
         if exe is None:
-            raise SimError("pcscd is not installed (apt-get install pcscd vsmartcard-vpcd).", code="sim.no_pcscd")
+            raise SimError(
+                "pcscd is not installed (apt-get install pcscd vsmartcard-vpcd).",
+                code="sim.no_pcscd",
+            )
         driver = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
         if not driver.exists():
-            raise SimError("The vpcd driver is not installed (apt-get install vsmartcard-vpcd).", code="sim.no_vpcd")
+            raise SimError(
+                "The vpcd driver is not installed (apt-get install vsmartcard-vpcd).",
+                code="sim.no_vpcd",
+            )
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.conf_dir.mkdir(parents=True, exist_ok=True)
         (self.conf_dir / "vpcd").write_text(
@@ -120,12 +125,23 @@ class PcscdProcess:
         )
         cmd = [exe, "--foreground", "--info", "-c", str(self.conf_dir)]
         if self.isolate:
-            script = (
-                'mkdir -p /run/pcscd && mount --bind "$1" /run/pcscd && shift && exec "$@"'
-            )
-            cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", str(self.run_dir), *cmd]
+            script = 'mkdir -p /run/pcscd && mount --bind "$1" /run/pcscd && shift && exec "$@"'
+            cmd = [
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                str(self.run_dir),
+                *cmd,
+            ]
         log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -138,7 +154,9 @@ class PcscdProcess:
                 return self
             time.sleep(0.01)
         self.stop()
-        raise SimError(f"pcscd did not become ready in {timeout} s: {self.log_tail()}", code="sim.pcscd_failed")
+        raise SimError(
+            f"pcscd did not become ready in {timeout} s: {self.log_tail()}", code="sim.pcscd_failed"
+        )
 
     def _listening(self) -> bool:
         try:
@@ -163,10 +181,8 @@ class PcscdProcess:
         """Stop pcscd (SIGTERM, then SIGKILL) and remove our files."""
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -73,7 +73,9 @@ def person_record(data: dict[str, object], label: str = "person") -> IdCardRecor
     """
     unknown = set(data) - _KEYS
     if unknown:
-        raise UsageError(f"Person file {label}: unknown keys {sorted(unknown)}; allowed: {sorted(_KEYS)}.")
+        raise UsageError(
+            f"Person file {label}: unknown keys {sorted(unknown)}; allowed: {sorted(_KEYS)}."
+        )
     try:
         valid_to = str(data["valid_to"])
         photo_hex = data.get("photo_hex")
@@ -91,7 +93,9 @@ def person_record(data: dict[str, object], label: str = "person") -> IdCardRecor
             card_type=CardType(str(data.get("card_type", "resident_id"))),
             pass_number=None if data.get("pass_number") is None else str(data["pass_number"]),
             issue_count=None if issue is None else int(str(issue)),
-            photo=bytes.fromhex(str(photo_hex)) if photo_hex else fake_photo(str(data["id_number"])),
+            photo=bytes.fromhex(str(photo_hex))
+            if photo_hex
+            else fake_photo(str(data["id_number"])),
         )
     except KeyError as e:
         raise UsageError(f"Person file {label}: missing key {e.args[0]!r}.") from e

@@ -9,6 +9,7 @@ read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -107,10 +108,8 @@ class SimulatedSam:
             self._thread = None
         for fd in (self._master, self._slave, self._stop_r, self._stop_w):
             if fd is not None and fd >= 0:
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
         self._master = self._slave = None
         self._stop_r = self._stop_w = -1
 
@@ -191,7 +190,9 @@ class SimulatedSam:
         if b.bad_check is not None and cmd[0] == b.bad_check:
             reply = reply[:-1] + bytes((reply[-1] ^ 0xFF,))
         if b.bad_length is not None and cmd[0] == b.bad_length:
-            reply = reply[:5] + struct.pack(">H", struct.unpack(">H", reply[5:7])[0] + 7) + reply[7:]
+            reply = (
+                reply[:5] + struct.pack(">H", struct.unpack(">H", reply[5:7])[0] + 7) + reply[7:]
+            )
         return reply
 
     def _dispatch(self, cmd: tuple[int, int]) -> bytes:

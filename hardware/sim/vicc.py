@@ -12,6 +12,7 @@ corrections. :class:`CardBehaviour` makes it misbehave in the ways tests need.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
@@ -228,10 +229,8 @@ class VirtualCard:
         self._stopping.set()
         sock = self._sock
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout)
         self._thread = None

@@ -6,10 +6,11 @@ import os
 
 import click
 
-from hardware.sim import daemon
-from hardware.sim.person import sample_people
-from hardware.sim.vicc import VPCD_PORT, SimError
 from kiosk.cli import CliContext, pass_cli
+from kiosk.errors import DeviceError
+
+# The stand-ins load only when a command runs: `kiosk --help` stays quick.
+VPCD_PORT = 35963
 
 
 @click.group("sim")
@@ -32,9 +33,9 @@ def _show(answer: dict[str, object]) -> None:
 
 def _check(answer: dict[str, object] | None) -> dict[str, object]:
     if answer is None:
-        raise SimError("The card stand-in is not running.", code="sim.daemon")
+        raise DeviceError("The card stand-in is not running.", code="sim.daemon")
     if not answer.get("ok"):
-        raise SimError(str(answer.get("error")), code=str(answer.get("code", "sim.error")))
+        raise DeviceError(str(answer.get("error")), code=str(answer.get("code", "sim.error")))
     return answer
 
 
@@ -44,7 +45,8 @@ def _check(answer: dict[str, object] | None) -> dict[str, object]:
     "person",
     required=True,
     metavar="FILE",
-    help="Person file (JSON), or a sample person's name: " + ", ".join(sample_people()) + ".",
+    help="Person file (JSON), or the name of a sample person in hardware/sim/people/ "
+    "(e.g. zhang_wei).",
 )
 @click.option(
     "--reader",
@@ -63,16 +65,26 @@ def _check(answer: dict[str, object] | None) -> dict[str, object]:
 @pass_cli
 def insert(cli: CliContext, person: str, reader: str, port: int) -> None:
     """Insert the card of PERSON (starts the background stand-in when needed)."""
+    from hardware.sim import daemon
+    from hardware.sim.person import resolve_person
+
+    resolve_person(person)  # an unknown person is a usage error before anything starts
     run = cli.paths().ensure().run
     daemon.ensure_daemon(run)
     path = os.path.abspath(person) if os.path.exists(person) else person
-    _show(_check(daemon.request(run, {"op": "insert", "person": path, "reader": reader, "port": port})))
+    _show(
+        _check(
+            daemon.request(run, {"op": "insert", "person": path, "reader": reader, "port": port})
+        )
+    )
 
 
 @card.command("remove")
 @pass_cli
 def remove(cli: CliContext) -> None:
     """Take the card away."""
+    from hardware.sim import daemon
+
     _show(_check(daemon.request(cli.paths().run, {"op": "remove"})))
 
 
@@ -80,6 +92,8 @@ def remove(cli: CliContext) -> None:
 @pass_cli
 def status(cli: CliContext) -> None:
     """Say which card is inserted, and the SAM's pty."""
+    from hardware.sim import daemon
+
     _show(_check(daemon.request(cli.paths().run, {"op": "status"})))
 
 
@@ -87,5 +101,7 @@ def status(cli: CliContext) -> None:
 @pass_cli
 def stop(cli: CliContext) -> None:
     """Stop the background stand-in (removing its card)."""
+    from hardware.sim import daemon
+
     answer = daemon.request(cli.paths().run, {"op": "stop"})
     click.echo("stopped" if answer else "not running")

@@ -110,7 +110,10 @@ def test_card_removed_mid_read(insert_card: InsertCard, pcsc_reader: PcscReader)
         (CardBehaviour(answers={0xB0: b"\x12\x34"}), "status 1234"),
         (CardBehaviour(answers={0xB0: b"\x69\x82"}), "status 6982"),
         (CardBehaviour(answers={0xB0: b"\x62\x82"}), "ended after 0 of 256"),
-        (CardBehaviour(answers={0xA4: b"\x6f\x00"}), "SELECT of the ID application answered status 6F00"),
+        (
+            CardBehaviour(answers={0xA4: b"\x6f\x00"}),
+            "SELECT of the ID application answered status 6F00",
+        ),
     ],
     ids=["short", "over-long", "unknown-sw", "security", "empty-eof", "select-6f00"],
 )
@@ -128,7 +131,9 @@ def test_no_card_within_the_timeout(pcsc_reader: PcscReader) -> None:
         pcsc_reader.wait_for_card(0.3)
 
 
-def test_read_validated_waits_for_the_card(insert_card: InsertCard, pcsc_reader: PcscReader) -> None:
+def test_read_validated_waits_for_the_card(
+    insert_card: InsertCard, pcsc_reader: PcscReader
+) -> None:
     timer = threading.Timer(0.2, insert_card, args=("chen_guiying_long_term",))
     timer.start()
     try:

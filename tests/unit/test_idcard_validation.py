@@ -29,9 +29,7 @@ def rec(**changes: object) -> IdCardRecord:
     return dataclasses.replace(load_person("zhang_wei"), **changes)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    "person", [p for p in sorted(sample_people()) if "expired" not in p]
-)
+@pytest.mark.parametrize("person", [p for p in sorted(sample_people()) if "expired" not in p])
 def test_sample_people_are_valid_cards(person: str) -> None:
     assert validate_record(load_person(person), TODAY)
 
@@ -47,14 +45,17 @@ def test_check_character_x_is_accepted_and_lowercase_too() -> None:
     assert check_id_number("44190019880615231x") == dt.date(1988, 6, 15)
 
 
-@pytest.mark.parametrize("wrong", ["441900198806152310", "441900198806152311", "441900198806152319"])
+@pytest.mark.parametrize(
+    "wrong", ["441900198806152310", "441900198806152311", "441900198806152319"]
+)
 def test_wrong_check_character_is_named(wrong: str) -> None:
     with pytest.raises(BadCheckCharacter, match="should be X"):
         validate_record(rec(id_number=wrong), TODAY)
 
 
 @pytest.mark.parametrize(
-    "number", ["", "4419001988061523", "44190019880615231XX", "4419001988O615231X", "44190019880615231Y"]
+    "number",
+    ["", "4419001988061523", "44190019880615231XX", "4419001988O615231X", "44190019880615231Y"],
 )
 def test_malformed_numbers_are_bad_id_numbers(number: str) -> None:
     with pytest.raises(BadIdNumber):
