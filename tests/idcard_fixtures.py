@@ -27,7 +27,10 @@ READER = "Virtual PCD 00 00"
 @pytest.fixture(scope="session")
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscdProcess]:
     """A running pcscd with the vpcd driver, stopped at the end of the session."""
-    daemon = PcscdProcess(tmp_path_factory.mktemp("pcscd")).start()
+    # KIOSK_PCSCD_ISOLATE=0 forces the fallback (host paths, port 35963) that machines without
+    # mount namespaces get; default: isolate when possible.
+    isolate = {"0": False, "1": True}.get(os.environ.get("KIOSK_PCSCD_ISOLATE", ""))
+    daemon = PcscdProcess(tmp_path_factory.mktemp("pcscd"), isolate=isolate).start()
     saved = {k: os.environ.get(k) for k in daemon.env}
     os.environ.update(daemon.env)
     try:

@@ -179,8 +179,10 @@ def test_bad_transport_is_a_usage_error(in_process, capsys) -> None:
     assert code == 2 and "'pcsc'" in err and "'sam'" in err
 
 
-def test_reader_unplugged_mid_read(tmp_path: Path, data_dir: Path) -> None:
+def test_reader_unplugged_mid_read(tmp_path: Path, data_dir: Path, pcscd: PcscdProcess) -> None:
     """pcscd (the reader's whole stack) dies while the CLI is half-way through the APDUs."""
+    if not pcscd.isolate:
+        pytest.skip("a second pcscd needs a private mount namespace (root with CAP_SYS_ADMIN)")
     own = PcscdProcess(tmp_path / "pcscd2").start()
     env = {**os.environ, **own.env, "KIOSK_DATA_DIR": str(data_dir)}
 
