@@ -8,16 +8,15 @@ Checks, each failing with its own named error:
 - sex and nation codes are known (GB/T 2261.1, GB 3304: 01-56, 97, 98; a 'J' permit has none);
 - today (Asia/Shanghai) lies inside the validity period, end day included; 长期 never ends.
 
-The area code (digits 1-6) is deliberately not checked against a table: it names where the
-number was issued, which can be younger than its holder (DOMAIN.md), and permits use 81/82/83.
+The number's rules are the domain's (``kiosk.domain.identifiers``): only the province of the
+area code is checked, never the county against the holder's birth year (the code names where
+the number was issued, which can be younger than its holder; permits use 81/82/83).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
-
-from stdnum.cn import ric
 
 from hardware.idcard.codes import NATIONS, SEXES
 from hardware.idcard.errors import (
@@ -31,6 +30,12 @@ from hardware.idcard.errors import (
     UnknownSex,
 )
 from hardware.idcard.record import CardType, IdCardRecord
+from kiosk.domain.identifiers import (
+    check_id_card_period,
+    parse_resident_id,
+    resident_id_check_char,
+)
+from kiosk.errors import IdentifierError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -43,42 +48,35 @@ def today_in_shanghai(now: dt.datetime | None = None) -> dt.date:
     return now.astimezone(SHANGHAI).date()
 
 
-def check_id_number(number: str) -> dt.date:
+def check_id_number(number: str, today: dt.date | None = None) -> dt.date:
     """Check an ID number's form and check character; return its embedded birth date.
+
+    The rules are the domain's (:func:`kiosk.domain.identifiers.parse_resident_id`); this
+    translates its refusals into the reader's named errors.
 
     Args:
         number: 18 characters; a lower-case ``x`` is accepted as ``X``.
+        today: when given, a birth date after it is refused.
 
     Returns:
         The birth date in digits 7-14.
 
     Raises:
-        BadIdNumber: not 17 digits and a check character, or the embedded date is impossible.
+        BadIdNumber: not 17 digits and a check character, an unknown province, or an impossible
+            embedded birth date.
         BadCheckCharacter: the check character does not match.
     """
-    number = number.strip().upper()
-    if len(number) != 18 or not (number[:17].isascii() and number[:17].isdigit()):
-        raise BadIdNumber(
-            f"The ID number {_show(number)} is not 17 digits and a check character. "
-            "Call counter staff."
-        )
-    if not (number[17].isdigit() or number[17] == "X") or not number[17].isascii():
-        raise BadIdNumber(
-            f"The ID number's last character {number[17]!r} is not a digit or X. "
-            "Call counter staff."
-        )
-    expected = ric.calc_check_digit(number)
-    if number[17] != expected:
-        raise BadCheckCharacter(
-            f"The ID number's check character is {number[17]} but should be {expected}; "
-            "the number was misread or is forged. Call counter staff."
-        )
     try:
-        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError as e:
-        raise BadIdNumber(
-            f"The ID number's birth date {number[6:14]} is not a calendar date. Call counter staff."
-        ) from e
+        return parse_resident_id(number, today).birth_date
+    except IdentifierError as e:
+        if e.code == "id.checksum":
+            clean = number.strip().upper()
+            raise BadCheckCharacter(
+                f"The ID number's check character is {clean[17]} but should be "
+                f"{resident_id_check_char(clean[:17])}; the number was misread or is forged. "
+                "Call counter staff."
+            ) from e
+        raise BadIdNumber(f"The ID number is not valid: {e.message}. Call counter staff.") from e
 
 
 def validate_record(record: IdCardRecord, today: dt.date | None = None) -> IdCardRecord:
@@ -96,7 +94,7 @@ def validate_record(record: IdCardRecord, today: dt.date | None = None) -> IdCar
         CardExpired, CardNotYetValid: the first check that fails, in the order listed.
     """
     today = today or today_in_shanghai()
-    embedded = check_id_number(record.id_number)
+    embedded = check_id_number(record.id_number, today)
     if embedded != record.birth_date:
         raise BirthMismatch(
             f"The ID number says born {embedded.isoformat()} but the card says "
@@ -118,18 +116,15 @@ def validate_record(record: IdCardRecord, today: dt.date | None = None) -> IdCar
             f"The card's nation code {record.nation!r} is not in GB 3304 (01-56, 97, 98). "
             "Call counter staff."
         )
-    if today < record.valid_from:
-        raise CardNotYetValid(
-            f"This card is valid only from {record.valid_from.isoformat()}. Call counter staff."
-        )
-    if record.valid_to is not None and today > record.valid_to:
+    try:
+        check_id_card_period(record.valid_from, record.valid_to, today)
+    except IdentifierError as e:
+        if e.code == "id.card_not_yet_valid":
+            raise CardNotYetValid(
+                f"This card is valid only from {record.valid_from.isoformat()}. Call counter staff."
+            ) from e
         raise CardExpired(
-            f"This ID card expired on {record.valid_to.isoformat()}. An expired card cannot be "
+            f"This ID card expired on {record.valid_to}. An expired card cannot be "
             "used; bring a valid one (or a temporary ID card)."
-        )
+        ) from e
     return record
-
-
-def _show(number: str) -> str:
-    # An invalid number is still personal data: show its shape, not its digits.
-    return f"({len(number)} characters)"

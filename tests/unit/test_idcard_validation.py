@@ -155,3 +155,19 @@ def test_today_is_the_date_in_shanghai_not_on_the_host() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         today_in_shanghai(dt.datetime(2026, 1, 1))
+
+
+def test_unknown_province_is_a_bad_number_through_the_domain_rules() -> None:
+    from kiosk.domain.identifiers import resident_id_check_char
+
+    base = "99190019880615231"
+    with pytest.raises(BadIdNumber, match="province"):
+        check_id_number(base + resident_id_check_char(base))
+
+
+def test_birth_after_today_is_a_bad_number() -> None:
+    from kiosk.domain.identifiers import resident_id_check_char
+
+    base = "44190020300101231"
+    with pytest.raises(BadIdNumber, match="not possible"):
+        check_id_number(base + resident_id_check_char(base), TODAY)
