@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -15,7 +16,7 @@ VPCD_PORT = 35963
 
 @click.group("sim")
 def sim() -> None:
-    """Stand-in devices: the virtual ID card."""
+    """Stand-in devices: the virtual ID card and its pcscd."""
 
 
 @sim.group("card")
@@ -105,3 +106,65 @@ def stop(cli: CliContext) -> None:
 
     answer = daemon.request(cli.paths().run, {"op": "stop"})
     click.echo("stopped" if answer else "not running")
+
+
+@sim.group("pcscd")
+def pcscd_group() -> None:
+    """pcscd with vpcd's virtual readers, for training on a machine where none runs."""
+
+
+def _pid_alive(pidfile: Path) -> int | None:
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, 0)
+        # A zombie (exited, not yet reaped by its parent) answers kill(0) but is gone.
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return None
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid
+
+
+@pcscd_group.command("start")
+@pass_cli
+def pcscd_start(cli: CliContext) -> None:
+    """Start pcscd in the background on the standard socket, vpcd on port 35963."""
+    from hardware.sim.pcscd import PcscdProcess
+
+    run = cli.paths().ensure().run
+    pidfile = run / "pcscd.pid"
+    pid = _pid_alive(pidfile)
+    if pid is not None:
+        click.echo(f"pcscd already running (pid {pid})")
+        return
+    daemon = PcscdProcess(run / "pcscd", isolate=False, port=VPCD_PORT).start()
+    assert daemon.proc is not None
+    pidfile.write_text(f"{daemon.proc.pid}\n")
+    click.echo(
+        f"pcscd started (pid {daemon.proc.pid}); readers: {', '.join(daemon.reader_names)}; "
+        f"vpcd port {daemon.port}; log {daemon.log_path}"
+    )
+
+
+@pcscd_group.command("stop")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=60), default=5.0, show_default=True)
+@pass_cli
+def pcscd_stop(cli: CliContext, timeout: float) -> None:
+    """Stop the pcscd that `kiosk sim pcscd start` started."""
+    import signal
+    import time
+
+    pidfile = cli.paths().run / "pcscd.pid"
+    pid = _pid_alive(pidfile)
+    if pid is None:
+        click.echo("not running")
+        pidfile.unlink(missing_ok=True)
+        return
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pidfile) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if _pid_alive(pidfile) is not None:
+        os.killpg(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+    click.echo(f"stopped pcscd (pid {pid})")

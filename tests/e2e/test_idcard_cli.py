@@ -205,3 +205,24 @@ def test_reader_unplugged_mid_read(tmp_path: Path, data_dir: Path, pcscd: PcscdP
     assert "Traceback" not in r.stderr
     assert ("went away" in r.stderr) or ("not running" in r.stderr), r.stderr
     assert elapsed < 8  # answered at once, not after the whole timeout
+
+
+def test_training_pcscd_on_the_standard_socket(pcscd: PcscdProcess, data_dir: Path) -> None:
+    """`kiosk sim pcscd start`, a card, a plain `kiosk idcard read`, `kiosk sim pcscd stop`."""
+    if not pcscd.isolate or Path("/run/pcscd/pcscd.comm").exists():
+        pytest.skip("needs the standard pcscd socket free (the session pcscd isolated)")
+    env = {k: v for k, v in os.environ.items() if k != "PCSCLITE_CSOCK_NAME"}
+    env["KIOSK_DATA_DIR"] = str(data_dir)
+    try:
+        r = kiosk("sim", "pcscd", "start", env=env)
+        assert r.returncode == 0, r.stderr
+        assert "Virtual PCD 00 00" in r.stdout and "port 35963" in r.stdout
+        assert kiosk("sim", "card", "insert", "--person", "jin_meishan", env=env).returncode == 0
+        r = kiosk("idcard", "read", "--json", "--timeout", "5", env=env)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["nation"] == "朝鲜"
+    finally:
+        kiosk("sim", "card", "stop", env=env)
+        r = kiosk("sim", "pcscd", "stop", env=env)
+    assert r.returncode == 0 and "stopped pcscd" in r.stdout
+    assert not Path("/run/pcscd/pcscd.comm").exists()
