@@ -343,7 +343,7 @@ def parse_read_answer(data: bytes) -> IdCardRecord:
     """Split the read answer's data (text length, photo length, text, photo) and parse the text.
 
     Raises:
-        SamFrameError: the lengths disagree with the data.
+        SamFrameError: the lengths disagree with the data (short or over-long).
         CorruptRecord, UnsupportedCardType: from the text record.
     """
     if len(data) < 4:
@@ -355,6 +355,11 @@ def parse_read_answer(data: bytes) -> IdCardRecord:
         raise SamFrameError(
             f"The reader announced {text_len} text and {photo_len} photo bytes but sent "
             f"{len(data) - 4}. Place the card again."
+        )
+    if 4 + text_len + photo_len < len(data):
+        raise SamFrameError(
+            f"The reader sent {len(data) - 4 - text_len - photo_len} bytes more than the "
+            f"{text_len} text and {photo_len} photo bytes it announced. Place the card again."
         )
     text = data[4 : 4 + text_len]
     photo = data[4 + text_len : 4 + text_len + photo_len]

@@ -79,6 +79,13 @@ def test_read_answer_with_lengths_beyond_the_data_is_named() -> None:
         parse_read_answer(b"\x01\x00\x04\x00" + b"\x00" * 10)
 
 
+def test_read_answer_longer_than_announced_is_named() -> None:
+    card = load_card("zhang_wei")
+    data = bytes.fromhex("01000400") + card.text + card.photo + b"\x00\x00"
+    with pytest.raises(SamFrameError, match="2 bytes more"):
+        parse_read_answer(data)
+
+
 def test_reader_skips_noise_before_the_preamble() -> None:
     port = serial.serial_for_url("loop://", timeout=0.1)
     answer = build_answer(0, 0, 0x90, b"hello")
