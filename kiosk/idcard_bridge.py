@@ -83,6 +83,46 @@ class IdCardBridge:
         self.monitor.stop()
 
 
+class IdCardDevice:
+    """The screen's :class:`screens.idcard.CardDevice`: a fresh reader and monitor per screen.
+
+    Args:
+        make_reader: builds the configured reader (``kiosk.cli.idcard.reader_from_settings``).
+        today: the counter's date for validation (tests); default today in Asia/Shanghai.
+        poll: the monitor's wait slice (seconds).
+        retry: pause before reopening a failed reader (seconds).
+    """
+
+    def __init__(
+        self,
+        make_reader: Callable[[], IdCardReader],
+        *,
+        today: Callable[[], dt.date] | None = None,
+        poll: float = 0.5,
+        retry: float = 2.0,
+    ):
+        self._make_reader = make_reader
+        self._today = today
+        self._poll = poll
+        self._retry = retry
+        self._bridge: IdCardBridge | None = None
+
+    def start(self, post: Post) -> None:
+        """Start a monitor posting to ``post`` (a screen's ``post_message``)."""
+        self.stop()
+        bridge = IdCardBridge(
+            self._make_reader(), post, today=self._today, poll=self._poll, retry=self._retry
+        )
+        bridge.start()
+        self._bridge = bridge
+
+    def stop(self) -> None:
+        """Stop the monitor (joins its thread)."""
+        bridge, self._bridge = self._bridge, None
+        if bridge is not None:
+            bridge.stop()
+
+
 class ManualEntry:
     """The screen's manual-entry port: the form checked with the card's rules.
 
@@ -139,4 +179,4 @@ class ManualEntry:
         return validate_record(record, self._today() if self._today else None)
 
 
-__all__ = ["IdCardBridge", "ManualEntry", "event_to_message"]
+__all__ = ["IdCardBridge", "IdCardDevice", "ManualEntry", "event_to_message"]

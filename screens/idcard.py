@@ -1,18 +1,19 @@
-"""The agent's ID card screen: "请将身份证放在读卡区", the reader's state, the result or the error.
+"""The agent's ID card: "请将身份证放在读卡区", the reader's state, the result or the error.
 
-The screen never touches the reader. The application wiring (``kiosk.idcard_bridge``) runs the
-reader's monitor thread and posts the messages below to this screen; the screen shows them and,
-when a valid card was read (or staff entered the agent by hand), posts :class:`AgentIdentified`.
+The screen never touches the reader. It is given a :class:`CardDevice` (the app's wiring around
+``hardware.idcard``): on mount it asks the device to start posting the messages below to the
+screen, on unmount to stop. When a valid card was read and confirmed (or staff entered the agent
+by hand) the screen posts :class:`AgentIdentified`, which bubbles to the app.
 
 Staff manual entry (no reader works): the button opens :class:`ManualEntryScreen` once
-``staff_mode`` is on (staff signed in); it validates through the injected
-:class:`ManualEntryPort`, the same rules as a card.
+``staff_mode`` is on (staff signed in); the form is checked through the injected
+:class:`ManualEntryPort` with the same rules as a card.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar, Protocol
 
 from textual import on
@@ -21,10 +22,15 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Input, Select
 
 from kiosk.errors import KioskError
+from screens.base import KioskScreen
+from screens.host import current_lang
+from screens.i18n import Bi, Lang, bi, t
+from screens.widgets.text import LangButton, LangText, follow_language
 
 
 class CardHolder(Protocol):
@@ -38,6 +44,16 @@ class CardHolder(Protocol):
     def valid_from(self) -> dt.date: ...
     @property
     def valid_to(self) -> dt.date | None: ...
+
+
+class CardDevice(Protocol):
+    """The reader as the screen sees it: start and stop posting messages."""
+
+    def start(self, post: Callable[[Message], object]) -> None:
+        """Start watching the reader; ``post`` is called from a thread with each message."""
+
+    def stop(self) -> None:
+        """Stop watching (may block briefly: called from a thread worker)."""
 
 
 class ManualEntryPort(Protocol):
@@ -58,7 +74,7 @@ class ManualEntryPort(Protocol):
         ...
 
 
-# -- messages the wiring posts (past events) --------------------------------------------------
+# -- messages the device posts (past events) ---------------------------------------------------
 
 
 class ReaderReady(Message):
@@ -70,7 +86,7 @@ class ReaderReady(Message):
 
 
 class ReaderUnavailable(Message):
-    """No reader works (no reader, pcscd down, unplugged); the wiring keeps retrying."""
+    """No reader works (no reader, pcscd down, unplugged); the device keeps retrying."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__()
@@ -114,41 +130,36 @@ class AgentIdentified(Message):
 
 # -- words ------------------------------------------------------------------------------------
 
-AGAIN = "请重新将身份证放在读卡区。"
-STAFF = "请联系工作人员。"
-
-#: zh-CN text by error code: (what happened, what to do next).
-ERROR_TEXT: dict[str, tuple[str, str]] = {
-    "idcard.no_reader": ("未连接身份证读卡器。", STAFF),
-    "idcard.pcsc_unavailable": ("读卡服务未运行。", STAFF),
-    "idcard.reader_lost": ("读卡器连接中断。", "请检查读卡器连线，或" + STAFF),
-    "idcard.no_card": ("未检测到身份证。", AGAIN),
-    "idcard.card_removed": ("读卡过程中身份证被移开。", "请将身份证放回读卡区并保持不动。"),
-    "idcard.not_id_card": ("这不是居民身份证。", "请放置本人居民身份证。"),
-    "idcard.unsupported_card_type": ("本机不受理外国人永久居留身份证。", STAFF),
-    "idcard.bad_response": ("读卡失败，卡片应答异常。", AGAIN),
-    "idcard.corrupt_record": ("身份证信息无法识别。", AGAIN + "如仍失败，" + STAFF),
-    "idcard.bad_id_number": ("身份证号码格式不正确。", STAFF),
-    "idcard.bad_check_char": ("身份证号码校验位不正确。", STAFF),
-    "idcard.birth_mismatch": ("出生日期与身份证号码不一致。", STAFF),
-    "idcard.sex_mismatch": ("性别与身份证号码不一致。", STAFF),
-    "idcard.unknown_sex": ("性别代码无法识别。", STAFF),
-    "idcard.unknown_nation": ("民族代码无法识别。", STAFF),
-    "idcard.expired": ("身份证已过有效期，不能使用。", "请出示有效身份证件，或" + STAFF),
-    "idcard.not_yet_valid": ("身份证尚未生效。", STAFF),
-    "idcard.sam_frame": ("读卡器通信出错。", AGAIN),
-    "idcard.sam_timeout": ("读卡器没有响应。", STAFF),
-    "idcard.sam_status": ("读卡器未能读取身份证。", AGAIN),
-    "idcard.manual_incomplete": (
-        "请填写全部项目。",
-        "姓名、证件号码、性别、民族和有效期均为必填。",
-    ),
-}
+#: Error codes with their own words in the catalogue (the key is the code); others get
+#: ``idcard.error``.
+KNOWN_ERRORS: tuple[str, ...] = (
+    "idcard.no_reader",
+    "idcard.pcsc_unavailable",
+    "idcard.reader_lost",
+    "idcard.no_card",
+    "idcard.card_removed",
+    "idcard.not_id_card",
+    "idcard.unsupported_card_type",
+    "idcard.bad_response",
+    "idcard.corrupt_record",
+    "idcard.bad_id_number",
+    "idcard.bad_check_char",
+    "idcard.birth_mismatch",
+    "idcard.sex_mismatch",
+    "idcard.unknown_sex",
+    "idcard.unknown_nation",
+    "idcard.expired",
+    "idcard.not_yet_valid",
+    "idcard.sam_frame",
+    "idcard.sam_timeout",
+    "idcard.sam_status",
+    "idcard.manual_incomplete",
+)
 
 
-def error_text(code: str) -> tuple[str, str]:
-    """The zh-CN (what, next step) for an error code; a generic pair for unknown codes."""
-    return ERROR_TEXT.get(code, ("读卡出错。", AGAIN + "如仍失败，" + STAFF))
+def error_words(code: str) -> Bi:
+    """What happened and what to do next, in both languages, for an error code."""
+    return bi(code if code in KNOWN_ERRORS else "idcard.error")
 
 
 def mask_id(number: str) -> str:
@@ -158,28 +169,32 @@ def mask_id(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
-def validity_text(holder: CardHolder) -> str:
-    """``2019.03.01 - 2039.03.01`` or ``2012.04.20 - 长期``."""
-    end = "长期" if holder.valid_to is None else holder.valid_to.strftime("%Y.%m.%d")
-    return f"{holder.valid_from.strftime('%Y.%m.%d')} - {end}"
+def result_text(holder: CardHolder) -> Bi:
+    """Name, masked number and validity (``2019.03.01 - 2039.03.01`` or ``… - 长期``)."""
+    values = {
+        "name": holder.name,
+        "number": mask_id(holder.id_number),
+        "start": holder.valid_from.strftime("%Y.%m.%d"),
+        "end": "" if holder.valid_to is None else holder.valid_to.strftime("%Y.%m.%d"),
+    }
+    key = "idcard.result_long_term" if holder.valid_to is None else "idcard.result"
+    return bi(key).format(**values)
 
 
-class IdCardScreen(Screen[None]):
+class IdCardScreen(KioskScreen):
     """Identify the agent by their resident ID card.
 
     Args:
+        device: the reader's wiring (None: the screen only shows what is posted to it).
         manual: the manual-entry port (None hides the staff button).
     """
 
     DEFAULT_CSS = """
-    IdCardScreen { align: center middle; }
-    #idcard-box { width: 72; height: auto; border: round $primary; padding: 1 2; }
-    #idcard-title { text-style: bold; content-align: center middle; width: 100%; }
-    #idcard-title-en { color: $text-muted; content-align: center middle; width: 100%; }
-    #idcard-reader { margin-top: 1; }
-    #idcard-result { margin-top: 1; height: auto; }
-    #idcard-error { margin-top: 1; color: $error; height: auto; }
-    #idcard-actions { margin-top: 1; height: auto; }
+    #idcard-panel { width: 76; height: auto; margin: 0 0 0 20; padding: 1 2;
+                    border: round $primary; }
+    #idcard-reader { color: $text-muted; height: auto; }
+    #idcard-result { margin: 1 0 0 0; height: auto; text-style: bold; }
+    #idcard-error { color: $error; height: auto; margin: 1 0 0 0; }
     """
 
     #: ``waiting`` (no reader yet), ``ready``, ``reading``, ``read``, ``failed``, ``unavailable``.
@@ -187,93 +202,100 @@ class IdCardScreen(Screen[None]):
     #: Staff signed in: the manual-entry button works.
     staff_mode: reactive[bool] = reactive(False)
 
-    def __init__(self, manual: ManualEntryPort | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, device: CardDevice | None = None, manual: ManualEntryPort | None = None
+    ) -> None:
+        super().__init__(name="idcard")
+        self.device = device
         self.manual = manual
         self.holder: CardHolder | None = None
         self.error_code: str | None = None
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="idcard-box"):
-            yield Static("请将身份证放在读卡区", id="idcard-title")
-            yield Static("Place your ID card on the reader", id="idcard-title-en")
-            yield Static("读卡器连接中… Connecting to the reader…", id="idcard-reader")
-            yield Static("", id="idcard-result")
-            yield Static("", id="idcard-error")
-            with Horizontal(id="idcard-actions"):
-                yield Button("确认 Confirm", id="idcard-confirm", variant="success", disabled=True)
-                if self.manual is not None:
-                    yield Button("工作人员手工录入 Staff entry", id="idcard-manual", disabled=True)
+    def compose_body(self) -> Iterable[Widget]:
+        yield LangText("idcard.heading", id="heading", classes="heading")
+        with Vertical(id="idcard-panel"):
+            yield LangText("idcard.connecting", id="idcard-reader")
+            yield LangText(Bi("", ""), id="idcard-result")
+            yield LangText(Bi("", ""), id="idcard-error")
+        with Horizontal(id="nav"):
+            yield LangButton("nav.back", id="back", classes="nav")
+            yield LangButton(
+                "idcard.confirm", id="idcard-confirm", classes="nav", variant="success",
+                disabled=True,
+            )  # fmt: skip
+            if self.manual is not None:
+                yield LangButton("idcard.manual", id="idcard-manual", classes="nav", disabled=True)
+
+    def on_mount(self) -> None:
+        self.watch_staff_mode(self.staff_mode)
+        if self.device is not None:
+            self.device.start(self.post_message)
+
+    def on_unmount(self) -> None:
+        if self.device is not None:
+            # Stopping joins the monitor thread: never on the event loop.
+            self.app.run_worker(self.device.stop, thread=True, group="idcard-stop")
 
     # -- device messages --------------------------------------------------------------------
-    def on_reader_ready(self, message: ReaderReady) -> None:
+    def on_reader_ready(self, _message: ReaderReady) -> None:
         self.state = "ready"
-        self._reader(f"读卡器就绪 Reader ready {message.description}".rstrip())
+        self._reader("idcard.ready")
 
     def on_reader_unavailable(self, message: ReaderUnavailable) -> None:
         self.state = "unavailable"
-        what, step = error_text(message.code)
-        self._reader(f"读卡器不可用 Reader unavailable: {what}")
-        self._error(message.code, f"{what}{step}\n{message.message}")
+        self._reader("idcard.unavailable")
+        self._error(message.code)
 
     def on_card_placed(self, _message: CardPlaced) -> None:
         self.state = "reading"
-        self._reader("正在读卡，请勿移动身份证… Reading, keep the card still…")
-        self._error(None, "")
+        self._reader("idcard.reading")
+        self._error(None)
         self._show(None)
 
     def on_card_read(self, message: CardRead) -> None:
         self.state = "read"
-        self._reader("读卡成功 Card read")
+        self._reader("idcard.read")
         self._show(message.holder)
 
     def on_card_failed(self, message: CardFailed) -> None:
         self.state = "failed"
-        self._reader("读卡失败 Card not accepted")
-        what, step = error_text(message.code)
+        self._reader("idcard.failed")
         self._show(None)
-        self._error(message.code, f"{what}{step}\n{message.message}")
+        self._error(message.code)
 
     def on_card_taken_away(self, _message: CardTakenAway) -> None:
-        if self.state in ("reading", "failed"):
-            self.state = "ready"
-        self._reader("身份证已移开 Card removed")
+        self._reader("idcard.taken_away")
 
     # -- view -------------------------------------------------------------------------------
-    def _reader(self, text: str) -> None:
-        self.query_one("#idcard-reader", Static).update(text)
+    def _reader(self, key: str) -> None:
+        self.query_one("#idcard-reader", LangText).set_text(key)
 
-    def _error(self, code: str | None, text: str) -> None:
+    def _error(self, code: str | None) -> None:
         self.error_code = code
-        self.query_one("#idcard-error", Static).update(text)
+        words = Bi("", "") if code is None else error_words(code)
+        self.query_one("#idcard-error", LangText).set_text(words)
 
     def _show(self, holder: CardHolder | None) -> None:
         self.holder = holder
-        result = self.query_one("#idcard-result", Static)
-        if holder is None:
-            result.update("")
-        else:
-            result.update(
-                f"姓名 Name      {holder.name}\n"
-                f"证件号码 ID    {mask_id(holder.id_number)}\n"
-                f"有效期限 Valid {validity_text(holder)}"
-            )
-        self.query_one("#idcard-confirm", Button).disabled = holder is None
+        text = Bi("", "") if holder is None else result_text(holder)
+        self.query_one("#idcard-result", LangText).set_text(text)
+        self.query_one("#idcard-confirm", LangButton).disabled = holder is None
 
     def watch_staff_mode(self, staff: bool) -> None:
         if self.manual is not None and self.is_mounted:
-            self.query_one("#idcard-manual", Button).disabled = not staff
-
-    def on_mount(self) -> None:
-        self.watch_staff_mode(self.staff_mode)
+            self.query_one("#idcard-manual", LangButton).disabled = not staff
 
     # -- actions ----------------------------------------------------------------------------
-    @on(Button.Pressed, "#idcard-confirm")
+    @on(LangButton.Pressed, "#back")
+    def _back(self) -> None:
+        self.action_back()
+
+    @on(LangButton.Pressed, "#idcard-confirm")
     def _confirm(self) -> None:
         if self.holder is not None:
             self.post_message(AgentIdentified(self.holder, "card"))
 
-    @on(Button.Pressed, "#idcard-manual")
+    @on(LangButton.Pressed, "#idcard-manual")
     def _manual(self) -> None:
         if self.manual is None or not self.staff_mode:
             return
@@ -281,7 +303,8 @@ class IdCardScreen(Screen[None]):
         def done(holder: CardHolder | None) -> None:
             if holder is not None:
                 self.state = "read"
-                self._error(None, "")
+                self._reader("idcard.manual_done")
+                self._error(None)
                 self._show(holder)
                 self.post_message(AgentIdentified(holder, "manual"))
 
@@ -293,12 +316,20 @@ class ManualEntryScreen(ModalScreen["CardHolder | None"]):
 
     DEFAULT_CSS = """
     ManualEntryScreen { align: center middle; }
-    #manual-box { width: 72; height: auto; border: thick $warning; padding: 1 2; }
-    #manual-box Input, #manual-box Select { margin-bottom: 0; }
+    #manual-form { width: 72; height: auto; border: thick $warning; padding: 0 2;
+                   background: $surface; }
+    #manual-form Input, #manual-form Select { margin: 0; }
     #manual-error { color: $error; height: auto; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "取消 Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "Cancel")]
+
+    _PLACEHOLDERS: ClassVar[dict[str, str]] = {
+        "#manual-name": "idcard.form_name",
+        "#manual-id": "idcard.form_number",
+        "#manual-from": "idcard.form_from",
+        "#manual-to": "idcard.form_to",
+    }
 
     def __init__(self, port: ManualEntryPort) -> None:
         super().__init__()
@@ -306,22 +337,36 @@ class ManualEntryScreen(ModalScreen["CardHolder | None"]):
         self.error_code: str | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="manual-box"):
-            yield Label("工作人员手工录入经办人 Staff: enter the agent by hand")
-            yield Input(placeholder="姓名 Name", id="manual-name")
-            yield Input(placeholder="公民身份号码 ID number (18)", id="manual-id", max_length=18)
-            yield Select([("男 Male", "1"), ("女 Female", "2")], prompt="性别 Sex", id="manual-sex")
+        lang = current_lang(self)
+        with Vertical(id="manual-form"):
+            yield LangText("idcard.form_heading", classes="heading")
+            yield Input(id="manual-name", max_length=15)
+            yield Input(id="manual-id", max_length=18, restrict=r"[0-9Xx]*")
+            yield Select(
+                [(t("idcard.form_male", lang), "1"), (t("idcard.form_female", lang), "2")],
+                prompt=t("idcard.form_sex", lang),
+                id="manual-sex",
+            )
             yield Select(
                 [(f"{name} ({code})", code) for code, name in self.port.nations.items()],
-                prompt="民族 Nation",
+                prompt=t("idcard.form_nation", lang),
                 id="manual-nation",
             )
-            yield Input(placeholder="有效期起 Valid from YYYY-MM-DD", id="manual-from")
-            yield Input(placeholder="有效期止 Valid to YYYY-MM-DD 或 长期", id="manual-to")
-            yield Static("", id="manual-error")
-            with Horizontal():
-                yield Button("保存 Save", id="manual-save", variant="primary")
-                yield Button("取消 Cancel", id="manual-cancel")
+            yield Input(id="manual-from", max_length=10)
+            yield Input(id="manual-to", max_length=10)
+            yield LangText(Bi("", ""), id="manual-error")
+            with Horizontal(id="nav"):
+                yield LangButton("idcard.form_save", id="manual-save", variant="primary")
+                yield LangButton("nav.back", id="manual-cancel")
+
+    def on_mount(self) -> None:
+        self._relabel(current_lang(self))
+        follow_language(self, self._relabel)
+        self.query_one("#manual-name", Input).focus()
+
+    def _relabel(self, lang: Lang) -> None:
+        for selector, key in self._PLACEHOLDERS.items():
+            self.query_one(selector, Input).placeholder = t(key, lang)
 
     def form(self) -> dict[str, str]:
         """The form's current values."""
@@ -339,19 +384,18 @@ class ManualEntryScreen(ModalScreen["CardHolder | None"]):
             "valid_to": self.query_one("#manual-to", Input).value.strip(),
         }
 
-    @on(Button.Pressed, "#manual-save")
+    @on(LangButton.Pressed, "#manual-save")
     def save(self) -> None:
         """Validate; dismiss with the holder, or show the error in words."""
         try:
             holder = self.port.validate(self.form())
         except KioskError as e:
             self.error_code = e.code
-            what, _step = error_text(e.code)
-            self.query_one("#manual-error", Static).update(f"{what}\n{e.message}")
+            self.query_one("#manual-error", LangText).set_text(error_words(e.code))
             return
         self.dismiss(holder)
 
-    @on(Button.Pressed, "#manual-cancel")
+    @on(LangButton.Pressed, "#manual-cancel")
     def action_cancel(self) -> None:
         """Close without an agent."""
         self.dismiss(None)

@@ -1,159 +1,156 @@
-"""The ID card screen driven by the real stand-ins: insertion and removal reach it as messages."""
+"""The ID card screen in the kiosk app, driven by the real stand-ins: insertion and removal reach
+it as messages; the checklist leads to it; staff manual entry uses the card's rules."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
 
 import pytest
-from textual.app import App
-from textual.pilot import Pilot
-from textual.widgets import Button, Input, Select, Static
 
 from hardware.idcard.pcsc import PcscReader
 from hardware.idcard.sam import SamReader
 from hardware.sim.person import load_card
 from hardware.sim.sam import SimulatedSam
-from kiosk.idcard_bridge import IdCardBridge, ManualEntry
-from screens.idcard import AgentIdentified, IdCardScreen, ManualEntryScreen
+from kiosk.idcard_bridge import IdCardDevice, ManualEntry
+from screens.checklist import ChecklistScreen
+from screens.idcard import IdCardScreen, ManualEntryScreen
+from screens.widgets.text import LangButton, LangText
+from tests.functional.support import wait_for
 from tests.idcard_fixtures import InsertCard
 
+SIZE = (120, 36)
 TODAY = dt.date(2026, 11, 21)
 
 
-class Host(App[None]):
-    """A bare app hosting the screen, as the kiosk's shell does."""
-
-    def __init__(self, manual: ManualEntry | None = None) -> None:
-        super().__init__()
-        self.screen_under_test = IdCardScreen(manual)
-        self.identified: list[AgentIdentified] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.screen_under_test)
-
-    def on_agent_identified(self, message: AgentIdentified) -> None:
-        self.identified.append(message)
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait for a condition with a deadline (the screen updates on messages, not on time)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met within the deadline")
-        await pilot.pause(0.02)
-
-
-def text(screen: IdCardScreen, widget_id: str) -> str:
-    return str(screen.query_one(widget_id, Static).render())
+def shown(screen: IdCardScreen, widget_id: str) -> str:
+    return screen.query_one(widget_id, LangText).shown
 
 
 @pytest.mark.needs_pcscd
 async def test_card_placed_read_and_removed_reach_the_screen(
-    insert_card: InsertCard, pcscd
+    make_app, insert_card: InsertCard, pcscd
 ) -> None:
-    app = Host()
-    async with app.run_test(size=(100, 36)) as pilot:
-        screen = app.screen_under_test
-        bridge = IdCardBridge(
-            PcscReader("^Virtual PCD 00 00$"), screen.post_message, today=lambda: TODAY, poll=0.2
+    app = make_app()
+    device = IdCardDevice(lambda: PcscReader("^Virtual PCD 00 00$"), today=lambda: TODAY, poll=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = IdCardScreen(device)
+        await app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.state == "ready", 10)
+        assert shown(screen, "#heading") == "请将身份证放在读卡区"
+        assert "读卡器就绪" in shown(screen, "#idcard-reader")
+
+        card = insert_card("zhang_wei")
+        await wait_for(pilot, lambda: screen.state == "read", 10)
+        result = shown(screen, "#idcard-result")
+        assert "张伟" in result
+        assert "441900********231X" in result
+        assert "44190019880615231X" not in result
+        assert "2019.03.01 - 2039.03.01" in result
+
+        await pilot.press("f2")  # English
+        await wait_for(
+            pilot, lambda: "ID number  441900********231X" in shown(screen, "#idcard-result")
         )
-        bridge.start()
-        try:
-            await until(pilot, lambda: screen.state == "ready")
-            assert "读卡器就绪" in text(screen, "#idcard-reader")
-            assert "请将身份证放在读卡区" in text(screen, "#idcard-title")
+        await pilot.press("f2")
 
-            card = insert_card("zhang_wei")
-            await until(pilot, lambda: screen.state == "read")
-            result = text(screen, "#idcard-result")
-            assert "张伟" in result
-            assert "441900********231X" in result
-            assert "44190019880615231X" not in result
-            assert "2019.03.01 - 2039.03.01" in result
+        await pilot.click("#idcard-confirm")
+        await wait_for(pilot, lambda: app.agent is not None)
+        assert app.agent_source == "card" and app.agent.id_number == "44190019880615231X"
 
-            await pilot.click("#idcard-confirm")
-            await until(pilot, lambda: len(app.identified) == 1)
-            assert app.identified[0].source == "card"
-            assert app.identified[0].holder.id_number == "44190019880615231X"
+        card.remove()
+        await wait_for(pilot, lambda: "身份证已移开" in shown(screen, "#idcard-reader"), 10)
 
-            card.remove()
-            await until(pilot, lambda: "身份证已移开" in text(screen, "#idcard-reader"))
+        insert_card("huang_zhiqiang_expired")
+        await wait_for(pilot, lambda: screen.state == "failed", 10)
+        assert screen.error_code == "idcard.expired"
+        assert "身份证已过有效期" in shown(screen, "#idcard-error")
+        assert shown(screen, "#idcard-result") == ""
+        assert screen.query_one("#idcard-confirm", LangButton).disabled
 
-            insert_card("huang_zhiqiang_expired")
-            await until(pilot, lambda: screen.state == "failed")
-            assert screen.error_code == "idcard.expired"
-            assert "身份证已过有效期" in text(screen, "#idcard-error")
-            assert text(screen, "#idcard-result") == ""
-            assert screen.query_one("#idcard-confirm", Button).disabled
-        finally:
-            bridge.stop()
+        app.go_home()  # the screen goes: its monitor stops, the visit's agent is cleared
+        await wait_for(pilot, lambda: device._bridge is None)
+        assert app.agent is None
 
 
 @pytest.mark.needs_pcscd
-async def test_no_reader_is_shown_with_the_next_step(pcscd) -> None:
-    app = Host()
-    async with app.run_test(size=(100, 36)) as pilot:
-        screen = app.screen_under_test
-        bridge = IdCardBridge(PcscReader("^No Such Reader$"), screen.post_message, retry=0.2)
-        bridge.start()
-        try:
-            await until(pilot, lambda: screen.state == "unavailable")
-            assert screen.error_code == "idcard.no_reader"
-            assert "未连接身份证读卡器" in text(screen, "#idcard-error")
-            assert "请联系工作人员" in text(screen, "#idcard-error")
-        finally:
-            bridge.stop()
+async def test_no_reader_is_shown_with_the_next_step(make_app, pcscd) -> None:
+    app = make_app()
+    device = IdCardDevice(lambda: PcscReader("^No Such Reader$"), retry=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = IdCardScreen(device)
+        await app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.state == "unavailable", 10)
+        assert screen.error_code == "idcard.no_reader"
+        assert shown(screen, "#idcard-error") == "未连接身份证读卡器。请联系工作人员。"
+        app.go_home()
 
 
-async def test_sam_reader_events_reach_the_screen() -> None:
-    app = Host()
+async def test_sam_reader_events_reach_the_screen(make_app) -> None:
+    app = make_app()
     with SimulatedSam() as sam:
-        async with app.run_test(size=(100, 36)) as pilot:
-            screen = app.screen_under_test
-            reader = SamReader(sam.path, poll=0.02)
-            bridge = IdCardBridge(reader, screen.post_message, today=lambda: TODAY, poll=0.1)
-            bridge.start()
-            try:
-                await until(pilot, lambda: screen.state == "ready")
-                sam.place(load_card("chen_guiying_long_term"))
-                await until(pilot, lambda: screen.state == "read")
-                assert "2012.04.20 - 长期" in text(screen, "#idcard-result")
-                sam.take_away()
-                await until(pilot, lambda: "身份证已移开" in text(screen, "#idcard-reader"))
-            finally:
-                bridge.stop()
+        device = IdCardDevice(lambda: SamReader(sam.path, poll=0.02), today=lambda: TODAY, poll=0.1)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = IdCardScreen(device)
+            await app.push_screen(screen)
+            await wait_for(pilot, lambda: screen.state == "ready", 10)
+            sam.place(load_card("chen_guiying_long_term"))
+            await wait_for(pilot, lambda: screen.state == "read", 10)
+            assert "2012.04.20 - 长期" in shown(screen, "#idcard-result")
+            sam.take_away()
+            await wait_for(pilot, lambda: "身份证已移开" in shown(screen, "#idcard-reader"), 10)
+            app.go_home()
 
 
-async def test_staff_manual_entry_uses_the_card_rules() -> None:
-    app = Host(ManualEntry(today=lambda: TODAY))
-    async with app.run_test(size=(120, 50)) as pilot:
-        screen = app.screen_under_test
-        manual_button = screen.query_one("#idcard-manual", Button)
+async def test_the_checklist_leads_to_the_id_card_screen(make_app) -> None:
+    app = make_app(checklist=lambda *a: [])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")  # 新申请
+        await wait_for(pilot, lambda: app.screen.name == "program")
+        await pilot.click("#program-gd-procurement")
+        await wait_for(pilot, lambda: app.screen.name == "kind")
+        await pilot.click("#kind-org")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChecklistScreen))
+        await pilot.click("#identify")
+        await wait_for(pilot, lambda: isinstance(app.screen, IdCardScreen))
+        assert app.screen.query_one("#heading", LangText).shown == "请将身份证放在读卡区"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChecklistScreen))
+
+
+async def test_staff_manual_entry_uses_the_card_rules(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = IdCardScreen(None, ManualEntry(today=lambda: TODAY))
+        await app.push_screen(screen)
+        manual_button = screen.query_one("#idcard-manual", LangButton)
         assert manual_button.disabled  # staff not signed in
         screen.staff_mode = True
         await pilot.pause()
         assert not manual_button.disabled
         await pilot.click("#idcard-manual")
-        await until(pilot, lambda: isinstance(app.screen, ManualEntryScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, ManualEntryScreen))
         form = app.screen
-        form.query_one("#manual-name", Input).value = "陈桂英"
-        form.query_one("#manual-id", Input).value = "441900195802110021"  # wrong check character
+        values = {
+            "#manual-name": "陈桂英",
+            "#manual-id": "441900195802110021",  # wrong check character
+            "#manual-from": "2012-04-20",
+            "#manual-to": "长期",
+        }
+        from textual.widgets import Input, Select
+
+        for selector, value in values.items():
+            form.query_one(selector, Input).value = value
         form.query_one("#manual-sex", Select).value = "2"
         form.query_one("#manual-nation", Select).value = "08"
-        form.query_one("#manual-from", Input).value = "2012-04-20"
-        form.query_one("#manual-to", Input).value = "长期"
         await pilot.click("#manual-save")
-        assert form.error_code == "idcard.bad_check_char"
-        assert "校验位" in str(form.query_one("#manual-error", Static).render())
+        await wait_for(pilot, lambda: form.error_code == "idcard.bad_check_char")
+        assert "校验位" in form.query_one("#manual-error", LangText).shown
 
         form.query_one("#manual-id", Input).value = "441900195802110020"
-        save = form.query_one("#manual-save", Button)
-        await until(pilot, lambda: not save.has_class("-active"))  # a button ignores re-presses
+        save = form.query_one("#manual-save", LangButton)
+        await wait_for(pilot, lambda: not save.has_class("-active"))  # a button ignores re-presses
         await pilot.click("#manual-save")
-        await until(pilot, lambda: len(app.identified) == 1)
-        assert app.identified[0].source == "manual"
+        await wait_for(pilot, lambda: app.agent is not None)
+        assert app.agent_source == "manual"
         assert app.screen is screen
-        assert "441900********0020" in text(screen, "#idcard-result")
+        assert "441900********0020" in shown(screen, "#idcard-result")

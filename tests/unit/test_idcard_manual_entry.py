@@ -10,7 +10,8 @@ from hardware.idcard.errors import BadCheckCharacter, CardExpired, CorruptRecord
 from hardware.idcard.record import CardType
 from kiosk.errors import UsageError
 from kiosk.idcard_bridge import ManualEntry
-from screens.idcard import ERROR_TEXT, error_text, mask_id
+from screens.i18n import CATALOGUE
+from screens.idcard import KNOWN_ERRORS, error_words, mask_id
 
 TODAY = dt.date(2026, 11, 21)
 FORM = {
@@ -55,7 +56,7 @@ def test_bad_forms_get_the_card_errors(change: dict[str, str], error: type) -> N
         entry().validate({**FORM, **change})
 
 
-def test_every_error_code_of_the_reader_has_chinese_words() -> None:
+def test_every_error_code_of_the_reader_has_words_in_both_languages() -> None:
     import hardware.idcard.errors as errors
 
     codes = {
@@ -65,8 +66,9 @@ def test_every_error_code_of_the_reader_has_chinese_words() -> None:
         and issubclass(cls, errors.IdCardError)
         and cls.code != "idcard.error"
     }
-    assert codes <= set(ERROR_TEXT), codes - set(ERROR_TEXT)
-    assert error_text("idcard.something_new")[0] == "读卡出错。"
+    assert codes <= set(KNOWN_ERRORS), codes - set(KNOWN_ERRORS)
+    assert set(KNOWN_ERRORS) <= set(CATALOGUE)
+    assert error_words("idcard.something_new") == CATALOGUE["idcard.error"]
 
 
 def test_screen_masks_like_paper() -> None:
