@@ -111,7 +111,7 @@ class PcscReader:
         self.profile = profile or ApduProfile()
         self.reader_name: str | None = None
         self._ctx: int | None = None
-        self._state = scard.SCARD_STATE_UNAWARE
+        self._state: int = scard.SCARD_STATE_UNAWARE
         self._lock = threading.Lock()
         #: APDUs sent in the last :meth:`read` (for the bench and logs).
         self.apdu_count = 0
@@ -189,7 +189,7 @@ class PcscReader:
             return self._state
         if hr != scard.SCARD_S_SUCCESS:
             raise translate(hr, "watching the reader")
-        state = states[0][1]
+        state = int(states[0][1])
         if state & (
             scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE | scard.SCARD_STATE_IGNORE
         ):
