@@ -3,12 +3,14 @@
 pcscd runs as a child of the test session (``--foreground``), in a private mount namespace with
 its own socket and vpcd port when possible (see :mod:`hardware.sim.pcscd`), so a host pcscd or a
 parallel session is never disturbed. libpcsclite reads ``PCSCLITE_CSOCK_NAME`` once per process,
-so the session sets it before any PC/SC call and keeps it.
+so the session sets it at configure time, before any PC/SC call (see ``pytest_configure``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,32 +18,48 @@ import pytest
 
 from hardware.idcard.pcsc import PcscReader
 from hardware.idcard.sam import SamReader
-from hardware.sim.pcscd import PcscdProcess
+from hardware.sim.pcscd import PcscdProcess, can_isolate
 from hardware.sim.person import CardImage, load_card
 from hardware.sim.sam import SamBehaviour, SimulatedSam
 from hardware.sim.vicc import CardBehaviour, VirtualCard
 
 READER = "Virtual PCD 00 00"
+_PCSCD = pytest.StashKey[tuple[Path, bool]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fix pcscd's socket path before any test runs.
+
+    libpcsclite reads ``PCSCLITE_CSOCK_NAME`` once per process, at the first PC/SC call, and any
+    test may make one (the status bar's reader probe does). So the path is decided here, for the
+    whole session, and the ``pcscd`` fixture starts the daemon on it when a test needs it.
+    """
+    # KIOSK_PCSCD_ISOLATE=0 forces the fallback (host paths, port 35963) that machines without
+    # mount namespaces get; default: isolate when possible.
+    forced = {"0": False, "1": True}.get(os.environ.get("KIOSK_PCSCD_ISOLATE", ""))
+    isolate = can_isolate() if forced is None else forced
+    workdir = Path(tempfile.mkdtemp(prefix="kiosk-pcscd-"))
+    if isolate:
+        os.environ["PCSCLITE_CSOCK_NAME"] = str(workdir / "run" / "pcscd.comm")
+    config.stash[_PCSCD] = (workdir, isolate)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    workdir, _isolate = config.stash.get(_PCSCD, (None, False))
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscdProcess]:
+def pcscd(request: pytest.FixtureRequest) -> Iterator[PcscdProcess]:
     """A running pcscd with the vpcd driver, stopped at the end of the session."""
-    # KIOSK_PCSCD_ISOLATE=0 forces the fallback (host paths, port 35963) that machines without
-    # mount namespaces get; default: isolate when possible.
-    isolate = {"0": False, "1": True}.get(os.environ.get("KIOSK_PCSCD_ISOLATE", ""))
-    daemon = PcscdProcess(tmp_path_factory.mktemp("pcscd"), isolate=isolate).start()
-    saved = {k: os.environ.get(k) for k in daemon.env}
-    os.environ.update(daemon.env)
+    workdir, isolate = request.config.stash[_PCSCD]
+    daemon = PcscdProcess(workdir, isolate=isolate).start()
+    assert not isolate or os.environ["PCSCLITE_CSOCK_NAME"] == str(daemon.socket_path)
     try:
         yield daemon
     finally:
         daemon.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture
