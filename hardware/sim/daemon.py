@@ -179,6 +179,13 @@ def ensure_daemon(run_dir: Path, timeout: float = 10.0) -> None:
     """
     if request(run_dir, {"op": "status"}) is not None:
         return
+    sock = run_dir.resolve() / SOCKET_NAME
+    if len(os.fsencode(sock)) > 107:  # sockaddr_un holds 108 bytes with the terminating NUL
+        raise SimError(
+            f"The data directory's path is too long for a Unix socket ({sock}); "
+            "use a shorter --data-dir.",
+            code="sim.path_too_long",
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     log = (run_dir / "idcard-sim.log").open("ab")
     subprocess.Popen(

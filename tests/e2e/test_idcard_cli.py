@@ -226,3 +226,23 @@ def test_training_pcscd_on_the_standard_socket(pcscd: PcscdProcess, data_dir: Pa
         r = kiosk("sim", "pcscd", "stop", env=env)
     assert r.returncode == 0 and "stopped pcscd" in r.stdout
     assert not Path("/run/pcscd/pcscd.comm").exists()
+
+
+def test_insert_without_vpcd_says_why(in_process, stop_sim_in_process, capsys, monkeypatch) -> None:
+    from hardware.sim.pcscd import free_port_pair
+
+    monkeypatch.setenv("KIOSK_VPCD_PORT", str(free_port_pair()))  # nothing listens there
+    code, _out, err = run_in_process(
+        "sim", "card", "insert", "--person", "zhang_wei", capsys=capsys
+    )
+    assert code == 1
+    assert "Cannot reach vpcd" in err and "is pcscd running" in err
+
+
+def test_too_long_data_dir_is_refused_in_words(tmp_path: Path, capsys, monkeypatch) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(deep))
+    code, _out, err = run_in_process(
+        "sim", "card", "insert", "--person", "zhang_wei", capsys=capsys
+    )
+    assert code == 1 and "too long for a Unix socket" in err
