@@ -114,6 +114,7 @@ class DrainResult:
     quarantined: int = 0
     batches: int = 0
     certificates: int = 0
+    config_updated: bool = False
     error: str | None = None
 
     @property
@@ -129,6 +130,8 @@ class SyncWorker:
         client: the hub client.
         batch_size: events per request (the hub takes at most 1000).
         clock: UTC ISO time source for the status rows (tests may skew it).
+        config_every: fetch the hub's configuration documents on the first successful pass and
+            every this many passes after it (0: never); a 304 costs one small request.
     """
 
     def __init__(
@@ -138,11 +141,14 @@ class SyncWorker:
         *,
         batch_size: int = 500,
         clock: Callable[[], str] = outbox.utc_now,
+        config_every: int = 30,
     ):
         self.db = db
         self.client = client
         self.batch_size = batch_size
         self.clock = clock
+        self.config_every = config_every
+        self._passes = 0
 
     def drain_once(self) -> DrainResult:
         """Send every pending event (batch after batch) and finish waiting certificate requests.
@@ -164,6 +170,11 @@ class SyncWorker:
             from kiosk.sync import issuance
 
             result.certificates = issuance.complete_waiting(self.db, self.client, clock=self.clock)
+            if self.config_every and self._passes % self.config_every == 0:
+                from kiosk.sync import hubconfig
+
+                result.config_updated = hubconfig.refresh(self.db, self.client)
+            self._passes += 1
         except HubUnavailable as e:
             result.error = e.message
             outbox.set_state(
