@@ -153,7 +153,7 @@ def _transform(alpha: np.ndarray, angle: float, sx: float = 1.0) -> np.ndarray:
 def form_page(w: int, h: int, ppm: float, rng: np.random.Generator) -> np.ndarray:
     """A photographed form: paper, uneven light, black print, table lines, a blue signature."""
     paper = rng.uniform(222, 248)
-    tint = np.array([rng.uniform(-6, 14), rng.uniform(-3, 4), rng.uniform(-8, 6)])  # R, G, B: warm or cool light
+    tint = np.array([rng.uniform(-6, 14), rng.uniform(-3, 4), rng.uniform(-8, 6)], np.float32)  # warm/cool light
     img = Image.new("RGB", (w, h), (255, 255, 255))
     dr = ImageDraw.Draw(img)
     font = fonts()[rng.integers(len(fonts()))]
@@ -177,11 +177,11 @@ def form_page(w: int, h: int, ppm: float, rng: np.random.Generator) -> np.ndarra
         x, yy = pts[-1]
         pts.append((x + rng.uniform(0.5, 3) * ppm, yy + rng.uniform(-3, 3) * ppm))
     dr.line(pts, fill=(40, 50, 160), width=max(1, int(0.4 * ppm)), joint="curve")
-    arr = np.asarray(img, np.float32) * (paper / 255.0) + tint[None, None, :]
+    arr = np.asarray(img, np.float32)[:, :, ::-1] * np.float32(paper / 255.0) + tint[::-1]
     gx = np.linspace(rng.uniform(0.82, 1.0), rng.uniform(0.9, 1.04), w, dtype=np.float32)
     gy = np.linspace(rng.uniform(0.9, 1.0), rng.uniform(0.9, 1.03), h, dtype=np.float32)
-    arr = arr * gy[:, None, None] * gx[None, :, None]
-    return np.clip(arr, 0, 255)[:, :, ::-1].copy()  # BGR float32
+    light = (gy[:, None] * gx[None, :])[:, :, None]
+    return np.ascontiguousarray(np.clip(arr * light, 0, 255))  # BGR float32
 
 
 def _stamp(page: np.ndarray, alpha: np.ndarray, cx: float, cy: float, ink_bgr: np.ndarray) -> None:
@@ -193,7 +193,7 @@ def _stamp(page: np.ndarray, alpha: np.ndarray, cx: float, cy: float, ink_bgr: n
     if px1 <= px0 or py1 <= py0:
         return
     a = np.clip(alpha[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0], 0, 1)[:, :, None]
-    trans = ink_bgr[None, None, :] / 255.0
+    trans = (ink_bgr / np.float32(255.0))[None, None, :].astype(np.float32)
     page[py0:py1, px0:px1] *= 1.0 - a + a * trans
 
 
@@ -352,7 +352,7 @@ def make_sample(case: str, seed: int, *, width: int = 1280, height: int = 720) -
         sigma = float(rng.uniform(3.5, 6.0)) * ppm / 8.0
     if sigma > 0.3:
         page = cv2.GaussianBlur(page, (0, 0), sigma)
-    page += rng.normal(0, rng.uniform(1.0, 3.0), page.shape).astype(np.float32)
+    page += rng.standard_normal(page.shape, dtype=np.float32) * np.float32(rng.uniform(1.0, 3.0))
     img = np.clip(page, 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 96))])
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)

@@ -132,3 +132,39 @@ def require_mat(frame: np.ndarray, spec: MatSpec | None = None, out_px_per_mm: f
             code="camera.no_mat",
         )
     return view
+
+
+@dataclass
+class MatScale:
+    """The scale of a frame on the mat's plane, measured from the markers' centres."""
+
+    px_per_mm: float
+    tilt: float  # longest / shortest of opposite sides' scales; 1.0 = camera square to the mat
+    markers: int
+
+
+def measure_scale(frame: np.ndarray, spec: MatSpec | None = None) -> MatScale | None:
+    """Pixels per millimetre of the mat in this (uncorrected) frame, from its four markers.
+
+    Uses the distances between marker centres (a long baseline, so a pixel of error is small).
+
+    Returns:
+        The scale, or None unless all four markers are seen.
+    """
+    spec = spec or MatSpec()
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    corners, ids, _ = _detector().detectMarkers(gray)
+    if ids is None:
+        return None
+    seen = {int(i): c.reshape(4, 2).mean(axis=0) for c, i in zip(corners, ids.ravel(), strict=True)}
+    if not all(i in seen for i in spec.ids):
+        return None
+    known = {i: c.mean(axis=0) for i, c in spec.marker_corners_mm().items()}
+    scales = []
+    order = list(spec.ids)
+    for a, b in zip(order, order[1:] + order[:1], strict=True):
+        px = float(np.linalg.norm(seen[a] - seen[b]))
+        mm = float(np.linalg.norm(known[a] - known[b]))
+        scales.append(px / mm)
+    tilt = max(scales[0] / scales[2], scales[2] / scales[0], scales[1] / scales[3], scales[3] / scales[1])
+    return MatScale(float(np.mean(scales)), float(tilt), 4)

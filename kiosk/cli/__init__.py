@@ -22,6 +22,8 @@ from kiosk.runtime import DataPaths
 # "module:attribute" of each area's click command or group, attached to the root group.
 AREAS: list[str] = [
     "kiosk.cli.config_cmd:config",
+    "kiosk.cli.seal:seal",
+    "kiosk.cli.camera:camera",
 ]
 
 
