@@ -381,3 +381,76 @@ def corpus(per_case: dict[str, int] | None = None, seed: int = 1000) -> list[Sam
         for k in range(n):
             out.append(make_sample(case, seed + 1000 * i + k))
     return out
+
+
+SAMPLE_IMAGES = {
+    "good.jpg": ("good", 8),
+    "good_mat.jpg": ("perspective", 5),
+    "bad_blurred.jpg": ("blurred", 6),
+    "bad_incomplete.jpg": ("missing_sector", 7),
+    "bad_deformed.jpg": ("stretched", 8),
+    "bad_faint.jpg": ("faint", 9),
+    "bad_two_seals.jpg": ("two_seals", 10),
+    "bad_scribble.jpg": ("scribble_only", 11),
+}
+SAMPLE_PX_PER_MM = 7.5
+
+
+def _fixed_scale_sample(case: str, seed: int) -> Sample:
+    """A sample at exactly SAMPLE_PX_PER_MM (the sample files share one calibration)."""
+    rng_state = np.random.default_rng(seed)
+    del rng_state
+    s = make_sample(case, seed)
+    if s.px_per_mm is None:
+        return s
+    k = SAMPLE_PX_PER_MM / s.px_per_mm
+    img = cv2.resize(s.image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
+    canvas = np.full((720, 1280, 3), np.median(s.image.reshape(-1, 3), axis=0), np.uint8)
+    h, w = min(img.shape[0], 720), min(img.shape[1], 1280)
+    canvas[:h, :w] = img[:h, :w]
+    return Sample(s.case, canvas, s.verdict, s.reason, s.diameter_mm, SAMPLE_PX_PER_MM, s.rotation_deg, s.extra)
+
+
+def write_samples(out_dir: Path) -> list[Path]:
+    """Write the training-mode sample imprints and a short camera video into ``out_dir``.
+
+    The stills share one scale (``SAMPLE_PX_PER_MM``, also in ``README.txt``) except
+    ``good_mat.jpg``, which is scaled by the mat's markers. The video (``session.mp4``, mp4v,
+    10 fps) shows an empty form for 0.6 s, then a good imprint for 1.4 s.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fname, (case, seed) in SAMPLE_IMAGES.items():
+        s = _fixed_scale_sample(case, seed)
+        p = out_dir / fname
+        cv2.imwrite(str(p), s.image, [cv2.IMWRITE_JPEG_QUALITY, 88])
+        written.append(p)
+    good = _fixed_scale_sample("good", 8).image
+    blank = _fixed_scale_sample("blank_form", 4).image
+    size = (960, 540)
+    vw = cv2.VideoWriter(str(out_dir / "session.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, size)
+    rng = np.random.default_rng(3)
+    for i in range(20):
+        base = blank if i < 6 else good
+        dx, dy = rng.uniform(-1.5, 1.5, 2)
+        m = np.array([[0.75, 0, dx], [0, 0.75, dy]], np.float32)
+        frame = cv2.warpAffine(base, m, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+        vw.write(frame)
+    vw.release()
+    written.append(out_dir / "session.mp4")
+    (out_dir / "README.txt").write_text(
+        "Sample seal imprints for training mode and tests, made by tests/sealgen.py\n"
+        "(python -m tests.sealgen hardware/sim/imprints).\n"
+        f"Stills: {SAMPLE_PX_PER_MM} px/mm, except good_mat.jpg (scale from the mat's markers).\n"
+        f"session.mp4: 960x540 mp4v 10 fps, {SAMPLE_PX_PER_MM * 0.75} px/mm: 0.6 s empty form, "
+        "1.4 s a good imprint.\n",
+        encoding="utf-8",
+    )
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    for p in write_samples(Path(sys.argv[1] if len(sys.argv) > 1 else "hardware/sim/imprints")):
+        print(p, p.stat().st_size)

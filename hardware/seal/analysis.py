@@ -54,6 +54,8 @@ class Thresholds:
     min_diameter_mm: float = 15.0  # smaller red things are not seals
     seal_min_border: float = 0.5  # border inked at this fraction of angles to count as a seal
     seal_min_interior: float = 0.006  # and this fraction of the inside inked (text, star)
+    seal_max_interior: float = 0.5  # a solid red disc or sticker is not a seal
+    seal_min_ring_mm: float = 0.6  # a seal's border is a band; a pen-drawn circle is a line
     max_deformation: float = 1.06
     deformation_margin: float = 0.02
     oval_min_ratio: float = 1.30  # axis ratio from which a shape is an oval, not a bad circle
@@ -174,6 +176,7 @@ class _Ring:
     r_expected: np.ndarray
     n_edge: int
     residual: float
+    ring_px: float
 
 
 def _ellipse_radius(theta: np.ndarray, a: float, b: float, alpha_rad: float) -> np.ndarray:
@@ -200,6 +203,7 @@ def _measure_ring(
     red: np.ndarray,
     ellipse: tuple[tuple[float, float], tuple[float, float], float],
     ink_low: int,
+    ring_window: float,
 ) -> _Ring | None:
     (cx, cy), (w, h), ang = ellipse
     a, b = w / 2.0, h / 2.0
@@ -263,6 +267,13 @@ def _measure_ring(
     rho = np.sqrt((u / max(fw / 2, 1e-6)) ** 2 + (v / max(fh / 2, 1e-6)) ** 2)
     residual = float(np.median(np.abs(rho - 1.0)))
 
+    # Border thickness: samples at or above half the peak within 2 mm inside the outer edge
+    # (median over angles; the text starts further in).
+    within = (idx[0][None, :] <= last[:, None]) & (
+        idx[0][None, :] >= last[:, None] - ring_window / step
+    )
+    ring_px = float(np.median((cond[rows] & within).sum(axis=1))) * step
+
     inner = (idx >= 0.15 * r_exp[:, None]) & (idx <= 0.86 * r_exp[:, None])
     interior = float(((polar > 0.5 * level) & inner).sum() / max(inner.sum(), 1))
     return _Ring(
@@ -277,6 +288,7 @@ def _measure_ring(
         r_expected=r_exp,
         n_edge=int(rows.size),
         residual=residual,
+        ring_px=ring_px,
     )
 
 
@@ -470,22 +482,29 @@ def analyse(
         if len(hull) < 5:
             continue
         e0 = cv2.fitEllipse(hull)
-        ring = _measure_ring(red, e0, t.ink_low)
+        window = 2.0 * px_per_mm
+        ring = _measure_ring(red, e0, t.ink_low, window)
         if ring is not None:
-            ring2 = _measure_ring(red, ring.ellipse, t.ink_low)
+            ring2 = _measure_ring(red, ring.ellipse, t.ink_low, window)
             ring = ring2 or ring
         is_seal = (
             ring is not None
             and ring.completeness >= t.seal_min_border
-            and ring.interior >= t.seal_min_interior
+            and t.seal_min_interior <= ring.interior <= t.seal_max_interior
             and ring.residual <= t.max_fit_residual
+            and ring.ring_px >= t.seal_min_ring_mm * px_per_mm
         )
         if not is_seal:
             # A rectangle's border is not where an ellipse fit looks; test it as a rectangle.
             ratio = max(e0[1]) / max(min(e0[1]), 1e-6)
             if _classify(full, ratio, t) == "rectangle":
                 _, _, comp, _, lvl = _rect_measure(red, full, t.ink_low)
-                is_seal = comp >= t.seal_min_border and lvl > 0
+                (rcx, rcy), (rw, rh), rang = cv2.minAreaRect(full)
+                core = np.zeros(red.shape, np.uint8)
+                box = cv2.boxPoints(((rcx, rcy), (rw * 0.7, rh * 0.7), rang)).astype(np.int32)
+                cv2.fillConvexPoly(core, box, 1)
+                solid = float((red[core > 0] > 0.5 * max(lvl, t.ink_low)).mean()) if core.any() else 1.0
+                is_seal = comp >= t.seal_min_border and lvl > 0 and solid <= t.seal_max_interior
         if is_seal:
             # A broken-up imprint (faint, spotty) can yield several candidates: one seal.
             (ccx, ccy), (cw, ch), _ = ring.ellipse if ring is not None else cv2.minAreaRect(full)

@@ -7,6 +7,7 @@ decoded; a truncated JPEG is refused rather than analysed with a grey bottom hal
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,11 @@ def load_image(source: str | Path | bytes, *, max_pixels: int = MAX_PIXELS) -> n
     if not data:
         raise SealError(f"{name}: the file is empty", code="seal.not_image")
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with warnings.catch_warnings():
+            # We refuse large images ourselves, with a clearer message than Pillow's warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+        with im:
             w, h = im.size
             if w * h > max_pixels:
                 raise SealError(
