@@ -17,8 +17,20 @@ from hardware.seal import RuleTable, analyse, check_frame
 from hardware.seal.extract import extract_seal
 from tests.sealgen import make_sample
 
-CASES = ["good", "rotated", "contract_text", "blurred", "missing_sector", "stretched", "faint",
-         "two_seals", "scribble_beside", "no_star", "oversize", "blank_form"]
+CASES = [
+    "good",
+    "rotated",
+    "contract_text",
+    "blurred",
+    "missing_sector",
+    "stretched",
+    "faint",
+    "two_seals",
+    "scribble_beside",
+    "no_star",
+    "oversize",
+    "blank_form",
+]
 ROUNDS = 3
 
 
@@ -26,7 +38,9 @@ def _bare(frame: np.ndarray) -> int:
     hsv = cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)
     m1 = cv2.inRange(hsv, (0, 70, 50), (10, 255, 255))
     m2 = cv2.inRange(hsv, (170, 70, 50), (180, 255, 255))
-    contours, _ = cv2.findContours(cv2.bitwise_or(m1, m2), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(
+        cv2.bitwise_or(m1, m2), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
     return len(contours)
 
 

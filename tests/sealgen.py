@@ -38,7 +38,15 @@ NAMES = [
     "东莞理工学院后勤服务中心",
     "东莞市慈善会",
 ]
-FORM_LABELS = ["单位名称", "法定代表人", "单位性质", "印章类型", "统一社会信用代码", "印章管理员", "联系电话"]
+FORM_LABELS = [
+    "单位名称",
+    "法定代表人",
+    "单位性质",
+    "印章类型",
+    "统一社会信用代码",
+    "印章管理员",
+    "联系电话",
+]
 
 
 def fonts() -> list[tuple[str, int]]:
@@ -96,13 +104,17 @@ def seal_alpha(
     ring = 0.03 * W
     if shape == "rectangle":
         dr.rectangle([cx - W / 2, cy - H / 2, cx + W / 2, cy + H / 2], fill=255)
-        dr.rectangle([cx - W / 2 + ring, cy - H / 2 + ring, cx + W / 2 - ring, cy + H / 2 - ring], fill=0)
+        dr.rectangle(
+            [cx - W / 2 + ring, cy - H / 2 + ring, cx + W / 2 - ring, cy + H / 2 - ring], fill=0
+        )
         f = _font(font[0], font[1], int(H * 0.22))
         dr.text((cx, cy - H * 0.18), name[:8], fill=255, font=f, anchor="mm")
         dr.text((cx, cy + H * 0.2), bottom or "财务专用章", fill=255, font=f, anchor="mm")
     else:
         dr.ellipse([cx - W / 2, cy - H / 2, cx + W / 2, cy + H / 2], fill=255)
-        dr.ellipse([cx - W / 2 + ring, cy - H / 2 + ring, cx + W / 2 - ring, cy + H / 2 - ring], fill=0)
+        dr.ellipse(
+            [cx - W / 2 + ring, cy - H / 2 + ring, cx + W / 2 - ring, cy + H / 2 - ring], fill=0
+        )
         R = W / 2
         size = int(0.2 * R)
         n = len(name)
@@ -153,7 +165,9 @@ def _transform(alpha: np.ndarray, angle: float, sx: float = 1.0) -> np.ndarray:
 def form_page(w: int, h: int, ppm: float, rng: np.random.Generator) -> np.ndarray:
     """A photographed form: paper, uneven light, black print, table lines, a blue signature."""
     paper = rng.uniform(222, 248)
-    tint = np.array([rng.uniform(-6, 14), rng.uniform(-3, 4), rng.uniform(-8, 6)], np.float32)  # warm/cool light
+    tint = np.array(
+        [rng.uniform(-6, 14), rng.uniform(-3, 4), rng.uniform(-8, 6)], np.float32
+    )  # warm/cool light
     img = Image.new("RGB", (w, h), (255, 255, 255))
     dr = ImageDraw.Draw(img)
     font = fonts()[rng.integers(len(fonts()))]
@@ -166,7 +180,13 @@ def form_page(w: int, h: int, ppm: float, rng: np.random.Generator) -> np.ndarra
     i = 0
     while y < h - 2 * ppm:
         dr.line([(4 * ppm, y), (w - 4 * ppm, y)], fill=(30, 30, 30), width=line_w)
-        dr.text((6 * ppm, y + row / 2), FORM_LABELS[i % len(FORM_LABELS)], fill=(25, 25, 25), font=f_small, anchor="lm")
+        dr.text(
+            (6 * ppm, y + row / 2),
+            FORM_LABELS[i % len(FORM_LABELS)],
+            fill=(25, 25, 25),
+            font=f_small,
+            anchor="lm",
+        )
         i += 1
         y += row
     x_split = 40 * ppm
@@ -187,7 +207,7 @@ def form_page(w: int, h: int, ppm: float, rng: np.random.Generator) -> np.ndarra
 def _stamp(page: np.ndarray, alpha: np.ndarray, cx: float, cy: float, ink_bgr: np.ndarray) -> None:
     """Multiply the ink onto the page (in place), alpha centred at (cx, cy)."""
     h, w = alpha.shape
-    x0, y0 = int(round(cx - w / 2)), int(round(cy - h / 2))
+    x0, y0 = round(cx - w / 2), round(cy - h / 2)
     px0, py0 = max(x0, 0), max(y0, 0)
     px1, py1 = min(x0 + w, page.shape[1]), min(y0 + h, page.shape[0])
     if px1 <= px0 or py1 <= py0:
@@ -197,7 +217,12 @@ def _stamp(page: np.ndarray, alpha: np.ndarray, cx: float, cy: float, ink_bgr: n
     page[py0:py1, px0:px1] *= 1.0 - a + a * trans
 
 
-def _scribble(page: np.ndarray, rng: np.random.Generator, ppm: float, region: tuple[float, float, float, float]) -> None:
+def _scribble(
+    page: np.ndarray,
+    rng: np.random.Generator,
+    ppm: float,
+    region: tuple[float, float, float, float],
+) -> None:
     """A red ballpoint scribble (a wavy line and a tick) inside region (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = region
     h, w = page.shape[:2]
@@ -290,16 +315,29 @@ def make_sample(case: str, seed: int, *, width: int = 1280, height: int = 720) -
     if case == "contract_text":
         bottom = "合同专用章"
     if case == "oval":
-        shape, aspect, star, bottom, d_mm = "oval", float(rng.uniform(1.4, 1.6)), False, "发票专用章", float(rng.uniform(40, 45))
+        shape, aspect, star, bottom, d_mm = (
+            "oval",
+            float(rng.uniform(1.4, 1.6)),
+            False,
+            "发票专用章",
+            float(rng.uniform(40, 45)),
+        )
     if case == "rectangle":
-        shape, aspect, star, d_mm = "rectangle", float(rng.uniform(1.5, 2.2)), False, float(rng.uniform(38, 50))
+        shape, aspect, star, d_mm = (
+            "rectangle",
+            float(rng.uniform(1.5, 2.2)),
+            False,
+            float(rng.uniform(38, 50)),
+        )
     if case == "no_star":
         star = False
     sx = float(rng.uniform(1.12, 1.25)) if case == "stretched" else 1.0
 
     seals_xy = []
     if case != "blank_form" and case != "scribble_only":
-        alpha = seal_alpha(d_mm * ppm, shape=shape, aspect=aspect, name=name, bottom=bottom, star=star, font=font)
+        alpha = seal_alpha(
+            d_mm * ppm, shape=shape, aspect=aspect, name=name, bottom=bottom, star=star, font=font
+        )
         alpha = _dropouts(alpha, rng, float(rng.uniform(0.03, 0.12)))
         if case == "missing_sector":
             hh, ww = alpha.shape
@@ -318,7 +356,9 @@ def make_sample(case: str, seed: int, *, width: int = 1280, height: int = 720) -
         else:
             mx = half + 2 * ppm + (16 * ppm if perspective else 0)
             my = half + 2 * ppm + (16 * ppm if perspective else 0)
-            seals_xy = [(rng.uniform(mx, max(mx + 1, w - mx)), rng.uniform(my, max(my + 1, h - my)))]
+            seals_xy = [
+                (rng.uniform(mx, max(mx + 1, w - mx)), rng.uniform(my, max(my + 1, h - my)))
+            ]
         for x, y in seals_xy:
             _stamp(page, alpha, x, y, ink)
 
@@ -326,7 +366,11 @@ def make_sample(case: str, seed: int, *, width: int = 1280, height: int = 720) -
         if seals_xy:
             sx0, _ = seals_xy[0]
             r = d_mm * ppm * 0.6
-            region = (4 * ppm, 10 * ppm, max(sx0 - r, 5 * ppm + 20), h - 10 * ppm) if sx0 > w / 2 else (sx0 + r, 10 * ppm, w - 4 * ppm, h - 10 * ppm)
+            region = (
+                (4 * ppm, 10 * ppm, max(sx0 - r, 5 * ppm + 20), h - 10 * ppm)
+                if sx0 > w / 2
+                else (sx0 + r, 10 * ppm, w - 4 * ppm, h - 10 * ppm)
+            )
         else:
             region = (w * 0.15, h * 0.15, w * 0.85, h * 0.85)
         for _ in range(1 if case == "scribble_beside" else 2):
@@ -340,12 +384,18 @@ def make_sample(case: str, seed: int, *, width: int = 1280, height: int = 720) -
         ox, oy = (width - cw) / 2, (height - ch) / 2
         jitter = lambda: rng.uniform(-0.05, 0.05) * cw  # noqa: E731
         dst = np.array(
-            [[ox + jitter(), oy + jitter() * 0.5], [ox + cw + jitter(), oy + jitter() * 0.5],
-             [ox + cw + jitter(), oy + ch + jitter() * 0.5], [ox + jitter(), oy + ch + jitter() * 0.5]],
+            [
+                [ox + jitter(), oy + jitter() * 0.5],
+                [ox + cw + jitter(), oy + jitter() * 0.5],
+                [ox + cw + jitter(), oy + ch + jitter() * 0.5],
+                [ox + jitter(), oy + ch + jitter() * 0.5],
+            ],
             np.float32,
         )
         m = cv2.getPerspectiveTransform(src, dst)
-        page = cv2.warpPerspective(page, m, (width, height), flags=cv2.INTER_AREA, borderValue=(90, 100, 110))
+        page = cv2.warpPerspective(
+            page, m, (width, height), flags=cv2.INTER_AREA, borderValue=(90, 100, 110)
+        )
 
     sigma = float(rng.uniform(0.0, 1.0))
     if case == "blurred":
@@ -354,14 +404,16 @@ def make_sample(case: str, seed: int, *, width: int = 1280, height: int = 720) -
         page = cv2.GaussianBlur(page, (0, 0), sigma)
     page += rng.standard_normal(page.shape, dtype=np.float32) * np.float32(rng.uniform(1.0, 3.0))
     img = np.clip(page, 0, 255).astype(np.uint8)
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 96))])
+    _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 96))])
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return Sample(
         case=case,
         image=img,
         verdict=verdict,
         reason=reason,
-        diameter_mm=d_mm if shape == "round" and case not in ("blank_form", "scribble_only") else None,
+        diameter_mm=d_mm
+        if shape == "round" and case not in ("blank_form", "scribble_only")
+        else None,
         px_per_mm=None if perspective else ppm,
         rotation_deg=rot,
         extra={"sx": sx, "strength": strength, "sigma": sigma},
@@ -371,10 +423,23 @@ def make_sample(case: str, seed: int, *, width: int = 1280, height: int = 720) -
 def corpus(per_case: dict[str, int] | None = None, seed: int = 1000) -> list[Sample]:
     """A labelled corpus: ``per_case`` frames of each case (default: about 150 in all)."""
     counts = per_case or {
-        "good": 24, "rotated": 12, "contract_text": 8, "scribble_beside": 8, "perspective": 12,
-        "blurred": 10, "missing_sector": 10, "stretched": 10, "faint": 8, "oversize": 8,
-        "oval": 5, "rectangle": 4, "no_star": 5, "two_seals": 6, "black_ink": 5,
-        "scribble_only": 5, "blank_form": 3,
+        "good": 24,
+        "rotated": 12,
+        "contract_text": 8,
+        "scribble_beside": 8,
+        "perspective": 12,
+        "blurred": 10,
+        "missing_sector": 10,
+        "stretched": 10,
+        "faint": 8,
+        "oversize": 8,
+        "oval": 5,
+        "rectangle": 4,
+        "no_star": 5,
+        "two_seals": 6,
+        "black_ink": 5,
+        "scribble_only": 5,
+        "blank_form": 3,
     }
     out = []
     for i, (case, n) in enumerate(counts.items()):
@@ -404,11 +469,22 @@ def _fixed_scale_sample(case: str, seed: int) -> Sample:
     if s.px_per_mm is None:
         return s
     k = SAMPLE_PX_PER_MM / s.px_per_mm
-    img = cv2.resize(s.image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
+    img = cv2.resize(
+        s.image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+    )
     canvas = np.full((720, 1280, 3), np.median(s.image.reshape(-1, 3), axis=0), np.uint8)
     h, w = min(img.shape[0], 720), min(img.shape[1], 1280)
     canvas[:h, :w] = img[:h, :w]
-    return Sample(s.case, canvas, s.verdict, s.reason, s.diameter_mm, SAMPLE_PX_PER_MM, s.rotation_deg, s.extra)
+    return Sample(
+        s.case,
+        canvas,
+        s.verdict,
+        s.reason,
+        s.diameter_mm,
+        SAMPLE_PX_PER_MM,
+        s.rotation_deg,
+        s.extra,
+    )
 
 
 def write_samples(out_dir: Path) -> list[Path]:

@@ -211,7 +211,7 @@ def _measure_ring(
         return None
     max_radius = 1.18 * max(a, b)
     n_ang = 360
-    n_rad = max(16, int(math.ceil(max_radius)))
+    n_rad = max(16, math.ceil(max_radius))
     polar = cv2.warpPolar(
         red,
         (n_rad, n_ang),
@@ -250,8 +250,11 @@ def _measure_ring(
     # Edge width: ink level over the steepest fall near the edge (a blurred edge falls slowly).
     lo = np.maximum(last - 2, 0)
     falls = np.stack(
-        [polar[rows, np.minimum(lo + k, n_rad - 2)] - polar[rows, np.minimum(lo + k + 1, n_rad - 1)]
-         for k in range(5)],
+        [
+            polar[rows, np.minimum(lo + k, n_rad - 2)]
+            - polar[rows, np.minimum(lo + k + 1, n_rad - 1)]
+            for k in range(5)
+        ],
         axis=1,
     ).max(axis=1)
     edge_px = float(np.median(peak[rows] / np.maximum(falls, 1e-3))) * step
@@ -306,7 +309,7 @@ def _star_and_rotation(
         crop = red[y0:y1, x0:x1]
         binary = (crop > 0.5 * ring.ink_level).astype(np.uint8)
         # Join the star across form lines printed through it and ink dropouts.
-        k = max(3, int(round(0.8 * px_per_mm)) | 1)
+        k = max(3, round(0.8 * px_per_mm) | 1)
         binary = cv2.morphologyEx(
             binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         )
@@ -388,7 +391,9 @@ def _rect_measure(
     (cx, cy), (rw, rh), ang = rect
     box = cv2.boxPoints(((cx, cy), (rw * 0.97, rh * 0.97), ang))
     n = 360
-    per = np.concatenate([np.linspace(box[i], box[(i + 1) % 4], n // 4, endpoint=False) for i in range(4)])
+    per = np.concatenate(
+        [np.linspace(box[i], box[(i + 1) % 4], n // 4, endpoint=False) for i in range(4)]
+    )
     xs = np.clip(per[:, 0].round().astype(int), 0, red.shape[1] - 1)
     ys = np.clip(per[:, 1].round().astype(int), 0, red.shape[0] - 1)
     dil = cv2.dilate(red, np.ones((5, 5), np.uint8))
@@ -454,10 +459,14 @@ def analyse(
     if gray_std[0][0] < 2.0:
         res.notes.append("blank_frame")
     gains = paper_gains(small)
-    red_small = cv2.blur(redness(small, gains), (3, 3))  # averages out colour noise, keeps faint ink
+    red_small = cv2.blur(
+        redness(small, gains), (3, 3)
+    )  # averages out colour noise, keeps faint ink
     mask = cv2.compare(red_small, t.ink_low, cv2.CMP_GT)
-    k = max(3, int(round(1.5 * px_per_mm * s)) | 1)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    k = max(3, round(1.5 * px_per_mm * s) | 1)
+    mask = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    )
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     min_px = t.min_diameter_mm * px_per_mm * s
     cands = []
@@ -504,7 +513,9 @@ def analyse(
                 core = np.zeros(red.shape, np.uint8)
                 box = cv2.boxPoints(((rcx, rcy), (rw * 0.7, rh * 0.7), rang)).astype(np.int32)
                 cv2.fillConvexPoly(core, box, 1)
-                solid = float((red[core > 0] > 0.5 * max(lvl, t.ink_low)).mean()) if core.any() else 1.0
+                solid = (
+                    float((red[core > 0] > 0.5 * max(lvl, t.ink_low)).mean()) if core.any() else 1.0
+                )
                 is_seal = comp >= t.seal_min_border and lvl > 0 and solid <= t.seal_max_interior
         if is_seal:
             # A broken-up imprint (faint, spotty) can yield several candidates: one seal.
@@ -580,7 +591,9 @@ def analyse(
     comp, gap = res.completeness or 0.0, res.max_gap_deg or 0.0
     if comp < t.min_completeness or gap > t.max_gap_deg:
         reasons.append("incomplete")
-    elif comp < t.min_completeness + t.completeness_margin or gap > t.max_gap_deg - t.gap_margin_deg:
+    elif (
+        comp < t.min_completeness + t.completeness_margin or gap > t.max_gap_deg - t.gap_margin_deg
+    ):
         border.append("completeness")
     ink = res.ink or 0.0
     if ink < t.min_ink:

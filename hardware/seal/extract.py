@@ -46,7 +46,7 @@ class ExtractedSeal:
         return d
 
     def save(self, path: Path) -> Path:
-        """Write ``path`` (PNG with its dpi) and ``path.with_suffix('.json')``; return the JSON path.
+        """Write ``path`` (PNG with its dpi) and the .json beside it; return the .json's path.
 
         Raises:
             SealError: ``seal.write_failed`` when the files cannot be written.
@@ -92,8 +92,8 @@ def extract_seal(
         turn = ((major_angle + 90.0) % 180.0) - 90.0
         w_mm, h_mm = max(ew, eh) / ppm_in, min(ew, eh) / ppm_in
     k = out_px_per_mm / ppm_in
-    out_w = int(math.ceil((w_mm + 2 * MARGIN_MM) * out_px_per_mm))
-    out_h = int(math.ceil((h_mm + 2 * MARGIN_MM) * out_px_per_mm))
+    out_w = math.ceil((w_mm + 2 * MARGIN_MM) * out_px_per_mm)
+    out_h = math.ceil((h_mm + 2 * MARGIN_MM) * out_px_per_mm)
     m = cv2.getRotationMatrix2D((cx, cy), turn, k)
     m[0, 2] += out_w / 2 - cx
     m[1, 2] += out_h / 2 - cy

@@ -43,7 +43,9 @@ def load_image(source: str | Path | bytes, *, max_pixels: int = MAX_PIXELS) -> n
         try:
             size = p.stat().st_size
         except OSError as e:
-            raise SealError(f"{name}: cannot read the file ({e.strerror})", code="seal.not_found") from e
+            raise SealError(
+                f"{name}: cannot read the file ({e.strerror})", code="seal.not_found"
+            ) from e
         if size > MAX_FILE_BYTES:
             raise SealError(
                 f"{name}: file is {size // (1024 * 1024)} MB; at most "

@@ -122,7 +122,9 @@ def find_mat(
     return MatView(warped, out_px_per_mm, hmat, seen, err)
 
 
-def require_mat(frame: np.ndarray, spec: MatSpec | None = None, out_px_per_mm: float = 8.0) -> MatView:
+def require_mat(
+    frame: np.ndarray, spec: MatSpec | None = None, out_px_per_mm: float = 8.0
+) -> MatView:
     """Like :func:`find_mat`, but a missing mat is a named error."""
     view = find_mat(frame, spec, out_px_per_mm)
     if view is None:
@@ -166,5 +168,7 @@ def measure_scale(frame: np.ndarray, spec: MatSpec | None = None) -> MatScale | 
         px = float(np.linalg.norm(seen[a] - seen[b]))
         mm = float(np.linalg.norm(known[a] - known[b]))
         scales.append(px / mm)
-    tilt = max(scales[0] / scales[2], scales[2] / scales[0], scales[1] / scales[3], scales[3] / scales[1])
+    tilt = max(
+        scales[0] / scales[2], scales[2] / scales[0], scales[1] / scales[3], scales[3] / scales[1]
+    )
     return MatScale(float(np.mean(scales)), float(tilt), 4)

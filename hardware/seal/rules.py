@@ -64,7 +64,9 @@ def _range(v: object, where: str) -> Range:
 
 def _pair(v: object, where: str) -> tuple[Range, Range]:
     if not isinstance(v, list) or len(v) != 2:
-        raise ConfigError(f"{where}: expected [[min, max], [min, max]], got {v!r}", code="seal.rules")
+        raise ConfigError(
+            f"{where}: expected [[min, max], [min, max]], got {v!r}", code="seal.rules"
+        )
     return _range(v[0], where), _range(v[1], where)
 
 

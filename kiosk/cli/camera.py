@@ -66,7 +66,9 @@ def calibrate(
         ctx.exit(1)
     ppm = statistics.median(s.px_per_mm for s in found)
     tilt = statistics.median(s.tilt for s in found)
-    click.echo(f"measured: {ppm:.3f} px/mm on the mat ({len(found)}/{frames} frames), tilt {tilt:.3f}")
+    click.echo(
+        f"measured: {ppm:.3f} px/mm on the mat ({len(found)}/{frames} frames), tilt {tilt:.3f}"
+    )
     if tilt > 1.03:
         click.echo(
             "warning: the camera is not square to the mat (tilt over 3%); a fixed scale will "

@@ -155,4 +155,6 @@ def extract(ctx: click.Context, image: Path, output: Path, px_per_mm: float | No
         f"{seal_img.rotation_corrected_deg}° upright"
     )
     if res.verdict != "pass":
-        click.echo(f"warning: the imprint does not pass the check ({', '.join(res.reasons)})", err=True)
+        click.echo(
+            f"warning: the imprint does not pass the check ({', '.join(res.reasons)})", err=True
+        )

@@ -30,7 +30,9 @@ def png_header_only(path: Path, w: int, h: int) -> None:
     """A PNG whose header claims w×h (no pixel data): decoding it would need w·h·3 bytes."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
@@ -40,8 +42,18 @@ def test_check_good_imprint_passes_with_the_issue_keys():
     r = run("check", str(sample("good.jpg")), "--px-per-mm", PPM, "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
-    for key in ("verdict", "reasons", "borderline", "shape", "diameter_mm", "sharpness",
-                "completeness", "deformation", "count", "elapsed_ms"):
+    for key in (
+        "verdict",
+        "reasons",
+        "borderline",
+        "shape",
+        "diameter_mm",
+        "sharpness",
+        "completeness",
+        "deformation",
+        "count",
+        "elapsed_ms",
+    ):
         assert key in out
     assert out["verdict"] == "pass" and out["reasons"] == [] and out["count"] == 1
     assert out["shape"] == "round" and 33 < out["diameter_mm"] < 45
@@ -49,9 +61,14 @@ def test_check_good_imprint_passes_with_the_issue_keys():
 
 @pytest.mark.parametrize(
     ("name", "reason"),
-    [("bad_blurred.jpg", "blurred"), ("bad_incomplete.jpg", "incomplete"),
-     ("bad_deformed.jpg", "deformed"), ("bad_faint.jpg", "faint"),
-     ("bad_two_seals.jpg", "multiple"), ("bad_scribble.jpg", "no_seal")],
+    [
+        ("bad_blurred.jpg", "blurred"),
+        ("bad_incomplete.jpg", "incomplete"),
+        ("bad_deformed.jpg", "deformed"),
+        ("bad_faint.jpg", "faint"),
+        ("bad_two_seals.jpg", "multiple"),
+        ("bad_scribble.jpg", "no_seal"),
+    ],
 )
 def test_check_bad_imprints_fail_with_the_named_reason(name, reason):
     r = run("check", str(sample(name)), "--px-per-mm", PPM, "--json")
@@ -70,8 +87,15 @@ def test_markers_on_the_mat_give_the_scale_without_a_calibration():
 def test_size_is_judged_against_the_unit_types_rule():
     # A 41.5 mm seal: fine for an enterprise, but a township government's seal must be 42 mm
     # and a county government's 45 mm.
-    r = run("check", str(sample("good.jpg")), "--px-per-mm", PPM, "--json",
-            "--unit-type", "state_organ_county_gov")
+    r = run(
+        "check",
+        str(sample("good.jpg")),
+        "--px-per-mm",
+        PPM,
+        "--json",
+        "--unit-type",
+        "state_organ_county_gov",
+    )
     assert r.exit_code == 1 and "size" in json.loads(r.stdout)["reasons"]
 
 
@@ -193,8 +217,14 @@ def test_extract_writes_transparent_upright_seal_with_size(tmp_path):
 
 
 def test_extract_refuses_two_seals(tmp_path):
-    r = run("extract", str(sample("bad_two_seals.jpg")), "-o", str(tmp_path / "x.png"),
-            "--px-per-mm", PPM)
+    r = run(
+        "extract",
+        str(sample("bad_two_seals.jpg")),
+        "-o",
+        str(tmp_path / "x.png"),
+        "--px-per-mm",
+        PPM,
+    )
     assert r.exit_code == 1 and "exactly one" in r.output
     assert not (tmp_path / "x.png").exists()
 
