@@ -103,6 +103,16 @@ def extract_seal(
     level = max(analysis.ink_level, 30.0)
     lo, hi = max(14.0, 0.25 * level), 0.75 * level
     alpha = np.clip((red - lo) / max(hi - lo, 1.0), 0.0, 1.0)
+    # Where the form's black print crosses the imprint the ink is hidden, not absent: fill
+    # those thin dark lines from the ink on either side (a closing limited to dark pixels).
+    gray = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
+    paper = float(np.percentile(gray, 90))
+    dark = (gray < 0.55 * paper) & (red < lo)
+    if dark.any():
+        k = max(3, round(0.5 * out_px_per_mm) | 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        closed = cv2.morphologyEx(alpha, cv2.MORPH_CLOSE, kernel)
+        alpha = np.where(dark, closed, alpha)
     # Nothing outside the seal's outline (form print, scribbles, a neighbour's ink).
     keep = np.zeros((out_h, out_w), np.uint8)
     centre = (out_w / 2, out_h / 2)

@@ -158,3 +158,64 @@ def extract(ctx: click.Context, image: Path, output: Path, px_per_mm: float | No
         click.echo(
             f"warning: the imprint does not pass the check ({', '.join(res.reasons)})", err=True
         )
+
+
+@seal.command("preview")
+@click.option("--source", help="Camera source (index, URL or file); default kiosk.toml's.")
+@click.option("--px-per-mm", type=click.FloatRange(0.5, 200), help="Scale (else kiosk.toml/mat).")
+@click.option("--unit-type", default="enterprise", show_default=True)
+@click.option("--seal-type", default="official", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the accepted seal here (PNG, and its size in mm as .json beside it).",
+)
+@click.pass_context
+def preview(
+    ctx: click.Context,
+    source: str | None,
+    px_per_mm: float | None,
+    unit_type: str,
+    seal_type: str,
+    output: Path | None,
+) -> None:
+    """Open the seal screen on the camera: live check, capture, retake, accept.
+
+    For staff setting up the camera and light. In training mode (--training) without --source
+    the sample camera video plays. Exit 0 when an imprint was accepted, 1 when closed without.
+    """
+    from textual.app import App
+
+    from hardware.sim.seal_samples import VIDEO_PX_PER_MM, training_video
+    from kiosk.seal_station import SealStation
+    from screens.seal import SealScreen
+
+    obj = ctx.find_root().obj
+    cam_settings = obj.settings().devices.camera if obj is not None else None
+    if source is None and obj is not None and obj.training:
+        source = str(training_video())
+        px_per_mm = px_per_mm or VIDEO_PX_PER_MM
+    try:
+        station = SealStation.from_settings(cam_settings, unit_type, seal_type, source=source)
+    except KioskError as e:
+        raise click.BadParameter(e.message) from e
+    if px_per_mm is not None:
+        station.px_per_mm = px_per_mm
+
+    class PreviewApp(App[object]):
+        TITLE = "印模检查 Seal check"
+        BINDINGS = [("ctrl+q", "quit", "退出 Quit")]  # noqa: RUF012
+
+        def on_mount(self) -> None:
+            self.push_screen(SealScreen(station), self.exit)
+
+    acceptance = PreviewApp().run()
+    if acceptance is None:
+        click.echo("closed without accepting an imprint")
+        ctx.exit(1)
+    a = acceptance.check.analysis
+    click.echo(json.dumps(a.to_json(), ensure_ascii=False))
+    if output is not None and acceptance.seal is not None:
+        meta = acceptance.seal.save(output)
+        click.echo(f"wrote {output} and {meta}")
