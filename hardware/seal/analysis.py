@@ -53,7 +53,7 @@ class Thresholds:
     ink_low: int = 16  # redness (0–255) that counts as ink at all
     min_diameter_mm: float = 15.0  # smaller red things are not seals
     seal_min_border: float = 0.5  # border inked at this fraction of angles to count as a seal
-    seal_min_interior: float = 0.006  # and this fraction of the inside inked (text, star)
+    seal_min_interior: float = 0.003  # and this fraction of the inside inked (text, star)
     seal_max_interior: float = 0.5  # a solid red disc or sticker is not a seal
     seal_min_ring_mm: float = 0.6  # a seal's border is a band; a pen-drawn circle is a line
     max_deformation: float = 1.06

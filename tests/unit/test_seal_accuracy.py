@@ -58,6 +58,8 @@ def test_pass_fail_accuracy_and_diameter(results, capsys):
             f"  diameter error on passing seals (n={len(errors)}): median "
             f"{statistics.median(errors):.3f} mm, worst {max(errors):.3f} mm"
         )
+        flagged = sum(1 for s, r in results if r.verdict == "pass" and r.borderline)
+        print(f"  passing frames flagged borderline (staff look): {flagged}")
         wrong = [(s.case, s.reason, r.reasons) for s, r in results if r.verdict != s.verdict]
         if wrong:
             print(f"  wrong verdicts: {wrong}")
