@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -110,14 +110,23 @@ class OpenCVCamera:
     Args:
         config: source and capture settings.
         on_state: called from the grabber thread with (state, message) on every change.
+        capture_factory: makes the capture for a source (cv2.VideoCapture; a seam for tests of
+            a device that is unplugged while live, which no file can do).
     """
 
     backend = "opencv"
     can_set_resolution = True
     can_set_exposure = True
 
-    def __init__(self, config: CameraConfig, on_state: StateCallback | None = None):
+    def __init__(
+        self,
+        config: CameraConfig,
+        on_state: StateCallback | None = None,
+        *,
+        capture_factory: Callable[[int | str], Any] = cv2.VideoCapture,
+    ):
         self.config = config
+        self._capture_factory = capture_factory
         self.kind, self.target = parse_source(config.source)
         self.state = CameraState.CLOSED
         self.message = ""
@@ -215,11 +224,11 @@ class OpenCVCamera:
         if self.state != CameraState.LIVE:
             self._set_state(CameraState.LIVE, f"{image.shape[1]}×{image.shape[0]}")
 
-    def _open_capture(self) -> cv2.VideoCapture | None:
+    def _open_capture(self) -> Any:
         if self.kind == "video" and not Path(str(self.target)).is_file():
             self._set_state(CameraState.NO_CAMERA, f"file not found: {self.target}")
             return None
-        cap = cv2.VideoCapture(self.target)
+        cap = self._capture_factory(self.target)
         if not cap.isOpened():
             cap.release()
             return None
@@ -261,7 +270,7 @@ class OpenCVCamera:
             self._stop.wait(1.0 / self.fps)
 
     def _run_capture(self) -> None:
-        cap: cv2.VideoCapture | None = None
+        cap: Any = None
         was_live = False
         last_ok = time.monotonic()
         next_due = time.monotonic()

@@ -106,3 +106,56 @@ def test_calibrate_without_the_mat_fails_with_one_line(tmp_path):
     )
     assert r.exit_code == 1
     assert "markers were not seen" in r.output
+
+
+class FlakyDevice:
+    """A device that gives frames, then nothing (unplugged), as cv2.VideoCapture would."""
+
+    plugged = True
+
+    def __init__(self, _target):
+        self.opened = FlakyDevice.plugged
+
+    def isOpened(self):
+        return self.opened
+
+    def set(self, *_a):
+        return True
+
+    def get(self, _prop):
+        return 0.0
+
+    def read(self):
+        if FlakyDevice.plugged and self.opened:
+            return True, cv2.imread(str(sample("good.jpg")))
+        return False, None
+
+    def release(self):
+        self.opened = False
+
+
+def test_unplugged_device_is_lost_then_back_when_replugged():
+    changes: list[CameraState] = []
+    lost, back = threading.Event(), threading.Event()
+
+    def on_state(state, _msg):
+        changes.append(state)
+        if state == CameraState.LOST:
+            lost.set()
+        if state == CameraState.LIVE and lost.is_set():
+            back.set()
+
+    FlakyDevice.plugged = True
+    cfg = CameraConfig(source="0", lost_after_s=0.2, reconnect_s=0.05)
+    with OpenCVCamera(cfg, on_state, capture_factory=FlakyDevice) as cam:
+        first = cam.wait_frame(0, timeout=5)
+        FlakyDevice.plugged = False
+        assert lost.wait(5)
+        with pytest.raises(CameraError) as e:
+            cam.wait_frame(cam.latest().seq, timeout=0.3)
+        assert e.value.code == "camera.lost"
+        FlakyDevice.plugged = True
+        assert back.wait(5)
+        assert cam.wait_frame(first.seq, timeout=5).seq > first.seq
+    assert changes[:2] == [CameraState.OPENING, CameraState.LIVE]
+    assert CameraState.LOST in changes
