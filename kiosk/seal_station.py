@@ -61,6 +61,21 @@ class SealStation:
         rule = RuleTable.load().find(unit_type, seal_type)
         return cls(OpenCVCamera(cfg), rule, ppm, approve)
 
+    @classmethod
+    def for_training(
+        cls,
+        unit_type: str = "enterprise",
+        seal_type: str = "official",
+        *,
+        approve: Approver | None = None,
+    ) -> SealStation:
+        """Training mode: the sample camera video (hardware/sim/imprints) at its known scale."""
+        from hardware.sim.seal_samples import VIDEO_PX_PER_MM, training_video
+
+        cam = OpenCVCamera(CameraConfig(source=str(training_video()), loop=True))
+        rule = RuleTable.load().find(unit_type, seal_type)
+        return cls(cam, rule, VIDEO_PX_PER_MM, approve)
+
     # -- camera -------------------------------------------------------------------------------
     def start(self) -> None:
         """Open the camera (returns at once)."""

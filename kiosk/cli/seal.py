@@ -187,17 +187,16 @@ def preview(
     """
     from textual.app import App
 
-    from hardware.sim.seal_samples import VIDEO_PX_PER_MM, training_video
     from kiosk.seal_station import SealStation
     from screens.seal import SealScreen
 
     obj = ctx.find_root().obj
-    cam_settings = obj.settings().devices.camera if obj is not None else None
-    if source is None and obj is not None and obj.training:
-        source = str(training_video())
-        px_per_mm = px_per_mm or VIDEO_PX_PER_MM
     try:
-        station = SealStation.from_settings(cam_settings, unit_type, seal_type, source=source)
+        if source is None and obj is not None and obj.training:
+            station = SealStation.for_training(unit_type, seal_type)
+        else:
+            cam_settings = obj.settings().devices.camera if obj is not None else None
+            station = SealStation.from_settings(cam_settings, unit_type, seal_type, source=source)
     except KioskError as e:
         raise click.BadParameter(e.message) from e
     if px_per_mm is not None:
