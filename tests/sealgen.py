@@ -197,7 +197,9 @@ def form_page(w: int, h: int, ppm: float, rng: np.random.Generator) -> np.ndarra
         x, yy = pts[-1]
         pts.append((x + rng.uniform(0.5, 3) * ppm, yy + rng.uniform(-3, 3) * ppm))
     dr.line(pts, fill=(40, 50, 160), width=max(1, int(0.4 * ppm)), joint="curve")
-    arr = np.asarray(img, np.float32)[:, :, ::-1] * np.float32(paper / 255.0) + tint[::-1]
+    # Coloured light multiplies what the paper and print reflect.
+    gain = (np.float32(paper / 255.0) * (1.0 + tint[::-1] / np.float32(240.0))).astype(np.float32)
+    arr = np.asarray(img, np.float32)[:, :, ::-1] * gain
     gx = np.linspace(rng.uniform(0.82, 1.0), rng.uniform(0.9, 1.04), w, dtype=np.float32)
     gy = np.linspace(rng.uniform(0.9, 1.0), rng.uniform(0.9, 1.03), h, dtype=np.float32)
     light = (gy[:, None] * gx[None, :])[:, :, None]
@@ -273,6 +275,9 @@ class Sample:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+# Scale of the fixed-scale frames: a 1280-px-wide camera framing 140–180 mm of the form.
+PPM_RANGE = (7.0, 9.0)
+
 # case name: (verdict, reason)
 CASES: dict[str, tuple[str, str | None]] = {
     "good": ("pass", None),
@@ -307,7 +312,7 @@ def make_sample(case: str, seed: int, *, width: int = 1280, height: int = 720) -
         spec = MatSpec()
         w, h = round(spec.width_mm * ppm), round(spec.height_mm * ppm)
     else:
-        ppm = float(rng.uniform(7.0, 9.0))
+        ppm = float(rng.uniform(*PPM_RANGE))
         w, h = width, height
     page = form_page(w, h, ppm, rng)
     if perspective:

@@ -37,6 +37,7 @@ REASONS = ("no_seal", "multiple", "blurred", "incomplete", "deformed", "faint", 
 # Pixels darker than this in red are print or shadow, whatever their hue: a black text's colour
 # noise would otherwise look red after the division.
 _MIN_R = 60
+_MIN_EXCESS = 12  # R − max(G, B) in counts below which nothing is ink
 # Candidates are searched on a copy at about this scale (px/mm).
 _WORK_PX_PER_MM = 4.0
 _MAX_CANDIDATES = 6
@@ -52,8 +53,9 @@ class Thresholds:
 
     ink_low: int = 16  # redness (0–255) that counts as ink at all
     min_diameter_mm: float = 15.0  # smaller red things are not seals
+    max_diameter_mm: float = 75.0  # nor larger ones (the largest, the State Council's, is 60 mm)
     seal_min_border: float = 0.5  # border inked at this fraction of angles to count as a seal
-    seal_min_interior: float = 0.003  # and this fraction of the inside inked (text, star)
+    seal_min_interior: float = 0.001  # and this fraction of the inside inked (text, star)
     seal_max_interior: float = 0.5  # a solid red disc or sticker is not a seal
     seal_min_ring_mm: float = 0.6  # a seal's border is a band; a pen-drawn circle is a line
     max_deformation: float = 1.06
@@ -156,6 +158,9 @@ def redness(bgr: np.ndarray, gains: np.ndarray | None = None) -> np.ndarray:
         bgr = cv2.transform(bgr, np.diag(gains).astype(np.float32))
     b, g, r = cv2.split(bgr)
     diff = cv2.subtract(r, cv2.max(g, b))
+    # A few counts of red excess on dark print (a camera's black level, colour fringes at the
+    # edges of black lines) would be a large ratio: require some absolute excess too.
+    _, diff = cv2.threshold(diff, _MIN_EXCESS - 1, 255, cv2.THRESH_TOZERO)
     red = cv2.divide(diff, r, scale=255)
     _, bright = cv2.threshold(r, _MIN_R - 1, 255, cv2.THRESH_BINARY)
     return cv2.bitwise_and(red, bright)
@@ -307,22 +312,26 @@ def _star_and_rotation(
     found = False
     if x1 - x0 > 8 and y1 - y0 > 8:
         crop = red[y0:y1, x0:x1]
-        binary = (crop > 0.5 * ring.ink_level).astype(np.uint8)
+        binary = (crop > 0.4 * ring.ink_level).astype(np.uint8)
         # Join the star across form lines printed through it and ink dropouts.
         k = max(3, round(0.8 * px_per_mm) | 1)
         binary = cv2.morphologyEx(
             binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         )
         n, labels, stats, cents = cv2.connectedComponentsWithStats(binary, connectivity=8)
-        best, best_area = -1, 0
-        for i in range(1, n):
-            area = stats[i, cv2.CC_STAT_AREA]
-            dx, dy = cents[i][0] + x0 - cx, cents[i][1] + y0 - cy
-            if math.hypot(dx, dy) < 0.12 * r and area > best_area:
-                best, best_area = i, area
-        if best > 0 and best_area > (0.05 * r) ** 2:
-            comp = (labels == best).astype(np.uint8) * 255
-            scx, scy = cents[best]
+        # A star broken by a dropout is several pieces near the centre: take them together
+        # (the bottom text of a 专用章 sits further out).
+        parts = [
+            i
+            for i in range(1, n)
+            if math.hypot(cents[i][0] + x0 - cx, cents[i][1] + y0 - cy) < 0.25 * r
+            and stats[i, cv2.CC_STAT_AREA] > (0.02 * r) ** 2
+        ]
+        area = int(sum(stats[i, cv2.CC_STAT_AREA] for i in parts))
+        if parts and area > (0.05 * r) ** 2:
+            comp = np.isin(labels, parts).astype(np.uint8) * 255
+            m = cv2.moments(comp, binaryImage=True)
+            scx, scy = m["m10"] / m["m00"], m["m01"] / m["m00"]
             ext = 0.5 * r
             sig_polar = cv2.warpPolar(
                 comp,
@@ -469,10 +478,11 @@ def analyse(
     )
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     min_px = t.min_diameter_mm * px_per_mm * s
+    max_px = t.max_diameter_mm * px_per_mm * s
     cands = []
     for c in contours:
         x, y, w, h = cv2.boundingRect(c)
-        if max(w, h) >= min_px and len(c) >= 5:
+        if min_px <= max(w, h) <= max_px and len(c) >= 5:
             cands.append((w * h, c))
     cands.sort(key=lambda p: -p[0])
     res.red_objects = len(cands)
