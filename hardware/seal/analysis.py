@@ -37,7 +37,7 @@ REASONS = ("no_seal", "multiple", "blurred", "incomplete", "deformed", "faint", 
 # Pixels darker than this in red are print or shadow, whatever their hue: a black text's colour
 # noise would otherwise look red after the division.
 _MIN_R = 60
-_MIN_EXCESS = 12  # R − max(G, B) in counts below which nothing is ink
+_MIN_EXCESS = 8  # R − max(G, B) in counts below which nothing is ink
 # Candidates are searched on a copy at about this scale (px/mm).
 _WORK_PX_PER_MM = 4.0
 _MAX_CANDIDATES = 6
