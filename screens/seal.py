@@ -27,18 +27,102 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input
 
 from kiosk.errors import KioskError
-from kiosk.seal_view import SealAcceptance, SealCheck, StaffUser, describe
+from kiosk.seal_view import SealAcceptance, SealCheck, StaffUser
+from screens.host import current_lang
+from screens.i18n import Bi, bi, t
+from screens.widgets.frame import KeyHints
+from screens.widgets.text import LangButton, LangText
 
-CAMERA_TEXT = {
-    "opening": "正在打开摄像头 opening the camera…",
-    "no_camera": "未检测到摄像头 no camera: call staff",
-    "lost": "摄像头连接中断，正在重连 camera lost, reconnecting…",
-    "ended": "视频已结束 the video has ended",
-    "closed": "摄像头已关闭 camera closed",
+# Catalogue keys by the check's names (written out so the catalogue test sees each one).
+REASON_KEYS = {
+    "no_seal": "seal.reason_no_seal",
+    "multiple": "seal.reason_multiple",
+    "blurred": "seal.reason_blurred",
+    "incomplete": "seal.reason_incomplete",
+    "deformed": "seal.reason_deformed",
+    "faint": "seal.reason_faint",
+    "size": "seal.reason_size",
+    "shape": "seal.reason_shape",
 }
+BORDERLINE_KEYS = {
+    "deformation": "seal.border_deformation",
+    "sharpness": "seal.border_sharpness",
+    "completeness": "seal.border_completeness",
+    "ink": "seal.border_ink",
+    "size": "seal.border_size",
+}
+SHAPE_KEYS = {
+    "round": "seal.shape_round",
+    "oval": "seal.shape_oval",
+    "rectangle": "seal.shape_rectangle",
+}
+CAMERA_KEYS = {
+    "camera.opening": "seal.cam_opening",
+    "camera.no_camera": "seal.cam_no_camera",
+    "camera.lost": "seal.cam_lost",
+    "camera.ended": "seal.cam_ended",
+    "camera.timeout": "seal.cam_timeout",
+}
+# By SealError code, less its "seal." prefix.
+UNUSABLE_KEYS = {
+    "too_dark": "seal.too_dark",
+    "no_scale": "seal.no_scale",
+    "bad_frame": "seal.bad_frame",
+    "bad_scale": "seal.no_scale",
+}
+
+
+def _join(parts: list[Bi], zh_sep: str, en_sep: str) -> Bi:
+    return Bi(zh_sep.join(p.zh for p in parts), en_sep.join(p.en for p in parts))
+
+
+def describe(analysis: Any) -> tuple[Bi, Bi]:
+    """The verdict line and the metric lines of a check, in both languages."""
+    if analysis.verdict == "pass":
+        head = bi("seal.pass_borderline" if analysis.borderline else "seal.pass")
+    else:
+        words = _join([bi(REASON_KEYS[r]) for r in analysis.reasons], "；", "; ")
+        head = Bi(
+            bi("seal.fail").zh.format(reasons=words.zh), bi("seal.fail").en.format(reasons=words.en)
+        )
+    lines: list[Bi] = []
+    if analysis.shape:
+        shape = bi(SHAPE_KEYS[analysis.shape])
+        m = bi("seal.m_shape")
+        lines.append(Bi(m.zh.format(shape=shape.zh), m.en.format(shape=shape.en)))
+    if analysis.diameter_mm is not None:
+        lines.append(bi("seal.m_diameter").format(d=f"{analysis.diameter_mm:.1f}"))
+    elif analysis.axes_mm is not None:
+        a, b = analysis.axes_mm
+        lines.append(bi("seal.m_axes").format(a=f"{a:.1f}", b=f"{b:.1f}"))
+    elif analysis.size_mm is not None:
+        a, b = analysis.size_mm
+        lines.append(bi("seal.m_axes").format(a=f"{a:.1f}", b=f"{b:.1f}"))
+    if analysis.deformation is not None:
+        lines.append(bi("seal.m_deformation").format(v=f"{analysis.deformation:.3f}"))
+    if analysis.edge_width_mm is not None:
+        lines.append(bi("seal.m_edge").format(v=f"{analysis.edge_width_mm:.2f}"))
+    if analysis.completeness is not None:
+        lines.append(
+            bi("seal.m_border").format(
+                pct=f"{analysis.completeness:.0%}", gap=f"{analysis.max_gap_deg:.0f}"
+            )
+        )
+    if analysis.ink is not None:
+        lines.append(bi("seal.m_ink").format(v=f"{analysis.ink:.2f}"))
+    if analysis.star is not None:
+        lines.append(bi("seal.m_star_yes" if analysis.star else "seal.m_star_no"))
+    if analysis.rotation_deg is not None:
+        lines.append(bi("seal.m_rotation").format(v=f"{analysis.rotation_deg:+.0f}"))
+    for metric in analysis.borderline_metrics:
+        what = bi(BORDERLINE_KEYS.get(metric, "seal.border_size"))
+        m = bi("seal.m_borderline")
+        lines.append(Bi(m.zh.format(what=what.zh), m.en.format(what=what.en)))
+    lines.append(bi("seal.m_count").format(n=analysis.count, ms=f"{analysis.elapsed_ms:.0f}"))
+    return head, _join(lines, "\n", "\n")
 
 
 class SealStationPort(Protocol):
@@ -87,8 +171,8 @@ class HalfBlockPreview(Widget):
             top, bot = packed[y].tolist(), packed[y + 1].tolist()
             segs: list[Segment] = []
             run_style, run_len = None, 0
-            for t, b in zip(top, bot, strict=True):
-                st = _style(t, b)
+            for up, down in zip(top, bot, strict=True):
+                st = _style(up, down)
                 if st is run_style:
                     run_len += 1
                     continue
@@ -116,31 +200,31 @@ class OverrideDialog(ModalScreen[str | None]):
                     background: $surface; }
     #override-buttons { height: auto; margin-top: 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "取消 Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
 
-    def __init__(self, staff: StaffUser, summary: str):
+    def __init__(self, staff: StaffUser, summary: Bi):
         super().__init__()
         self.staff = staff
         self.summary = summary
 
     def compose(self) -> ComposeResult:
         with Vertical(id="override-box"):
-            yield Label(f"工作人员确认 Staff approval — {self.staff.name} ({self.staff.staff_no})")
-            yield Label(self.summary)
-            yield Label("接受原因 Reason for accepting:")
-            yield Input(
-                placeholder="例如：原件印章如此 e.g. the seal itself is like this", id="reason"
+            yield LangText(
+                bi("seal.approve_title").format(name=self.staff.name, no=self.staff.staff_no)
             )
+            yield LangText(self.summary, id="override-summary")
+            yield LangText("seal.reason_label")
+            yield Input(placeholder=t("seal.reason_hint", current_lang(self)), id="reason")
             with Horizontal(id="override-buttons"):
-                yield Button("确认接受 Approve", id="approve", variant="warning")
-                yield Button("取消 Cancel", id="cancel")
+                yield LangButton("seal.approve", id="approve", variant="warning")
+                yield LangButton("seal.cancel", id="cancel")
 
     @on(Button.Pressed, "#approve")
     @on(Input.Submitted, "#reason")
     def _approve(self) -> None:
         reason = self.query_one("#reason", Input).value.strip()
         if not reason:
-            self.notify("请填写原因 A reason is required", severity="error")
+            self.notify(t("seal.reason_required", current_lang(self)), severity="error")
             return
         self.dismiss(reason)
 
@@ -165,10 +249,11 @@ class SealScreen(Screen[SealAcceptance | None]):
     SealScreen #buttons Button { margin-right: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "capture", "拍摄 Capture"),
-        Binding("r", "retake", "重拍 Retake"),
-        Binding("a", "accept", "接受 Accept"),
+        Binding("space", "capture", show=False),
+        Binding("r", "retake", show=False),
+        Binding("a", "accept", show=False),
     ]
+    HINTS = ("keys.seal_capture", "keys.seal_retake", "keys.seal_accept", "keys.language")
 
     class FrameChecked(Message):
         """A live frame was checked (posted by the camera worker)."""
@@ -228,16 +313,16 @@ class SealScreen(Screen[SealAcceptance | None]):
         with Horizontal(id="seal-main"):
             yield HalfBlockPreview(id="preview")
             with Vertical(id="side"):
-                yield Label("印模拍摄 Seal imprint", id="title")
-                yield Label("实时 LIVE — 按空格拍摄 space to capture", id="mode")
-                yield Static("等待画面 waiting for the camera…", id="verdict")
-                yield Static("", id="metrics")
-                yield Static("", id="camera")
+                yield LangText("seal.title", id="title")
+                yield LangText("seal.live", id="mode")
+                yield LangText("seal.waiting", id="verdict")
+                yield LangText(Bi(" ", " "), id="metrics")
+                yield LangText(Bi(" ", " "), id="camera")
                 with Horizontal(id="buttons"):
-                    yield Button("拍摄 Capture", id="capture", variant="primary")
-                    yield Button("重拍 Retake", id="retake")
-                    yield Button("接受 Accept", id="accept", variant="success")
-        yield Footer()
+                    yield LangButton("seal.capture", id="capture", variant="primary")
+                    yield LangButton("seal.retake", id="retake")
+                    yield LangButton("seal.accept", id="accept", variant="success")
+        yield KeyHints(self.HINTS, id="key-hints")
 
     def on_mount(self) -> None:
         self.station.start()
@@ -274,7 +359,7 @@ class SealScreen(Screen[SealAcceptance | None]):
                 check = self.station.check(seq, image)
                 shown = check.image
             except KioskError as e:
-                error, shown = e.message, image
+                error, shown = e.code, image
             cols, rows = self._cells
             preview = self.station.preview(shown, check, cols, rows)
             self.post_message(self.FrameChecked(check, preview, error))
@@ -286,42 +371,48 @@ class SealScreen(Screen[SealAcceptance | None]):
         if self.frozen is not None:
             return
         self.query_one("#preview", HalfBlockPreview).set_image(msg.preview)
-        self.query_one("#camera", Static).update("")
+        self.query_one("#camera", LangText).set_text(Bi(" ", " "))
         if msg.check is None:
-            self._show_verdict(None, msg.error or "")
+            self._show_unusable(msg.error or "")
             return
         self.live_check = msg.check
         self._show_verdict(msg.check)
 
     def on_seal_screen_camera_problem(self, msg: CameraProblem) -> None:
-        state = msg.code.removeprefix("camera.")
-        self.query_one("#camera", Static).update(CAMERA_TEXT.get(state, msg.message))
+        text = (
+            bi(CAMERA_KEYS[msg.code]) if msg.code in CAMERA_KEYS else Bi(msg.message, msg.message)
+        )
+        self.query_one("#camera", LangText).set_text(text)
 
-    def _show_verdict(self, check: SealCheck | None, error: str = "") -> None:
-        verdict = self.query_one("#verdict", Static)
+    def _show_unusable(self, code: str) -> None:
+        verdict = self.query_one("#verdict", LangText)
         verdict.remove_class("pass", "fail", "borderline")
-        if check is None:
-            verdict.update(f"无法检查 cannot check: {error}")
-            verdict.add_class("fail")
-            self.query_one("#metrics", Static).update("")
-            return
+        verdict.add_class("fail")
+        what = bi(UNUSABLE_KEYS.get(code.removeprefix("seal."), "seal.bad_frame"))
+        m = bi("seal.unusable")
+        verdict.set_text(Bi(m.zh.format(what=what.zh), m.en.format(what=what.en)))
+        self.query_one("#metrics", LangText).set_text(Bi(" ", " "))
+
+    def _show_verdict(self, check: SealCheck) -> None:
+        verdict = self.query_one("#verdict", LangText)
+        verdict.remove_class("pass", "fail", "borderline")
         head, lines = describe(check.analysis)
-        verdict.update(head)
+        verdict.set_text(head)
         a = check.analysis
         verdict.add_class(
             "fail" if a.verdict == "fail" else "borderline" if a.borderline else "pass"
         )
-        self.query_one("#metrics", Static).update("\n".join(lines))
+        self.query_one("#metrics", LangText).set_text(lines)
 
     # -- actions ------------------------------------------------------------------------------
     @on(Button.Pressed, "#capture")
     def action_capture(self) -> None:
         """Freeze the newest checked frame."""
         if self.live_check is None:
-            self.notify("还没有画面 no picture yet", severity="warning")
+            self.notify(t("seal.no_picture", current_lang(self)), severity="warning")
             return
         self.frozen = self.live_check
-        self.query_one("#mode", Label).update("已拍摄 CAPTURED — r 重拍 retake, a 接受 accept")
+        self.query_one("#mode", LangText).set_text("seal.captured")
         self._show_verdict(self.frozen)
         cols, rows = self._cells
         self.query_one("#preview", HalfBlockPreview).set_image(
@@ -333,7 +424,7 @@ class SealScreen(Screen[SealAcceptance | None]):
     def action_retake(self) -> None:
         """Back to the live picture."""
         self.frozen = None
-        self.query_one("#mode", Label).update("实时 LIVE — 按空格拍摄 space to capture")
+        self.query_one("#mode", LangText).set_text("seal.live")
 
     @on(Button.Pressed, "#accept")
     def action_accept(self) -> None:
@@ -349,12 +440,7 @@ class SealScreen(Screen[SealAcceptance | None]):
         staff = self.staff_session()
         if staff is None:
             self.post_message(self.ApprovalRequired(check))
-            self.notify(
-                "未通过检查：请重拍，或请工作人员登录确认\n"
-                "Not passed: retake, or a member of staff signs in to approve",
-                severity="warning",
-                timeout=8,
-            )
+            self.notify(t("seal.need_staff", current_lang(self)), severity="warning", timeout=8)
             return
         head, _ = describe(check.analysis)
 

@@ -21,6 +21,10 @@ pytestmark = [
 KIOSK = Path(sys.executable).with_name("kiosk")
 
 
+def passed(screen: str) -> bool:
+    return "合格" in screen and "不合格" not in screen and "临界" not in screen
+
+
 class Tmux:
     def __init__(self, tmp: Path):
         self.socket = f"seal-{uuid.uuid4().hex[:8]}"
@@ -57,14 +61,14 @@ def test_preview_checks_captures_and_accepts_in_a_real_terminal(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             assert time.monotonic() < deadline, t.screen()
-            t.wait_for(lambda s: "合格 PASS" in s and "临界" not in s, 30, "a live pass")
+            t.wait_for(lambda s: passed(s), 30, "a live pass")
             t.run("send-keys", "-t", "main", "Space")
-            text = t.wait_for(lambda s: "CAPTURED" in s, 10, "the capture")
-            if "合格 PASS" in text and "不合格" not in text and "临界" not in text:
+            text = t.wait_for(lambda s: "已拍摄" in s, 10, "the capture")
+            if passed(text):
                 break
             t.run("send-keys", "-t", "main", "r")  # caught a frame of the empty form: retake
-            t.wait_for(lambda s: "LIVE" in s, 10, "live again")
-        assert "直径 diameter" in text and "五角星 star: 有 yes" in text
+            t.wait_for(lambda s: "实时画面" in s, 10, "live again")
+        assert "直径：" in text and "中心五角星：有" in text
         time.sleep(0.1)  # tmux can drop keys sent back to back (STACK.md)
         t.run("send-keys", "-t", "main", "a")
         deadline = time.monotonic() + 20
