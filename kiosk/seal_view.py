@@ -43,12 +43,13 @@ class SealCheck:
 
     @property
     def verdict(self) -> str:
-        return self.analysis.verdict
+        """``pass`` or ``fail``."""
+        return str(self.analysis.verdict)
 
     @property
     def needs_staff(self) -> bool:
         """Fail or borderline: only staff, with a reason, may accept it."""
-        return self.analysis.verdict != "pass" or self.analysis.borderline
+        return bool(self.analysis.verdict != "pass" or self.analysis.borderline)
 
 
 @dataclass(frozen=True)
