@@ -10,6 +10,7 @@ and a reason (the station hands the override to the staff area, which records it
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -330,7 +331,8 @@ class SealScreen(Screen[SealAcceptance | None]):
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "seal-live")
-        self.station.stop()
+        # Releasing a stream can block on the network: never on the event loop.
+        threading.Thread(target=self.station.stop, name="seal-camera-stop", daemon=True).start()
 
     def on_resize(self) -> None:
         p = self.query_one("#preview", HalfBlockPreview)
