@@ -223,13 +223,17 @@ def _measure_ring(
         (float(cx), float(cy)),
         max_radius,
         cv2.WARP_POLAR_LINEAR | cv2.INTER_LINEAR | cv2.WARP_FILL_OUTLIERS,
-    ).astype(np.float32)
+    )
     step = max_radius / n_rad  # pixels per radial sample
     theta = np.arange(n_ang, dtype=np.float64) * (2 * math.pi / n_ang)
     r_exp = _ellipse_radius(theta, a, b, math.radians(ang)) / step
-    idx = np.arange(n_rad, dtype=np.float64)[None, :]
+    # Work on the columns of the border band only (a third of the polar image, in float32).
+    c0 = max(0, math.floor(0.80 * float(r_exp.min())))
+    c1 = min(n_rad, math.ceil(1.10 * float(r_exp.max())) + 2)
+    sub = polar[:, c0:c1].astype(np.float32)
+    idx = np.arange(c0, c1, dtype=np.float32)[None, :]
     band = (idx >= 0.80 * r_exp[:, None]) & (idx <= 1.10 * r_exp[:, None])
-    vals = np.where(band, polar, 0.0)
+    vals = np.where(band, sub, np.float32(0.0))
     peak = vals.max(axis=1)
     strong = peak[peak > ink_low]
     if strong.size < n_ang * 0.2:
@@ -241,14 +245,17 @@ def _measure_ring(
 
     # Outer edge: the last sample in the band at or above half this angle's peak.
     half = 0.5 * peak[:, None]
-    cond = band & (polar >= half)
+    cond = band & (sub >= half)
     rows = np.flatnonzero(inked & cond.any(axis=1))
     if rows.size < 24:
         return None
-    last = n_rad - 1 - np.argmax(cond[rows, ::-1], axis=1)
-    last = np.minimum(last, n_rad - 2)
-    v0 = polar[rows, last]
-    v1 = polar[rows, last + 1]
+    width = c1 - c0
+    last_local = width - 1 - np.argmax(cond[rows, ::-1], axis=1)
+    last = np.minimum(last_local + c0, n_rad - 2)
+    pol_rows = polar[rows].astype(np.float32)
+    ar = np.arange(rows.size)
+    v0 = pol_rows[ar, last]
+    v1 = pol_rows[ar, last + 1]
     hv = half[rows, 0]
     frac = np.clip((v0 - hv) / np.maximum(v0 - v1, 1e-3), 0.0, 1.0)
     r_edge = (last + frac + 0.5) * step
@@ -256,8 +263,8 @@ def _measure_ring(
     lo = np.maximum(last - 2, 0)
     falls = np.stack(
         [
-            polar[rows, np.minimum(lo + k, n_rad - 2)]
-            - polar[rows, np.minimum(lo + k + 1, n_rad - 1)]
+            pol_rows[ar, np.minimum(lo + k, n_rad - 2)]
+            - pol_rows[ar, np.minimum(lo + k + 1, n_rad - 1)]
             for k in range(5)
         ],
         axis=1,
@@ -282,8 +289,11 @@ def _measure_ring(
     )
     ring_px = float(np.median((cond[rows] & within).sum(axis=1))) * step
 
-    inner = (idx >= 0.15 * r_exp[:, None]) & (idx <= 0.86 * r_exp[:, None])
-    interior = float(((polar > 0.5 * level) & inner).sum() / max(inner.sum(), 1))
+    # Ink inside the border (text, star): on the polar image, uint8 compare, whole columns.
+    i1 = min(n_rad, math.ceil(0.86 * float(r_exp.min())))
+    i0 = min(i1, math.ceil(0.15 * float(r_exp.max())))
+    inner = polar[:, i0:i1]
+    interior = float((inner > 0.5 * level).mean()) if inner.size else 0.0
     return _Ring(
         ellipse=((fitted[0][0], fitted[0][1]), (fitted[1][0], fitted[1][1]), fitted[2]),
         completeness=completeness,
@@ -358,9 +368,11 @@ def _star_and_rotation(
 
     # The arc text runs over the top; its largest gap is at the bottom.
     polar, r_exp = ring.polar, ring.r_expected
-    idx = np.arange(polar.shape[1])[None, :]
+    c0 = math.floor(0.74 * float(r_exp.min()))
+    c1 = min(polar.shape[1], math.ceil(0.86 * float(r_exp.max())) + 1)
+    idx = np.arange(c0, c1)[None, :]
     band = (idx >= 0.74 * r_exp[:, None]) & (idx <= 0.86 * r_exp[:, None])
-    text = ((polar > 0.5 * ring.ink_level) & band).any(axis=1)
+    text = ((polar[:, c0:c1] > 0.5 * ring.ink_level) & band).any(axis=1)
     text = cv2.dilate(text.astype(np.uint8)[:, None], np.ones((7, 1), np.uint8)).ravel() > 0
     text_rot: float | None = None
     if text.any() and not text.all():
@@ -380,6 +392,19 @@ def _star_and_rotation(
     if star_rot is not None:
         return found, star_rot
     return found, text_rot
+
+
+def _moved(
+    before: tuple[tuple[float, float], tuple[float, float], float],
+    after: tuple[tuple[float, float], tuple[float, float], float],
+) -> bool:
+    """Whether two ellipses differ by more than 2% of the radius in centre or size."""
+    (x0, y0), (w0, h0), _ = before
+    (x1, y1), (w1, h1), _ = after
+    r = max(w1 + h1, 1e-6) / 4.0
+    return bool(
+        math.hypot(x1 - x0, y1 - y0) > 0.02 * r or abs((w0 + h0) - (w1 + h1)) / 4.0 > 0.02 * r
+    )
 
 
 def _classify(contour: np.ndarray, ratio: float, t: Thresholds) -> str:
@@ -504,9 +529,10 @@ def analyse(
         e0 = cv2.fitEllipse(hull)
         window = 2.0 * px_per_mm
         ring = _measure_ring(red, e0, t.ink_low, window)
-        if ring is not None:
-            ring2 = _measure_ring(red, ring.ellipse, t.ink_low, window)
-            ring = ring2 or ring
+        if ring is not None and _moved(e0, ring.ellipse):
+            # The first ellipse (from the shrunk copy) was off: measure again around the
+            # fitted one, so the border band sits where the border is.
+            ring = _measure_ring(red, ring.ellipse, t.ink_low, window) or ring
         is_seal = (
             ring is not None
             and ring.completeness >= t.seal_min_border
