@@ -25,6 +25,7 @@ AREAS: list[str] = [
     "kiosk.cli.fees:fees",
     "kiosk.cli.check:check",
     "kiosk.cli.hours:hours",
+    "kiosk.cli.token:token",
     "kiosk.cli.seal:seal",
     "kiosk.cli.camera:camera",
 ]
