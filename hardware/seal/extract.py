@@ -2,12 +2,14 @@
 
 Output: red on a transparent background (RGBA PNG), the paper, form lines and print removed
 (they have no red), turned upright, at a fixed physical resolution of 300 dpi (11.811 px/mm)
-whatever the camera's scale, so the seal object's width and height in millimetres follow from
-the image and are also written beside it.
+whatever the camera's scale. The picture is a whole number of millimetres wide and high (the seal
+plus a transparent margin), so the seal object's integer width and height in mm are exact; the
+seal's measured size is recorded too, in the .json beside the PNG.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -31,8 +33,10 @@ class ExtractedSeal:
     """The electronic seal image and its physical size."""
 
     rgba: np.ndarray  # (H, W, 4) uint8, RGBA
-    width_mm: float
+    width_mm: float  # the seal's measured size (diameter, or axes / sides)
     height_mm: float
+    picture_width_mm: int  # the picture's printed size: the seal plus a transparent margin,
+    picture_height_mm: int  # whole millimetres (the seal object, GB/T 38540, stores integers)
     px_per_mm: float
     dpi: int
     shape: str
@@ -44,6 +48,12 @@ class ExtractedSeal:
         d.pop("rgba")
         d["width_px"], d["height_px"] = int(self.rgba.shape[1]), int(self.rgba.shape[0])
         return d
+
+    def png_bytes(self) -> bytes:
+        """The picture as PNG bytes (with its dpi), e.g. for the seal object's picture."""
+        buf = io.BytesIO()
+        Image.fromarray(self.rgba, "RGBA").save(buf, format="PNG", dpi=(self.dpi, self.dpi))
+        return buf.getvalue()
 
     def save(self, path: Path) -> Path:
         """Write ``path`` (PNG with its dpi) and the .json beside it; return the .json's path.
@@ -92,8 +102,11 @@ def extract_seal(
         turn = ((major_angle + 90.0) % 180.0) - 90.0
         w_mm, h_mm = max(ew, eh) / ppm_in, min(ew, eh) / ppm_in
     k = out_px_per_mm / ppm_in
-    out_w = math.ceil((w_mm + 2 * MARGIN_MM) * out_px_per_mm)
-    out_h = math.ceil((h_mm + 2 * MARGIN_MM) * out_px_per_mm)
+    # A whole number of millimetres, so the picture's printed size is exact in the seal object.
+    pic_w_mm = math.ceil(w_mm + 2 * MARGIN_MM)
+    pic_h_mm = math.ceil(h_mm + 2 * MARGIN_MM)
+    out_w = round(pic_w_mm * out_px_per_mm)
+    out_h = round(pic_h_mm * out_px_per_mm)
     m = cv2.getRotationMatrix2D((cx, cy), turn, k)
     m[0, 2] += out_w / 2 - cx
     m[1, 2] += out_h / 2 - cy
@@ -136,6 +149,8 @@ def extract_seal(
         rgba=rgba,
         width_mm=round(w_mm, 2),
         height_mm=round(h_mm, 2),
+        picture_width_mm=pic_w_mm,
+        picture_height_mm=pic_h_mm,
         px_per_mm=round(out_px_per_mm, 3),
         dpi=OUT_DPI,
         shape=shape,

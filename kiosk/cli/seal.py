@@ -150,9 +150,9 @@ def extract(ctx: click.Context, image: Path, output: Path, px_per_mm: float | No
         ctx.exit(1)
     click.echo(
         f"wrote {output} ({seal_img.rgba.shape[1]}×{seal_img.rgba.shape[0]} px, "
-        f"{seal_img.dpi} dpi) and {meta_path}: {seal_img.shape}, "
-        f"{seal_img.width_mm} × {seal_img.height_mm} mm, turned "
-        f"{seal_img.rotation_corrected_deg}° upright"
+        f"{seal_img.dpi} dpi, {seal_img.picture_width_mm} × {seal_img.picture_height_mm} mm) and "
+        f"{meta_path}: {seal_img.shape}, seal {seal_img.width_mm} × {seal_img.height_mm} mm, "
+        f"turned {seal_img.rotation_corrected_deg}° upright"
     )
     if res.verdict != "pass":
         click.echo(
@@ -218,3 +218,13 @@ def preview(
     if output is not None and acceptance.seal is not None:
         meta = acceptance.seal.save(output)
         click.echo(f"wrote {output} and {meta}")
+
+
+def _attach_verify() -> None:
+    """``kiosk seal verify`` (the keys area's SESeal check) lives in its own module."""
+    from kiosk.cli.sealverify import verify
+
+    seal.add_command(verify)
+
+
+_attach_verify()

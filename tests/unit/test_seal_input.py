@@ -212,8 +212,17 @@ def test_extract_writes_transparent_upright_seal_with_size(tmp_path):
     opaque = rgba[rgba[:, :, 3] > 128]
     assert len(opaque) > 0.05 * rgba.shape[0] * rgba.shape[1]
     assert (opaque[:, 0] > 200).all() and (opaque[:, 1] < 40).all()
-    # the width in pixels is the diameter at 300 dpi plus a small margin
-    assert abs(rgba.shape[1] / (300 / 25.4) - meta["width_mm"]) < 2.0
+    # the picture is a whole number of mm at 300 dpi: the diameter plus a small margin
+    assert meta["picture_width_mm"] == int(meta["picture_width_mm"])
+    assert abs(rgba.shape[1] / (300 / 25.4) - meta["picture_width_mm"]) < 0.1
+    assert 0 < meta["picture_width_mm"] - meta["width_mm"] < 2.5
+
+
+def test_seal_group_has_check_extract_preview_and_verify():
+    r = CliRunner().invoke(cli, ["seal", "--help"])
+    assert r.exit_code == 0
+    for name in ("check", "extract", "preview", "verify"):
+        assert f"  {name} " in r.output
 
 
 def test_extract_refuses_two_seals(tmp_path):
