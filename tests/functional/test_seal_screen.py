@@ -110,10 +110,14 @@ async def test_failed_imprint_needs_signed_in_staff_with_a_reason():
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, OverrideDialog), what="the dialog")
         # an empty reason is refused
-        await pilot.click("#approve")
-        assert isinstance(app.screen, OverrideDialog)
-        app.screen.query_one("#reason").value = "原印章本身边缘模糊，已核对原件"
-        await pilot.click("#approve")
+        reason = app.screen.query_one("#reason")
+        reason.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, OverrideDialog) and not approvals
+        reason.value = "原印章本身边缘模糊，已核对原件"
+        reason.focus()
+        await pilot.press("enter")  # submits the reason (the refusal toast may cover the button)
         await until(pilot, lambda: app.result != "pending", what="the screen to close")
     acc = app.result
     assert acc.override is not None and acc.override.staff_no == "S0012"
