@@ -32,6 +32,11 @@ class MatSpec:
     margin_mm: float = 3.0
     ids: tuple[int, int, int, int] = (0, 1, 2, 3)
 
+    @property
+    def window_inset_mm(self) -> float:
+        """Where the window for the form starts, in from each edge (past the markers)."""
+        return self.margin_mm + self.marker_mm + 1.0
+
     def marker_corners_mm(self) -> dict[int, np.ndarray]:
         """The four corners (TL, TR, BR, BL) of each marker on the mat, in mm."""
         m, s = self.margin_mm, self.marker_mm
@@ -64,7 +69,7 @@ def render_mat(spec: MatSpec | None = None, px_per_mm: float = 11.811) -> np.nda
         x, y = (corners[0] * px_per_mm).round().astype(int)
         img[y : y + side, x : x + side] = cv2.aruco.generateImageMarker(dictionary, mid, side)
     # A thin frame where the form goes, so staff see where to lay it.
-    m = round((spec.margin_mm + spec.marker_mm + 2) * px_per_mm)
+    m = round(spec.window_inset_mm * px_per_mm)
     cv2.rectangle(img, (m, m), (w - m, h - m), 200, 1)
     return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
 
@@ -95,7 +100,7 @@ def find_mat(
     """
     spec = spec or MatSpec()
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-    corners, ids, _ = _detector().detectMarkers(gray)
+    corners, ids = _detect(gray)
     if ids is None:
         return None
     known = spec.marker_corners_mm()
@@ -115,11 +120,37 @@ def find_mat(
         return None
     proj = cv2.perspectiveTransform(src_a[None], hmat)[0]
     err = float(np.sqrt(((proj - dst_a) ** 2).sum(axis=1)).mean())
-    size = (round(spec.width_mm * out_px_per_mm), round(spec.height_mm * out_px_per_mm))
-    warped = cv2.warpPerspective(
-        frame, hmat, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    # Only the window inside the markers: the imprint is there (the markers must stay
+    # uncovered), and warping half the pixels halves the cost.
+    inset = spec.window_inset_mm * out_px_per_mm
+    shift = np.array([[1, 0, -inset], [0, 1, -inset], [0, 0, 1]], np.float64)
+    size = (
+        round((spec.width_mm - 2 * spec.window_inset_mm) * out_px_per_mm),
+        round((spec.height_mm - 2 * spec.window_inset_mm) * out_px_per_mm),
     )
-    return MatView(warped, out_px_per_mm, hmat, seen, err)
+    warped = cv2.warpPerspective(
+        frame, shift @ hmat, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return MatView(warped, out_px_per_mm, shift @ hmat, seen, err)
+
+
+def _detect(gray: np.ndarray) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Markers' corners in full-resolution pixels.
+
+    Large frames are searched at half size (a third of the time) and the corners refined on the
+    full image, so the scale is as precise as a full-size search.
+    """
+    if min(gray.shape[:2]) < 600:
+        corners, ids, _ = _detector().detectMarkers(gray)
+        return list(corners), ids
+    half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    corners, ids, _ = _detector().detectMarkers(half)
+    if ids is None:
+        return [], None
+    pts = (np.concatenate([c.reshape(-1, 2) for c in corners]) * 2.0 + 0.5).astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.01)
+    cv2.cornerSubPix(gray, pts, (5, 5), (-1, -1), criteria)
+    return [pts[4 * k : 4 * k + 4].reshape(1, 4, 2) for k in range(len(corners))], ids
 
 
 def require_mat(
@@ -155,7 +186,7 @@ def measure_scale(frame: np.ndarray, spec: MatSpec | None = None) -> MatScale | 
     """
     spec = spec or MatSpec()
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-    corners, ids, _ = _detector().detectMarkers(gray)
+    corners, ids = _detect(gray)
     if ids is None:
         return None
     seen = {int(i): c.reshape(4, 2).mean(axis=0) for c, i in zip(corners, ids.ravel(), strict=True)}
