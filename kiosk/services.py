@@ -73,6 +73,10 @@ class Services:
     clock: Clock = utc_now
     checklist: Checklist = domain_checklist
     status_interval_s: float = 2.0
+    idcard: Any = None
+    """The ID card reader for the screen (``kiosk.idcard_bridge.IdCardDevice``), or None."""
+    manual_entry: Any = None
+    """Staff manual entry of the agent (``kiosk.idcard_bridge.ManualEntry``), or None."""
 
     def close(self) -> None:
         """Release what the services hold (the store's connection)."""
@@ -89,7 +93,11 @@ def device_probes(settings: Settings, training: bool) -> dict[Device, DeviceProb
     """One probe per device. Until a device's issue lands, its probe says honestly that the
     device is missing and why (never a pretended "ready")."""
     zh, en = _STAND_IN_LATER if training else _ADAPTER_LATER
-    return {d: not_connected(d, zh, en) for d in Device}
+    probes = {d: not_connected(d, zh, en) for d in Device}
+    from kiosk.idcard_probe import reader_probe
+
+    probes[Device.READER] = reader_probe(settings.devices.reader)
+    return probes
 
 
 def hub_probe(settings: Settings, training: bool) -> Callable[[], HubStatus]:
@@ -135,4 +143,21 @@ def build_services(
         hub_probe=hub_probe(settings, cli_ctx.training),
         counter_probe=counter_probe(settings.counter),
     )
-    return Services(status=source, store=store, training=cli_ctx.training)
+    idcard, manual = idcard_services(settings)
+    return Services(
+        status=source,
+        store=store,
+        training=cli_ctx.training,
+        idcard=idcard,
+        manual_entry=manual,
+    )
+
+
+def idcard_services(settings: Settings) -> tuple[Any, Any]:
+    """The ID card reader wiring and the manual-entry port (imported here, not at module load:
+    they pull in the screen's messages, and this module stays free of Textual)."""
+    from kiosk.cli.idcard import reader_from_settings
+    from kiosk.idcard_bridge import IdCardDevice, ManualEntry
+
+    reader = settings.devices.reader
+    return IdCardDevice(lambda: reader_from_settings(reader)), ManualEntry()

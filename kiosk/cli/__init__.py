@@ -26,6 +26,8 @@ AREAS: list[str] = [
     "kiosk.cli.check:check",
     "kiosk.cli.hours:hours",
     "kiosk.cli.token:token",
+    "kiosk.cli.idcard:idcard",
+    "kiosk.cli.sim:sim",
     "kiosk.cli.seal:seal",
     "kiosk.cli.camera:camera",
 ]
