@@ -7,6 +7,7 @@ so what the clerk sees is what the printer prints.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
@@ -106,21 +107,33 @@ def truncate(text: str, columns: int) -> str:
 
 
 def wrap(text: str, columns: int) -> list[str]:
-    """Break ``text`` into lines of at most ``columns`` (CJK counts double; breaks anywhere)."""
+    """Break ``text`` into lines of at most ``columns``.
+
+    CJK characters count double and may break anywhere; runs of ASCII (words, numbers) move to
+    the next line whole unless a run alone is longer than a line.
+    """
     lines: list[str] = []
     cur, used = "", 0
-    for ch in text:
-        w = char_width(ch)
-        if used + w > columns:
+    for tok in _TOKENS.findall(text):
+        w = text_width(tok)
+        if used + w > columns and cur:
             lines.append(cur.rstrip())
             cur, used = "", 0
-            if ch == " ":
+            if tok.isspace():
                 continue
-        cur += ch
+        while w > columns:  # a word longer than a line: break it
+            head = truncate(tok, columns)
+            lines.append(head)
+            tok = tok[len(head) :]
+            w = text_width(tok)
+        cur += tok
         used += w
     if cur or not lines:
-        lines.append(cur)
+        lines.append(cur.rstrip())
     return lines
+
+
+_TOKENS = re.compile(r"[!-~]+|\s|.", re.S)
 
 
 def align_text(text: str, columns: int, align: Align) -> str:

@@ -22,6 +22,10 @@ from kiosk.runtime import DataPaths
 # "module:attribute" of each area's click command or group, attached to the root group.
 AREAS: list[str] = [
     "kiosk.cli.config_cmd:config",
+    "kiosk.cli.printer:print_group",
+    "kiosk.cli.receipt:receipt",
+    "kiosk.cli.pay:pay",
+    "kiosk.cli.sim:sim",
 ]
 
 
