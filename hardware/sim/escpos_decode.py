@@ -324,6 +324,20 @@ class Paper:
         """Cut marks in print order."""
         return [i for i in self.items if isinstance(i, CutMark)]
 
+    def layout(self, columns: int) -> list[str]:
+        """Text lines placed as the printer places them on a ``columns``-wide line.
+
+        Alignment becomes leading spaces (double-width text has half the columns), so a line
+        reads exactly as the screen preview of the same document.
+        """
+        from hardware.printer.doc import align_text
+
+        return [
+            align_text(i.text.rstrip(), columns // i.width, i.align)
+            for i in self.items
+            if isinstance(i, TextLine)
+        ]
+
     def slips(self) -> list[Paper]:
         """The job split at its cuts: each piece of paper a person tears off."""
         out: list[Paper] = [Paper()]

@@ -6,10 +6,7 @@ import json
 
 import click
 
-from data.store import Store
 from kiosk.cli import CliContext
-from kiosk.payments.layout_text import status_lines
-from kiosk.payments.wiring import build_money
 
 
 @click.group()
@@ -23,6 +20,10 @@ def pay() -> None:
 @click.pass_obj
 def status(obj: CliContext, order: str, as_json: bool) -> None:
     """ORDER's payments, refunds, transitions and receipt jobs."""
+    from data.store import Store
+    from kiosk.payments.layout_text import status_lines
+    from kiosk.payments.wiring import build_money
+
     settings = obj.settings()
     store = Store.open(obj.paths().ensure().database)
     money = build_money(settings, store, gateway=None)

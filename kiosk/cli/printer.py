@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from data.store import Store, utc_now
-from hardware.printer.render import render
 from kiosk.cli import CliContext
-from kiosk.payments.wiring import make_printer
-from kiosk.receipts.layout import build_test_page
-from kiosk.receipts.queue import PrintQueue
+
+if TYPE_CHECKING:
+    from kiosk.receipts.queue import PrintQueue
+
+# Heavy imports (python-escpos loads its capability database) happen inside the commands, so
+# `kiosk --help` and other areas' commands stay quick.
 
 _URI_HELP = (
     "Printer URI, overriding kiosk.toml: tcp://HOST:PORT, usb://VID:PID, serial:///dev/ttyS0, "
@@ -27,6 +30,11 @@ def print_group() -> None:
 @click.pass_obj
 def test(obj: CliContext, uri: str | None) -> None:
     """Print a test receipt: Chinese text, full-width punctuation, a QR code and a cut."""
+    from data.store import utc_now
+    from hardware.printer.render import render
+    from kiosk.payments.wiring import make_printer
+    from kiosk.receipts.layout import build_test_page
+
     settings = obj.settings()
     printer = make_printer(settings, uri)
     model = printer.model
@@ -46,6 +54,8 @@ def test(obj: CliContext, uri: str | None) -> None:
 @click.pass_obj
 def status(obj: CliContext, uri: str | None) -> None:
     """Ask the printer for its state (exit 1 when it cannot print)."""
+    from kiosk.payments.wiring import make_printer
+
     printer = make_printer(obj.settings(), uri)
     st = printer.status()
     click.echo(f"{st.state}: {st.message}")
@@ -54,6 +64,10 @@ def status(obj: CliContext, uri: str | None) -> None:
 
 
 def _queue(obj: CliContext, uri: str | None) -> PrintQueue:
+    from data.store import Store
+    from kiosk.payments.wiring import make_printer
+    from kiosk.receipts.queue import PrintQueue
+
     store = Store.open(obj.paths().ensure().database)
     return PrintQueue(store, make_printer(obj.settings(), uri))
 

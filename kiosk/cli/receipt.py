@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from data.store import Store
 from kiosk.cli import CliContext
-from kiosk.payments.wiring import build_money
+
+if TYPE_CHECKING:
+    from kiosk.payments.wiring import Money
 
 
-def _money(obj: CliContext):  # type: ignore[no-untyped-def]
+def _money(obj: CliContext) -> Money:
+    from data.store import Store
+    from kiosk.payments.wiring import build_money
+
     settings = obj.settings()
     store = Store.open(obj.paths().ensure().database)
     return build_money(settings, store)

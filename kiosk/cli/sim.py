@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from hardware.sim.printer import STATES, PrinterSim
+# The stand-in's states (hardware.sim.printer.STATES), repeated so `kiosk --help` stays light.
+PRINTER_STATES = ("ready", "paper-low", "paper-out", "cover-open", "error", "offline")
 
 
 @click.group()
@@ -24,9 +25,11 @@ def sim() -> None:
     required=True,
     help="Folder for job files (job-NNNN.bin) and the state control file.",
 )
-@click.option("--state", type=click.Choice(STATES), default="ready", show_default=True)
+@click.option("--state", type=click.Choice(PRINTER_STATES), default="ready", show_default=True)
 def printer(port: int, out: Path, state: str) -> None:
     """A receipt printer on 127.0.0.1:PORT that keeps every job's bytes in OUT."""
+    from hardware.sim.printer import PrinterSim
+
     server = PrinterSim(out, port=port, state=state).start()
     click.echo(f"printer stand-in on {server.uri}, jobs in {out} (Ctrl-C stops)", err=True)
     signal.signal(signal.SIGTERM, lambda *_: server._stop.set())
@@ -38,7 +41,7 @@ def printer(port: int, out: Path, state: str) -> None:
 
 @sim.command("printer-state")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.argument("state", type=click.Choice(STATES))
+@click.argument("state", type=click.Choice(PRINTER_STATES))
 def printer_state(out: Path, state: str) -> None:
     """Set a running printer stand-in's STATE (e.g. paper-out, then ready)."""
     if not out.is_dir():
