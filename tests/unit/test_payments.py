@@ -483,7 +483,7 @@ def test_status_reports_payments_refunds_and_receipts(money: Money, visit: int) 
         visit, dg_new_quote(), terminal_ref="T0001", amount_fen=120000, staff_no="S001"
     )
     money.payments.refund(
-        p.id, 20000, reason="seal", requested_by="S001", approved_by="SUP1", reference="RF1"
+        p.id, 20000, reason="seal", requested_by="S001", approved_by="SUP1", reference="RF0001"
     )
     s = money.payments.status(visit)
     assert s["order_no"] == "DG-20261121-0007" and s["paid_fen"] == 100000
