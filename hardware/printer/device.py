@@ -205,6 +205,10 @@ def _open_escpos(target: PrinterTarget, model: PrinterModel, timeout: float) -> 
 
             p = File(target.path, profile=model.profile)
         p.open()
+        if target.scheme == "tcp":
+            # Status queries are tiny writes after the job's bytes: without NODELAY, Nagle holds
+            # each one until the printer's delayed ACK (about 40 ms apiece).
+            p.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return p
     except PrinterError:
         raise

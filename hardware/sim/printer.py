@@ -231,6 +231,7 @@ class PrinterSim:
                 if not chunk:
                     break
                 buf += chunk
+                state = self.state  # once per chunk: a file read per byte would be the bottleneck
                 while tokenizing:
                     try:
                         got = next_token(buf, pos)
@@ -241,7 +242,6 @@ class PrinterSim:
                     if got is None:
                         break
                     tok, pos = got
-                    state = self.state
                     raw = bytes(buf[tok.start : tok.end])
                     if tok.kind == "DLE EOT":
                         self.status_queries += 1
@@ -249,7 +249,10 @@ class PrinterSim:
                             cut_short = bool(printed)
                             _reset(conn)
                             return
-                        conn.sendall(bytes([_REPLIES[state].get(tok.args[0], 0x12)]))
+                        try:
+                            conn.sendall(bytes([_REPLIES[state].get(tok.args[0], 0x12)]))
+                        except OSError:  # the kiosk hung up without waiting for the answer
+                            return
                         continue
                     if state in _PRINTS:
                         if lost:
@@ -265,7 +268,7 @@ class PrinterSim:
                         return
                 if not tokenizing:
                     rest = bytes(buf[pos:])
-                    (printed if self.state in _PRINTS else lost).extend(rest)
+                    (printed if state in _PRINTS else lost).extend(rest)
                     pos = len(buf)
                 if pos > 1 << 20:  # keep memory bounded on long connections
                     del buf[:pos]
