@@ -22,6 +22,9 @@ from kiosk.runtime import DataPaths
 # "module:attribute" of each area's click command or group, attached to the root group.
 AREAS: list[str] = [
     "kiosk.cli.config_cmd:config",
+    "kiosk.cli.fees:fees",
+    "kiosk.cli.check:check",
+    "kiosk.cli.hours:hours",
     "kiosk.cli.printer:print_group",
     "kiosk.cli.receipt:receipt",
     "kiosk.cli.pay:pay",
