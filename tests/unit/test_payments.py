@@ -490,3 +490,35 @@ def test_status_reports_payments_refunds_and_receipts(money: Money, visit: int) 
     (pay,) = s["payments"]
     assert pay["state"] == "partially_refunded" and pay["refunds"][0]["amount_fen"] == 20000
     assert s["receipts"][0]["state"] == "queued"
+
+
+def test_pays_the_domains_quote_and_applies_its_refund_rule(store: Store) -> None:
+    from datetime import date
+
+    from kiosk.domain.fees import quote
+    from kiosk.domain.refund import refund_eligibility
+    from kiosk.domain.types import Kind, Service
+    from tests.money_helpers import settings
+
+    program = settings().program("gd-procurement")
+    q = quote(program, Service.NEW, Kind.ORG, years=3)
+    assert q.total_fen == 140000  # 600 + 400 + 400 yuan (DOMAIN.md's worked example)
+    money = wire(store, NOWHERE)
+    # The visit flow knows delivery and activation; here: delivered 20 days ago, not activated.
+    money.payments.refund_rule = lambda p: (
+        None
+        if (
+            d := refund_eligibility(
+                date(2026, 11, 21), accepted=True, delivered_on=date(2026, 11, 1)
+            )
+        ).eligible
+        else d.en
+    )
+    visit = make_visit(store, program="gd-procurement")
+    p = money.payments.pay_card(visit, q, terminal_ref="T0001", amount_fen=140000, staff_no="S001")
+    assert money.queue.jobs(visit_id=visit)[0].receipt().total_fen == 140000
+    with pytest.raises(PaymentError) as e:
+        money.payments.refund(
+            p.id, 140000, reason="x", requested_by="S001", approved_by="SUP1", reference="RF0001"
+        )
+    assert e.value.code == "payment.refund_refused"
