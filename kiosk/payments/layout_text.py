@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.receipts.layout import yuan
+from kiosk.payments.money import yuan
 
 
 def status_lines(data: dict[str, Any]) -> list[str]:

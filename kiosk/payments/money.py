@@ -56,6 +56,13 @@ class SimpleQuote:
     total_fen: int
 
 
+def yuan(fen: int) -> str:
+    """``￥1,200.00`` from 120000 fen (full-width yen: every GBK printer font has it)."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}￥{whole:,}.{cents:02d}"
+
+
 def check_fen(value: object, *, what: str = "amount") -> int:
     """``value`` as a positive int of fen.
 

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hardware.printer.doc import Cut, Doc, Element, Feed, Line, Qr, pair, wrap
+from kiosk.payments.money import yuan
 
 METHOD_LABELS: dict[str, tuple[str, str]] = {
     "card": ("刷卡", "Bank card"),
@@ -28,13 +29,6 @@ STATE_LABELS: dict[str, str] = {
     "refunded": "已退款 Refunded",
     "cancelled": "已取消 Cancelled",
 }
-
-
-def yuan(fen: int) -> str:
-    """``￥1,200.00`` from 120000 fen (full-width yen: every GBK printer font has it)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}￥{whole:,}.{cents:02d}"
 
 
 @dataclass(frozen=True, slots=True)
