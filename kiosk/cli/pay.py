@@ -33,3 +33,20 @@ def status(obj: CliContext, order: str, as_json: bool) -> None:
     else:
         for line in status_lines(data):
             click.echo(line)
+
+
+@pay.command("reconcile")
+@click.pass_obj
+def reconcile(obj: CliContext) -> None:
+    """Check every pending WeChat/Alipay payment with the provider (paid, or reversed)."""
+    from data.store import Store
+    from kiosk.payments.wiring import build_money, make_gateway
+
+    settings = obj.settings()
+    store = Store.open(obj.paths().ensure().database)
+    gateway = make_gateway(settings, training=obj.training)
+    money = build_money(settings, store, gateway=gateway)
+    results = money.payments.resume_pending()
+    for p in results:
+        click.echo(f"payment #{p.id} {p.order_no}: {p.state}")
+    click.echo(f"{len(results)} pending payment(s) checked")
