@@ -44,7 +44,10 @@ def emit(
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
     if _outbox_enqueue is not None:
-        _outbox_enqueue(db, kind=kind, payload=payload, visit_id=visit_id)
+        # The outbox keeps visit ids as text (events of one visit are sent in order).
+        _outbox_enqueue(
+            db, kind=kind, payload=payload, visit_id=None if visit_id is None else str(visit_id)
+        )
         return
     db["money_events"].insert(
         {
@@ -60,7 +63,7 @@ def events(db: sqlite_utils.Database, visit_id: int) -> list[tuple[str, dict[str
     """Events recorded for a visit, oldest first, as (kind, payload) (for tests and the CLI)."""
     if _outbox_enqueue is not None:  # pragma: no cover - depends on what is merged
         rows = db.execute(
-            "SELECT kind, payload FROM outbox WHERE visit_id = ? ORDER BY id", [visit_id]
+            "SELECT kind, payload FROM outbox WHERE visit_id = ? ORDER BY seq", [str(visit_id)]
         ).fetchall()
     else:
         rows = db.execute(
