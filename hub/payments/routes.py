@@ -1,7 +1,11 @@
 """Starlette routes that put a :class:`~hub.payments.provider.PaymentProvider` behind HTTP.
 
-The hub mounts them (``Mount("/api/v1/payments", routes=payment_routes(provider))``) behind its
-kiosk authentication; :func:`standalone_app` serves them alone for tests and training.
+The hub mounts them beside its own API, with its kiosk authentication::
+
+    Mount("/v1/payments", routes=payment_routes(provider, authorize=kiosk_of))
+
+(``authorize(request)`` returns the kiosk's name or None → 401). :func:`standalone_app` serves
+them alone for tests and training.
 Bodies are JSON; amounts integer fen; an error answers ``{"error": {"code", "message",
 "unclear"}}`` with 4xx (refused), 502 (unclear) or 503 (provider unreachable).
 """
@@ -43,11 +47,31 @@ def _need(body: dict[str, Any], key: str, kind: type) -> Any:
     return value
 
 
-def payment_routes(provider: PaymentProvider) -> list[Route]:
-    """The payment endpoints for ``provider``."""
+def payment_routes(
+    provider: PaymentProvider,
+    *,
+    authorize: Callable[[Request], Awaitable[str | None]] | None = None,
+) -> list[Route]:
+    """The payment endpoints for ``provider``.
+
+    Args:
+        provider: the provider adapter (or the sandbox).
+        authorize: the hub's kiosk check; None (only for tests and training) lets all in.
+    """
 
     def guarded(fn: Callable[[Request], Awaitable[Any]]) -> Handler:
         async def handler(request: Request) -> JSONResponse:
+            if authorize is not None and await authorize(request) is None:
+                return JSONResponse(
+                    {
+                        "error": {
+                            "code": "UNAUTHORIZED",
+                            "message": "unknown kiosk credential",
+                            "unclear": False,
+                        }
+                    },
+                    status_code=401,
+                )
             try:
                 return JSONResponse(await fn(request))
             except ProviderError as e:
@@ -126,8 +150,14 @@ def payment_routes(provider: PaymentProvider) -> list[Route]:
     return routes
 
 
-def standalone_app(provider: PaymentProvider) -> Starlette:
-    """The payment routes alone, under ``/api/v1/payments`` (tests, training)."""
+def standalone_app(
+    provider: PaymentProvider,
+    *,
+    authorize: Callable[[Request], Awaitable[str | None]] | None = None,
+) -> Starlette:
+    """The payment routes alone, under ``/v1/payments`` as on the hub (tests, training)."""
     from starlette.routing import Mount
 
-    return Starlette(routes=[Mount("/api/v1/payments", routes=payment_routes(provider))])
+    return Starlette(
+        routes=[Mount("/v1/payments", routes=payment_routes(provider, authorize=authorize))]
+    )

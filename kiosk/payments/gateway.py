@@ -86,8 +86,8 @@ class HubGateway:
     """The hub's payment routes over HTTP.
 
     Args:
-        base_url: the hub's API base (``http://127.0.0.1:8800/api/v1``); routes live under
-            ``/payments``.
+        base_url: the hub's address (``http://127.0.0.1:8470``), as the sync client takes it.
+        prefix: where the payment routes are mounted on the hub.
         credential: this kiosk's credential (sent as a bearer token).
         timeout: seconds per request.
         transport: an httpx transport (tests may pass ``httpx.ASGITransport``).
@@ -100,10 +100,11 @@ class HubGateway:
         credential: str = "",
         timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
+        prefix: str = "/v1/payments",
     ):
         headers = {"Authorization": f"Bearer {credential}"} if credential else {}
         self.client = httpx.Client(
-            base_url=base_url.rstrip("/") + "/payments",
+            base_url=base_url.rstrip("/") + prefix,
             headers=headers,
             timeout=timeout,
             transport=transport,

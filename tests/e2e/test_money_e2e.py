@@ -69,11 +69,32 @@ class LoopbackHub:
     @property
     def url(self) -> str:
         port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/api/v1"
+        return f"http://127.0.0.1:{port}"
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def test_routes_refuse_an_unknown_kiosk(store: Store, sim: PrinterSim) -> None:
+    async def authorize(request):  # type: ignore[no-untyped-def]
+        return "DG-1" if request.headers.get("authorization") == "Bearer good" else None
+
+    provider = SandboxProvider()
+    hub = LoopbackHub(provider)
+    hub.server.config.app = standalone_app(provider, authorize=authorize)
+    with hub:
+        bad = wire(store, sim.uri, gateway=HubGateway(hub.url, credential="bad"))
+        visit = make_visit(store)
+        with pytest.raises(PaymentError) as e:
+            bad.payments.pay_code(visit, dg_new_quote(), scanned=WECHAT_OK, staff_no="S001")
+        assert e.value.code == "payment.refused" and "UNAUTHORIZED" in e.value.message
+        assert provider.calls == []
+        good = wire(store, sim.uri, gateway=HubGateway(hub.url, credential="good"))
+        assert (
+            good.payments.pay_code(visit, dg_new_quote(), scanned=WECHAT_OK, staff_no="S001").state
+            == "paid"
+        )
 
 
 @pytest.fixture
@@ -178,7 +199,7 @@ def test_qr_over_http(store: Store, sim: PrinterSim, hub: LoopbackHub) -> None:
 
 
 def test_hub_unreachable_disables_code_payments(store: Store, sim: PrinterSim) -> None:
-    money = wire(store, sim.uri, gateway=HubGateway("http://127.0.0.1:9/api/v1", timeout=2))
+    money = wire(store, sim.uri, gateway=HubGateway("http://127.0.0.1:9", timeout=2))
     visit = make_visit(store)
     with pytest.raises(PaymentError) as e:
         money.payments.pay_code(visit, dg_new_quote(), scanned=WECHAT_OK, staff_no="S001")
