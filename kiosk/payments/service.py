@@ -44,6 +44,7 @@ from kiosk.payments.money import (
     quote_json,
     quote_ref,
 )
+from kiosk.payments.tx import write_tx
 
 log = logging.getLogger(__name__)
 
@@ -386,7 +387,7 @@ class PaymentService:
                 )
         now = utc_now()
         try:
-            with self.store.atomic() as db:
+            with write_tx(self.store) as db:
                 pid = int(
                     db["payments"]
                     .insert(
@@ -485,7 +486,7 @@ class PaymentService:
                 self.after_paid(p)
 
     def _cancel_local(self, payment_id: int, *, by: str | None, reason: str) -> None:
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             self._transition(db, payment_id, "pending", "cancelled", by=by, reason=reason)
             p = self._payment_from_row(db["payments"].get(payment_id))
             emit(
@@ -615,7 +616,7 @@ class PaymentService:
                 f"payment {payment_id} is a {p.state} {p.method} payment, not a pending transfer",
                 code="payment.state",
             )
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             self._mark_paid(
                 db, payment_id, by=confirmed_by, reference=None, detail={"confirmed_by": source}
             )
@@ -716,7 +717,7 @@ class PaymentService:
         while True:
             if trade is not None:
                 if trade.state.paid:
-                    with self.store.atomic() as db:
+                    with write_tx(self.store) as db:
                         self._mark_paid(
                             db,
                             payment.id,
@@ -750,7 +751,7 @@ class PaymentService:
                     "the payment did not reach the provider; nothing was charged",
                     code="payment.not_confirmed",
                 ) from e
-            with self.store.atomic() as db:
+            with write_tx(self.store) as db:
                 db["payments"].update(
                     payment.id, {"detail": json.dumps({**payment.detail, "unclear": e.code})}
                 )
@@ -822,7 +823,7 @@ class PaymentService:
         assert p.out_trade_no is not None
         trade = self._gateway().query(p.out_trade_no)
         if trade.state.paid:
-            with self.store.atomic() as db:
+            with write_tx(self.store) as db:
                 self._mark_paid(
                     db,
                     p.id,
@@ -977,7 +978,7 @@ class PaymentService:
             reference = check_reference(reference, what="refund reference")
         now = utc_now()
         n = len(self.refunds(payment_id)) + 1
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             rid = int(
                 db["refunds"]
                 .insert(
@@ -1007,7 +1008,7 @@ class PaymentService:
                 )
             except ProviderError as e:
                 if not e.unclear:
-                    with self.store.atomic() as db:
+                    with write_tx(self.store) as db:
                         db["refunds"].update(rid, {"state": "failed", "done_at": utc_now()})
                     raise PaymentError(
                         f"the provider refused the refund ({e.code}: {e.message})",
@@ -1019,7 +1020,7 @@ class PaymentService:
                     code="payment.unclear",
                 ) from e
             reference = result.refund_id
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             db["refunds"].update(
                 rid, {"state": "done", "done_at": utc_now(), "reference": reference}
             )
@@ -1059,7 +1060,7 @@ class PaymentService:
 
         fields = check_invoice(title=title, taxpayer_no=taxpayer_no, phone=phone, email=email)
         visit = self._visit(visit_id)
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             iid = int(
                 db["invoice_requests"]
                 .insert({"visit_id": visit_id, **fields, "created_at": utc_now()})

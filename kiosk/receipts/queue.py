@@ -26,6 +26,7 @@ from hardware.printer.device import Printer, PrinterStatus
 from hardware.printer.render import render
 from kiosk.errors import KioskError, PrinterError, VisitError
 from kiosk.payments.events import emit
+from kiosk.payments.tx import write_tx
 from kiosk.receipts.layout import ReceiptData, build_pin_slip, build_receipt, build_test_page
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class PrintQueue:
     ) -> int:
         """Store a receipt job (inside the caller's transaction when there is one); its id."""
         now = utc_now()
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             return int(
                 db["print_jobs"]
                 .insert(
@@ -157,7 +158,7 @@ class PrintQueue:
     def enqueue_test(self, *, requested_by: str | None = None) -> int:
         """Store a test page job; its id."""
         now = utc_now()
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             return int(
                 db["print_jobs"]
                 .insert(
@@ -253,7 +254,7 @@ class PrintQueue:
 
     def recover(self) -> list[int]:
         """Put jobs left ``printing`` by a crash back in the queue; their ids."""
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             ids = [r[0] for r in db.execute("SELECT id FROM print_jobs WHERE state = 'printing'")]
             for i in ids:
                 db["print_jobs"].update(
@@ -271,7 +272,7 @@ class PrintQueue:
 
     def _set(self, job_id: int, **fields: Any) -> None:
         fields["updated_at"] = utc_now()
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             db["print_jobs"].update(job_id, fields)
 
     def run_once(self) -> RunResult:
@@ -293,12 +294,14 @@ class PrintQueue:
                     )
                     failed.append(job.id)
                     continue
-                with self.store.atomic() as db:
-                    db.execute(
+                with write_tx(self.store) as db:
+                    taken = db.execute(
                         "UPDATE print_jobs SET state = 'printing', attempts = attempts + 1, "
-                        "updated_at = ? WHERE id = ?",
+                        "updated_at = ? WHERE id = ? AND state = 'queued'",
                         [utc_now(), job.id],
-                    )
+                    ).rowcount
+                if taken != 1:
+                    continue  # another process (kiosk print drain) took it meanwhile
                 try:
                     self.printer.send(data)
                 except PrinterError as e:
@@ -322,7 +325,7 @@ class PrintQueue:
                     failed.append(job.id)
                     continue
                 now = utc_now()
-                with self.store.atomic() as db:
+                with write_tx(self.store) as db:
                     db["print_jobs"].update(
                         job.id,
                         {
@@ -385,7 +388,7 @@ class PrintQueue:
             order_no=order_no, pin=pin, token_serial=token_serial, columns=model.columns
         )
         self.printer.send(render(doc, model))
-        with self.store.atomic() as db:
+        with write_tx(self.store) as db:
             db["pin_slips"].insert(
                 {
                     "visit_id": visit_id,
@@ -432,10 +435,17 @@ class PrintWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._work = queue  # the queue the thread drains (its own connection once started)
 
     def start(self) -> PrintWorker:
-        """Recover interrupted jobs and start the thread."""
+        """Recover interrupted jobs and start the thread.
+
+        The thread gets its own SQLite connection (when the store is a file): a connection shared
+        between threads would mix one thread's transaction into another's.
+        """
         self.queue.recover()
+        if self.queue.store.path is not None:
+            self._work = PrintQueue(Store.open(self.queue.store.path), self.queue.printer)
         self._thread = threading.Thread(target=self._run, name="print-worker", daemon=True)
         self._thread.start()
         return self
@@ -450,18 +460,21 @@ class PrintWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._work is not self.queue:
+            self._work.store.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                result = self.queue.run_once()
+                result = self._work.run_once()
                 if not (result.printed or result.failed or result.waiting):
                     # Nothing to print: still ask, so the status bar shows paper low or offline
                     # before the next receipt meets it.
-                    self.queue.last_status = self.queue.printer.status()
+                    self._work.last_status = self._work.printer.status()
+                self.queue.last_status = self._work.last_status
                 if self.on_status is not None:
-                    self.on_status(self.queue.status())
+                    self.on_status(self._work.status())
                 wait = self.retry_s if result.waiting is not None else self.idle_s
             except Exception as e:  # reported, and the worker lives on: receipts must not stop
                 log.exception("print worker pass failed")

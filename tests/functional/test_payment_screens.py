@@ -122,6 +122,8 @@ async def test_card_amount_checked_then_paid(world: Any) -> None:
         result = s.query_one("#result", Static)
         await until(pilot, lambda: "超过" in str(result.render()))
         s.query_one("#card-amount", Input).value = "1,200.00"
+        # Buttons ignore clicks during their 0.2 s press effect (double-click guard).
+        await until(pilot, lambda: not s.query_one("#card-ok", Button).has_class("-active"))
         await pilot.click("#card-ok")
         await until(pilot, lambda: app.result != "not dismissed")
     assert app.result.state == "paid" and app.result.reference == "TRM-0001"
