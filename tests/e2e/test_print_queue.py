@@ -192,3 +192,23 @@ def test_raster_receipt_prints_images_and_the_qr(store: Store, sim: PrinterSim) 
     paper = decode(sim.wait_for_jobs(1)[0])
     assert paper.lines == [] and len(paper.images) > 15
     assert paper.qr_codes == ["DG-20261121-0015"]
+
+
+def test_two_drainers_never_print_a_job_twice(store: Store, sim: PrinterSim) -> None:
+    money = wire(store, sim.uri)
+    for n in range(6):
+        _pay_card(money, store, f"DG-20261121-01{n:02d}", f"T20{n:02d}")
+    queues = [PrintQueue(Store.open(store.path), stand_in_printer(sim.uri)) for _ in range(2)]  # type: ignore[arg-type]
+    printed: list[tuple[int, ...]] = []
+    threads = [
+        threading.Thread(target=lambda q=q: printed.append(q.run_once().printed)) for q in queues
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    ids = [i for batch in printed for i in batch]
+    assert sorted(ids) == sorted(j.id for j in money.queue.jobs())  # each job once, none lost
+    assert len(sim.wait_for_jobs(6)) == 6
+    for q in queues:
+        q.store.close()
