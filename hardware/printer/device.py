@@ -287,6 +287,14 @@ class EscposPrinter:
                     sock.settimeout(self.timeout)
                 if not data:
                     raise PrinterError("printer closed the connection", code="printer.offline")
+            elif self.target.scheme == "serial":
+                # python-escpos reads 16 bytes (waiting the full timeout for a 1-byte answer).
+                port = p.device
+                port.timeout = self.status_timeout
+                try:
+                    data = port.read(1)
+                finally:
+                    port.timeout = self.timeout
             else:
                 data = p._read()
         except TimeoutError:

@@ -128,3 +128,59 @@ def test_cli_stand_in_and_print_test_as_real_processes(tmp_path: Path) -> None:
     assert paper.find("￥1,200.00")
     assert paper.qr_codes == ["NETCA-PRINT-TEST"] and len(paper.cuts) == 1
     assert os.path.exists(out / "state")
+
+
+def test_file_backend_writes_the_job_and_cannot_report_status(tmp_path: Path) -> None:
+    device = tmp_path / "lp0"
+    device.touch()
+    printer = stand_in_printer(f"file://{device}")
+    assert printer.status().state == "unknown" and printer.status().ready
+    printer.print_doc(DOC)
+    assert decode(device.read_bytes()).lines == ["收费凭证 测试"]
+
+
+def test_serial_backend_over_a_pty_answers_status(tmp_path: Path) -> None:
+    """A pseudo-terminal stands in for the printer's serial line; this side plays the printer."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    tty = os.ttyname(slave)
+    got = bytearray()
+    stop = threading.Event()
+
+    def printer_side() -> None:
+        import select
+
+        while not stop.is_set():
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if not ready:
+                continue
+            chunk = os.read(master, 4096)
+            got.extend(chunk)
+            for i in range(len(chunk) - 2):
+                if chunk[i : i + 2] == b"\x10\x04":
+                    os.write(master, b"\x12")
+
+    t = threading.Thread(target=printer_side, daemon=True)
+    t.start()
+    try:
+        import termios
+        import tty as ttymod
+
+        ttymod.setraw(slave)  # no echo, no newline translation: bytes as a serial line carries them
+        termios.tcflush(slave, termios.TCIOFLUSH)
+        printer = stand_in_printer(f"serial://{tty}?baudrate=19200")
+        assert printer.status().state == "ready"
+        printer.print_doc(DOC)
+        deadline = time.monotonic() + 5
+        while b"\x1dV" not in got and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        t.join(timeout=2)
+        os.close(master)
+        os.close(slave)
+    job = bytes(got)
+    start = job.index(b"\x1b@")  # the job's own bytes, after the status queries
+    assert decode(job[start:]).lines == ["收费凭证 测试"]
