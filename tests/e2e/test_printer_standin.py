@@ -112,13 +112,6 @@ def test_cli_stand_in_and_print_test_as_real_processes(tmp_path: Path) -> None:
         )
         assert bad.returncode == 1
         assert "out of paper" in bad.stderr and "Traceback" not in bad.stderr
-        usage = subprocess.run(
-            [*kiosk, "print", "test", "--printer", "lpt://x"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert usage.returncode == 2 and "tcp://HOST:PORT" in usage.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
@@ -184,3 +177,13 @@ def test_serial_backend_over_a_pty_answers_status(tmp_path: Path) -> None:
     job = bytes(got)
     start = job.index(b"\x1b@")  # the job's own bytes, after the status queries
     assert decode(job[start:]).lines == ["收费凭证 测试"]
+
+
+def test_bad_printer_uri_is_a_usage_error_listing_the_forms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from kiosk.cli import main
+
+    assert main(["print", "test", "--printer", "lpt://x"]) == 2
+    err = capsys.readouterr().err
+    assert "tcp://HOST:PORT" in err and "serial:///dev/ttyS0" in err and "Traceback" not in err
