@@ -17,6 +17,9 @@ suffix     behaviour
 other      ``SUCCESS`` at once
 =========  ===================================================================================
 
+Set ``refund_unclear_once`` to make the next refund happen but answer a system error (the
+kiosk keeps it pending and retries it with the same refund number).
+
 QR trades (:meth:`SandboxProvider.precreate`) stay ``NOT_PAID`` until
 :meth:`SandboxProvider.simulate_scan` (the training screen's "payer pays" button).
 """
@@ -56,6 +59,8 @@ class SandboxProvider:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.available = True
+        # Training/tests: the next refund is made but answered with a system error (unclear).
+        self.refund_unclear_once = False
         self.calls: list[tuple[str, str]] = []  # (operation, out_trade_no): for tests' eyes
 
     # -- helpers -------------------------------------------------------------------------------
@@ -227,4 +232,9 @@ class SandboxProvider:
                 state=TradeState.REFUNDED,
                 refunded_fen=entry.trade.refunded_fen + amount_fen,
             )
+            if self.refund_unclear_once:
+                self.refund_unclear_once = False
+                raise ProviderError(
+                    "SYSTEMERROR", "system busy (sandbox)", unclear=True, status=502
+                )
             return result

@@ -998,12 +998,30 @@ class PaymentService:
                 )
                 .last_pk
             )
+        return self._finish_refund(rid)
+
+    def retry_refund(self, refund_id: int) -> Refund:
+        """Send a pending (unclear) refund again with the same refund number; idempotent.
+
+        Raises:
+            PaymentError: as :meth:`refund` (``payment.refund_failed``, ``payment.unclear``).
+        """
+        row = self.store.db["refunds"].get(refund_id)
+        if row["state"] != "pending":
+            return next(r for r in self.refunds(row["payment_id"]) if r.id == refund_id)
+        return self._finish_refund(refund_id)
+
+    def _finish_refund(self, rid: int) -> Refund:
+        """Move money back (provider methods) and record the refund done, or say why not."""
+        row = self.store.db["refunds"].get(rid)
+        p = self.payment(row["payment_id"])
+        amount, reference = row["amount_fen"], row["reference"]
         if p.method in ("wechat", "alipay"):
             assert p.out_trade_no is not None
             try:
                 result = self._gateway().refund(
                     out_trade_no=p.out_trade_no,
-                    out_refund_no=f"{p.out_trade_no}-R{n}",
+                    out_refund_no=row["out_refund_no"],
                     amount_fen=amount,
                 )
             except ProviderError as e:
@@ -1015,8 +1033,8 @@ class PaymentService:
                         code="payment.refund_failed",
                     ) from e
                 raise PaymentError(
-                    f"the refund's result is unclear ({e.code}); it stays pending and is retried "
-                    "with the same refund number",
+                    f"the refund's result is unclear ({e.code}); it stays pending: retry it "
+                    f"(retry_refund {rid}) and the same refund number is sent again",
                     code="payment.unclear",
                 ) from e
             reference = result.refund_id
@@ -1027,25 +1045,25 @@ class PaymentService:
             refunded = p.refunded_fen + amount
             new_state = "refunded" if refunded >= p.amount_fen else "partially_refunded"
             self._transition(
-                db, payment_id, p.state, new_state, by=approved_by, reason=reason.strip()
+                db, p.id, p.state, new_state, by=row["approved_by"], reason=row["reason"]
             )
             emit(
                 db,
                 kind="refund.done",
                 payload={
                     "refund_id": rid,
-                    "payment_id": payment_id,
+                    "payment_id": p.id,
                     "order_no": p.order_no,
                     "amount_fen": amount,
-                    "reason": reason.strip(),
-                    "requested_by": requested_by,
-                    "approved_by": approved_by,
+                    "reason": row["reason"],
+                    "requested_by": row["requested_by"],
+                    "approved_by": row["approved_by"],
                     "reference": reference,
                     "method": p.method,
                 },
                 visit_id=p.visit_id,
             )
-        return next(r for r in self.refunds(payment_id) if r.id == rid)
+        return next(r for r in self.refunds(p.id) if r.id == rid)
 
     # -- invoice -------------------------------------------------------------------------------
     def record_invoice(

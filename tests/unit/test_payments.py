@@ -522,3 +522,23 @@ def test_pays_the_domains_quote_and_applies_its_refund_rule(store: Store) -> Non
             p.id, 140000, reason="x", requested_by="S001", approved_by="SUP1", reference="RF0001"
         )
     assert e.value.code == "payment.refund_refused"
+
+
+def test_unclear_refund_stays_pending_and_a_retry_never_refunds_twice(
+    money: Money, visit: int, sandbox: SandboxProvider
+) -> None:
+    p = money.payments.pay_code(visit, dg_new_quote(), scanned=WECHAT_OK, staff_no="S001")
+    sandbox.refund_unclear_once = True
+    with pytest.raises(PaymentError) as e:
+        money.payments.refund(p.id, 50000, reason="x", requested_by="S001", approved_by="SUP1")
+    assert e.value.code == "payment.unclear"
+    (pending,) = money.payments.refunds(p.id)
+    assert pending.state == "pending" and money.payments.payment(p.id).state == "paid"
+    # The pending refund counts against what is left: no second refund sneaks past the limit.
+    with pytest.raises(PaymentError) as e2:
+        money.payments.refund(p.id, 70001, reason="x", requested_by="S001", approved_by="SUP1")
+    assert e2.value.code == "payment.over_refund"
+    done = money.payments.retry_refund(pending.id)
+    assert done.state == "done"
+    assert sandbox.query(p.out_trade_no).refunded_fen == 50000  # type: ignore[arg-type]
+    assert money.payments.payment(p.id).state == "partially_refunded"
