@@ -673,8 +673,14 @@ class PaymentService:
             detail={"flow": "code"},
         )
         if not created:
-            if payment.state == "pending":
-                return self.reconcile(payment.id)
+            if payment.state == "pending":  # a retry after a crash: the provider knows the truth
+                payment = self.reconcile(payment.id)
+                if payment.state == "pending":
+                    raise PaymentError(
+                        f"payment #{payment.id}'s result is still unclear; check again later "
+                        "(kiosk pay reconcile)",
+                        code="payment.unclear",
+                    )
             if payment.state == "cancelled":
                 raise PaymentError(
                     f"payment #{payment.id} was cancelled; start a new payment",

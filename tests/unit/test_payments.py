@@ -542,3 +542,47 @@ def test_unclear_refund_stays_pending_and_a_retry_never_refunds_twice(
     assert done.state == "done"
     assert sandbox.query(p.out_trade_no).refunded_fen == 50000  # type: ignore[arg-type]
     assert money.payments.payment(p.id).state == "partially_refunded"
+
+
+def test_crash_after_saving_before_charging_is_repaired_on_retry(
+    money: Money, visit: int, sandbox: SandboxProvider, store: Store
+) -> None:
+    """The pending row was saved, then the kiosk died before the provider heard of it."""
+    from kiosk.payments.money import quote_json, quote_ref
+    from kiosk.payments.tx import write_tx
+
+    q = dg_new_quote()
+    with write_tx(store) as db:
+        pid = (
+            db["payments"]
+            .insert(
+                {
+                    "visit_id": visit,
+                    "idempotency_key": "k-crash",
+                    "quote_ref": quote_ref(q),
+                    "quote": quote_json(q),
+                    "method": "wechat",
+                    "amount_fen": q.total_fen,
+                    "state": "pending",
+                    "out_trade_no": "DG-20261121-0007-99",
+                    "detail": '{"flow": "code"}',
+                    "created_at": "2026-11-21T02:00:00.000000Z",
+                    "updated_at": "2026-11-21T02:00:00.000000Z",
+                }
+            )
+            .last_pk
+        )
+    # A second pay for the same quote is refused while the first is pending …
+    with pytest.raises(PaymentError) as e:
+        money.payments.pay_code(visit, q, scanned=WECHAT_OK, staff_no="S001")
+    assert e.value.code == "payment.duplicate"
+    # … and the retry with its key finds no trade at the provider: cancelled, nothing charged.
+    with pytest.raises(PaymentError) as e2:
+        money.payments.pay_code(
+            visit, q, scanned=WECHAT_OK, staff_no="S001", idempotency_key="k-crash"
+        )
+    assert e2.value.code == "payment.cancelled"
+    assert money.payments.payment(pid).state == "cancelled"
+    assert [op for op, _ in sandbox.calls] == ["query"]
+    # Now a fresh attempt pays.
+    assert money.payments.pay_code(visit, q, scanned=WECHAT_OK, staff_no="S001").state == "paid"
