@@ -14,7 +14,7 @@ must notice when the kiosk starts emitting something nobody reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ESC, FS, GS, DLE = 0x1B, 0x1C, 0x1D, 0x10
 LF, CR, HT, FF = 0x0A, 0x0D, 0x09, 0x0C
@@ -270,7 +270,7 @@ class RasterImage:
     height: int
     bits: bytes = field(repr=False)
 
-    def to_pil(self):  # -> PIL.Image.Image (import kept lazy: the decoder needs no Pillow)
+    def to_pil(self) -> Any:  # PIL.Image.Image; the import is lazy (the decoder needs no Pillow)
         """The image as a Pillow 1-bit image (black ink on white)."""
         from PIL import Image, ImageOps
 
@@ -397,7 +397,8 @@ class _Interpreter:
     def flush(self, force: bool = True) -> None:
         if not self.buf and not force:
             return
-        align, bold, width, height = self.line_style if self.buf else self.style()
+        style = self.line_style if self.buf and self.line_style is not None else self.style()
+        align, bold, width, height = style
         if self.chinese:
             text = bytes(self.buf).decode("gb18030", errors="replace")
         else:

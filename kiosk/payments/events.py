@@ -49,7 +49,7 @@ def emit(
             db, kind=kind, payload=payload, visit_id=None if visit_id is None else str(visit_id)
         )
         return
-    db["money_events"].insert(
+    db.table("money_events").insert(
         {
             "visit_id": visit_id,
             "kind": kind,

@@ -44,7 +44,7 @@ from kiosk.payments.money import (
     quote_json,
     quote_ref,
 )
-from kiosk.payments.tx import write_tx
+from kiosk.payments.tx import inserted_id, write_tx
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class PaymentService:
 
     # -- reading -------------------------------------------------------------------------------
     def _visit(self, visit_id: int) -> dict[str, Any]:
-        rows = list(self.store.db["visits"].rows_where("id = ?", [visit_id]))
+        rows = list(self.store.db.table("visits").rows_where("id = ?", [visit_id]))
         if not rows:
             raise VisitError(f"no visit {visit_id}", code="visit.unknown")
         return rows[0]
@@ -222,7 +222,7 @@ class PaymentService:
         Raises:
             PaymentError: unknown id (``payment.unknown``).
         """
-        rows = list(self.store.db["payments"].rows_where("id = ?", [payment_id]))
+        rows = list(self.store.db.table("payments").rows_where("id = ?", [payment_id]))
         if not rows:
             raise PaymentError(f"no payment {payment_id}", code="payment.unknown")
         return self._payment_from_row(rows[0])
@@ -231,7 +231,9 @@ class PaymentService:
         """A visit's payments, oldest first."""
         return [
             self._payment_from_row(r)
-            for r in self.store.db["payments"].rows_where("visit_id = ?", [visit_id], order_by="id")
+            for r in self.store.db.table("payments").rows_where(
+                "visit_id = ?", [visit_id], order_by="id"
+            )
         ]
 
     def refunds(self, payment_id: int) -> list[Refund]:
@@ -249,7 +251,7 @@ class PaymentService:
                 created_at=r["created_at"],
                 done_at=r["done_at"],
             )
-            for r in self.store.db["refunds"].rows_where(
+            for r in self.store.db.table("refunds").rows_where(
                 "payment_id = ?", [payment_id], order_by="id"
             )
         ]
@@ -257,7 +259,7 @@ class PaymentService:
     def transitions(self, payment_id: int) -> list[dict[str, Any]]:
         """Every state change of a payment, oldest first."""
         return list(
-            self.store.db["payment_transitions"].rows_where(
+            self.store.db.table("payment_transitions").rows_where(
                 "payment_id = ?", [payment_id], order_by="id"
             )
         )
@@ -319,8 +321,8 @@ class PaymentService:
                     f"payment {payment_id} is no longer {from_state}", code="payment.state_changed"
                 )
         if fields:
-            db["payments"].update(payment_id, {**fields, "updated_at": now})
-        db["payment_transitions"].insert(
+            db.table("payments").update(payment_id, {**fields, "updated_at": now})
+        db.table("payment_transitions").insert(
             {
                 "payment_id": payment_id,
                 "from_state": from_state,
@@ -332,7 +334,7 @@ class PaymentService:
         )
 
     def _existing_for_key(self, key: str) -> Payment | None:
-        rows = list(self.store.db["payments"].rows_where("idempotency_key = ?", [key]))
+        rows = list(self.store.db.table("payments").rows_where("idempotency_key = ?", [key]))
         return self._payment_from_row(rows[0]) if rows else None
 
     def _create(
@@ -388,9 +390,8 @@ class PaymentService:
         now = utc_now()
         try:
             with write_tx(self.store) as db:
-                pid = int(
-                    db["payments"]
-                    .insert(
+                pid = inserted_id(
+                    db.table("payments").insert(
                         {
                             "visit_id": visit_id,
                             "idempotency_key": key,
@@ -407,12 +408,11 @@ class PaymentService:
                             "updated_at": now,
                         }
                     )
-                    .last_pk
                 )
                 out_trade_no = None
                 if method in ("wechat", "alipay"):
                     out_trade_no = f"{visit['order_no']}-{pid}"
-                    db["payments"].update(pid, {"out_trade_no": out_trade_no})
+                    db.table("payments").update(pid, {"out_trade_no": out_trade_no})
                 self._transition(db, pid, None, "pending", by=staff_no)
                 emit(
                     db,
@@ -452,12 +452,12 @@ class PaymentService:
         if reference is not None:
             fields["reference"] = reference
         if detail:
-            row = db["payments"].get(payment_id)
+            row = db.table("payments").get(payment_id)
             fields["detail"] = json.dumps(
                 {**json.loads(row["detail"]), **detail}, ensure_ascii=False
             )
         self._transition(db, payment_id, "pending", "paid", by=by, **fields)
-        payment = self._payment_from_row(db["payments"].get(payment_id))
+        payment = self._payment_from_row(db.table("payments").get(payment_id))
         emit(
             db,
             kind="payment.paid",
@@ -488,7 +488,7 @@ class PaymentService:
     def _cancel_local(self, payment_id: int, *, by: str | None, reason: str) -> None:
         with write_tx(self.store) as db:
             self._transition(db, payment_id, "pending", "cancelled", by=by, reason=reason)
-            p = self._payment_from_row(db["payments"].get(payment_id))
+            p = self._payment_from_row(db.table("payments").get(payment_id))
             emit(
                 db,
                 kind="payment.cancelled",
@@ -758,7 +758,7 @@ class PaymentService:
                     code="payment.not_confirmed",
                 ) from e
             with write_tx(self.store) as db:
-                db["payments"].update(
+                db.table("payments").update(
                     payment.id, {"detail": json.dumps({**payment.detail, "unclear": e.code})}
                 )
             raise PaymentError(
@@ -985,9 +985,8 @@ class PaymentService:
         now = utc_now()
         n = len(self.refunds(payment_id)) + 1
         with write_tx(self.store) as db:
-            rid = int(
-                db["refunds"]
-                .insert(
+            rid = inserted_id(
+                db.table("refunds").insert(
                     {
                         "payment_id": payment_id,
                         "idempotency_key": idempotency_key
@@ -1002,7 +1001,6 @@ class PaymentService:
                         "created_at": now,
                     }
                 )
-                .last_pk
             )
         return self._finish_refund(rid)
 
@@ -1012,14 +1010,14 @@ class PaymentService:
         Raises:
             PaymentError: as :meth:`refund` (``payment.refund_failed``, ``payment.unclear``).
         """
-        row = self.store.db["refunds"].get(refund_id)
+        row = self.store.db.table("refunds").get(refund_id)
         if row["state"] != "pending":
             return next(r for r in self.refunds(row["payment_id"]) if r.id == refund_id)
         return self._finish_refund(refund_id)
 
     def _finish_refund(self, rid: int) -> Refund:
         """Move money back (provider methods) and record the refund done, or say why not."""
-        row = self.store.db["refunds"].get(rid)
+        row = self.store.db.table("refunds").get(rid)
         p = self.payment(row["payment_id"])
         amount, reference = row["amount_fen"], row["reference"]
         if p.method in ("wechat", "alipay"):
@@ -1033,7 +1031,7 @@ class PaymentService:
             except ProviderError as e:
                 if not e.unclear:
                     with write_tx(self.store) as db:
-                        db["refunds"].update(rid, {"state": "failed", "done_at": utc_now()})
+                        db.table("refunds").update(rid, {"state": "failed", "done_at": utc_now()})
                     raise PaymentError(
                         f"the provider refused the refund ({e.code}: {e.message})",
                         code="payment.refund_failed",
@@ -1045,7 +1043,7 @@ class PaymentService:
                 ) from e
             reference = result.refund_id
         with write_tx(self.store) as db:
-            db["refunds"].update(
+            db.table("refunds").update(
                 rid, {"state": "done", "done_at": utc_now(), "reference": reference}
             )
             refunded = p.refunded_fen + amount
@@ -1085,10 +1083,10 @@ class PaymentService:
         fields = check_invoice(title=title, taxpayer_no=taxpayer_no, phone=phone, email=email)
         visit = self._visit(visit_id)
         with write_tx(self.store) as db:
-            iid = int(
-                db["invoice_requests"]
-                .insert({"visit_id": visit_id, **fields, "created_at": utc_now()})
-                .last_pk
+            iid = inserted_id(
+                db.table("invoice_requests").insert(
+                    {"visit_id": visit_id, **fields, "created_at": utc_now()}
+                )
             )
             emit(
                 db,

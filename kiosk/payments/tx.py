@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlite_utils
+import sqlite_utils.db
 
 from data.store import Store
 
@@ -35,3 +36,10 @@ def write_tx(store: Store) -> Iterator[sqlite_utils.Database]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def inserted_id(table: sqlite_utils.db.Table) -> int:
+    """The primary key of the row ``table.insert(...)`` just wrote."""
+    if table.last_pk is None:
+        raise RuntimeError(f"no row was inserted into {table.name}")
+    return int(table.last_pk)

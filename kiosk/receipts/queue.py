@@ -26,7 +26,7 @@ from hardware.printer.device import Printer, PrinterStatus
 from hardware.printer.render import render
 from kiosk.errors import KioskError, PrinterError, VisitError
 from kiosk.payments.events import emit
-from kiosk.payments.tx import write_tx
+from kiosk.payments.tx import inserted_id, write_tx
 from kiosk.receipts.layout import ReceiptData, build_pin_slip, build_receipt, build_test_page
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,10 @@ WAITING_CODES = frozenset(
         "printer.write_failed",
     }
 )
+
+
+# The printer's status before anyone asked it (distinct from a printer that cannot report).
+NOT_ASKED = PrinterStatus("unknown", "not asked yet")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,7 @@ class PrintQueue:
         self.store = store
         self.printer = printer
         self._lock = threading.Lock()  # one drain at a time (CLI + worker in one process)
-        self.last_status = PrinterStatus("unknown")
+        self.last_status = NOT_ASKED
 
     @property
     def columns(self) -> int:
@@ -137,9 +141,8 @@ class PrintQueue:
         """Store a receipt job (inside the caller's transaction when there is one); its id."""
         now = utc_now()
         with write_tx(self.store) as db:
-            return int(
-                db["print_jobs"]
-                .insert(
+            return inserted_id(
+                db.table("print_jobs").insert(
                     {
                         "visit_id": visit_id,
                         "kind": "receipt",
@@ -152,16 +155,14 @@ class PrintQueue:
                         "updated_at": now,
                     }
                 )
-                .last_pk
             )
 
     def enqueue_test(self, *, requested_by: str | None = None) -> int:
         """Store a test page job; its id."""
         now = utc_now()
         with write_tx(self.store) as db:
-            return int(
-                db["print_jobs"]
-                .insert(
+            return inserted_id(
+                db.table("print_jobs").insert(
                     {
                         "visit_id": None,
                         "kind": "test",
@@ -174,7 +175,6 @@ class PrintQueue:
                         "updated_at": now,
                     }
                 )
-                .last_pk
             )
 
     def reprint(self, visit_id: int, *, requested_by: str | None) -> int:
@@ -200,24 +200,30 @@ class PrintQueue:
     # -- reading -------------------------------------------------------------------------------
     def job(self, job_id: int) -> PrintJob:
         """One job by id."""
-        rows = list(self.store.db["print_jobs"].rows_where("id = ?", [job_id]))
+        rows = list(self.store.db.table("print_jobs").rows_where("id = ?", [job_id]))
         if not rows:
             raise VisitError(f"no print job {job_id}", code="receipt.no_job")
         return PrintJob.from_row(rows[0])
 
     def jobs(self, *, visit_id: int | None = None, state: str | None = None) -> list[PrintJob]:
         """Jobs, oldest first, optionally of one visit and/or in one state."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if visit_id is not None:
             where.append("visit_id = ?")
             args.append(visit_id)
         if state is not None:
             where.append("state = ?")
             args.append(state)
-        rows = self.store.db["print_jobs"].rows_where(
+        rows = self.store.db.table("print_jobs").rows_where(
             " AND ".join(where) or None, args, order_by="id"
         )
         return [PrintJob.from_row(r) for r in rows]
+
+    def refresh_status(self) -> PrinterStatus:
+        """Ask the printer now (blocking I/O: call from a worker thread)."""
+        self.last_status = self.printer.status()
+        return self.last_status
 
     def depth(self) -> int:
         """Jobs not yet printed (queued or printing)."""
@@ -257,7 +263,7 @@ class PrintQueue:
         with write_tx(self.store) as db:
             ids = [r[0] for r in db.execute("SELECT id FROM print_jobs WHERE state = 'printing'")]
             for i in ids:
-                db["print_jobs"].update(
+                db.table("print_jobs").update(
                     i,
                     {
                         "state": "queued",
@@ -273,7 +279,7 @@ class PrintQueue:
     def _set(self, job_id: int, **fields: Any) -> None:
         fields["updated_at"] = utc_now()
         with write_tx(self.store) as db:
-            db["print_jobs"].update(job_id, fields)
+            db.table("print_jobs").update(job_id, fields)
 
     def run_once(self) -> RunResult:
         """Print every queued job, oldest first; stop at the first one the printer cannot take.
@@ -326,7 +332,7 @@ class PrintQueue:
                     continue
                 now = utc_now()
                 with write_tx(self.store) as db:
-                    db["print_jobs"].update(
+                    db.table("print_jobs").update(
                         job.id,
                         {
                             "state": "printed",
@@ -389,7 +395,7 @@ class PrintQueue:
         )
         self.printer.send(render(doc, model))
         with write_tx(self.store) as db:
-            db["pin_slips"].insert(
+            db.table("pin_slips").insert(
                 {
                     "visit_id": visit_id,
                     "token_serial": token_serial,

@@ -67,7 +67,7 @@ class ReceiptService:
         self.worker = worker
 
     def _visit(self, visit_id: int) -> dict[str, Any]:
-        rows = list(self.store.db["visits"].rows_where("id = ?", [visit_id]))
+        rows = list(self.store.db.table("visits").rows_where("id = ?", [visit_id]))
         if not rows:
             raise VisitError(f"no visit {visit_id}", code="visit.unknown")
         return rows[0]

@@ -228,3 +228,25 @@ def test_two_drainers_never_print_a_job_twice(store: Store, sim: PrinterSim) -> 
     assert len(sim.wait_for_jobs(6)) == 6
     for q in queues:
         q.store.close()
+
+
+def test_status_bar_probe_reports_the_printer_and_waiting_receipts(
+    store: Store, sim: PrinterSim
+) -> None:
+    from kiosk.receipts.status import printer_probe
+    from kiosk.status import Device, DeviceState
+
+    money = wire(store, sim.uri)
+    probe = printer_probe(money.queue)
+    first = probe()  # before any worker pass: the probe asks once itself
+    assert (first.device, first.state, first.reason_zh) == (Device.PRINTER, DeviceState.READY, "")
+    sim.set_state("paper-out")
+    _pay_card(money, store, "DG-20261121-0020", "T3000")
+    money.queue.run_once()
+    st = probe()
+    assert st.state is DeviceState.FAULT
+    assert st.reason_zh == "打印机缺纸：请装入新纸卷（待打印 1）"
+    assert "1 waiting" in st.reason_en
+    sim.set_state("offline")
+    money.queue.run_once()
+    assert probe().state is DeviceState.MISSING
