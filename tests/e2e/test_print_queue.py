@@ -141,7 +141,12 @@ def test_reprint_is_marked_and_a_visit_without_receipt_is_refused(
     assert e.value.code == "receipt.none"
 
 
-def test_pin_slip_prints_once_and_is_never_stored(store: Store, sim: PrinterSim) -> None:
+def test_pin_slip_prints_once_and_is_never_stored(
+    store: Store, sim: PrinterSim, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
     money = wire(store, sim.uri)
     visit = make_visit(store, "DG-20261121-0013")
     pin = "Kx7#91qZ"
@@ -170,6 +175,7 @@ def test_pin_slip_prints_once_and_is_never_stored(store: Store, sim: PrinterSim)
     store.db.conn.execute("PRAGMA wal_checkpoint(FULL)")
     for f in Path(store.path).parent.glob("kiosk.db*"):  # type: ignore[arg-type]
         assert pin.encode() not in f.read_bytes(), f"PIN found in {f.name}"
+    assert caplog.records and not any(pin in r.getMessage() for r in caplog.records)
 
 
 def test_pin_slip_on_a_printer_without_paper_raises_and_records_nothing(
