@@ -8,6 +8,7 @@ code (付款码) and Enter into the scan field: that Enter is the trigger.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 from textual import on, work
@@ -91,6 +92,8 @@ class PaymentScreen(Screen[Any]):
         staff_no: the signed-in staff member taking the money.
         transfer_remark: the program's remark a transfer must carry.
         transfer_payer: who must pay a transfer (the unit, or the applicant).
+        simulate_scan: training mode only: ``simulate_scan(out_trade_no)`` makes the sandbox's
+            payer pay the on-screen QR code (a button appears beside the code).
     """
 
     DEFAULT_CSS = """
@@ -105,6 +108,7 @@ class PaymentScreen(Screen[Any]):
     #result { margin-top: 1; }
     #result.error { color: $error; }
     #result.ok { color: $success; }
+    .hidden { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [("escape", "back", "返回 Back")]
 
@@ -140,8 +144,10 @@ class PaymentScreen(Screen[Any]):
         staff_no: str,
         transfer_remark: str = "",
         transfer_payer: str = "",
+        simulate_scan: Callable[[str], object] | None = None,
     ) -> None:
         super().__init__()
+        self.simulate_scan = simulate_scan
         self.payments = payments
         self.visit_id = visit_id
         self.quote = quote
@@ -165,6 +171,9 @@ class PaymentScreen(Screen[Any]):
                 yield Input(placeholder="付款码 Payment code", id="scan")
                 yield Button("出示收款码 Show QR code", id="show-qr")
                 yield Static("", id="qr")
+                yield Button(
+                    "培训：模拟付款人扫码 Training: payer scans", id="simulate", classes="hidden"
+                )
             with Vertical(id="p-card"):
                 yield Label("刷卡后录入终端参考号和金额 · Terminal reference and amount")
                 yield Input(placeholder="终端参考号 Terminal reference", id="card-ref")
@@ -261,6 +270,19 @@ class PaymentScreen(Screen[Any]):
         self.query_one("#qr", Static).update(qr_text(message.url))
         self._say("请付款人扫描屏幕上的二维码 · Payer scans the QR code", ok=True)
         self.set_interval(2.0, self._poll_qr, name="qr-poll")
+        if self.simulate_scan is not None:
+            self.query_one("#simulate", Button).remove_class("hidden")
+
+    @on(Button.Pressed, "#simulate")
+    def simulate(self) -> None:
+        if self.simulate_scan is not None and self.qr_payment is not None:
+            self._simulate(self.qr_payment.out_trade_no)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="simulate")
+    def _simulate(self, out_trade_no: str) -> None:
+        assert self.simulate_scan is not None
+        self.simulate_scan(out_trade_no)
+        self._check_qr(self.qr_payment.id)
 
     def _poll_qr(self) -> None:
         if self.qr_payment is not None:

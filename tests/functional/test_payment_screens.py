@@ -160,6 +160,22 @@ async def test_qr_on_screen_is_paid_when_the_payer_scans(world: Any) -> None:
     assert app.result.state == "paid" and app.result.method == "alipay"
 
 
+async def test_training_button_makes_the_sandbox_payer_pay(world: Any) -> None:
+    money, sandbox, visit = world
+    screen = payment_screen(money, visit)
+    screen.simulate_scan = sandbox.simulate_scan
+    app = Host(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        simulate = app.screen.query_one("#simulate", Button)
+        assert not simulate.display  # hidden until a QR code is shown
+        await pilot.click("#show-qr")
+        await until(pilot, lambda: simulate.display)
+        await pilot.click("#simulate")
+        await until(pilot, lambda: app.result != "not dismissed")
+    assert app.result.state == "paid" and app.result.method == "wechat"
+
+
 async def test_receipt_preview_shows_the_printed_lines_and_queues_a_reprint(world: Any) -> None:
     money, _, visit = world
     money.payments.pay_card(
