@@ -24,7 +24,7 @@ from typing import Any
 from data.store import Store, utc_now
 from hardware.printer.device import Printer, PrinterStatus
 from hardware.printer.render import render
-from kiosk.errors import KioskError, PrinterError, VisitError
+from kiosk.errors import PrinterError, VisitError
 from kiosk.payments.events import emit
 from kiosk.payments.tx import inserted_id, write_tx
 from kiosk.receipts.layout import ReceiptData, build_pin_slip, build_receipt, build_test_page
@@ -293,7 +293,9 @@ class PrintQueue:
             for job in self.jobs(state="queued"):
                 try:
                     data = self.render_job(job)
-                except (KioskError, ValueError, KeyError, TypeError) as e:
+                except (
+                    Exception
+                ) as e:  # rendering is pure: any failure is this job's, not the printer's
                     log.error("print job %d cannot be rendered: %s", job.id, e)
                     self._set(
                         job.id, state="failed", last_error="receipt.render", last_error_text=str(e)

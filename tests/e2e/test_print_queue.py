@@ -256,3 +256,19 @@ def test_status_bar_probe_reports_the_printer_and_waiting_receipts(
     sim.set_state("offline")
     money.queue.run_once()
     assert probe().state is DeviceState.MISSING
+
+
+def test_a_job_that_cannot_be_rendered_fails_and_the_rest_still_print(
+    store: Store, sim: PrinterSim
+) -> None:
+    money = wire(store, sim.uri)
+    visit = _pay_card(money, store, "DG-20261121-0030", "T4000")
+    (job,) = money.queue.jobs(visit_id=visit)
+    with store.atomic() as db:  # a stored payload that no longer fits the receipt's fields
+        db["print_jobs"].update(job.id, {"payload": '{"order_no": "broken"}'})
+    _pay_card(money, store, "DG-20261121-0031", "T4001")
+    result = money.queue.run_once()
+    assert result.failed == (job.id,) and len(result.printed) == 1
+    failed = money.queue.job(job.id)
+    assert failed.state == "failed" and failed.last_error == "receipt.render"
+    assert len(sim.wait_for_jobs(1)) == 1
