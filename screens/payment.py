@@ -372,3 +372,64 @@ class PaymentScreen(Screen[Any]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+class InvoicePort(Protocol):
+    """What :class:`InvoiceScreen` needs of the payment service."""
+
+    def record_invoice(
+        self, visit_id: int, *, title: str, taxpayer_no: str, phone: str, email: str
+    ) -> int: ...
+
+
+class InvoiceScreen(Screen[int | None]):
+    """开票信息 Invoice details: title, taxpayer number, phone, e-mail; sent to the hub.
+
+    Dismisses with the stored request's id, or None when skipped (Esc).
+    """
+
+    DEFAULT_CSS = """
+    InvoiceScreen { padding: 1 2; }
+    InvoiceScreen Input { width: 60; }
+    #inv-result { margin-top: 1; color: $error; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "back", "跳过 Skip")]
+
+    def __init__(self, payments: InvoicePort, *, visit_id: int, title: str = "") -> None:
+        super().__init__()
+        self.payments = payments
+        self.visit_id = visit_id
+        self.default_title = title
+
+    def compose(self) -> ComposeResult:
+        yield Static("开票信息 Invoice details（增值税电子普通发票，1-2个工作日内发送）")
+        yield Input(self.default_title, placeholder="发票抬头 Invoice title", id="inv-title")
+        yield Input(placeholder="纳税人识别号 Taxpayer number (USCC)", id="inv-taxpayer")
+        yield Input(placeholder="手机 Phone", id="inv-phone")
+        yield Input(placeholder="电子邮箱 E-mail", id="inv-email")
+        yield Button("提交 Submit", id="inv-ok", variant="primary")
+        yield Static("", id="inv-result")
+
+    @on(Button.Pressed, "#inv-ok")
+    @on(Input.Submitted, "#inv-email")
+    def submit(self) -> None:
+        values = {
+            key: self.query_one(f"#inv-{key.split('_')[0]}", Input).value
+            for key in ("title", "taxpayer_no", "phone", "email")
+        }
+        self._record(values)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="invoice")
+    def _record(self, values: dict[str, str]) -> None:
+        try:
+            request_id = self.payments.record_invoice(self.visit_id, **values)
+        except KioskError as e:
+            self.app.call_from_thread(self._say, e.message)
+            return
+        self.app.call_from_thread(self.dismiss, request_id)
+
+    def _say(self, text: str) -> None:
+        self.query_one("#inv-result", Static).update(f"请检查 Please check: {text}")
+
+    def action_back(self) -> None:
+        self.dismiss(None)

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from hub.payments.sandbox import SandboxProvider
-from screens.payment import PaymentScreen
+from screens.payment import InvoiceScreen, PaymentScreen
 from screens.receipt import ReceiptPreview, ReceiptScreen
 from screens.widgets.printer_status import PrinterStatusBar
 from tests.money_helpers import UNIT, WECHAT_OK, dg_new_quote, make_visit, open_store, wire
@@ -222,3 +222,26 @@ async def test_status_bar_says_why_receipts_wait() -> None:
         bar.show(QueueStatus(PrinterStatus("ready"), 0))
         await pilot.pause()
         assert not bar.has_class("waiting") and "就绪" in str(bar.render())
+
+
+async def test_invoice_details_are_checked_then_sent(world: Any) -> None:
+    from kiosk.payments.events import events
+
+    money, _, visit = world
+    app = Host(InvoiceScreen(money.payments, visit_id=visit, title=UNIT))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        s = app.screen
+        s.query_one("#inv-taxpayer", Input).value = "91441900MA4UJ8K21X"  # wrong check character
+        s.query_one("#inv-phone", Input).value = "13800138000"
+        s.query_one("#inv-email", Input).value = "finance@example.cn"
+        await pilot.click("#inv-ok")
+        result = s.query_one("#inv-result", Static)
+        await until(pilot, lambda: "USCC" in str(result.render()))
+        s.query_one("#inv-taxpayer", Input).value = "91441900MA4UJ8K21H"
+        await until(pilot, lambda: not s.query_one("#inv-ok", Button).has_class("-active"))
+        await pilot.click("#inv-ok")
+        await until(pilot, lambda: app.result != "not dismissed")
+    assert isinstance(app.result, int)
+    kinds = [k for k, _ in events(money.payments.store.db, visit)]
+    assert kinds == ["invoice.requested"]
