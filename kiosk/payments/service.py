@@ -165,8 +165,12 @@ class PaymentService:
         self.max_wait_s = max_wait_s
         self._sleep = sleep
         self._just_paid: list[Payment] = []
-        self.provider_online = gateway is not None
+        self._online = gateway is not None
         self.offline_reason = "" if gateway is not None else "no payment provider configured"
+        # After a failed call the methods are off for this long, then the next attempt may try
+        # again (the sync worker's set_online() word holds until it speaks again).
+        self.retry_offline_s = 30.0
+        self._retry_at: float | None = None
 
     # -- reading -------------------------------------------------------------------------------
     def _visit(self, visit_id: int) -> dict[str, Any]:
@@ -273,12 +277,23 @@ class PaymentService:
         )
 
     # -- availability --------------------------------------------------------------------------
+    @property
+    def provider_online(self) -> bool:
+        """Whether WeChat Pay / Alipay can be tried now."""
+        if not self._online and self._retry_at is not None and time.monotonic() >= self._retry_at:
+            self._online, self._retry_at, self.offline_reason = True, None, ""
+        return self._online
+
     def set_online(self, online: bool, reason: str = "") -> None:
         """The sync worker's word on whether the hub (and so the providers) can be reached."""
-        self.provider_online = online and self.gateway is not None
-        self.offline_reason = (
-            "" if self.provider_online else (reason or "the back office is offline")
-        )
+        self._online = online and self.gateway is not None
+        self._retry_at = None
+        self.offline_reason = "" if self._online else (reason or "the back office is offline")
+
+    def _went_offline(self, reason: str) -> None:
+        """A call found the provider unreachable: methods off, retried after a while."""
+        self.set_online(False, reason)
+        self._retry_at = time.monotonic() + self.retry_offline_s
 
     def methods(self) -> list[MethodAvailability]:
         """Each method and whether it can be used now."""
@@ -698,7 +713,7 @@ class PaymentService:
             )
         except ProviderUnavailable as e:
             # Nothing reached the provider: the attempt simply did not happen.
-            self.set_online(False, e.message)
+            self._went_offline(e.message)
             self._cancel_local(payment.id, by=staff_no, reason=f"provider unreachable: {e.message}")
             raise PaymentError(
                 f"WeChat Pay and Alipay are unavailable: {e.message}; use bank card or transfer",
@@ -815,7 +830,7 @@ class PaymentService:
         except ProviderError as e:
             self._cancel_local(payment.id, by=staff_no, reason=f"{e.code}: {e.message}")
             if isinstance(e, ProviderUnavailable):
-                self.set_online(False, e.message)
+                self._went_offline(e.message)
             raise PaymentError(
                 f"the QR code could not be created ({e.message})", code="payment.refused"
             ) from e
