@@ -25,6 +25,7 @@ AREAS: list[str] = [
     "kiosk.cli.fees:fees",
     "kiosk.cli.check:check",
     "kiosk.cli.hours:hours",
+    "kiosk.cli.token:token",
     "kiosk.cli.printer:print_group",
     "kiosk.cli.receipt:receipt",
     "kiosk.cli.pay:pay",
