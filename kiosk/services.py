@@ -77,6 +77,10 @@ class Services:
     clock: Clock = utc_now
     checklist: Checklist = domain_checklist
     status_interval_s: float = 2.0
+    idcard: Any = None
+    """The ID card reader for the screen (``kiosk.idcard_bridge.IdCardDevice``), or None."""
+    manual_entry: Any = None
+    """Staff manual entry of the agent (``kiosk.idcard_bridge.ManualEntry``), or None."""
     money: Money | None = None
     printer_sim: PrinterSim | None = None
 
@@ -99,7 +103,11 @@ def device_probes(settings: Settings, training: bool) -> dict[Device, DeviceProb
     """One probe per device. Until a device's issue lands, its probe says honestly that the
     device is missing and why (never a pretended "ready")."""
     zh, en = _STAND_IN_LATER if training else _ADAPTER_LATER
-    return {d: not_connected(d, zh, en) for d in Device}
+    probes = {d: not_connected(d, zh, en) for d in Device}
+    from kiosk.idcard_probe import reader_probe
+
+    probes[Device.READER] = reader_probe(settings.devices.reader)
+    return probes
 
 
 def hub_probe(settings: Settings, training: bool) -> Callable[[], HubStatus]:
@@ -153,9 +161,26 @@ def build_services(
         hub_probe=hub_probe(settings, cli_ctx.training),
         counter_probe=counter_probe(settings.counter),
     )
+    idcard, manual = idcard_services(settings)
     return Services(
-        status=source, store=store, training=cli_ctx.training, money=money, printer_sim=sim
+        status=source,
+        store=store,
+        training=cli_ctx.training,
+        idcard=idcard,
+        manual_entry=manual,
+        money=money,
+        printer_sim=sim,
     )
+
+
+def idcard_services(settings: Settings) -> tuple[Any, Any]:
+    """The ID card reader wiring and the manual-entry port (imported here, not at module load:
+    they pull in the screen's messages, and this module stays free of Textual)."""
+    from kiosk.cli.idcard import reader_from_settings
+    from kiosk.idcard_bridge import IdCardDevice, ManualEntry
+
+    reader = settings.devices.reader
+    return IdCardDevice(lambda: reader_from_settings(reader)), ManualEntry()
 
 
 def build_money_services(

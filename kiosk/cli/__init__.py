@@ -26,6 +26,7 @@ AREAS: list[str] = [
     "kiosk.cli.check:check",
     "kiosk.cli.hours:hours",
     "kiosk.cli.token:token",
+    "kiosk.cli.idcard:idcard",
     "kiosk.cli.printer:print_group",
     "kiosk.cli.receipt:receipt",
     "kiosk.cli.pay:pay",

@@ -133,14 +133,17 @@ def test_real_services_open_the_store_and_report_devices_honestly(tmp_path, monk
         assert services.store.path == tmp_path / "data" / "training" / "kiosk.db"
         assert services.store.applied()  # migrations ran
         status = services.status.poll()
-        # Until each device's adapter lands, nothing pretends to be ready; the printer has
-        # landed, and in training it is the stand-in on loopback, which answers "ready".
+        # Until each device's adapter lands, nothing pretends to be ready. The ID card reader's
+        # probe is real: ready when pcscd lists a reader (a test session's pcscd may be up).
+        # The printer has landed: in training it is the stand-in on loopback, "ready".
         printer = next(d for d in status.devices if d.device is Device.PRINTER)
         assert printer.state is DeviceState.READY
         assert services.printer_sim is not None and services.money is not None
-        others = [d for d in status.devices if d.device is not Device.PRINTER]
+        others = [d for d in status.devices if d.device not in (Device.READER, Device.PRINTER)]
         assert all(d.state is DeviceState.MISSING for d in others)
         assert all(d.reason_en for d in others)
+        reader = next(d for d in status.devices if d.device is Device.READER)
+        assert reader.state is DeviceState.READY or reader.reason_en
         assert status.hub.online is None
     finally:
         services.close()
