@@ -314,6 +314,15 @@ class PrinterSettings(Section):
     chinese: Literal["gb18030", "raster"] = "gb18030"
 
 
+class PaymentSettings(Section):
+    """Payments: where WeChat Pay / Alipay go, and the counter's rules for pending transfers."""
+
+    provider: Literal["hub", "sandbox", "none"] = "hub"
+    allow_issue_on_pending_transfer: bool = False
+    poll_interval_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    max_wait_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+
+
 class DevicesSettings(Section):
     """Every device the kiosk drives."""
 
@@ -345,6 +354,7 @@ class Settings(Section):
     programs: Annotated[list[ProgramSettings], Field(min_length=1)]
     devices: DevicesSettings = DevicesSettings()
     hub: HubSettings = HubSettings()
+    payments: PaymentSettings = PaymentSettings()
     storage: StorageSettings = StorageSettings()
     # Where these settings were read from (not a key of the file).
     source: Path = Field(default=Path("<defaults>"), exclude=True)
