@@ -294,6 +294,16 @@ class CameraSettings(Section):
     exposure: str = "auto"
     px_per_mm: Annotated[float, Field(ge=0, le=200)] = 0.0
 
+    @field_validator("exposure")
+    @classmethod
+    def _exposure(cls, v: str) -> str:
+        if v != "auto":
+            try:
+                float(v)
+            except ValueError:
+                raise ValueError(f"exposure must be 'auto' or a number, not {v!r}") from None
+        return v
+
 
 class PrinterSettings(Section):
     """The receipt printer."""
@@ -302,6 +312,15 @@ class PrinterSettings(Section):
     uri: str = "tcp://127.0.0.1:9100"
     profile: str = "TM-T88V"
     chinese: Literal["gb18030", "raster"] = "gb18030"
+
+
+class PaymentSettings(Section):
+    """Payments: where WeChat Pay / Alipay go, and the counter's rules for pending transfers."""
+
+    provider: Literal["hub", "sandbox", "none"] = "hub"
+    allow_issue_on_pending_transfer: bool = False
+    poll_interval_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    max_wait_s: Annotated[float, Field(gt=0, le=300)] = 30.0
 
 
 class DevicesSettings(Section):
@@ -339,6 +358,7 @@ class Settings(Section):
     programs: Annotated[list[ProgramSettings], Field(min_length=1)]
     devices: DevicesSettings = DevicesSettings()
     hub: HubSettings = HubSettings()
+    payments: PaymentSettings = PaymentSettings()
     storage: StorageSettings = StorageSettings()
     # Where these settings were read from (not a key of the file).
     source: Path = Field(default=Path("<defaults>"), exclude=True)

@@ -35,7 +35,9 @@ from kiosk.status import (
 )
 
 if TYPE_CHECKING:
+    from hardware.sim.printer import PrinterSim
     from kiosk.cli import CliContext
+    from kiosk.payments.wiring import Money
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class Services:
         clock: the current UTC time; the status bar's clock reads it.
         checklist: the materials rule the checklist screen shows.
         status_interval_s: seconds between status polls.
+        money: payments, receipts, the print queue and its (started) worker.
+        printer_sim: the stand-in printer training mode started (stopped on close).
         sync: the background sync worker (``kiosk.sync.service.SyncService``), started by
             :func:`build_services` and stopped by :meth:`close`; None without a credential.
     """
@@ -80,13 +84,19 @@ class Services:
     """The ID card reader for the screen (``kiosk.idcard_bridge.IdCardDevice``), or None."""
     manual_entry: Any = None
     """Staff manual entry of the agent (``kiosk.idcard_bridge.ManualEntry``), or None."""
+    money: Money | None = None
+    printer_sim: PrinterSim | None = None
     sync: Any = None
     """The background sync worker (``kiosk.sync.service.SyncService``), or None."""
 
     def close(self) -> None:
-        """Release what the services hold (the sync worker, the store's connection)."""
+        """Release what the services hold (sync and print workers, stand-in printer, store)."""
         if self.sync is not None:
             self.sync.stop()
+        if self.money is not None:
+            self.money.worker.stop()
+        if self.printer_sim is not None:
+            self.printer_sim.stop()
         if self.store is not None:
             self.store.close()
 
@@ -182,8 +192,16 @@ def build_services(
     settings = cli_ctx.settings()
     paths = cli_ctx.paths().ensure()
     store = Store.open(paths.database)
+    money, sim = build_money_services(settings, store, paths.run, training=cli_ctx.training)
+    if probes is None:
+        from kiosk.receipts.status import printer_probe
+
+        probes = {
+            **device_probes(settings, cli_ctx.training),
+            Device.PRINTER: printer_probe(money.queue),
+        }
     source = ProbeStatusSource(
-        device_probes=probes if probes is not None else device_probes(settings, cli_ctx.training),
+        device_probes=probes,
         hub_probe=hub_probe(settings, cli_ctx.training, paths.database),
         counter_probe=counter_probe(settings.counter),
     )
@@ -197,6 +215,8 @@ def build_services(
         training=cli_ctx.training,
         idcard=idcard,
         manual_entry=manual,
+        money=money,
+        printer_sim=sim,
         sync=sync,
     )
 
@@ -209,3 +229,28 @@ def idcard_services(settings: Settings) -> tuple[Any, Any]:
 
     reader = settings.devices.reader
     return IdCardDevice(lambda: reader_from_settings(reader)), ManualEntry()
+
+
+def build_money_services(
+    settings: Settings, store: Store, run_dir: Any, *, training: bool
+) -> tuple[Money, PrinterSim | None]:
+    """Payments, receipts and the print worker (started); training mode prints to a stand-in.
+
+    In training the printer is a :class:`~hardware.sim.printer.PrinterSim` on a free loopback
+    port keeping its jobs in ``<run>/printer`` (``kiosk sim printer-read`` shows them), and
+    WeChat Pay / Alipay go to the in-process sandbox.
+    """
+    from kiosk.payments.wiring import build_money, make_gateway, make_printer
+
+    sim = None
+    if training:
+        from hardware.sim.printer import PrinterSim
+
+        sim = PrinterSim(run_dir / "printer").start()
+    printer = make_printer(settings, sim.uri if sim is not None else None)
+    money = build_money(
+        settings, store, printer=printer, gateway=make_gateway(settings, training=training)
+    )
+    money.payments.resume_pending()
+    money.worker.start()
+    return money, sim
