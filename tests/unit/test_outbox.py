@@ -15,15 +15,15 @@ def db(tmp_path):
 
 
 def test_event_is_kept_only_if_the_change_commits(db):
-    db["payments"].create({"id": int, "amount_fen": int}, pk="id")
+    db["sales"].create({"id": int, "amount_fen": int}, pk="id")
     with db.atomic():
-        db["payments"].insert({"id": 1, "amount_fen": 120000})
+        db["sales"].insert({"id": 1, "amount_fen": 120000})
         outbox.enqueue(db, kind="payment.recorded", payload={"id": 1}, visit_id="DG-1")
     with pytest.raises(RuntimeError), db.atomic():
-        db["payments"].insert({"id": 2, "amount_fen": 500})
+        db["sales"].insert({"id": 2, "amount_fen": 500})
         outbox.enqueue(db, kind="payment.recorded", payload={"id": 2}, visit_id="DG-2")
         raise RuntimeError("the payment step failed after queuing")
-    assert db["payments"].count == 1
+    assert db["sales"].count == 1
     events = outbox.next_batch(db, 10)
     assert [e.wire()["payload"] for e in events] == [{"id": 1}]
 
