@@ -57,8 +57,11 @@ class LocalHub:
             fh.write(cred)
         return cred
 
-    def start(self, timeout: float = 30.0) -> tuple[str, str]:
+    def start(self, timeout: float = 30.0, port: int | None = None) -> tuple[str, str]:
         """Start the hub and wait until it answers; returns (API URL, credential).
+
+        ``port`` reuses a known port (training's "restore the network" keeps the URL the sync
+        worker already has); a free one when None.
 
         Raises:
             SyncError: the hub did not start in time.
@@ -66,9 +69,10 @@ class LocalHub:
         import httpx
 
         cred = self.credential()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        if port is None:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
         args = [
             sys.executable,
             "-m",
