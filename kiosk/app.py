@@ -30,6 +30,7 @@ from screens.i18n import LANGUAGES, Lang
 from screens.idcard import AgentIdentified, IdCardScreen
 from screens.kind import KindScreen
 from screens.program import ProgramScreen
+from screens.simulator import SimulatorScreen
 from screens.staff import StaffSignInScreen
 from screens.welcome import WelcomeScreen
 
@@ -47,6 +48,10 @@ _ACTIVITY = (
     events.MouseScrollDown,
     events.MouseScrollUp,
 )
+
+
+class StandInChanged(Message):
+    """A training stand-in came up, stopped or failed (posted from the rig's thread)."""
 
 
 class StatusPolled(Message):
@@ -111,9 +116,13 @@ class KioskApp(App[int], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "toggle_language", show=False, priority=True),
         Binding("f12", "staff", show=False, priority=True),
+        Binding("f3", "toggle_care", show=False, priority=True),
+        Binding("f9", "simulator", show=False, priority=True),
     ]
 
     language: reactive[Lang] = reactive("zh-CN")
+    #: 关怀模式: larger, bolder, more spaced text (the ``care-mode`` class on the app).
+    care_mode: reactive[bool] = reactive(False)
     status: var[KioskStatus | None] = var(None)
 
     def __init__(
@@ -134,6 +143,7 @@ class KioskApp(App[int], inherit_bindings=False):
         #: How the agent was identified: ``"card"`` or ``"manual"`` (staff entry).
         self.agent_source: str | None = None
         self.set_reactive(KioskApp.language, settings.ui.language)
+        self.set_reactive(KioskApp.care_mode, settings.ui.care_mode)
 
     # -- start -----------------------------------------------------------------------------
 
@@ -141,6 +151,12 @@ class KioskApp(App[int], inherit_bindings=False):
         return WelcomeScreen()
 
     def on_mount(self) -> None:
+        self.set_class(self.care_mode, "care-mode")
+        rig = self.services.training_rig
+        if rig is not None:
+            # Each stand-in coming up re-polls the status bar, so it shows them arrive.
+            rig.on_change = lambda: self.post_message(StandInChanged())
+            self.run_worker(rig.start, thread=True, group="training", exit_on_error=False)
         self._poll_status()
         self.set_interval(self.services.status_interval_s, self._poll_status)
         # Check often enough that a visit clears within a quarter of the timeout of going idle.
@@ -157,11 +173,16 @@ class KioskApp(App[int], inherit_bindings=False):
         if monotonic() - self._last_input < self.idle_timeout_s:
             return
         at_home = len(self.screen_stack) == 1
-        if at_home and self.language == self.settings.ui.language:
+        if (
+            at_home
+            and self.language == self.settings.ui.language
+            and self.care_mode == self.settings.ui.care_mode
+        ):
             return
         log.info("idle for %.0f s: back to the welcome screen", self.idle_timeout_s)
         self.go_home()
         self.language = self.settings.ui.language
+        self.care_mode = self.settings.ui.care_mode
 
     def go_home(self) -> None:
         """Clear the visit's screens back to the welcome screen.
@@ -194,6 +215,28 @@ class KioskApp(App[int], inherit_bindings=False):
         """F2: zh-CN <-> English."""
         i = LANGUAGES.index(self.language)
         self.language = LANGUAGES[(i + 1) % len(LANGUAGES)]
+
+    @property
+    def has_simulator(self) -> bool:
+        """Training mode with its stand-ins: F9 opens the simulator panel."""
+        return self.services.training_rig is not None
+
+    def watch_care_mode(self, on: bool) -> None:
+        self.set_class(on, "care-mode")
+
+    def action_toggle_care(self) -> None:
+        """F3: 关怀模式 (large text) on or off; the idle timeout turns it back to the setting."""
+        self.care_mode = not self.care_mode
+
+    def action_simulator(self) -> None:
+        """F9 (training only): the simulator panel driving the stand-ins."""
+        rig = self.services.training_rig
+        if rig is None or isinstance(self.screen, SimulatorScreen):
+            return
+        self.push_screen(SimulatorScreen(rig))
+
+    def on_stand_in_changed(self, event: StandInChanged) -> None:
+        self._poll_status()
 
     def action_staff(self) -> None:
         """F12: the staff sign-in screen (once; pressing again does not stack it)."""

@@ -88,9 +88,16 @@ class Services:
     printer_sim: PrinterSim | None = None
     sync: Any = None
     """The background sync worker (``kiosk.sync.service.SyncService``), or None."""
+    training_rig: Any = None
+    """Training mode's stand-ins (``kiosk.training.TrainingRig``): the app starts them in a
+    thread worker; :meth:`close` stops them."""
+    database: Path | None = None
+    """The kiosk's SQLite file (the staff sync screen reads it)."""
 
     def close(self) -> None:
-        """Release what the services hold (sync and print workers, stand-in printer, store)."""
+        """Release what the services hold (stand-ins, sync and print workers, store)."""
+        if self.training_rig is not None:
+            self.training_rig.stop()
         if self.sync is not None:
             self.sync.stop()
         if self.money is not None:
@@ -193,11 +200,19 @@ def build_services(
     paths = cli_ctx.paths().ensure()
     store = Store.open(paths.database)
     money, sim = build_money_services(settings, store, paths.run, training=cli_ctx.training)
+    rig = None
+    if cli_ctx.training:
+        from kiosk.training import TrainingRig
+
+        # Built now (it points the PC/SC client at its private pcscd before anything reads a
+        # card); started by the app in a thread worker, so the welcome screen shows at once.
+        rig = TrainingRig(paths.base, settings, paths.database, printer_sim=sim, money=money)
     if probes is None:
         from kiosk.receipts.status import printer_probe
 
         probes = {
             **device_probes(settings, cli_ctx.training),
+            **(rig.probes() if rig is not None else {}),
             Device.PRINTER: printer_probe(money.queue),
         }
     source = ProbeStatusSource(
@@ -206,7 +221,9 @@ def build_services(
         counter_probe=counter_probe(settings.counter),
     )
     idcard, manual = idcard_services(settings)
-    sync = sync_service(settings, paths.database)
+    # Training syncs with its own hub on loopback (the rig starts that worker): a training
+    # visit never reaches a production hub, whatever kiosk.toml's [hub] says.
+    sync = None if cli_ctx.training else sync_service(settings, paths.database)
     if sync is not None:
         sync.start()
     return Services(
@@ -218,6 +235,8 @@ def build_services(
         money=money,
         printer_sim=sim,
         sync=sync,
+        training_rig=rig,
+        database=paths.database,
     )
 
 

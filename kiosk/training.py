@@ -67,14 +67,15 @@ class SimSnapshot:
     printer_state: str
     network_up: bool
     hub_url: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(PARTS))
 
 
 class TrainingRig:
     """Every training stand-in for one data directory.
 
     Args:
-        data_dir: the kiosk's data directory (stand-ins live under ``<data>/training``).
+        data_dir: the folder this run writes in (training: ``<data>/training``); the stand-ins
+            live in its ``stand-ins`` folder.
         settings: the kiosk settings (token stock, reader pattern).
         database: the kiosk's SQLite file (the sync worker's queue).
         printer_sim: the printer stand-in :func:`kiosk.services.build_services` started.
@@ -93,7 +94,7 @@ class TrainingRig:
     ):
         from hardware.sim.pcscd import PcscdProcess, can_isolate
 
-        self.base = Path(data_dir) / "training"
+        self.base = Path(data_dir) / "stand-ins"
         self.base.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.database = database

@@ -29,7 +29,10 @@ class KioskScreen(Screen[None]):
         with Vertical(id="body"):
             yield from self.compose_body()
         yield StatusBar(id="status-bar")
-        yield KeyHints(self.HINTS, id="key-hints")
+        extra: tuple[str, ...] = ("keys.care",)
+        if getattr(self.app, "has_simulator", False):
+            extra += ("keys.simulator",)
+        yield KeyHints(self.HINTS + extra, id="key-hints")
 
     def compose_body(self) -> Iterable[Widget]:
         """The screen's own content."""

@@ -341,6 +341,52 @@ CATALOGUE: dict[str, Bi] = {
 }
 
 
+# Training mode's simulator panel (screens/simulator.py), care mode and the visit's progress.
+CATALOGUE.update(
+    {
+        "keys.simulator": Bi("F9 模拟器", "F9 Simulator"),
+        "keys.care": Bi("F3 关怀模式", "F3 Large text"),
+        "sim.heading": Bi("培训模拟器", "Training simulator"),
+        "sim.parts": Bi("模拟设备", "Stand-ins"),
+        "sim.part_line": Bi("{name}　状态：{state} {detail}", "{name}: {state} {detail}"),
+        "sim.part_starting": Bi("启动中", "starting"),
+        "sim.part_ready": Bi("就绪", "ready"),
+        "sim.part_stopped": Bi("已停止", "stopped"),
+        "sim.part_fault": Bi("故障", "fault"),
+        "sim.card_place": Bi("放上身份证", "Place card"),
+        "sim.card_remove": Bi("取走身份证", "Remove card"),
+        "sim.card_now": Bi("读卡区：{who}", "On the reader: {who}"),
+        "sim.nobody": Bi("无", "nothing"),
+        "sim.key_blank": Bi("插入空白介质", "Insert blank key"),
+        "sim.key_issued": Bi("插入已签发介质", "Insert issued key"),
+        "sim.key_pull": Bi("拔出介质", "Pull key"),
+        "sim.key_now": Bi(
+            "读卡器中：空白 {blank}，已签发 {issued}；库存空白 {left}；抽屉中 {drawer}",
+            "In reader: blank {blank}, issued {issued}; blanks in stock {left}; drawer {drawer}",
+        ),
+        "sim.yes": Bi("有", "yes"),
+        "sim.no": Bi("无", "no"),
+        "sim.imprint_use": Bi("摄像头显示此印模", "Show this imprint"),
+        "sim.imprint_now": Bi("摄像头：{name}", "Camera: {name}"),
+        "sim.paper_out": Bi("缺纸", "Out of paper"),
+        "sim.paper_in": Bi("装纸恢复", "Paper back"),
+        "sim.printer_now": Bi("打印机状态：{state}", "Printer state: {state}"),
+        "sim.net_cut": Bi("断开网络", "Cut network"),
+        "sim.net_restore": Bi("恢复网络", "Restore network"),
+        "sim.net_now": Bi("到后台的网络：{state}", "Network to the hub: {state}"),
+        "sim.net_up": Bi("畅通", "up"),
+        "sim.net_down": Bi("已断开", "cut"),
+        "sim.working": Bi("正在操作模拟设备…", "Driving the stand-in…"),
+        "sim.done": Bi("已完成：{what}", "Done: {what}"),
+        "sim.failed": Bi(
+            "操作失败：{error}。请检查模拟设备状态后重试。",
+            "Failed: {error}. Check the stand-ins above and try again.",
+        ),
+        "sim.pick": Bi("请选择", "Choose"),
+    }
+)
+
+
 def t(key: str, lang: Lang, **values: object) -> str:
     """The catalogue text ``key`` in ``lang``, with ``{name}`` placeholders filled.
 

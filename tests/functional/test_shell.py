@@ -212,6 +212,7 @@ async def test_f2_switches_every_text_to_english_and_back(make_app) -> None:
         assert [str(h.render()) for h in app.screen.query(".key-hint")] == [
             "F2 中文",
             "F12 Staff",
+            "F3 Large text",
         ]
         # Screens opened after the switch speak English too.
         await goto(pilot, app, "#service-new", ProgramScreen)
