@@ -176,7 +176,8 @@ class TrainingRig:
     def _check_payment(self) -> str:
         if self.money is None:
             raise KioskError("payments are not wired", code="training.payment")
-        return type(self.money.payments.gateway).__name__
+        gateway = self.money.payments.gateway
+        return type(getattr(gateway, "provider", gateway)).__name__
 
     def _start_hub(self) -> str:
         from kiosk.sync.service import SyncService

@@ -267,11 +267,11 @@ class SimulatorScreen(KioskScreen):
             )
         )
         person = self.query_one("#sim-person", Select)
-        if not person.is_expanded:
+        if not person.expanded:
             current = person.value
             person.set_options([(f"{name}（{key}）", key) for key, name in snap.people])
             if isinstance(current, str):
                 person.value = current
         serial = self.query_one("#sim-serial", Select)
-        if not serial.is_expanded:
+        if not serial.expanded:
             serial.set_options([(s, s) for s in snap.keys_in_drawer])
