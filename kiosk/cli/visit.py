@@ -81,20 +81,8 @@ def _resources(obj: CliContext, training: bool, data_dir: Path | None) -> Any:
 
 def receipt_text(res: Any, order_no: str) -> str | None:
     """The receipt of ``order_no`` as decoded from the printer stand-in's capture."""
-    from hardware.sim.escpos_decode import decode
-
-    if not res.training:
-        return None
-    found = None
-    for job in res.printer_jobs():
-        try:
-            paper = decode(job)
-        except Exception:  # noqa: BLE001 (a partial capture is not this visit's receipt)
-            continue
-        text = "\n".join(paper.lines)
-        if order_no in text and "PIN" not in text:
-            found = text
-    return found
+    lines = res.receipt_lines(order_no)
+    return None if lines is None else "\n".join(lines)
 
 
 def output(res: Any, flow: Any, failure: KioskError | None) -> dict[str, Any]:

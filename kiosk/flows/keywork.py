@@ -77,6 +77,10 @@ def _only_key(flow: VisitFlow, serial: str | None) -> None:
         if s != serial:
             sim.pull(s)
     if serial is None:
+        if sim.blanks_left() <= 0:
+            # training: a new box of blank keys (the stand-in keeps its stock in its state file)
+            st = sim._read_state()
+            sim._write_state({**st, "blank_stock": sim._used() + 4})
         if not sim.blank_present():
             sim.insert_blank()
     else:

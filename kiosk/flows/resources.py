@@ -148,6 +148,28 @@ class Resources:
     def printer_jobs(self) -> list[bytes]:
         return self._printer.jobs() if self._printer is not None else []
 
+    def receipt_lines(self, order_no: str, timeout: float = 5.0) -> list[str] | None:
+        """The receipt of ``order_no`` decoded from the printer stand-in's capture (training),
+        waiting up to ``timeout`` for the capture to be saved; None when there is none."""
+        import time
+
+        from hardware.sim.escpos_decode import decode
+
+        if self._printer is None:
+            return None
+        end = time.monotonic() + timeout
+        while True:
+            for job in reversed(self._printer.jobs()):
+                try:
+                    lines = decode(job).lines
+                except Exception:  # noqa: BLE001 (a partial capture is not a receipt)
+                    continue
+                if any(order_no in ln for ln in lines) and any("RECEIPT" in ln for ln in lines):
+                    return list(lines)
+            if time.monotonic() > end:
+                return None
+            time.sleep(0.02)
+
     def money(self) -> Any:
         if self._money is None:
             from kiosk.payments.wiring import build_money, make_gateway, make_printer
