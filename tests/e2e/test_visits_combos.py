@@ -1,0 +1,132 @@
+"""Every service × kind × program the shipped kiosk.toml offers, as one visit each, in-process
+through the same VisitFlow code path `kiosk visit run` drives, against the stand-ins (SoftHSM2
+keys, the hub with its CA on loopback, the printer capture, the payment sandbox). Results are
+checked against the domain: fees, validity, key state, the receipt as decoded from the printer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography import x509
+
+from hardware.sim.escpos_decode import decode
+from kiosk.config import load_settings
+from kiosk.domain import fees, validity
+from kiosk.domain.types import Kind, Service
+from kiosk.flows import FlowError, Resources, VisitFlow
+from tests.flows_helpers import combinations, inputs
+
+pytestmark = pytest.mark.e2e
+
+TZ = "Asia/Shanghai"
+
+
+@pytest.fixture(scope="module")
+def res(tmp_path_factory):
+    r = Resources(load_settings(None), tmp_path_factory.mktemp("visits"), training=True,
+                  key_algorithm="ec-p256")
+    yield r
+    r.close()
+
+
+def _today(res: Resources) -> dt.date:
+    from kiosk.domain import clock
+
+    return clock.local_today(res.now(), TZ)
+
+
+def _new(res: Resources, program: str, kind: str, *, years: int = 1, seal: bool = False,
+         **kw) -> tuple[VisitFlow, dict]:
+    f = VisitFlow.open(res, service="new", program=program, kind=kind, years=years, seal=seal)
+    doc = inputs(kind, **kw)
+    f.run_all(doc)
+    return f, doc
+
+
+def _not_after_local(state: dict) -> dt.date:
+    from kiosk.domain import clock
+
+    return clock.local_today(clock.from_storage(state["certificate"]["not_after"]), TZ)
+
+
+def _receipt_lines(res: Resources, order: str) -> list[str]:
+    lines = res.receipt_lines(order)
+    assert lines is not None, f"no receipt for {order} on the printer stand-in"
+    return lines
+
+
+@pytest.mark.parametrize(("program", "kind", "service"), combinations())
+def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
+    prog = res.settings.program(program)
+    has_seal = bool(prog.seal_types)
+    if service == "new":
+        f, _ = _new(res, program, kind, years=2, seal=has_seal)
+        st = f.state()
+        assert st["state"] == "done", st
+        q = fees.quote(prog, Service.NEW, Kind(kind), years=2, seal=has_seal)
+        assert st["total_fen"] == q.total_fen
+        assert st["payment"]["state"] == "paid"
+        want = validity.after_service(Service.NEW, _today(res), years=2).not_after
+        assert _not_after_local(st) == want
+        assert st["key"]["state"] == "active"
+        lines = _receipt_lines(res, st["order"])
+        assert any(fees.format_fen(q.total_fen).replace("¥ ", "") in ln.replace("￥", "")
+                   for ln in lines), lines
+        rec = res.keys().repo.get(st["key"]["serial"])
+        assert (rec.seal_der is not None) == has_seal
+        assert "seal" in f.steps() if has_seal else "seal" not in f.steps()
+        return
+
+    base, doc = _new(res, program, kind, years=1)
+    bst = base.state()
+    pin = base.pin
+    assert pin, "the new visit's PIN is kept in memory for the PIN slip"
+    seal = service == "seal"
+    years = 1 if service in ("renew", "seal") else None
+    f = VisitFlow.open(res, service=service, program=program, kind=kind, years=years,
+                       seal=seal, order=bst["order"])
+    doc2 = inputs(kind, uscc=(doc.get("unit") or {}).get("uscc"), pin=pin,
+                  seal_type=prog.seal_types[0] if prog.seal_types else "official")
+    if service in ("key-recovery", "pickup"):
+        with pytest.raises(FlowError) as ei:
+            f.run_all(doc2)
+        assert ei.value.code == {"key-recovery": "visit.no_escrow",
+                                 "pickup": "visit.nothing_waiting"}[service]
+        assert f.state()["state"] == "failed"
+        assert f.state()["next_step"] == "keys"  # resumable at the failed step
+        return
+    st = f.run_all(doc2)
+    assert st["state"] == "done", st
+    if service in ("renew", "replace", "seal"):
+        q = fees.quote(prog, Service(service), Kind(kind), years=years, seal=seal)
+        assert st["total_fen"] == q.total_fen
+    else:
+        assert st["total_fen"] == 0 and st["payment"] is None
+    old_na = _not_after_local(bst)
+    if service == "renew":
+        assert _not_after_local(st) == validity.renew(_today(res), old_na, 1).not_after
+        assert st["certificate"]["serial"] != bst["certificate"]["serial"]
+    elif service == "change":
+        assert _not_after_local(st) == old_na
+        assert st["certificate"]["serial"] != bst["certificate"]["serial"]
+    elif service == "replace":
+        assert st["key"]["serial"] != bst["key"]["serial"]
+        assert _not_after_local(st) == old_na  # replace keeps notAfter
+        assert res.keys().repo.get(bst["key"]["serial"]).state.value == "terminated"
+    elif service == "unlock":
+        assert f.pin and f.pin != pin
+        assert st["key"]["state"] == "active"
+    elif service == "cancel":
+        assert st["key"]["state"] == "terminated"
+    elif service == "seal":
+        rec = res.keys().repo.get(bst["key"]["serial"])
+        assert rec.seal_der is not None
+        cert = x509.load_der_x509_certificate(rec.cert_der)
+        assert format(cert.serial_number, "x") == bst["certificate"]["serial"]
+    elif service == "refund":
+        pay = res.money().payments
+        p = pay.payments(base.visit_id)[0]
+        assert p.refundable_fen == 0
+        assert st["refund"] if "refund" in st else True
