@@ -26,12 +26,13 @@ from kiosk.services import Services, build_services
 from kiosk.status import KioskStatus
 from screens import STYLESHEET
 from screens.checklist import ChecklistScreen
-from screens.i18n import LANGUAGES, Lang
+from screens.i18n import LANGUAGES, Bi, Lang
 from screens.idcard import AgentIdentified, IdCardScreen
 from screens.kind import KindScreen
 from screens.program import ProgramScreen
 from screens.simulator import SimulatorScreen
 from screens.staff import StaffSignInScreen
+from screens.visit import VisitScreen
 from screens.welcome import WelcomeScreen
 
 if TYPE_CHECKING:
@@ -74,6 +75,13 @@ class SealOption:
     default: bool
     new: bool = False
 
+
+# What the flow engine prices, and the services that work on an earlier visit's key (its order
+# number is asked first). kiosk.flows decides both; these only choose the screen's questions.
+_PRICED = frozenset({"new", "renew", "replace", "seal"})
+_ON_EXISTING_KEY = frozenset(
+    {"renew", "change", "replace", "unlock", "cancel", "key-recovery", "seal", "pickup", "refund"}
+)
 
 # Services on which the certificate's seal matters to the materials (the seal form comes along).
 _SEAL_MATTERS = frozenset(
@@ -278,13 +286,59 @@ class KioskApp(App[int], inherit_bindings=False):
     def on_checklist_screen_identify_requested(
         self, event: ChecklistScreen.IdentifyRequested
     ) -> None:
+        desk = self.services.visits
+        if desk is None:
+            self.push_screen(IdCardScreen(self.services.idcard, self.services.manual_entry))
+            return
+        c = event.checklist
+        service, program, kind, seal = c.service, c.program, c.kind, c.seal
+
+        def opener(earlier: str | None) -> Any:
+            # Runs in the visit screen's worker thread: the engine opens the visit.
+            return desk.open(
+                service=service.value,
+                program=program.id,
+                kind=kind.value,
+                years=1 if service.value in _PRICED else None,
+                seal=seal,
+                order=earlier,
+            )
+
+        subject = Bi(
+            f"{service.zh} · {kind.zh} · {program.name_zh}",
+            f"{service.en} · {kind.en} · {program.name_en}",
+        )
+        self.push_screen(
+            VisitScreen(
+                desk, opener, needs_order=service.value in _ON_EXISTING_KEY, subject=subject
+            )
+        )
+
+    def on_visit_screen_identify_needed(self, event: VisitScreen.IdentifyNeeded) -> None:
         self.push_screen(IdCardScreen(self.services.idcard, self.services.manual_entry))
 
+    def resume_visit(self, order: str) -> None:
+        """Staff resume an unfinished visit at its next step."""
+        desk = self.services.visits
+        if desk is None:
+            return
+        self.go_home()
+        self.push_screen(VisitScreen(desk, lambda _e: desk.resume(order), subject=Bi(order, order)))
+
     def on_agent_identified(self, event: AgentIdentified) -> None:
-        # The visit flow (a later issue) takes the agent from here; the number stays masked in logs.
+        # The visit takes the agent from here; the number stays masked in logs.
         number = event.holder.id_number
         self.agent = event.holder
         self.agent_source = event.source
+        below = self.screen_stack[-2] if len(self.screen_stack) > 1 else None
+        if isinstance(self.screen, IdCardScreen) and isinstance(below, VisitScreen):
+            valid_to = getattr(event.holder, "valid_to", None)
+            self.pop_screen()
+            below.agent_identified(
+                event.holder.name,
+                number,
+                valid_to.isoformat() if valid_to is not None else None,
+            )
         log.info("agent identified by %s: %s", event.source, number[:6] + "********" + number[-4:])
 
     def _materials(

@@ -93,9 +93,13 @@ class Services:
     thread worker; :meth:`close` stops them."""
     database: Path | None = None
     """The kiosk's SQLite file (the staff sync screen reads it)."""
+    visits: Any = None
+    """The visit screens' port onto the flow engine (``kiosk.visit_desk.VisitDesk``)."""
 
     def close(self) -> None:
         """Release what the services hold (stand-ins, sync and print workers, store)."""
+        if self.visits is not None:
+            self.visits.close()
         if self.training_rig is not None:
             self.training_rig.stop()
         if self.sync is not None:
@@ -200,6 +204,8 @@ def build_services(
     paths = cli_ctx.paths().ensure()
     store = Store.open(paths.database)
     money, sim = build_money_services(settings, store, paths.run, training=cli_ctx.training)
+    from kiosk.visit_desk import VisitDesk
+
     rig = None
     if cli_ctx.training:
         from kiosk.training import TrainingRig
@@ -237,6 +243,7 @@ def build_services(
         sync=sync,
         training_rig=rig,
         database=paths.database,
+        visits=VisitDesk(settings, paths.base, training=cli_ctx.training, money=money, rig=rig),
     )
 
 

@@ -119,6 +119,8 @@ class TrainingRig:
         self.network_up = True
         self.imprint = "good.jpg"
         self.on_change: Callable[[], None] | None = None
+        self.hub_credential = ""
+        self._hub_settled = threading.Event()
 
     # -- start and stop ------------------------------------------------------------------------
 
@@ -140,6 +142,7 @@ class TrainingRig:
             self._step("hub", self._start_hub)
         else:
             self._set("hub", "stopped", "not started")
+        self._hub_settled.set()
         self._step("camera", self._check_camera)
 
     def _step(self, part: str, fn: Callable[[], str]) -> None:
@@ -162,7 +165,7 @@ class TrainingRig:
 
         token = self.settings.devices.token
         self.softhsm = SoftHsm2(
-            self.base / "softhsm",
+            self.base.parent / "tokens",  # where the key service looks (keys.wiring)
             blank_slots=token.training_blank_slots,
             module_path=token.module_path,
         ).prepare()
@@ -185,6 +188,7 @@ class TrainingRig:
 
         self.hub = LocalHub(self.base / "hub")
         self.hub_url, credential = self.hub.start(port=self.hub_port)
+        self.hub_credential = credential
         self.hub_port = int(self.hub_url.split(":")[2].split("/")[0])
         self.network_up = True
         if self.database is not None and self.sync is None:
@@ -203,6 +207,12 @@ class TrainingRig:
             raise KioskError(f"no sample camera video at {video}", code="training.camera")
         sample(self.imprint)
         return self.imprint
+
+    def hub_address(self, timeout: float = 30.0) -> tuple[str, str]:
+        """The loopback hub's (API URL, credential) once :meth:`start` got past it ("" when it
+        did not come up: the engine then works offline, as on a cut network)."""
+        self._hub_settled.wait(timeout)
+        return self.hub_url, self.hub_credential
 
     def stop(self) -> None:
         """Stop what :meth:`start` started (the printer belongs to the services)."""

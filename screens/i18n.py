@@ -387,6 +387,142 @@ CATALOGUE.update(
 )
 
 
+# One visit on screen (screens/visit.py): the steps of the flow engine's plan.
+CATALOGUE.update(
+    {
+        "visit.step_identify": Bi("身份核验", "Identify"),
+        "visit.step_form": Bi("填写资料", "Unit data"),
+        "visit.step_materials": Bi("核对材料", "Materials"),
+        "visit.step_seal": Bi("印章", "Seal"),
+        "visit.step_quote": Bi("费用", "Fees"),
+        "visit.step_pay": Bi("缴费", "Payment"),
+        "visit.step_keys": Bi("制作介质", "Key"),
+        "visit.step_handover": Bi("交付", "Hand over"),
+        "visit.step_receipt": Bi("收据", "Receipt"),
+        "visit.step_other": Bi("下一步", "Next step"),
+        "visit.order": Bi("单号 {order}", "order {order}"),
+        "visit.next": Bi("下一步", "Next"),
+        "visit.order_heading": Bi("请输入原业务单号", "Enter the earlier visit's order number"),
+        "visit.order_hint": Bi(
+            "续期、解锁、领取等业务针对已办理的介质：请输入原受理单上的单号，然后按回车",
+            "Renewal, unlock and pickup work on an issued key: type the order number from its "
+            "receipt and press Enter",
+        ),
+        "visit.identify_heading": Bi("核验经办人身份证", "The agent's ID card"),
+        "visit.identify_hint": Bi(
+            "按下方按钮后，请将经办人身份证放在读卡区", "Press the button, then place the card"
+        ),
+        "visit.identify_read": Bi("读取身份证", "Read ID card"),
+        "visit.identify_go": Bi("确认经办人", "Confirm agent"),
+        "visit.agent_read": Bi("经办人：{name}（{number}）", "Agent: {name} ({number})"),
+        "visit.form_heading": Bi("填写单位资料", "The unit's data"),
+        "visit.form_individual": Bi(
+            "个人证书使用经办人身份证上的姓名，无需填写单位资料",
+            "An individual certificate uses the name on the ID card: nothing to fill in",
+        ),
+        "visit.form_uscc": Bi("统一社会信用代码（18位）", "Unified social credit code (18)"),
+        "visit.form_name": Bi("单位名称", "Unit name"),
+        "visit.form_legal_rep": Bi("法定代表人", "Legal representative"),
+        "visit.form_phone": Bi("联系电话", "Phone"),
+        "visit.form_prefilled": Bi(
+            "已按该单位上次办理的资料预填，请核对",
+            "Filled in from this unit's last visit: check it",
+        ),
+        "visit.materials_heading": Bi("核对材料", "Check the materials"),
+        "visit.materials_hint": Bi(
+            "请将以下材料交工作人员核对", "Hand these materials to the staff to check"
+        ),
+        "visit.materials_ok": Bi("材料已核对", "Materials checked"),
+        "visit.seal_heading": Bi("电子印章：拍摄印模", "Electronic seal: the imprint"),
+        "visit.seal_hint": Bi(
+            "请在白纸上盖实物印章，放在摄像头下，然后按“拍照检查”",
+            "Stamp the real seal on white paper, put it under the camera and press Check",
+        ),
+        "visit.seal_check": Bi("拍照检查", "Check imprint"),
+        "visit.quote_heading": Bi("费用明细", "Fees"),
+        "visit.quote_total": Bi("合计　{total}", "Total  {total}"),
+        "visit.quote_ok": Bi("确认费用", "Accept fees"),
+        "visit.pay_heading": Bi("缴费", "Payment"),
+        "visit.pay_amount": Bi("应付金额：{total}", "Amount due: {total}"),
+        "visit.pay_hint": Bi(
+            "请在银行卡终端刷卡，完成后输入终端参考号",
+            "Pay on the card terminal, then type its reference",
+        ),
+        "visit.pay_card": Bi("刷卡完成", "Card paid"),
+        "visit.keys_heading": Bi("制作介质", "Writing the key"),
+        "visit.keys_hint": Bi(
+            "请插入介质（USB Key），按“开始”后请勿拔出，制作约需数秒",
+            "Insert the USB key and press Start; do not pull it out while it is written",
+        ),
+        "visit.keys_pin": Bi("介质 PIN 码", "The key's PIN"),
+        "visit.keys_go": Bi("开始", "Start"),
+        "visit.handover_heading": Bi("交付介质", "Hand over the key"),
+        "visit.handover_hint": Bi(
+            "介质 {serial} 已完成。按“交付”打印 PIN 码信封，连同介质交给经办人",
+            "Key {serial} is done. Press Hand over to print the PIN slip; give both to the agent",
+        ),
+        "visit.handover_ok": Bi("交付", "Hand over"),
+        "visit.receipt_heading": Bi("收据", "Receipt"),
+        "visit.receipt_hint": Bi("按“打印”打印收据", "Press Print for the receipt"),
+        "visit.receipt_go": Bi("打印", "Print"),
+        "visit.done_heading": Bi("办理完成", "All done"),
+        "visit.done_hint": Bi(
+            "业务 {order} 已办理完成，请取走身份证、介质和收据",
+            "Visit {order} is done: take your ID card, the key and the receipt",
+        ),
+        "visit.err_detail": Bi("（{detail}；代码 {code}）", " ({detail}; code {code})"),
+        "visit.err_other": Bi(
+            "这一步没有完成：{detail}（代码 {code}）。请按提示更正后重试，或请工作人员协助；"
+            "业务已保存，可稍后继续。",
+            "This step did not complete: {detail} (code {code}). Correct it and try again, or "
+            "ask the staff; the visit is saved and can be continued.",
+        ),
+        "visit.err_unknown_order": Bi(
+            "找不到这个单号。请核对受理单上的单号后重新输入",
+            "No visit with this order number. Check the receipt and type it again",
+        ),
+        "visit.err_agent": Bi(
+            "未读到经办人信息。请重新放置身份证后再按“读取身份证”",
+            "The agent was not read. Place the card again and press Read ID card",
+        ),
+        "visit.err_id_expired": Bi(
+            "身份证已过期，不能办理。请持有效证件再来", "The ID card has expired: bring a valid one"
+        ),
+        "visit.err_uscc": Bi(
+            "统一社会信用代码不正确。请对照营业执照重新输入18位代码",
+            "The credit code is wrong: type the 18 characters from the business licence",
+        ),
+        "visit.err_unit": Bi(
+            "单位资料不完整。请填写单位名称（法人证书还需法定代表人）",
+            "The unit data is incomplete: fill in the name (and the legal representative)",
+        ),
+        "visit.err_seal": Bi(
+            "印模未通过检查。请重新盖章（用力均匀、不要重叠）后再按“拍照检查”",
+            "The imprint failed the check: stamp again (evenly, once) and press Check",
+        ),
+        "visit.err_payment": Bi(
+            "缴费未完成。请确认刷卡成功并输入终端参考号，或请工作人员协助",
+            "Not paid: make sure the card payment went through and type its reference",
+        ),
+        "visit.err_pin": Bi(
+            "需要介质的 PIN 码。请输入后再按“开始”",
+            "The key's PIN is needed: type it and press Start",
+        ),
+        "visit.err_key": Bi(
+            "介质操作未完成。请检查介质已插好后再按“开始”；业务已保存",
+            "The key work did not finish: check the key is inserted and press Start again",
+        ),
+        "visit.err_hub": Bi(
+            "暂时联系不上后台。请稍后重试，或请工作人员协助；业务已保存",
+            "The back office cannot be reached now: try again shortly; the visit is saved",
+        ),
+        "visit.err_camera": Bi(
+            "印章摄像头不可用。请工作人员检查摄像头", "The seal camera is not available: call staff"
+        ),
+    }
+)
+
+
 def t(key: str, lang: Lang, **values: object) -> str:
     """The catalogue text ``key`` in ``lang``, with ``{name}`` placeholders filled.
 

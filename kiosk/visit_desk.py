@@ -1,0 +1,236 @@
+"""The visit screens' port onto the flow engine (kiosk.flows): open, resume, run a step, read.
+
+The screens never hold flow logic: they collect a step's inputs, call :meth:`VisitDesk.run` in
+a thread worker and show the state the engine returns (or its refusal, by code). This adapter
+shares the app's parts with the engine (one store file, the app's payments and print queue, and
+in training mode the rig's printer stand-in and loopback hub), so a visit on screen is exactly a
+headless ``kiosk visit run`` visit.
+
+No textual import here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenVisit:
+    """A visit not finished, for staff to resume."""
+
+    order: str
+    service: str
+    program: str
+    kind: str
+    next_step: str | None
+    failure: str | None
+
+
+class VisitDesk:
+    """Visits for the screen.
+
+    Args:
+        settings: kiosk settings.
+        base: the run's data folder (``DataPaths.base``).
+        training: visits are marked training (and use the stand-ins).
+        money: the app's payments wiring (shared so one print worker prints).
+        rig: training mode's :class:`kiosk.training.TrainingRig` (printer, hub), or None.
+        staff_no: who serves (recorded by payments and keys).
+    """
+
+    def __init__(
+        self,
+        settings: Any,
+        base: Path,
+        *,
+        training: bool,
+        money: Any = None,
+        rig: Any = None,
+        staff_no: str = "kiosk",
+    ):
+        self.settings = settings
+        self.base = Path(base)
+        self.training = training
+        self.money = money
+        self.rig = rig
+        self.staff_no = staff_no
+        self._res: Any = None
+        self._lock = threading.Lock()
+
+    def resources(self) -> Any:
+        """The engine's Resources, opened on first use (in a worker thread: it opens the store
+        and, in training, waits for the rig's hub)."""
+        with self._lock:
+            if self._res is None:
+                from kiosk.flows import Resources
+
+                res = Resources(
+                    self.settings, self.base, training=self.training, staff_no=self.staff_no
+                )
+                if self.money is not None:
+                    res._money = self.money
+                if self.rig is not None:
+                    res._printer = self.rig.printer_sim
+                    url, cred = self.rig.hub_address(timeout=30.0)
+                    if url:
+                        res.hub_url, res.hub_credential = url, cred
+                self._res = res
+            return self._res
+
+    def close(self) -> None:
+        """Release the engine's key reader and client (the rig and money close themselves)."""
+        res = self._res
+        if res is None:
+            return
+        res._printer = None  # the rig's; it stops it
+        res._hub = None
+        if res._keys is not None:
+            res._keys.tokens.close()
+        if res._client is not None:
+            res._client.close()
+        res.store.close()
+        self._res = None
+
+    # -- visits ------------------------------------------------------------------------------
+
+    def open(
+        self,
+        *,
+        service: str,
+        program: str,
+        kind: str,
+        years: int | None,
+        seal: bool,
+        order: str | None = None,
+    ) -> Any:
+        """Open a new visit (``VisitFlow``).
+
+        Raises:
+            KioskError: the engine refused (``visit.order_required``, ``domain.choice`` …).
+        """
+        from kiosk.flows import VisitFlow
+
+        return VisitFlow.open(
+            self.resources(),
+            service=service,
+            program=program,
+            kind=kind,
+            years=years,
+            seal=seal,
+            order=order,
+        )
+
+    def resume(self, order: str) -> Any:
+        """The unfinished visit ``order`` (``visit.unknown_order`` when there is none)."""
+        from kiosk.flows import VisitFlow
+
+        return VisitFlow.resume(self.resources(), order)
+
+    def unfinished(self) -> list[OpenVisit]:
+        """Visits of this kiosk not done (open or failed), newest first."""
+        from kiosk.flows import VisitFlow
+
+        res = self.resources()
+        rows = res.store.db.execute(
+            "SELECT order_no FROM visits WHERE state != 'done' ORDER BY id DESC LIMIT 20"
+        ).fetchall()
+        out = []
+        for (order,) in rows:
+            st = VisitFlow.resume(res, order).state()
+            fail = st.get("failure") or {}
+            out.append(
+                OpenVisit(
+                    order,
+                    st["service"],
+                    st["program"],
+                    st["kind"],
+                    st["next_step"],
+                    fail.get("code") if fail else None,
+                )
+            )
+        return out
+
+    def run(self, flow: Any, step: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Run ``step`` with ``inputs``; returns the visit's state afterwards.
+
+        Raises:
+            KioskError: the step refused or failed (the visit stays resumable at it).
+        """
+        flow.run_step(step, inputs)
+        if self.rig is not None and self.rig.sync is not None:
+            self.rig.sync.wake()
+        return dict(flow.state())
+
+    def state(self, flow: Any) -> dict[str, Any]:
+        """The visit as the engine reports it."""
+        return dict(flow.state())
+
+    def data(self, flow: Any) -> dict[str, Any]:
+        """The visit's journalled data (unit, quote items, key, handover)."""
+        return dict(flow.data())
+
+    def prefill(self, flow: Any, uscc: str) -> dict[str, Any]:
+        """The unit data the engine will reuse for this USCC (its latest earlier visit)."""
+        return dict(self.resources().unit_prefill(uscc, exclude=flow.visit_id))
+
+    def materials(self, flow: Any) -> list[Any]:
+        """The materials checklist for this visit (kiosk.domain.materials)."""
+        from kiosk.domain.materials import checklist
+        from kiosk.domain.types import Kind, Service
+
+        row = flow.row()
+        program = self.settings.program(row["program"]).to_domain()
+        return list(
+            checklist(
+                Service(row["service"]), Kind(row["kind"]), program, bool(flow.data().get("seal"))
+            )
+        )
+
+    def quote(self, flow: Any) -> Any:
+        """The itemised quote (kiosk.domain.fees ``Quote``) for this visit."""
+        from kiosk.domain import fees
+        from kiosk.domain.types import Kind, Service
+
+        row, d = flow.row(), flow.data()
+        program = self.settings.program(row["program"]).to_domain()
+        return fees.quote(
+            program,
+            Service(row["service"]),
+            Kind(row["kind"]),
+            years=d.get("years"),
+            seal=bool(d.get("seal")),
+        )
+
+    def seal_image(self) -> str:
+        """The imprint photo the seal step analyses: in training, the rig's chosen sample.
+
+        Raises:
+            KioskError: ``visit.no_camera`` outside training (the live seal screen's capture is
+                not wired to the engine yet).
+        """
+        if self.rig is None:
+            raise KioskError(
+                "no imprint photo: the live camera is not wired to the visit yet",
+                code="visit.no_camera",
+            )
+        from hardware.sim.seal_samples import sample
+
+        return str(sample(self.rig.imprint))
+
+    def receipt_lines(self, order: str) -> list[str]:
+        """The receipt as printed (the preview lines of the stored receipt)."""
+        if self.money is None:
+            return []
+        try:
+            return list(self.money.receipts.preview(order).preview_lines())
+        except KioskError as e:
+            log.warning("no receipt preview for %s: %s", order, e.message)
+            return []

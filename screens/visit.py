@@ -1,0 +1,556 @@
+"""One visit on screen: each step of the flow engine's plan, with the progress always visible.
+
+The screen holds no flow logic. It asks its :class:`VisitPort` (``kiosk.visit_desk.VisitDesk``)
+to open or resume the visit, shows the step the engine says is next, collects that step's
+inputs and hands them to ``port.run`` in a thread worker; the engine's answer (the visit's
+state, or a refusal with a code) comes back as a message. A refusal is shown in words with what
+to do next, and the visit stays at that step (resumable, also after the idle timeout cleared it
+from the screen).
+
+Identification reuses the ID card screen: this screen posts :class:`VisitScreen.IdentifyNeeded`,
+the app pushes ``IdCardScreen`` and hands the agent back through :meth:`agent_identified`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Protocol
+
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, LoadingIndicator, Static
+
+from kiosk.domain.fees import format_fen
+from kiosk.errors import KioskError
+from screens.base import KioskScreen
+from screens.host import current_lang
+from screens.i18n import Bi, bi, t
+from screens.widgets.text import LangButton, LangText, follow_language
+
+
+class VisitPort(Protocol):
+    """What the visit screen asks of the flow engine (``kiosk.visit_desk.VisitDesk``)."""
+
+    training: bool
+
+    def run(self, flow: Any, step: str, inputs: dict[str, Any]) -> dict[str, Any]: ...
+    def state(self, flow: Any) -> dict[str, Any]: ...
+    def data(self, flow: Any) -> dict[str, Any]: ...
+    def prefill(self, flow: Any, uscc: str) -> dict[str, Any]: ...
+    def materials(self, flow: Any) -> list[Any]: ...
+    def quote(self, flow: Any) -> Any: ...
+    def seal_image(self) -> str: ...
+    def receipt_lines(self, order: str) -> list[str]: ...
+
+
+Opener = Callable[[str | None], Any]
+"""``opener(earlier_order) -> VisitFlow`` (raises KioskError when the engine refuses)."""
+
+STEP_KEYS = {
+    "identify": "visit.step_identify",
+    "form": "visit.step_form",
+    "materials": "visit.step_materials",
+    "seal": "visit.step_seal",
+    "quote": "visit.step_quote",
+    "pay": "visit.step_pay",
+    "keys": "visit.step_keys",
+    "handover": "visit.step_handover",
+    "receipt": "visit.step_receipt",
+}
+
+# The engine's refusal codes the screen words itself (what happened and what to do next);
+# any other code shows the engine's message with the general next step.
+ERROR_KEYS = {
+    "visit.unknown_order": "visit.err_unknown_order",
+    "visit.order_required": "visit.err_unknown_order",
+    "visit.agent_missing": "visit.err_agent",
+    "visit.id_expired": "visit.err_id_expired",
+    "visit.uscc_missing": "visit.err_uscc",
+    "identifier.uscc": "visit.err_uscc",
+    "visit.unit_missing": "visit.err_unit",
+    "seal.check_failed": "visit.err_seal",
+    "visit.seal_image_missing": "visit.err_seal",
+    "visit.payment_missing": "visit.err_payment",
+    "visit.not_paid": "visit.err_payment",
+    "visit.pin_required": "visit.err_pin",
+    "visit.no_camera": "visit.err_camera",
+}
+
+
+def error_text(code: str, message: str) -> Bi:
+    """A refusal in words with the next step, in both languages."""
+    key = ERROR_KEYS.get(code)
+    if key is None:
+        for prefix, k in (
+            ("identifier.", "visit.err_uscc"),
+            ("payment.", "visit.err_payment"),
+            ("token.", "visit.err_key"),
+            ("keys.", "visit.err_key"),
+            ("sync.", "visit.err_hub"),
+            ("seal.", "visit.err_seal"),
+        ):
+            if code.startswith(prefix):
+                key = k
+                break
+    if key is None:
+        return _lit(
+            t("visit.err_other", "zh-CN", detail=message, code=code),
+            t("visit.err_other", "en", detail=message, code=code),
+        )
+    return _lit(
+        t(key, "zh-CN") + t("visit.err_detail", "zh-CN", detail=message, code=code),
+        t(key, "en") + t("visit.err_detail", "en", detail=message, code=code),
+    )
+
+
+class VisitProgress(Static):
+    """The visit's steps, done ones ticked, the current one marked; always on screen."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__("", markup=False, **kw)
+        self.steps: list[str] = []
+        self.done: list[str] = []
+        self.current: str | None = None
+
+    def on_mount(self) -> None:
+        follow_language(self, lambda _lang: self.refresh_text())
+
+    def show(self, steps: list[str], done: list[str], current: str | None) -> None:
+        """Show the plan, what is done and where the visit is."""
+        self.steps, self.done, self.current = list(steps), list(done), current
+        self.refresh_text()
+
+    def refresh_text(self) -> None:
+        lang = current_lang(self)
+        parts = []
+        for i, step in enumerate(self.steps, 1):
+            name = t(STEP_KEYS.get(step, "visit.step_other"), lang)
+            mark = "✓" if step in self.done else ("▶" if step == self.current else " ")
+            parts.append(f"{mark}{i}.{name}")
+        self.update(" → ".join(parts))
+
+
+class VisitScreen(KioskScreen):
+    """A visit from its first step to the receipt.
+
+    Args:
+        port: the flow engine's port.
+        opener: opens (or resumes) the visit in a worker thread; given the earlier visit's
+            order number when ``needs_order``.
+        needs_order: the service works on an existing key: ask the earlier order number first.
+        subject: the service/program line shown above the progress.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", show=False)]
+
+    class IdentifyNeeded(Message):
+        """The identify step wants the agent's ID card read (the app opens the card screen)."""
+
+    class Answered(Message):
+        """The engine answered (state after a step, or a refusal)."""
+
+        def __init__(
+            self, state: dict[str, Any] | None, error: KioskError | None, extra: Any = None
+        ) -> None:
+            super().__init__()
+            self.state = state
+            self.error = error
+            self.extra = extra
+
+    def __init__(
+        self,
+        port: VisitPort,
+        opener: Opener,
+        *,
+        needs_order: bool = False,
+        subject: Bi | None = None,
+    ) -> None:
+        super().__init__(name="visit")
+        self.port = port
+        self.opener = opener
+        self.needs_order = needs_order
+        self.subject = subject or Bi("", "")
+        self.flow: Any = None
+        self.visit: dict[str, Any] | None = None
+        self.agent: dict[str, Any] | None = None
+        self.busy = False
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield LangText(self.subject, id="visit-subject", classes="subject")
+        yield VisitProgress(id="visit-progress")
+        yield LangText(Bi("", ""), id="visit-heading", classes="heading")
+        yield VerticalScroll(id="visit-step")
+        yield LoadingIndicator(id="visit-busy")
+        yield LangText(Bi("", ""), id="visit-error", classes="notice")
+        with Horizontal(id="nav"):
+            yield LangButton("nav.home", id="visit-home", classes="nav")
+            yield LangButton("visit.next", id="visit-next", classes="nav", variant="success")
+
+    def on_mount(self) -> None:
+        self.query_one("#visit-busy").display = False
+        if self.needs_order:
+            self._show_order_entry()
+        else:
+            self._open(None)
+
+    # -- the engine, in workers ----------------------------------------------------------------
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.query_one("#visit-busy").display = busy
+        self.query_one("#visit-next", LangButton).disabled = busy
+
+    def _open(self, earlier: str | None) -> None:
+        self._set_busy(True)
+        self._open_worker(earlier)
+
+    @work(thread=True, exclusive=True, group="visit", exit_on_error=False)
+    def _open_worker(self, earlier: str | None) -> None:
+        try:
+            flow = self.opener(earlier)
+            self.flow = flow
+            state = self.port.state(flow)
+        except KioskError as e:
+            self.post_message(self.Answered(None, e))
+            return
+        self.post_message(self.Answered(state, None))
+
+    def _run(self, step: str, inputs: dict[str, Any]) -> None:
+        if self.busy or self.flow is None:
+            return
+        self._say_error(None)
+        self._set_busy(True)
+        self._run_worker(step, inputs)
+
+    @work(thread=True, exclusive=True, group="visit", exit_on_error=False)
+    def _run_worker(self, step: str, inputs: dict[str, Any]) -> None:
+        try:
+            state = self.port.run(self.flow, step, inputs)
+        except KioskError as e:
+            self.post_message(self.Answered(self._safe_state(), e))
+            return
+        extra = None
+        if state.get("next_step") is None:
+            extra = self.port.receipt_lines(state["order"])
+        self.post_message(self.Answered(state, None, extra))
+
+    def _safe_state(self) -> dict[str, Any] | None:
+        try:
+            return self.port.state(self.flow) if self.flow is not None else None
+        except KioskError:
+            return None
+
+    def on_visit_screen_answered(self, event: VisitScreen.Answered) -> None:
+        event.stop()
+        self._set_busy(False)
+        if event.state is not None:
+            self.visit = event.state
+            self._show_step(event.state, event.extra)
+        if event.error is not None:
+            self._say_error(event.error)
+
+    # -- showing a step ----------------------------------------------------------------------
+
+    def _say_error(self, error: KioskError | None) -> None:
+        box = self.query_one("#visit-error", LangText)
+        box.set_text(Bi("", "") if error is None else error_text(error.code, error.message))
+        self.error_code = None if error is None else error.code
+
+    error_code: str | None = None
+
+    def _heading(self, key: str, **values: object) -> None:
+        self.query_one("#visit-heading", LangText).set_text(key, values)
+
+    def _body(self, *widgets: Widget) -> None:
+        body = self.query_one("#visit-step", VerticalScroll)
+        body.remove_children()
+        body.mount_all(widgets)
+
+    def _next_label(self, key: str) -> None:
+        button = self.query_one("#visit-next", LangButton)
+        button._text = bi(key)
+        button._show(current_lang(self))
+        button.display = True
+        # Enter goes on: the step's first field has the focus, or else this button.
+        self.call_after_refresh(self._focus_first)
+
+    def _focus_first(self) -> None:
+        fields = self.query("#visit-step Input")
+        target = fields.first() if fields else self.query_one("#visit-next", LangButton)
+        target.focus()
+
+    def _show_order_entry(self) -> None:
+        self.query_one("#visit-progress", VisitProgress).show([], [], None)
+        self._heading("visit.order_heading")
+        self._body(
+            LangText("visit.order_hint", classes="hint"),
+            Input(id="visit-order", max_length=32, placeholder="DG-…"),
+        )
+        self._next_label("visit.next")
+
+    def _show_step(self, state: dict[str, Any], extra: Any = None) -> None:
+        step = state.get("next_step")
+        self.query_one("#visit-progress", VisitProgress).show(state["steps"], state["done"], step)
+        self.query_one("#visit-subject", LangText).set_text(
+            _lit(
+                f"{self.subject.zh}　{t('visit.order', 'zh-CN', order=state['order'])}",
+                f"{self.subject.en} · {t('visit.order', 'en', order=state['order'])}",
+            )
+        )
+        show = getattr(self, f"_show_{step}", None) if step else self._show_done
+        if show is None:
+            self._heading(STEP_KEYS.get(step or "", "visit.step_other"))
+            self._body()
+            return
+        show(state, extra) if step is None else show(state)
+
+    def _show_identify(self, state: dict[str, Any]) -> None:
+        self._heading("visit.identify_heading")
+        widgets: list[Widget] = [LangText("visit.identify_hint", classes="hint")]
+        if self.agent is not None:
+            widgets.append(
+                LangText(
+                    bi("visit.agent_read").format(
+                        name=self.agent["name"], number=_mask(self.agent["id_number"])
+                    ),
+                    id="visit-agent",
+                )
+            )
+            self._next_label("visit.identify_go")
+        else:
+            self._next_label("visit.identify_read")
+        self._body(*widgets)
+
+    def _show_form(self, state: dict[str, Any]) -> None:
+        self._heading("visit.form_heading")
+        kind = state["kind"]
+        if kind == "individual":
+            self._body(LangText("visit.form_individual", classes="hint"))
+        else:
+            unit = self.port.data(self.flow).get("unit") or {}
+            fields: list[Widget] = [
+                LangText("visit.form_uscc", classes="field-label"),
+                Input(unit.get("uscc") or "", id="unit-uscc", max_length=18),
+                LangText(Bi("", ""), id="unit-prefilled", classes="hint"),
+                LangText("visit.form_name", classes="field-label"),
+                Input(unit.get("name") or "", id="unit-name", max_length=80),
+            ]
+            if kind == "legal-rep":
+                fields += [
+                    LangText("visit.form_legal_rep", classes="field-label"),
+                    Input(unit.get("legal_rep") or "", id="unit-legal-rep", max_length=40),
+                ]
+            fields += [
+                LangText("visit.form_phone", classes="field-label"),
+                Input(unit.get("phone") or "", id="unit-phone", max_length=20),
+            ]
+            self._body(*fields)
+        self._next_label("visit.next")
+
+    def _show_materials(self, state: dict[str, Any]) -> None:
+        self._heading("visit.materials_heading")
+        lines = []
+        try:
+            items = self.port.materials(self.flow)
+        except KioskError:
+            items = []
+        for i, m in enumerate(items, 1):
+            name = Bi(m.zh, m.en)
+            lines.append((i, name))
+        text = _lit(
+            "\n".join(f"{i}. {n.zh}" for i, n in lines) or t("checklist.empty", "zh-CN"),
+            "\n".join(f"{i}. {n.en}" for i, n in lines) or t("checklist.empty", "en"),
+        )
+        self._body(
+            LangText("visit.materials_hint", classes="hint"),
+            LangText(text, id="visit-materials"),
+        )
+        self._next_label("visit.materials_ok")
+
+    def _show_seal(self, state: dict[str, Any]) -> None:
+        self._heading("visit.seal_heading")
+        self._body(LangText("visit.seal_hint", classes="hint"))
+        self._next_label("visit.seal_check")
+
+    def _show_quote(self, state: dict[str, Any]) -> None:
+        self._heading("visit.quote_heading")
+        try:
+            q = self.port.quote(self.flow)
+        except KioskError as e:
+            self._say_error(e)
+            self._body()
+            return
+        zh, en = [], []
+        for item in q.items:
+            amount = format_fen(item.amount_fen)
+            zh.append(f"{item.label_zh}　{amount}")
+            en.append(f"{item.label_en}  {amount}")
+        total = format_fen(q.total_fen)
+        zh.append(t("visit.quote_total", "zh-CN", total=total))
+        en.append(t("visit.quote_total", "en", total=total))
+        self._body(LangText(_lit("\n".join(zh), "\n".join(en)), id="visit-quote"))
+        self._next_label("visit.quote_ok")
+
+    def _show_pay(self, state: dict[str, Any]) -> None:
+        self._heading("visit.pay_heading")
+        total = format_fen(int(state.get("total_fen") or 0))
+        ref = f"T{state['order'].replace('-', '')[-8:]}" if self.port.training else ""
+        self._body(
+            LangText(bi("visit.pay_amount").format(total=total), id="visit-amount"),
+            LangText("visit.pay_hint", classes="hint"),
+            Input(ref, id="pay-ref", max_length=32),
+        )
+        self._next_label("visit.pay_card")
+
+    def _show_keys(self, state: dict[str, Any]) -> None:
+        self._heading("visit.keys_heading")
+        widgets: list[Widget] = [LangText("visit.keys_hint", classes="hint")]
+        if state["service"] in ("renew", "change", "seal"):
+            widgets += [
+                LangText("visit.keys_pin", classes="field-label"),
+                Input(id="key-pin", password=True, max_length=16),
+            ]
+        self._body(*widgets)
+        self._next_label("visit.keys_go")
+
+    def _show_handover(self, state: dict[str, Any]) -> None:
+        self._heading("visit.handover_heading")
+        key = (state.get("key") or {}).get("serial") or "-"
+        self._body(
+            LangText(bi("visit.handover_hint").format(serial=key), id="visit-handover"),
+        )
+        self._next_label("visit.handover_ok")
+
+    def _show_receipt(self, state: dict[str, Any]) -> None:
+        self._heading("visit.receipt_heading")
+        self._body(LangText("visit.receipt_hint", classes="hint"))
+        self._next_label("visit.receipt_go")
+
+    def _show_done(self, state: dict[str, Any], receipt: Any = None) -> None:
+        self._heading("visit.done_heading")
+        widgets: list[Widget] = [
+            LangText(bi("visit.done_hint").format(order=state["order"]), id="visit-done"),
+        ]
+        if receipt:
+            text = "\n".join(receipt).replace("{", "{{").replace("}", "}}")
+            widgets.append(LangText(Bi(text, text), id="visit-receipt"))
+        self._body(*widgets)
+        self.query_one("#visit-next", LangButton).display = False
+        self.query_one("#visit-home", LangButton).focus()
+
+    # -- input -------------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: LangButton.Pressed) -> None:
+        bid = event.button.id
+        if bid == "visit-home":
+            event.stop()
+            self.app.pop_screen()
+        elif bid == "visit-next":
+            event.stop()
+            self.action_next()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_next()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "unit-uscc" and len(event.value.strip()) == 18 and self.flow:
+            self._prefill(event.value.strip().upper())
+
+    @work(thread=True, exclusive=True, group="prefill", exit_on_error=False)
+    def _prefill(self, uscc: str) -> None:
+        try:
+            unit = self.port.prefill(self.flow, uscc)
+        except KioskError:
+            return
+        if unit:
+            self.app.call_from_thread(self._apply_prefill, unit)
+
+    def _apply_prefill(self, unit: dict[str, Any]) -> None:
+        filled = []
+        for key, selector in (
+            ("name", "#unit-name"),
+            ("legal_rep", "#unit-legal-rep"),
+            ("phone", "#unit-phone"),
+        ):
+            found = self.query(selector)
+            if found and unit.get(key) and not found.first(Input).value:
+                found.first(Input).value = str(unit[key])
+                filled.append(key)
+        if filled:
+            self.query_one("#unit-prefilled", LangText).set_text("visit.form_prefilled")
+
+    def _value(self, selector: str) -> str:
+        found = self.query(selector)
+        return found.first(Input).value.strip() if found else ""
+
+    def action_next(self) -> None:
+        """The step's main button: collect the inputs and hand them to the engine."""
+        if self.busy:
+            return
+        if self.flow is None:
+            if self.needs_order:
+                order = self._value("#visit-order")
+                if not order:
+                    self._say_error(KioskError("no order number", code="visit.unknown_order"))
+                    return
+                self._open(order)
+            return
+        state = self.visit or {}
+        step = state.get("next_step")
+        if step == "identify":
+            if self.agent is None:
+                self.post_message(self.IdentifyNeeded())
+            else:
+                self._run("identify", {"agent": self.agent})
+        elif step == "form":
+            unit = {
+                "uscc": self._value("#unit-uscc").upper(),
+                "name": self._value("#unit-name"),
+                "legal_rep": self._value("#unit-legal-rep"),
+                "phone": self._value("#unit-phone"),
+                "unit_type": "enterprise",
+            }
+            self._run("form", {"unit": {k: v for k, v in unit.items() if v}})
+        elif step == "seal":
+            try:
+                path = self.port.seal_image()
+            except KioskError as e:
+                self._say_error(e)
+                return
+            px = 7.5 if self.port.training else None
+            self._run("seal", {"seal_image": {"path": path, "px_per_mm": px}})
+        elif step == "pay":
+            self._run("pay", {"payment": {"method": "card", "reference": self._value("#pay-ref")}})
+        elif step == "keys":
+            pin = self._value("#key-pin")
+            self._run("keys", {"key": {"pin": pin}} if pin else {})
+        elif step is not None:
+            self._run(step, {})
+
+    def agent_identified(self, name: str, id_number: str, valid_to: str | None) -> None:
+        """The card screen read the agent: keep it for the identify step and run it."""
+        self.agent = {"name": name, "id_number": id_number}
+        if valid_to:
+            self.agent["id_valid_to"] = valid_to
+        if self.visit is not None and self.visit.get("next_step") == "identify":
+            self._show_identify(self.visit)
+            self._run("identify", {"agent": self.agent})
+
+    def action_back(self) -> None:
+        """Esc leaves the visit on screen (it stays resumable in the journal)."""
+        if not self.busy:
+            super().action_back()
+
+
+def _lit(zh: str, en: str) -> Bi:
+    return Bi(zh.replace("{", "{{").replace("}", "}}"), en.replace("{", "{{").replace("}", "}}"))
+
+
+def _mask(number: str) -> str:
+    return number[:6] + "********" + number[-4:] if len(number) > 10 else number
