@@ -121,6 +121,7 @@ class TrainingRig:
         self.on_change: Callable[[], None] | None = None
         self.hub_credential = ""
         self._hub_settled = threading.Event()
+        self._started = False
 
     # -- start and stop ------------------------------------------------------------------------
 
@@ -133,7 +134,15 @@ class TrainingRig:
 
     def start(self) -> None:
         """Bring every stand-in up, one after another; a failing one is marked ``fault`` with
-        its reason and the rest still start (the kiosk works without the one that failed)."""
+        its reason and the rest still start (the kiosk works without the one that failed).
+
+        Once per rig: a second call (a new app on the same services) only reports again.
+        """
+        if self._started:
+            if self.on_change is not None:
+                self.on_change()
+            return
+        self._started = True
         self._step("pcscd", self._start_pcscd)
         self._step("softhsm", self._start_softhsm)
         self._step("printer", self._check_printer)

@@ -187,7 +187,7 @@ class VisitDesk:
         from kiosk.domain.types import Kind, Service
 
         row = flow.row()
-        program = self.settings.program(row["program"]).to_domain()
+        program = self.settings.program(row["program"])
         return list(
             checklist(
                 Service(row["service"]), Kind(row["kind"]), program, bool(flow.data().get("seal"))
@@ -200,7 +200,7 @@ class VisitDesk:
         from kiosk.domain.types import Kind, Service
 
         row, d = flow.row(), flow.data()
-        program = self.settings.program(row["program"]).to_domain()
+        program = self.settings.program(row["program"])
         return fees.quote(
             program,
             Service(row["service"]),

@@ -508,6 +508,10 @@ CATALOGUE.update(
             "需要介质的 PIN 码。请输入后再按“开始”",
             "The key's PIN is needed: type it and press Start",
         ),
+        "visit.err_pin_wrong": Bi(
+            "PIN 码不正确，再错几次介质将被锁死。请核对 PIN 码信封后重新输入",
+            "Wrong PIN; a few more and the key locks. Check the PIN envelope and type it again",
+        ),
         "visit.err_key": Bi(
             "介质操作未完成。请检查介质已插好后再按“开始”；业务已保存",
             "The key work did not finish: check the key is inserted and press Start again",

@@ -256,6 +256,8 @@ class IdCardScreen(KioskScreen):
         self.state = "read"
         self._reader("idcard.read")
         self._show(message.holder)
+        # Enter confirms what was read (keyboard kiosks and the tmux tests press Enter).
+        self.query_one("#idcard-confirm", LangButton).focus()
 
     def on_card_failed(self, message: CardFailed) -> None:
         self.state = "failed"

@@ -128,6 +128,13 @@ class SimulatorScreen(KioskScreen):
         self.query_one("#sim-card-place").focus()
         follow_language(self, self._render_snapshot)
         self._run(bi("sim.heading"), lambda: None)
+        # Stand-ins come up and change on their own (the hub starting, paper state files):
+        # refresh what the panel shows every second.
+        self.set_interval(1.0, self._refresh)
+
+    def _refresh(self) -> None:
+        if not self.workers or all(not w.is_running for w in self.workers):
+            self._work(bi("sim.heading"), lambda: None)
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -139,7 +146,7 @@ class SimulatorScreen(KioskScreen):
         event.stop()
         port = self.port
         bid = event.button.id or ""
-        label = event.button.text if isinstance(event.button, LangButton) else Bi(bid, bid)
+        label = event.button._text if isinstance(event.button, LangButton) else Bi(bid, bid)
         actions: dict[str, Callable[[], object]] = {
             "sim-card-remove": port.sim_remove_card,
             "sim-key-blank": port.sim_insert_blank,
@@ -270,8 +277,12 @@ class SimulatorScreen(KioskScreen):
         if not person.expanded:
             current = person.value
             person.set_options([(f"{name}（{key}）", key) for key, name in snap.people])
-            if isinstance(current, str):
+            keys = [key for key, _ in snap.people]
+            if isinstance(current, str) and current in keys:
                 person.value = current
+            elif keys:
+                # A ready choice, so "place card" works at once (张伟 is the plain sample).
+                person.value = "zhang_wei" if "zhang_wei" in keys else keys[0]
         serial = self.query_one("#sim-serial", Select)
         if not serial.expanded:
             serial.set_options([(s, s) for s in snap.keys_in_drawer])

@@ -13,6 +13,8 @@ the app pushes ``IdCardScreen`` and hands the agent back through :meth:`agent_id
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Protocol
 
@@ -26,7 +28,7 @@ from textual.widgets import Input, LoadingIndicator, Static
 from kiosk.domain.fees import format_fen
 from kiosk.errors import KioskError
 from screens.base import KioskScreen
-from screens.host import current_lang
+from screens.host import current_lang, host
 from screens.i18n import Bi, bi, t
 from screens.widgets.text import LangButton, LangText, follow_language
 
@@ -45,6 +47,8 @@ class VisitPort(Protocol):
     def seal_image(self) -> str: ...
     def receipt_lines(self, order: str) -> list[str]: ...
 
+
+log = logging.getLogger(__name__)
 
 Opener = Callable[[str | None], Any]
 """``opener(earlier_order) -> VisitFlow`` (raises KioskError when the engine refuses)."""
@@ -76,6 +80,7 @@ ERROR_KEYS = {
     "visit.payment_missing": "visit.err_payment",
     "visit.not_paid": "visit.err_payment",
     "visit.pin_required": "visit.err_pin",
+    "token.wrong_pin": "visit.err_pin_wrong",
     "visit.no_camera": "visit.err_camera",
 }
 
@@ -86,6 +91,7 @@ def error_text(code: str, message: str) -> Bi:
     if key is None:
         for prefix, k in (
             ("identifier.", "visit.err_uscc"),
+            ("uscc.", "visit.err_uscc"),
             ("payment.", "visit.err_payment"),
             ("token.", "visit.err_key"),
             ("keys.", "visit.err_key"),
@@ -144,7 +150,12 @@ class VisitScreen(KioskScreen):
         subject: the service/program line shown above the progress.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", show=False)]
+    # Enter on no field and no button (the step's widgets are still being swapped in) is the
+    # step's main button; a focused field or button takes Enter itself first.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", show=False),
+        Binding("enter", "next", show=False),
+    ]
 
     class IdentifyNeeded(Message):
         """The identify step wants the agent's ID card read (the app opens the card screen)."""
@@ -177,6 +188,7 @@ class VisitScreen(KioskScreen):
         self.visit: dict[str, Any] | None = None
         self.agent: dict[str, Any] | None = None
         self.busy = False
+        self._swap_lock = asyncio.Lock()
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -193,6 +205,9 @@ class VisitScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.query_one("#visit-busy").display = False
+        # A Button ignores presses while its 0.2 s "pressed" look lasts; a quick step answers
+        # sooner than that, and the next step's Enter must not be swallowed.
+        self.query_one("#visit-next", LangButton).active_effect_duration = 0
         if self.needs_order:
             self._show_order_entry()
         else:
@@ -218,6 +233,10 @@ class VisitScreen(KioskScreen):
         except KioskError as e:
             self.post_message(self.Answered(None, e))
             return
+        except Exception as e:  # a bug below must still end in words, not a stuck screen
+            log.exception("opening the visit failed")
+            self.post_message(self.Answered(None, KioskError(str(e), code="visit.internal")))
+            return
         self.post_message(self.Answered(state, None))
 
     def _run(self, step: str, inputs: dict[str, Any]) -> None:
@@ -233,6 +252,11 @@ class VisitScreen(KioskScreen):
             state = self.port.run(self.flow, step, inputs)
         except KioskError as e:
             self.post_message(self.Answered(self._safe_state(), e))
+            return
+        except Exception as e:  # a bug below must still end in words, not a stuck screen
+            log.exception("visit step %s failed", step)
+            error = KioskError(f"{type(e).__name__}: {e}", code="visit.internal")
+            self.post_message(self.Answered(self._safe_state(), error))
             return
         extra = None
         if state.get("next_step") is None:
@@ -267,22 +291,33 @@ class VisitScreen(KioskScreen):
         self.query_one("#visit-heading", LangText).set_text(key, values)
 
     def _body(self, *widgets: Widget) -> None:
-        body = self.query_one("#visit-step", VerticalScroll)
-        body.remove_children()
-        body.mount_all(widgets)
+        # Removing children completes later: swap in an async task, one swap at a time, so the
+        # next step's fields never meet the last step's (same ids) in the tree.
+        self.run_worker(self._swap(list(widgets)), group="visit-body")
+
+    async def _swap(self, widgets: list[Widget]) -> None:
+        async with self._swap_lock:
+            body = self.query_one("#visit-step", VerticalScroll)
+            await body.remove_children()
+            await body.mount_all(widgets)
+            self._focus_first()
 
     def _next_label(self, key: str) -> None:
         button = self.query_one("#visit-next", LangButton)
         button._text = bi(key)
         button._show(current_lang(self))
         button.display = True
-        # Enter goes on: the step's first field has the focus, or else this button.
-        self.call_after_refresh(self._focus_first)
 
     def _focus_first(self) -> None:
+        """Enter goes on: the step's first field has the focus, or else the main button."""
         fields = self.query("#visit-step Input")
-        target = fields.first() if fields else self.query_one("#visit-next", LangButton)
-        target.focus()
+        button = self.query_one("#visit-next", LangButton)
+        if fields:
+            fields.first().focus()
+        elif button.display:
+            button.focus()
+        else:
+            self.query_one("#visit-home", LangButton).focus()
 
     def _show_order_entry(self) -> None:
         self.query_one("#visit-progress", VisitProgress).show([], [], None)
@@ -441,7 +476,6 @@ class VisitScreen(KioskScreen):
             widgets.append(LangText(Bi(text, text), id="visit-receipt"))
         self._body(*widgets)
         self.query_one("#visit-next", LangButton).display = False
-        self.query_one("#visit-home", LangButton).focus()
 
     # -- input -------------------------------------------------------------------------------
 
@@ -449,14 +483,19 @@ class VisitScreen(KioskScreen):
         bid = event.button.id
         if bid == "visit-home":
             event.stop()
-            self.app.pop_screen()
+            host(self).go_home()
         elif bid == "visit-next":
             event.stop()
             self.action_next()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter moves to the step's next field; on the last one it goes on.
         event.stop()
-        self.action_next()
+        fields = list(self.query("#visit-step Input"))
+        if event.input in fields and fields.index(event.input) < len(fields) - 1:
+            fields[fields.index(event.input) + 1].focus()
+        else:
+            self.action_next()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "unit-uscc" and len(event.value.strip()) == 18 and self.flow:

@@ -1,0 +1,135 @@
+"""Whole visits in a real terminal: ``kiosk --training`` under tmux, keys as a keyboard sends them.
+
+Three visits in one kiosk session, each from the welcome screen to 办理完成, on the real stand-ins
+the training mode starts (pcscd + vpcd with the virtual ID card placed from the F9 simulator
+panel, SoftHSM2 keys, the loopback hub, the printer stand-in): a new organisation certificate
+with a seal on 东莞市住房公积金, then an unlock and a renewal of that key (the renewal's PIN is the
+one the unlock printed on its PIN slip, read back from the printer stand-in's capture).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.functional.test_visit_screens import last_pin
+from tests.e2e.test_tmux import START_DEADLINE_S, Tmux, kiosk_in_tmux, shows  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+STEP_DEADLINE_S = 30.0  # a key written by SoftHSM2 and a certificate from the hub, on a busy box
+USCC = "91441900MA00000010"
+
+
+class Desk:
+    """Keys and waits for one kiosk in tmux."""
+
+    def __init__(self, tmux: Tmux, log: Path) -> None:
+        self.tmux, self.log = tmux, log
+
+    def see(self, *texts: str, deadline: float = STEP_DEADLINE_S) -> str:
+        return self.tmux.wait_for(shows(*texts), deadline, " + ".join(texts), self.log)
+
+    def press(self, *keys: str, then: tuple[str, ...] = ()) -> str:
+        for key in keys:
+            self.tmux.send(key)
+        return self.see(*then) if then else ""
+
+    def type(self, text: str) -> None:
+        self.tmux.run("send-keys", "-t", self.tmux.session, "-l", text)
+        time.sleep(0.1)
+
+    def home(self) -> None:
+        """From the done screen back to the welcome screen (its focused 回到首页 button)."""
+        self.press("Enter", then=("请选择要办理的业务",))
+
+    def choose_service(self, rights: int) -> None:
+        """The service tile ``rights`` steps right of 新申请, the first program, the first kind."""
+        self.press(*(["Right"] * rights), "Enter", then=("请选择证书用于哪个项目",))
+        self.press("Enter", then=("请选择证书类型",))
+        self.press("Enter", then=("请准备以下材料",))
+        self.press("Tab", "Enter")
+
+    def identify(self) -> None:
+        self.see("▶1.身份核验", "读取身份证")
+        self.press("Enter", then=("读卡成功",))
+        self.press("Enter", then=("✓1.身份核验",))
+
+    def run_to_done(self, *steps: str) -> str:
+        """Press Enter at each named step (the step's main button has the focus)."""
+        for n, step in steps:
+            self.see(f"▶{n}.{step}")
+            self.press("Enter")
+        screen = self.see("办理完成")
+        return screen
+
+
+def _pin_from_last_slip(printer_dir: Path) -> str:
+    return last_pin([p.read_bytes() for p in sorted(printer_dir.glob("job-*.bin"))])
+
+
+def test_three_whole_visits_in_a_real_terminal(kiosk_in_tmux: tuple[Tmux, Path]) -> None:
+    tmux, log = kiosk_in_tmux
+    desk = Desk(tmux, log)
+    t0 = time.monotonic()
+    desk.see("请选择要办理的业务", "培训模式", "F9 模拟器", deadline=START_DEADLINE_S)
+    desk.see("读卡器  就绪", "后台  在线", deadline=START_DEADLINE_S)
+
+    # The simulator panel places 张伟's ID card on the virtual reader (vpcd under pcscd).
+    desk.press("F9", then=("培训模拟器", "张伟（zhang_wei）", "后台　状态：就绪"))
+    desk.press("Enter", then=("读卡区：张伟", "已完成：放上身份证"))
+    desk.press("Escape", then=("请选择要办理的业务",))
+
+    # 1. New organisation certificate with a seal on 东莞市住房公积金.
+    desk.choose_service(0)
+    desk.identify()
+    desk.see("▶2.填写资料", "统一社会信用代码")
+    desk.type(USCC)
+    desk.press("Enter")
+    desk.type("东莞市演示科技有限公司")
+    desk.press("Enter")
+    desk.type("0769-22000000")
+    desk.press("Enter")
+    screen = desk.run_to_done(
+        ("3", "核对材料"),
+        ("4", "印章"),
+        ("5", "费用"),
+        ("6", "缴费"),
+        ("7", "制作介质"),
+        ("8", "交付"),
+        ("9", "收据"),
+    )
+    first = re.search(r"DG-\d{8}-\d{4}", screen)
+    assert first, screen
+    order = first.group(0)
+    assert "✓9.收据" in screen
+    desk.home()
+
+    # 2. Unlock that key: the earlier order number first, then the same agent.
+    desk.choose_service(4)
+    desk.see("请输入原业务单号")
+    desk.type(order)
+    desk.press("Enter")
+    desk.identify()
+    screen = desk.run_to_done(("2", "核对材料"), ("3", "制作介质"), ("4", "交付"))
+    assert order not in screen.split("单号")[-1][:20]  # a visit of its own
+    desk.home()
+    pin = _pin_from_last_slip(log.parent.parent / "run" / "printer")
+
+    # 3. Renew it with the PIN the unlock printed.
+    desk.choose_service(1)
+    desk.see("请输入原业务单号")
+    desk.type(order)
+    desk.press("Enter")
+    desk.identify()
+    for n, step in (("2", "核对材料"), ("3", "费用"), ("4", "缴费")):
+        desk.see(f"▶{n}.{step}")
+        desk.press("Enter")
+    desk.see("▶5.制作介质", "介质 PIN 码")
+    desk.type(pin)
+    desk.press("Enter")
+    desk.run_to_done(("6", "交付"), ("7", "收据"))
+    assert time.monotonic() - t0 < 110

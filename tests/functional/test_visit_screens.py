@@ -1,0 +1,255 @@
+"""Visits on screen through the Pilot, in training mode on the real stand-ins.
+
+The app is the one ``kiosk --training`` runs (``build_services``): the rig starts a private
+pcscd with vpcd, SoftHSM2 keys, the loopback hub and the printer stand-in; the simulator panel
+places the virtual ID card; every step goes through the flow engine (kiosk.flows) exactly as a
+headless ``kiosk visit run`` would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from hardware.sim.escpos_decode import decode
+from kiosk.app import KioskApp
+from kiosk.cli import CliContext
+from kiosk.services import Services, build_services
+from screens.simulator import SimulatorScreen
+from screens.visit import VisitProgress, VisitScreen
+from screens.widgets.text import LangText
+
+SIZE = (120, 36)
+USCC = "91441900MA00000010"
+
+
+async def until(pilot: Pilot, cond: Callable[[], bool], what: str, deadline: float = 30.0) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if cond():
+            return
+        await pilot.pause(0.05)
+    scr = pilot.app.screen
+    extra = ""
+    if isinstance(scr, VisitScreen):
+        extra = f" busy={scr.busy} visit={scr.visit} workers={list(pilot.app.workers)}"
+    raise AssertionError(f"{what}: not within {deadline} s; screen {scr!r}{extra}")
+
+
+@pytest.fixture(scope="module")
+def training(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CliContext, Services]]:
+    # One rig per module: the PC/SC client library reads its daemon's socket name once per
+    # process, so every app of this module talks to the same private pcscd.
+    ctx = CliContext(data_dir=tmp_path_factory.mktemp("visits") / "data", training=True)
+    services = build_services(ctx)
+    try:
+        yield ctx, services
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def training_app(training: tuple[CliContext, Services]) -> KioskApp:
+    ctx, services = training
+    return KioskApp(ctx.settings(), services)
+
+
+def last_pin(jobs: list[bytes]) -> str:
+    """The PIN on the last PIN slip the printer stand-in captured (the line after the key's)."""
+    for job in reversed(jobs):
+        lines = [ln.strip() for ln in decode(job).lines]
+        if not any("INITIAL PIN" in ln for ln in lines):
+            continue
+        at = next(i for i, ln in enumerate(lines) if "介质 Key" in ln)
+        return next(ln for ln in lines[at + 1 :] if ln)
+    raise AssertionError("no PIN slip printed")
+
+
+def visit(app: KioskApp) -> VisitScreen:
+    screen = app.screen
+    assert isinstance(screen, VisitScreen), screen
+    return screen
+
+
+def step_of(app: KioskApp) -> str | None:
+    screen = app.screen
+    if not isinstance(screen, VisitScreen) or screen.visit is None or screen.busy:
+        return None
+    return screen.visit.get("next_step") or "done"
+
+
+def error_of(app: KioskApp) -> str:
+    return (
+        app.screen.query_one("#visit-error", LangText).shown
+        if isinstance(app.screen, VisitScreen)
+        else ""
+    )
+
+
+class Counter:
+    """Drives one app through visits like a person at the kiosk."""
+
+    def __init__(self, pilot: Pilot, app: KioskApp) -> None:
+        self.pilot, self.app = pilot, app
+
+    async def ready(self) -> None:
+        rig = self.app.services.training_rig
+        await until(
+            self.pilot,
+            lambda: all(p.state != "starting" for p in rig.parts.values()),
+            "the stand-ins up",
+        )
+        assert rig.parts["pcscd"].state == "ready", rig.parts
+        assert rig.parts["hub"].state == "ready", rig.parts
+
+    async def place_card(self, person: str = "zhang_wei") -> None:
+        await self.pilot.press("f9")
+        await until(self.pilot, lambda: isinstance(self.app.screen, SimulatorScreen), "panel")
+        await self.pilot.click("#sim-card-place")
+        rig = self.app.services.training_rig
+        await until(self.pilot, lambda: rig.card_person == person, "card placed")
+        await self.pilot.press("escape")
+
+    async def start(self, service: str, program: str, kind: str, order: str | None = None) -> None:
+        await until(self.pilot, lambda: len(self.app.screen_stack) == 1, "welcome")
+        await self.pilot.click(f"#service-{service}")
+        await until(self.pilot, lambda: self.app.screen.name == "program", "program screen")
+        await self.pilot.click(f"#program-{program}")
+        await until(self.pilot, lambda: self.app.screen.name == "kind", "kind screen")
+        await self.pilot.click(f"#kind-{kind}")
+        await until(self.pilot, lambda: self.app.screen.name == "checklist", "checklist")
+        await self.pilot.click("#identify")
+        await until(self.pilot, lambda: isinstance(self.app.screen, VisitScreen), "visit")
+        if order is not None:
+            await until(self.pilot, lambda: bool(self.app.screen.query("#visit-order")), "order")
+            self.app.screen.query_one("#visit-order", Input).value = order
+            await self.pilot.click("#visit-next")
+        await until(self.pilot, lambda: step_of(self.app) == "identify", "identify step")
+
+    async def identify(self) -> None:
+        await self.pilot.click("#visit-next")
+        await until(self.pilot, lambda: self.app.screen.name == "idcard", "card screen")
+        await until(
+            self.pilot,
+            lambda: not self.app.screen.query_one("#idcard-confirm").disabled,
+            "card read",
+        )
+        await self.pilot.click("#idcard-confirm")
+        await until(self.pilot, lambda: step_of(self.app) not in (None, "identify"), "identified")
+
+    async def go(self, step: str, **fields: str) -> None:
+        await until(self.pilot, lambda: step_of(self.app) == step, f"step {step}")
+        await self.pilot.pause()
+        for selector, value in fields.items():
+            await until(
+                self.pilot, lambda s=selector: bool(self.app.screen.query(f"#{s}")), selector
+            )
+            self.app.screen.query_one(f"#{selector}", Input).value = value
+        await self.pilot.click("#visit-next")
+        await until(
+            self.pilot,
+            lambda: step_of(self.app) not in (None, step) or bool(error_of(self.app)),
+            f"step {step} answered",
+        )
+        assert not error_of(self.app), error_of(self.app)
+
+    async def finish(self, fields: dict[str, dict[str, str]] | None = None) -> str:
+        """Every remaining step of the engine's plan, with ``fields`` typed at their steps."""
+        fields = fields or {}
+        while (step := step_of(self.app)) != "done":
+            if step is None:
+                await self.pilot.pause(0.05)
+                continue
+            await self.go(step, **fields.get(step, {}))
+        return await self.done()
+
+    async def done(self) -> str:
+        await until(self.pilot, lambda: step_of(self.app) == "done", "visit done")
+        state = visit(self.app).visit
+        assert state is not None and state["state"] == "done", state
+        await self.pilot.click("#visit-home")
+        await until(self.pilot, lambda: len(self.app.screen_stack) == 1, "back home")
+        return str(state["order"])
+
+
+async def new_org_with_seal(c: Counter) -> str:
+    await c.start("new", "dongguan-hpf", "org")
+    progress = c.app.screen.query_one(VisitProgress)
+    assert progress.steps == [
+        "identify",
+        "form",
+        "materials",
+        "seal",
+        "quote",
+        "pay",
+        "keys",
+        "handover",
+        "receipt",
+    ]
+    await c.identify()
+    await c.go("form", **{"unit-uscc": USCC, "unit-name": "东莞市演示科技有限公司"})
+    for step in ("materials", "seal", "quote", "pay", "keys", "handover", "receipt"):
+        await c.go(step)
+    return await c.done()
+
+
+async def test_new_org_with_seal_then_renew_and_unlock(training_app: KioskApp) -> None:
+    app = training_app
+    async with app.run_test(size=SIZE) as pilot:
+        c = Counter(pilot, app)
+        await c.ready()
+        await c.place_card()
+        first = await new_org_with_seal(c)
+        state = app.services.visits.resume(first).state()
+        assert state["training"] is True and state["certificate"], state
+        # The receipt was printed on the printer stand-in.
+        sim = app.services.printer_sim
+        await until(
+            pilot,
+            lambda: any(first in "\n".join(decode(j).lines) for j in sim.jobs()),
+            "receipt printed",
+        )
+
+        # Unlock the key: a PIN slip with the new PIN is printed.
+        await c.start("unlock", "dongguan-hpf", "org", order=first)
+        await c.identify()
+        assert "keys" in visit(app).visit["steps"] and "pay" not in visit(app).visit["steps"]
+        await c.finish()
+        pin = last_pin(sim.jobs())
+
+        # Renew with that PIN; the form is not asked again (the unit comes from the first visit).
+        await c.start("renew", "dongguan-hpf", "org", order=first)
+        await c.identify()
+        assert "form" not in visit(app).visit["steps"]
+        await c.finish({"keys": {"key-pin": pin}})
+
+
+async def test_a_refused_step_is_said_in_words_and_stays_resumable(
+    training_app: KioskApp,
+) -> None:
+    app = training_app
+    async with app.run_test(size=SIZE) as pilot:
+        c = Counter(pilot, app)
+        await c.ready()
+        await c.place_card()
+        await c.start("new", "dongguan-hpf", "org")
+        await c.identify()
+        await until(pilot, lambda: step_of(app) == "form", "form")
+        app.screen.query_one("#unit-uscc", Input).value = "91441900MA0000001X"
+        app.screen.query_one("#unit-name", Input).value = "东莞市演示科技有限公司"
+        await pilot.click("#visit-next")
+        await until(pilot, lambda: bool(error_of(app)), "the refusal")
+        assert "统一社会信用代码不正确" in error_of(app)
+        assert step_of(app) == "form"
+        order = visit(app).visit["order"]
+        # The idle timeout / start over clears the screen; the visit stays in the journal.
+        app.go_home()
+        await until(pilot, lambda: len(app.screen_stack) == 1, "home")
+        assert app.agent is None
+        assert app.services.visits.resume(order).next_step() == "form"
+        assert order in [v.order for v in app.services.visits.unfinished()]
