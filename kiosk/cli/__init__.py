@@ -35,6 +35,7 @@ AREAS: list[str] = [
     "kiosk.cli.camera:camera",
     "kiosk.cli.sync:sync",
     "kiosk.cli.hub:hub",
+    "kiosk.cli.doctor:doctor",
 ]
 
 
