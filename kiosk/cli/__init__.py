@@ -36,6 +36,7 @@ AREAS: list[str] = [
     "kiosk.cli.sync:sync",
     "kiosk.cli.hub:hub",
     "kiosk.cli.doctor:doctor",
+    "kiosk.cli.web:serve_web",
 ]
 
 
