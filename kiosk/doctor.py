@@ -294,7 +294,9 @@ def check_hub(settings: Settings, skew_warn_s: float = 30.0, skew_fail_s: float 
     from kiosk.sync.client import HubClient, HubUnauthorized
 
     hs = settings.hub
-    with HubClient(hs.url, hs.credential or None, timeout=hs.timeout_s) as client:
+    # The kiosk itself prefers the environment's credential (kiosk/services.py): so does this.
+    credential = os.environ.get("KIOSK_HUB_CREDENTIAL") or hs.credential
+    with HubClient(hs.url, credential or None, timeout=hs.timeout_s) as client:
         t0 = time.time()
         try:
             health = client.health()
@@ -312,10 +314,11 @@ def check_hub(settings: Settings, skew_warn_s: float = 30.0, skew_fail_s: float 
             details["clock_skew_s"] = round(skew, 1)
         except (KioskError, ValueError, TypeError):
             details["clock_skew_s"] = None
-        if not hs.credential:
+        if not credential:
             return fail(
                 "hub answers, but this kiosk has no credential: nothing can be sent",
-                "on the hub: kiosk hub enrol-kiosk NAME; put NAME:SECRET in [hub] credential",
+                "on the hub: kiosk hub enrol-kiosk NAME; put NAME:SECRET in KIOSK_HUB_CREDENTIAL "
+                "or [hub] credential",
                 **details,
             )
         try:
