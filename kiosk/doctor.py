@@ -229,7 +229,11 @@ def check_token(settings: Settings) -> Finding:
             "plug the USB key reader in (or check the module is the one for these keys)",
             **details,
         )
-    return ok(f"key module loads; {len(slots)} slot(s), {len(keys)} key(s) present", **details)
+    blank = sum(1 for k in keys if k.blank)
+    return ok(
+        f"key module loads; {len(slots)} slot(s), {len(keys)} key(s) in the reader ({blank} blank)",
+        **details,
+    )
 
 
 def check_camera(settings: Settings, wait_s: float = 4.0) -> Finding:
@@ -302,7 +306,7 @@ def check_hub(settings: Settings, skew_warn_s: float = 30.0, skew_fail_s: float 
             health = client.health()
         except SyncError as e:
             return fail(
-                f"hub at {hs.url} does not answer: {e.message}",
+                f"the hub does not answer: {e.message}",
                 "check the network and [hub] url; the kiosk keeps working offline and sends later",
                 url=hs.url,
             )

@@ -198,6 +198,7 @@ def test_nothing_running_every_device_fails_in_words_and_fast(tmp_path: Path) ->
     assert "no picture" in checks["camera"]["message"]
     assert "unreachable" in checks["printer"]["message"]
     assert "does not answer" in checks["hub"]["message"]
+    assert "cannot be reached" in checks["hub"]["message"]
     assert checks["storage"]["status"] == "fail"
     assert "does not exist" in checks["storage"]["message"]
     assert checks["config"]["status"] == "ok"
