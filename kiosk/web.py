@@ -47,6 +47,21 @@ _LOCAL_FONT = """<style>
     </style>"""
 
 
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s\"]*")
+
+
+class RedactToken(logging.Filter):
+    """Blanks ``token=…`` in log lines: the access log writes every request line, secrets too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record (aiohttp's access log passes the finished line as ``msg``)."""
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = None
+        record.msg = _TOKEN_IN_URL.sub(r"\1<redacted>", str(record.msg))
+        return True
+
+
 def load_or_create_token(data_base: Path) -> tuple[str, Path, bool]:
     """The supervisor token: read ``<data>/web/supervisor.token``, or make one (0600).
 
@@ -173,4 +188,5 @@ def make_server(
             headers={"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'},
         )
 
+    logging.getLogger("aiohttp.access").addFilter(RedactToken())
     return KioskWebServer(command, host=host, port=port, title=title, public_url=public_url)

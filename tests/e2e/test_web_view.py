@@ -94,6 +94,8 @@ def test_everything_is_refused_without_the_token(web: WebView) -> None:
     assert httpx.get(web.url + "/", headers=_basic("x", "wrong"), timeout=5).status_code == 401
     r = httpx.get(web.url + "/?token=wrong", timeout=5, follow_redirects=False)
     assert r.status_code == 401 and COOKIE not in r.headers.get("set-cookie", "")
+    wait_until(lambda: "token=<redacted>" in web.log_text(), 5, "the access log line")
+    assert "token=wrong" not in web.log_text()
     r = httpx.get(web.url + "/", cookies={COOKIE: "forged"}, timeout=5)
     assert r.status_code == 401
 
@@ -101,6 +103,8 @@ def test_everything_is_refused_without_the_token(web: WebView) -> None:
 def test_the_token_opens_the_page_without_internet_fonts(web: WebView) -> None:
     r = httpx.get(web.url + f"/?token={web.token}", timeout=5, follow_redirects=False)
     assert r.status_code == 302 and r.headers["location"] == "/"
+    wait_until(lambda: "302" in web.log_text(), 5, "the access log line")
+    assert web.token not in web.log_text(), "the token leaked into the log"
     assert "HttpOnly" in r.headers["set-cookie"] and "SameSite=Strict" in r.headers["set-cookie"]
     page = httpx.get(web.url + "/", cookies={COOKIE: web.token}, timeout=5)
     assert page.status_code == 200
