@@ -1,0 +1,238 @@
+"""The day report's query layer: the one module that reads other areas' tables.
+
+The end-of-day close needs the visits (skeleton, ``0001``), the payments and refunds (payments
+area, ``0030``–``0039``) and the key stock (keys area, ``0010``–``0019``). Those areas are built in
+parallel, so every query here names the columns it relies on, checks that the table is there,
+and reports a missing table in :attr:`DayData.missing` instead of failing: the report then says
+which figures it could not compute. When an area's schema differs from what is written here,
+this module is the only place to change.
+
+Expected columns (``table(column, ...)``; only these are read):
+
+- ``visits(id, order_no, service, program, state, training, created_at)`` with ``state`` in
+  ``open | done | failed | voided``; a visit belongs to the business day of its ``created_at``.
+- ``payments(id, visit_id, method, amount_fen, state, created_at)``: one row per payment taken,
+  ``method`` in ``card | wechat | alipay | transfer`` (刷卡, 微信, 支付宝, 转账), ``amount_fen`` a
+  positive integer, ``state`` in ``pending | succeeded | failed | cancelled``. Only ``succeeded``
+  counts; ``pending`` blocks the close.
+- ``refunds(id, payment_id, amount_fen, state, created_at)``: a refund is a new row pointing at the
+  payment (never an edit); its method is the payment's. Only ``succeeded`` counts.
+- ``key_stock(id, movement, quantity, at)``: movements of blank keys, ``movement`` in
+  ``received | issued | spoiled``, ``quantity`` a positive integer.
+
+Times are UTC ISO-8601 strings, compared as text against the day's UTC bounds (the counter's local
+midnight to midnight), so the ``created_at`` indexes answer the range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Payment methods at the counter, in report order.
+METHODS = ("card", "wechat", "alipay", "transfer")
+
+
+@dataclass(frozen=True, slots=True)
+class DayData:
+    """Everything the day report computes from, for one business day.
+
+    Attributes:
+        visits_by_state: number of visits per state.
+        by_service: ``service -> (visits, net fen)``.
+        by_program: ``program -> (visits, net fen)``.
+        paid: ``method -> (count, fen)`` of succeeded payments.
+        refunded: ``method -> (count, fen)`` of succeeded refunds.
+        keys: ``received``, ``issued``, ``spoiled`` during the day and ``opening`` (before it).
+        open_visits: order numbers of visits still mid-flight.
+        pending_payments: ids of payments still pending.
+        missing: tables that were not there (their figures are zero).
+    """
+
+    visits_by_state: dict[str, int] = field(default_factory=dict)
+    by_service: dict[str, tuple[int, int]] = field(default_factory=dict)
+    by_program: dict[str, tuple[int, int]] = field(default_factory=dict)
+    paid: dict[str, tuple[int, int]] = field(default_factory=dict)
+    refunded: dict[str, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[str, int] = field(default_factory=dict)
+    open_visits: list[str] = field(default_factory=list)
+    pending_payments: list[int] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _tables(db: Any) -> set[str]:
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def load_day(db: Any, start_utc: str, end_utc: str, *, training: bool = False) -> DayData:
+    """Gather one business day's figures with a handful of aggregate queries.
+
+    Args:
+        db: a ``sqlite_utils.Database`` or ``sqlite3.Connection``.
+        start_utc: the day's first instant, UTC ISO-8601 with ``Z`` (inclusive).
+        end_utc: the next day's first instant (exclusive).
+        training: report training-mode visits instead of real ones.
+    """
+    tables = _tables(db)
+    data = DayData()
+    span = (start_utc, end_utc)
+    t = 1 if training else 0
+
+    for state, n in db.execute(
+        "SELECT state, count(*) FROM visits WHERE created_at >= ? AND created_at < ?"
+        " AND training = ? GROUP BY state",
+        (*span, t),
+    ):
+        data.visits_by_state[state] = n
+    data.open_visits.extend(
+        r[0]
+        for r in db.execute(
+            "SELECT order_no FROM visits WHERE created_at >= ? AND created_at < ?"
+            " AND training = ? AND state = 'open' ORDER BY order_no",
+            (*span, t),
+        )
+    )
+
+    has_payments = "payments" in tables
+    has_refunds = "refunds" in tables and has_payments
+    if not has_payments:
+        data.missing.append("payments")
+    if "refunds" not in tables:
+        data.missing.append("refunds")
+
+    # Visits per service and program (by the visit's day), and the day's net takings per service
+    # and program (by the payment's and refund's day, so they add up to the per-method totals).
+    for column, target in (("service", data.by_service), ("program", data.by_program)):
+        counts = {
+            key: n
+            for key, n in db.execute(
+                f"SELECT coalesce({column}, ''), count(*) FROM visits"
+                " WHERE created_at >= ? AND created_at < ? AND training = ?"
+                f" GROUP BY {column}",
+                (*span, t),
+            )
+        }
+        money: dict[str, int] = {}
+        if has_payments:
+            for key, total in db.execute(
+                f"SELECT coalesce(v.{column}, ''), sum(p.amount_fen) FROM payments p"
+                " JOIN visits v ON v.id = p.visit_id AND v.training = ?"
+                " WHERE p.state = 'succeeded' AND p.created_at >= ? AND p.created_at < ?"
+                f" GROUP BY v.{column}",
+                (t, *span),
+            ):
+                money[key] = int(total)
+        if has_refunds:
+            for key, total in db.execute(
+                f"SELECT coalesce(v.{column}, ''), sum(r.amount_fen) FROM refunds r"
+                " JOIN payments p ON p.id = r.payment_id"
+                " JOIN visits v ON v.id = p.visit_id AND v.training = ?"
+                " WHERE r.state = 'succeeded' AND r.created_at >= ? AND r.created_at < ?"
+                f" GROUP BY v.{column}",
+                (t, *span),
+            ):
+                money[key] = money.get(key, 0) - int(total)
+        for key in sorted(set(counts) | set(money)):
+            target[key] = (counts.get(key, 0), money.get(key, 0))
+
+    if has_payments:
+        for method, n, total in db.execute(
+            "SELECT p.method, count(*), sum(p.amount_fen) FROM payments p"
+            " JOIN visits v ON v.id = p.visit_id AND v.training = ?"
+            " WHERE p.state = 'succeeded' AND p.created_at >= ? AND p.created_at < ?"
+            " GROUP BY p.method",
+            (t, *span),
+        ):
+            data.paid[method] = (n, int(total))
+        data.pending_payments.extend(
+            r[0]
+            for r in db.execute(
+                "SELECT p.id FROM payments p JOIN visits v ON v.id = p.visit_id AND v.training = ?"
+                " WHERE p.state = 'pending' AND p.created_at >= ? AND p.created_at < ?"
+                " ORDER BY p.id",
+                (t, *span),
+            )
+        )
+    if has_refunds:
+        for method, n, total in db.execute(
+            "SELECT p.method, count(*), sum(r.amount_fen) FROM refunds r"
+            " JOIN payments p ON p.id = r.payment_id"
+            " JOIN visits v ON v.id = p.visit_id AND v.training = ?"
+            " WHERE r.state = 'succeeded' AND r.created_at >= ? AND r.created_at < ?"
+            " GROUP BY p.method",
+            (t, *span),
+        ):
+            data.refunded[method] = (n, int(total))
+
+    if "key_stock" in tables:
+        data.keys["opening"] = int(
+            db.execute(
+                "SELECT coalesce(sum(CASE movement WHEN 'received' THEN quantity"
+                " ELSE -quantity END), 0) FROM key_stock WHERE at < ?",
+                (start_utc,),
+            ).fetchone()[0]
+        )
+        for movement in ("received", "issued", "spoiled"):
+            data.keys[movement] = 0
+        for movement, q in db.execute(
+            "SELECT movement, sum(quantity) FROM key_stock WHERE at >= ? AND at < ?"
+            " GROUP BY movement",
+            span,
+        ):
+            data.keys[movement] = int(q)
+    else:
+        data.missing.append("key_stock")
+    return data
+
+
+#: The expected tables as SQL: the contract above, runnable. Tests and the bench create a table
+#: from here only when its owning area has not created it (the real migration wins when present).
+EXPECTED_TABLES: dict[str, str] = {
+    "payments": """
+        CREATE TABLE payments (
+            id INTEGER PRIMARY KEY,
+            visit_id INTEGER NOT NULL REFERENCES visits (id),
+            method TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            state TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX payments_created ON payments (created_at);
+        CREATE INDEX payments_visit ON payments (visit_id);
+    """,
+    "refunds": """
+        CREATE TABLE refunds (
+            id INTEGER PRIMARY KEY,
+            payment_id INTEGER NOT NULL REFERENCES payments (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            state TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX refunds_created ON refunds (created_at);
+    """,
+    "key_stock": """
+        CREATE TABLE key_stock (
+            id INTEGER PRIMARY KEY,
+            movement TEXT NOT NULL,
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            at TEXT NOT NULL
+        );
+        CREATE INDEX key_stock_at ON key_stock (at);
+    """,
+}
+
+
+def create_missing_expected_tables(db: Any) -> list[str]:
+    """Create the expected tables an area has not created yet (tests and bench only).
+
+    Returns:
+        The names created.
+    """
+    conn = getattr(db, "conn", db)
+    have = _tables(conn)
+    made = []
+    for name, sql in EXPECTED_TABLES.items():
+        if name not in have:
+            conn.executescript(sql)
+            made.append(name)
+    return made
