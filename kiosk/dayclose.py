@@ -125,7 +125,9 @@ def parse_counted(raw: Any, *, source: str = "counted figures") -> Counted:
         raise bad("must be a JSON object with 'methods'")
     unknown = set(raw) - {"methods", "keys_in_stock", "note", "carry_over"}
     if unknown:
-        raise bad(f"unknown keys {sorted(unknown)}; allowed: methods, keys_in_stock, note, carry_over")
+        raise bad(
+            f"unknown keys {sorted(unknown)}; allowed: methods, keys_in_stock, note, carry_over"
+        )
     methods = raw.get("methods")
     if not isinstance(methods, Mapping):
         raise bad("'methods' must be an object of method -> fen")
@@ -313,7 +315,9 @@ def _compute(store: Store, rules: DayCloseRules, day: date, *, training: bool) -
     }
 
 
-def differences(report: Mapping[str, Any], counted: Counted, rules: DayCloseRules) -> list[dict[str, Any]]:
+def differences(
+    report: Mapping[str, Any], counted: Counted, rules: DayCloseRules
+) -> list[dict[str, Any]]:
     """Counted minus expected, per method and for the key stock, with the threshold verdict."""
     out = []
     for row in report["methods"]:
@@ -380,10 +384,13 @@ def preview_close(
     extra_p = sorted(set(counted.carry_over_payments) - set(flight["payments"]))
     if extra_v or extra_p:
         raise UsageError(
-            f"carry_over lists what is not in flight on {day}: visits {extra_v}, payments {extra_p}",
+            f"carry_over lists what is not in flight on {day}: "
+            f"visits {extra_v}, payments {extra_p}",
             code="day.bad_carry_over",
         )
-    blocking = [f"visit {v} is still open" for v in flight["visits"] if v not in counted.carry_over_visits]
+    blocking = [
+        f"visit {v} is still open" for v in flight["visits"] if v not in counted.carry_over_visits
+    ]
     blocking += [
         f"payment {p} is still pending"
         for p in flight["payments"]
@@ -465,7 +472,9 @@ def close_day(
                     reason_code="self_approval",
                     approver=approver.actor,
                 )
-            raise StaffError("the clerk closing cannot approve their own differences", code="day.self_approval")
+            raise StaffError(
+                "the clerk closing cannot approve their own differences", code="day.self_approval"
+            )
     report = dict(pv.report)
     with store.atomic() as db:
         head = _audit_head(db)
@@ -484,8 +493,8 @@ def close_day(
         text = canonical_json(report) or ""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         db.execute(
-            "INSERT INTO day_closes (business_date, closed_at, clerk_no, approver_no, note, counted,"
-            " report, report_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO day_closes (business_date, closed_at, clerk_no, approver_no, note,"
+            " counted, report, report_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 day.isoformat(),
                 report["closed_at"],
@@ -506,7 +515,9 @@ def close_day(
                 "business_date": day.isoformat(),
                 "report_sha256": digest,
                 "expected_fen": report["totals"]["expected_fen"],
-                "differences": {d["item"]: d["difference"] for d in pv.differences if d["difference"]},
+                "differences": {
+                    d["item"]: d["difference"] for d in pv.differences if d["difference"]
+                },
             },
             approver=approver.actor if report["approver"] else None,
         )
@@ -553,7 +564,9 @@ def add_adjustment(
     require_role(store, member, "day.adjust", (Role.CLERK, Role.SUPERVISOR))
     on = on or local_today(timezone)
     if method not in (*METHODS, "keys"):
-        raise UsageError(f"method {method!r}; valid: {', '.join((*METHODS, 'keys'))}", code="day.bad_method")
+        raise UsageError(
+            f"method {method!r}; valid: {', '.join((*METHODS, 'keys'))}", code="day.bad_method"
+        )
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen == 0:
         raise UsageError("an adjustment is a non-zero integer of fen", code="day.bad_amount")
     if not reason.strip():
@@ -568,7 +581,15 @@ def add_adjustment(
         cur = db.execute(
             "INSERT INTO day_adjustments (business_date, refers_to, method, amount_fen, reason,"
             " staff_no, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [on.isoformat(), refers_to.isoformat(), method, amount_fen, reason.strip(), member.staff_no, utc_now()],
+            [
+                on.isoformat(),
+                refers_to.isoformat(),
+                method,
+                amount_fen,
+                reason.strip(),
+                member.staff_no,
+                utc_now(),
+            ],
         )
         adj_id = int(cur.lastrowid)
         audit.append(

@@ -35,7 +35,10 @@ def rows(report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     for state, n in sorted(v["by_state"].items()):
         out.append(("visits", state, str(n), ""))
     for m in report["methods"]:
-        detail = f"{m['payments']} paid {yuan(m['paid_fen'])}; {m['refunds']} refunded {yuan(m['refunded_fen'])}"
+        detail = (
+            f"{m['payments']} paid {yuan(m['paid_fen'])}; "
+            f"{m['refunds']} refunded {yuan(m['refunded_fen'])}"
+        )
         if m["adjusted_fen"]:
             detail += f"; adjusted {yuan(m['adjusted_fen'])}"
         out.append(("method", m["method"], str(m["expected_fen"]), detail))
@@ -54,14 +57,28 @@ def rows(report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     for kind_, n in report.get("overrides", {}).items():
         out.append(("overrides", kind_, str(n), ""))
     for a in report.get("adjustments", []):
-        out.append(("adjustment", a["method"], str(a["amount_fen"]), f"corrects {a['refers_to']}: {a['reason']}"))
+        out.append(
+            (
+                "adjustment",
+                a["method"],
+                str(a["amount_fen"]),
+                f"corrects {a['refers_to']}: {a['reason']}",
+            )
+        )
     for vno in report["in_flight"]["visits"]:
         out.append(("in_flight", "visit", vno, "open"))
     for pid in report["in_flight"]["payments"]:
         out.append(("in_flight", "payment", str(pid), "pending"))
     for d in report.get("differences", []):
         flag = "OVER THRESHOLD" if d["over_threshold"] else ""
-        out.append(("difference", d["item"], str(d["difference"]), f"expected {d['expected']} counted {d['counted']} {flag}".strip()))
+        out.append(
+            (
+                "difference",
+                d["item"],
+                str(d["difference"]),
+                f"expected {d['expected']} counted {d['counted']} {flag}".strip(),
+            )
+        )
     if report["report"] == "Z":
         out.append(("close", "clerk", report["clerk"], report["closed_at"]))
         if report.get("approver"):
@@ -156,8 +173,16 @@ def write_pdf(report: Mapping[str, Any], path: Path, font: Path) -> Path:
         raise KioskError(f"PDF font {font} unusable: {e}", code="day.pdf_font") from e
     pdf.add_page()
     pdf.set_font("cjk", size=15)
-    title = "日结报表 Z-report" if report["report"] == "Z" else "日中报表 X-report (未结 not closed)"
-    pdf.cell(0, 10, f"{title}  {report['business_date']}  {report['counter']}", new_x="LMARGIN", new_y="NEXT")
+    title = (
+        "日结报表 Z-report" if report["report"] == "Z" else "日中报表 X-report (未结 not closed)"
+    )
+    pdf.cell(
+        0,
+        10,
+        f"{title}  {report['business_date']}  {report['counter']}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("cjk", size=9)
     # One regular CJK face only: the heading row is shaded, not bold.
     heading = FontFace(emphasis="", fill_color=(225, 225, 225))

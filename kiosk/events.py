@@ -40,7 +40,7 @@ def publish(db: Any, kind: str, payload: Mapping[str, Any], visit_id: Any = None
     global _warned
     if _outbox is None:
         if not _warned:
-            log.warning("data.outbox is not installed: %s events are kept locally only", kind)
+            log.info("data.outbox is not installed: %s events are kept locally only", kind)
             _warned = True
         return
     _outbox.enqueue(db, kind=kind, payload=dict(payload), visit_id=visit_id)

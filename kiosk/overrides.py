@@ -361,7 +361,9 @@ def for_visit(store: Store, visit_id: int) -> list[Override]:
     """A visit's overrides, oldest first."""
     return [
         _from_row(r)
-        for r in store.db.query("SELECT * FROM overrides WHERE visit_id = ? ORDER BY id", [visit_id])
+        for r in store.db.query(
+            "SELECT * FROM overrides WHERE visit_id = ? ORDER BY id", [visit_id]
+        )
     ]
 
 

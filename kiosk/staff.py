@@ -11,7 +11,8 @@ also approves dual-control overrides (never their own) and the day close's diffe
 does the end-of-day close (日结).
 
 A :class:`StaffDesk` holds the one staff session of the kiosk: it ends on sign-out or after
-``ui.staff_timeout_s`` without activity (:meth:`StaffDesk.current` raises ``staff.session_expired``).
+``ui.staff_timeout_s`` without activity (:meth:`StaffDesk.current` then raises
+``staff.session_expired``).
 The approval of a dual-control override authenticates a second person with
 :meth:`Roster.authenticate` without replacing the session.
 """
@@ -225,9 +226,13 @@ class Roster:
         now = self._now_text()
         with self.store.atomic() as db:
             if db.execute("SELECT 1 FROM staff WHERE staff_no = ?", [staff_no]).fetchone():
-                raise StaffError(f"staff number {staff_no} is already in the roster", code="staff.exists")
+                raise StaffError(
+                    f"staff number {staff_no} is already in the roster", code="staff.exists"
+                )
             if uid and db.execute("SELECT 1 FROM staff WHERE card_uid = ?", [uid]).fetchone():
-                raise StaffError(f"card {uid} is already bound to another staff member", code="staff.card_taken")
+                raise StaffError(
+                    f"card {uid} is already bound to another staff member", code="staff.card_taken"
+                )
             db.execute(
                 "INSERT INTO staff (staff_no, name, role, pin_hash, card_uid, active, source,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'local', ?, ?)",
@@ -237,11 +242,18 @@ class Roster:
                 db,
                 action="staff.add",
                 actor=by,
-                after={"staff_no": staff_no, "name": name.strip(), "role": role.value, "card_uid": uid},
+                after={
+                    "staff_no": staff_no,
+                    "name": name.strip(),
+                    "role": role.value,
+                    "card_uid": uid,
+                },
             )
         return self.get(staff_no)
 
-    def disable(self, staff_no: str, *, by: audit.Actor | None = None, reason: str = "") -> StaffMember:
+    def disable(
+        self, staff_no: str, *, by: audit.Actor | None = None, reason: str = ""
+    ) -> StaffMember:
         """Disable a staff member: they can no longer sign in or approve.
 
         Raises:
@@ -280,7 +292,9 @@ class Roster:
                 staff_no = str(e["staff_no"])
                 role = Role(e["role"]).value
                 if not str(e["pin_hash"]).startswith("$argon2"):
-                    raise UsageError(f"staff {staff_no}: pin_hash is not an argon2 hash", code="staff.bad_hash")
+                    raise UsageError(
+                        f"staff {staff_no}: pin_hash is not an argon2 hash", code="staff.bad_hash"
+                    )
                 uid = normalise_uid(e["card_uid"]) if e.get("card_uid") else None
                 db.execute(
                     "INSERT INTO staff (staff_no, name, role, pin_hash, card_uid, active, source,"
@@ -289,7 +303,16 @@ class Roster:
                     " role = excluded.role, pin_hash = excluded.pin_hash,"
                     " card_uid = excluded.card_uid, active = excluded.active, source = 'hub',"
                     " updated_at = excluded.updated_at",
-                    [staff_no, e["name"], role, e["pin_hash"], uid, int(e.get("active", True)), now, now],
+                    [
+                        staff_no,
+                        e["name"],
+                        role,
+                        e["pin_hash"],
+                        uid,
+                        int(e.get("active", True)),
+                        now,
+                        now,
+                    ],
                 )
                 seen.append(staff_no)
             marks = ",".join("?" for _ in seen) or "''"
@@ -298,7 +321,9 @@ class Roster:
                 f" AND staff_no NOT IN ({marks})",
                 [now, *seen],
             )
-            audit.append(db, action="staff.roster_synced", actor=None, after={"staff": sorted(seen)})
+            audit.append(
+                db, action="staff.roster_synced", actor=None, after={"staff": sorted(seen)}
+            )
         return len(seen)
 
     def get(self, staff_no: str) -> StaffMember:
@@ -425,7 +450,9 @@ class Roster:
         self, action: str, actor: audit.Actor | None, reason: str, detail: Any = None
     ) -> None:
         with self.store.atomic() as db:
-            audit.append(db, action=action, actor=actor, outcome="refused", reason_code=reason, after=detail)
+            audit.append(
+                db, action=action, actor=actor, outcome="refused", reason_code=reason, after=detail
+            )
 
 
 def _safe_verify(hasher: PasswordHasher, stored: str, pin: str) -> bool:
@@ -454,7 +481,13 @@ def _member(row: Mapping[str, Any]) -> StaffMember:
 
 # Actions only a supervisor may take (an operator's attempt is refused and audited).
 SUPERVISOR_ACTIONS = frozenset(
-    {"override.approve", "override.void_visit", "staff.add", "staff.disable", "day.approve_difference"}
+    {
+        "override.approve",
+        "override.void_visit",
+        "staff.add",
+        "staff.disable",
+        "day.approve_difference",
+    }
 )
 
 
@@ -567,9 +600,7 @@ class StaffDesk:
             return None
         if self.clock() - session.last_active >= self.timeout:
             self._end(session, "timeout")
-            raise StaffError(
-                "staff mode timed out; sign in again", code="staff.session_expired"
-            )
+            raise StaffError("staff mode timed out; sign in again", code="staff.session_expired")
         return session
 
     def sign_out(self, *, reason: str = "sign_out") -> None:

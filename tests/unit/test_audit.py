@@ -22,8 +22,13 @@ def _fill(store, n=5):
     for i in range(n):
         with store.atomic() as db:
             audit.append(
-                db, action="override.fee_waiver", actor=a, visit_id=i, reason_code="goodwill",
-                before={"amount_fen": 1000 + i}, after={"amount_fen": 0},
+                db,
+                action="override.fee_waiver",
+                actor=a,
+                visit_id=i,
+                reason_code="goodwill",
+                before={"amount_fen": 1000 + i},
+                after={"amount_fen": 0},
                 approver=Actor("2001", "supervisor"),
             )
 

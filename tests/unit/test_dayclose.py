@@ -92,12 +92,21 @@ def test_x_report_expected_totals(store, day):
     by = {m["method"]: m for m in r["methods"]}
     assert by["card"]["expected_fen"] == 140000 and by["card"]["payments"] == 2
     assert by["wechat"]["expected_fen"] == 40000
-    assert (by["alipay"]["paid_fen"], by["alipay"]["refunded_fen"], by["alipay"]["expected_fen"]) == (
-        20000, 20000, 0,
+    assert (
+        by["alipay"]["paid_fen"],
+        by["alipay"]["refunded_fen"],
+        by["alipay"]["expected_fen"],
+    ) == (
+        20000,
+        20000,
+        0,
     )
     assert by["transfer"]["expected_fen"] == 100000
     assert r["totals"] == {
-        "paid_fen": 300000, "refunded_fen": 20000, "adjusted_fen": 0, "expected_fen": 280000,
+        "paid_fen": 300000,
+        "refunded_fen": 20000,
+        "adjusted_fen": 0,
+        "expected_fen": 280000,
     }
     assert r["visits"]["total"] == 6
     # per service and per program add up to the same net total
@@ -107,10 +116,18 @@ def test_x_report_expected_totals(store, day):
     assert svc["new"]["visits"] == 3 and svc["new"]["net_fen"] == 240000
     assert svc["replace"]["net_fen"] == 0
     assert r["keys"] == {
-        "opening": 40, "received": 20, "issued": 2, "spoiled": 1, "adjusted": 0,
+        "opening": 40,
+        "received": 20,
+        "issued": 2,
+        "spoiled": 1,
+        "adjusted": 0,
         "expected_closing": 57,
     }
-    assert r["missing_sources"] == [] or set(r["missing_sources"]) <= {"payments", "refunds", "key_stock"}
+    assert r["missing_sources"] == [] or set(r["missing_sources"]) <= {
+        "payments",
+        "refunds",
+        "key_stock",
+    }
 
 
 def test_matching_count_closes_and_locks_the_day(store, roster, day):
@@ -186,7 +203,10 @@ def test_in_flight_work_blocks_unless_carried_over(store, roster, day):
         close_day(store, RULES, DAY, counted_bad, roster.get("3001"))
     assert e.value.code == "day.bad_carry_over"
     z = close_day(
-        store, RULES, DAY, counted(carry_over={"visits": [order], "payments": [pid]}),
+        store,
+        RULES,
+        DAY,
+        counted(carry_over={"visits": [order], "payments": [pid]}),
         roster.get("3001"),
     )
     assert z["counted"]["carry_over"] == {"visits": [order], "payments": [pid]}
@@ -202,7 +222,10 @@ def test_in_flight_work_blocks_unless_carried_over(store, roster, day):
         ({"methods": {"card": True, "wechat": 0, "alipay": 0, "transfer": 0}}, "integer of fen"),
         ({"methods": {"card": 0, "wechat": 0, "alipay": 0}}, "missing transfer"),
         ({"methods": {"card": 0, "wechat": 0, "alipay": 0, "transfer": 0, "cash": 5}}, "cash"),
-        ({"methods": {"card": 0, "wechat": 0, "alipay": 0, "transfer": 0}, "keys_in_stock": -2}, "keys_in_stock"),
+        (
+            {"methods": {"card": 0, "wechat": 0, "alipay": 0, "transfer": 0}, "keys_in_stock": -2},
+            "keys_in_stock",
+        ),
         ({"methods": {}, "tips": 1}, "unknown keys"),
         ([1, 2], "JSON object"),
     ],
@@ -222,10 +245,24 @@ def test_future_day_cannot_close(store, roster):
 def test_correction_after_close_is_an_adjusting_entry_on_a_later_day(store, roster, day):
     close_day(store, RULES, DAY, counted(), roster.get("3001"))
     with pytest.raises(DomainError):
-        add_adjustment(store, roster.get("3001"), refers_to=DAY, method="card", amount_fen=-500,
-                       reason="duplicate slip", on=DAY)
-    add_adjustment(store, roster.get("3001"), refers_to=DAY, method="card", amount_fen=-500,
-                   reason="duplicate slip", on=NEXT)
+        add_adjustment(
+            store,
+            roster.get("3001"),
+            refers_to=DAY,
+            method="card",
+            amount_fen=-500,
+            reason="duplicate slip",
+            on=DAY,
+        )
+    add_adjustment(
+        store,
+        roster.get("3001"),
+        refers_to=DAY,
+        method="card",
+        amount_fen=-500,
+        reason="duplicate slip",
+        on=NEXT,
+    )
     r = day_report(store, RULES, NEXT)
     card = next(m for m in r["methods"] if m["method"] == "card")
     assert card["adjusted_fen"] == -500 and card["expected_fen"] == -500

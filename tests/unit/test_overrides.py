@@ -55,19 +55,26 @@ SAMPLES = {
 @pytest.mark.parametrize("kind", sorted(set(SAMPLES) - DUAL_CONTROL))
 def test_single_control_overrides_take_effect_at_once(store, operator, kind):
     code, before, after = SAMPLES[kind]
-    ov = overrides.request(store, operator, kind, visit_id=7, reason=Reason(code), before=before, after=after)
+    ov = overrides.request(
+        store, operator, kind, visit_id=7, reason=Reason(code), before=before, after=after
+    )
     assert ov.state == "done" and ov.effective
     assert overrides.require_effective(store, ov.id, kind, visit_id=7) == ov
     row = audit.entries(store.db, visit_id=7)[-1]
     assert (row.action, row.outcome, row.staff_no, row.reason_code) == (
-        f"override.{kind.value}", "done", "1001", code,
+        f"override.{kind.value}",
+        "done",
+        "1001",
+        code,
     )
 
 
 @pytest.mark.parametrize("kind", sorted(DUAL_CONTROL))
 def test_dual_control_waits_for_another_supervisor(store, roster, operator, kind):
     code, before, after = SAMPLES[kind]
-    ov = overrides.request(store, operator, kind, visit_id=9, reason=Reason(code), before=before, after=after)
+    ov = overrides.request(
+        store, operator, kind, visit_id=9, reason=Reason(code), before=before, after=after
+    )
     assert ov.state == "pending" and not ov.effective
     with pytest.raises(StaffError) as e:
         overrides.require_effective(store, ov.id, kind, visit_id=9)
@@ -79,14 +86,23 @@ def test_dual_control_waits_for_another_supervisor(store, roster, operator, kind
     overrides.require_effective(store, ov.id, kind, visit_id=9)
     row = audit.entries(store.db, visit_id=9)[-1]
     assert (row.action, row.staff_no, row.approver_no, row.approver_role) == (
-        f"override.{kind.value}.approve", "1001", "2001", "supervisor",
+        f"override.{kind.value}.approve",
+        "1001",
+        "2001",
+        "supervisor",
     )
     assert audit.verify(store.db).ok
 
 
 def test_operator_cannot_approve_refused_and_audited(store, roster, operator):
-    ov = overrides.request(store, operator, "refund", visit_id=3, reason=Reason("never_accepted"),
-                           after={"amount_fen": 100})
+    ov = overrides.request(
+        store,
+        operator,
+        "refund",
+        visit_id=3,
+        reason=Reason("never_accepted"),
+        after={"amount_fen": 100},
+    )
     other_op = roster.authenticate("1002", "246811", purpose="approve")
     with pytest.raises(StaffError) as e:
         overrides.approve(store, ov.id, other_op)
@@ -98,8 +114,9 @@ def test_operator_cannot_approve_refused_and_audited(store, roster, operator):
 
 def test_supervisor_cannot_approve_their_own_override(store, roster):
     sup = StaffDesk(roster).sign_in("2001", "135790")
-    ov = overrides.request(store, sup, "fee_waiver", visit_id=4, reason=Reason("goodwill"),
-                           after={"amount_fen": 0})
+    ov = overrides.request(
+        store, sup, "fee_waiver", visit_id=4, reason=Reason("goodwill"), after={"amount_fen": 0}
+    )
     with pytest.raises(StaffError) as e:
         overrides.approve(store, ov.id, roster.get("2001"))
     assert e.value.code == "override.self_approval"
@@ -110,7 +127,9 @@ def test_supervisor_cannot_approve_their_own_override(store, roster):
 
 
 def test_rejected_override_never_takes_effect_and_cannot_be_approved_later(store, roster, operator):
-    ov = overrides.request(store, operator, "accept_seal", visit_id=5, reason=Reason("imprint_faint"))
+    ov = overrides.request(
+        store, operator, "accept_seal", visit_id=5, reason=Reason("imprint_faint")
+    )
     overrides.reject(store, ov.id, roster.get("2001"), note="imprint too faint to read")
     with pytest.raises(StaffError) as e:
         overrides.approve(store, ov.id, roster.get("2002"))
@@ -121,18 +140,22 @@ def test_rejected_override_never_takes_effect_and_cannot_be_approved_later(store
 
 def test_operator_voiding_a_visit_is_refused_supervisor_may(store, roster, operator):
     with pytest.raises(StaffError) as e:
-        overrides.request(store, operator, "void_visit", visit_id=6, reason=Reason("applicant_left"))
+        overrides.request(
+            store, operator, "void_visit", visit_id=6, reason=Reason("applicant_left")
+        )
     assert e.value.code == "staff.forbidden"
     assert audit.entries(store.db, visit_id=6)[-1].outcome == "refused"
-    ov = overrides.request(store, roster.get("2001"), "void_visit", visit_id=6,
-                           reason=Reason("applicant_left"))
+    ov = overrides.request(
+        store, roster.get("2001"), "void_visit", visit_id=6, reason=Reason("applicant_left")
+    )
     assert ov.effective
 
 
 def test_clerk_cannot_override(store, roster):
     with pytest.raises(StaffError) as e:
-        overrides.request(store, roster.get("3001"), "manual_agent", visit_id=1,
-                          reason=Reason("card_unreadable"))
+        overrides.request(
+            store, roster.get("3001"), "manual_agent", visit_id=1, reason=Reason("card_unreadable")
+        )
     assert e.value.code == "staff.forbidden"
 
 
@@ -160,7 +183,9 @@ def test_bad_override_input(store, operator, kind, reason, after, code):
 
 
 def test_override_mismatch_is_refused(store, operator):
-    ov = overrides.request(store, operator, "manual_agent", visit_id=1, reason=Reason("reader_fault"))
+    ov = overrides.request(
+        store, operator, "manual_agent", visit_id=1, reason=Reason("reader_fault")
+    )
     with pytest.raises(StaffError) as e:
         overrides.require_effective(store, ov.id, "manual_agent", visit_id=2)
     assert e.value.code == "override.mismatch"
