@@ -1,0 +1,228 @@
+"""What the staff screens call: sign-in, approvals and the day close behind one object.
+
+Screens never import ``data`` or ``hardware`` (import-linter), so they receive a
+:class:`StaffService` from the app (dependency injection) and call only these methods; every one
+is blocking (argon2 takes ~0.1 s, the card reader waits for a card) and runs in a thread worker.
+Errors are :class:`~kiosk.errors.KioskError` with a ``code`` the screens map to zh-CN text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from data.store import Store
+from kiosk import dayclose, overrides
+from kiosk.dayclose import ClosePreview, Counted, DayCloseRules
+from kiosk.errors import DeviceError, StaffError
+from kiosk.staff import (
+    Role,
+    Roster,
+    StaffDesk,
+    StaffMember,
+    StaffPolicy,
+    StaffSession,
+    require_role,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Who is signed in, as screens show it."""
+
+    staff_no: str
+    name: str
+    role: str
+    role_zh: str
+
+
+def _view(member: StaffMember) -> SignedIn:
+    return SignedIn(member.staff_no, member.name, member.role.value, member.role.zh)
+
+
+class StaffService:
+    """The staff area for the screens.
+
+    Args:
+        store: the open local store.
+        policy: sign-in rules.
+        rules: day-close rules.
+        card_reader: a ``hardware.staffcard.StaffCardReader`` (None: no staff-card reader).
+        training: the day close reports training-mode visits.
+        reports_dir: where the close writes CSV/JSON/PDF (None: not written).
+        pdf_font: the CJK font embedded in the PDF.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        policy: StaffPolicy,
+        rules: DayCloseRules,
+        card_reader: Any = None,
+        *,
+        training: bool = False,
+        reports_dir: Path | None = None,
+        pdf_font: Path | None = None,
+    ):
+        self.reports_dir = reports_dir
+        self.pdf_font = pdf_font
+        self.store = store
+        self.roster = Roster(store, policy)
+        self.desk = StaffDesk(self.roster)
+        self.rules = rules
+        self.card_reader = card_reader
+        self.training = training
+        self._approvers: dict[str, StaffMember] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        store: Store,
+        settings: Any,
+        *,
+        training: bool = False,
+        card_reader: Any = None,
+        data_base: Path | None = None,
+    ) -> StaffService:
+        """Build from the whole ``Settings`` (the PC/SC staff-card reader of ``[staff]``)."""
+        if card_reader is None:
+            from hardware.staffcard import PcscStaffCardReader
+
+            card_reader = PcscStaffCardReader(
+                settings.staff.card_reader_pattern, settings.staff.card_timeout_s
+            )
+        return cls(
+            store,
+            StaffPolicy.from_settings(settings),
+            DayCloseRules.from_settings(settings),
+            card_reader,
+            training=training,
+            reports_dir=(data_base or Path(".")) / settings.day_close.reports_dir,
+            pdf_font=settings.day_close.pdf_font,
+        )
+
+    # -- sign-in ----------------------------------------------------------------------------
+
+    def sign_in(self, staff_no: str, pin: str) -> SignedIn:
+        """Staff number and PIN."""
+        return _view(self.desk.sign_in(staff_no, pin).member)
+
+    def read_card(self, timeout_s: float | None = None) -> str:
+        """Wait for a staff card and return its UID (blocking; run in a worker)."""
+        if self.card_reader is None:
+            raise DeviceError("no staff-card reader is configured", code="staffcard.no_reader")
+        return str(self.card_reader.read_uid(timeout_s))
+
+    def card_holder(self, uid: str) -> SignedIn:
+        """Who a card belongs to (before the PIN is asked)."""
+        return _view(self.roster.member_for_card(uid))
+
+    def sign_in_card(self, uid: str, pin: str) -> SignedIn:
+        """Card UID then PIN."""
+        return _view(self.desk.sign_in_card(uid, pin).member)
+
+    def current(self) -> SignedIn | None:
+        """The signed-in member, or None (a timed-out session ends here)."""
+        try:
+            session = self.desk.peek()
+        except Exception:
+            return None
+        return None if session is None else _view(session.member)
+
+    def touch(self) -> None:
+        """Activity in staff mode: keeps the session from timing out."""
+        self.desk.current()
+
+    def sign_out(self) -> None:
+        """End staff mode."""
+        self.desk.sign_out()
+
+    def session(self) -> StaffSession:
+        """The live session (raises ``staff.not_signed_in`` / ``staff.session_expired``)."""
+        return self.desk.current()
+
+    # -- dual control -------------------------------------------------------------------------
+
+    def describe_override(self, override_id: int) -> dict[str, Any]:
+        """What the approval modal shows."""
+        ov = overrides.get(self.store, override_id)
+        return {
+            "id": ov.id,
+            "kind": ov.kind.value,
+            "kind_zh": ov.kind.zh,
+            "visit_id": ov.visit_id,
+            "reason_code": ov.reason_code,
+            "reason_note": ov.reason_note,
+            "before": ov.before,
+            "after": ov.after,
+            "initiator_no": ov.initiator_no,
+            "state": ov.state,
+        }
+
+    def decide_override(self, override_id: int, staff_no: str, pin: str, approve: bool) -> str:
+        """A second staff member approves or rejects; returns the new state.
+
+        Raises:
+            StaffError: wrong PIN, lockout, not a supervisor, the initiator themself.
+        """
+        approver = self.roster.authenticate(staff_no, pin, purpose="approve")
+        decide = overrides.approve if approve else overrides.reject
+        return decide(self.store, override_id, approver).state
+
+    # -- day close --------------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The counter's business date now."""
+        return dayclose.local_today(self.rules.timezone)
+
+    def day_report(self, day: date) -> dict[str, Any]:
+        """X-report (or the stored Z-report of a closed day)."""
+        return dayclose.day_report(self.store, self.rules, day, training=self.training)
+
+    def preview_close(self, day: date, counted: dict[str, Any]) -> ClosePreview:
+        """Validate counted figures and show differences and blockers, without closing."""
+        return dayclose.preview_close(
+            self.store, self.rules, day, self._counted(counted), training=self.training
+        )
+
+    def authenticate_approver(self, staff_no: str, pin: str) -> str:
+        """Check a supervisor for the close's differences; returns a token for :meth:`close_day`."""
+        member = self.roster.authenticate(staff_no, pin, purpose="approve")
+        # Checked here too (close_day checks again) so the modal refuses at once.
+        require_role(self.store, member, "day.approve_difference", (Role.SUPERVISOR,))
+        current = self.desk.current()
+        if current.member.staff_no == member.staff_no:
+            raise StaffError(
+                "the clerk closing cannot approve their own differences", code="day.self_approval"
+            )
+        self._approvers[member.staff_no] = member
+        return member.staff_no
+
+    def close_day(
+        self, day: date, counted: dict[str, Any], approver_no: str | None = None
+    ) -> dict[str, Any]:
+        """Close the day as the signed-in clerk; returns the Z-report."""
+        approver = self._approvers.pop(approver_no, None) if approver_no else None
+        return dayclose.close_day(
+            self.store,
+            self.rules,
+            day,
+            self._counted(counted),
+            self.desk.current(),
+            approver=approver,
+            training=self.training,
+        )
+
+    def write_reports(self, report: dict[str, Any]) -> dict[str, str]:
+        """Write the report's CSV, JSON and PDF; returns kind -> path ({} when not configured)."""
+        if self.reports_dir is None or self.pdf_font is None:
+            return {}
+        from kiosk.dayreport_render import write_files
+
+        return {k: str(v) for k, v in write_files(report, self.reports_dir, self.pdf_font).items()}
+
+    @staticmethod
+    def _counted(raw: dict[str, Any]) -> Counted:
+        return dayclose.parse_counted(raw, source="counted figures")
