@@ -11,12 +11,14 @@ Expected columns (``table(column, ...)``; only these are read):
 
 - ``visits(id, order_no, service, program, state, training, created_at)`` with ``state`` in
   ``open | done | failed | voided``; a visit belongs to the business day of its ``created_at``.
-- ``payments(id, visit_id, method, amount_fen, state, created_at)``: one row per payment taken,
-  ``method`` in ``card | wechat | alipay | transfer`` (刷卡, 微信, 支付宝, 转账), ``amount_fen`` a
-  positive integer, ``state`` in ``pending | succeeded | failed | cancelled``. Only ``succeeded``
-  counts; ``pending`` blocks the close.
-- ``refunds(id, payment_id, amount_fen, state, created_at)``: a refund is a new row pointing at the
-  payment (never an edit); its method is the payment's. Only ``succeeded`` counts.
+- ``payments(id, visit_id, method, amount_fen, state, created_at, paid_at)`` (payments area,
+  ``0030_payments.sql``): ``method`` in ``card | wechat | alipay | transfer`` (刷卡, 微信, 支付宝,
+  转账), ``amount_fen`` a positive integer, ``state`` in ``pending | paid | partially_refunded |
+  refunded | cancelled``. Money taken counts on the day of ``paid_at`` (``created_at`` when
+  empty) for the three states that took money; ``pending`` blocks the close.
+- ``refunds(id, payment_id, amount_fen, state, created_at, done_at)``: a refund is a new row
+  pointing at the payment (never an edit); its method is the payment's. ``done`` refunds count on
+  the day of ``done_at`` (``created_at`` when empty).
 - ``key_stock(id, movement, quantity, at)``: movements of blank keys, ``movement`` in
   ``received | issued | spoiled``, ``quantity`` a positive integer.
 
@@ -32,6 +34,12 @@ from typing import Any
 #: Payment methods at the counter, in report order.
 METHODS = ("card", "wechat", "alipay", "transfer")
 
+# The payments area's states that mean money was taken, and its refund state that means returned.
+_TAKEN = "p.state IN ('paid', 'partially_refunded', 'refunded')"
+_PAID_AT = "coalesce(p.paid_at, p.created_at)"
+_REFUNDED = "r.state = 'done'"
+_DONE_AT = "coalesce(r.done_at, r.created_at)"
+
 
 @dataclass(frozen=True, slots=True)
 class DayData:
@@ -41,8 +49,8 @@ class DayData:
         visits_by_state: number of visits per state.
         by_service: ``service -> (visits, net fen)``.
         by_program: ``program -> (visits, net fen)``.
-        paid: ``method -> (count, fen)`` of succeeded payments.
-        refunded: ``method -> (count, fen)`` of succeeded refunds.
+        paid: ``method -> (count, fen)`` of payments that took money.
+        refunded: ``method -> (count, fen)`` of refunds done.
         keys: ``received``, ``issued``, ``spoiled`` during the day and ``opening`` (before it).
         open_visits: order numbers of visits still mid-flight.
         pending_payments: ids of payments still pending.
@@ -100,69 +108,57 @@ def load_day(db: Any, start_utc: str, end_utc: str, *, training: bool = False) -
     if "refunds" not in tables:
         data.missing.append("refunds")
 
-    # Visits per service and program (by the visit's day), and the day's net takings per service
-    # and program (by the payment's and refund's day, so they add up to the per-method totals).
-    for column, target in (("service", data.by_service), ("program", data.by_program)):
-        counts = {
-            key: n
-            for key, n in db.execute(
-                f"SELECT coalesce({column}, ''), count(*) FROM visits"
-                " WHERE created_at >= ? AND created_at < ? AND training = ?"
-                f" GROUP BY {column}",
-                (*span, t),
-            )
-        }
-        money: dict[str, int] = {}
-        if has_payments:
-            for key, total in db.execute(
-                f"SELECT coalesce(v.{column}, ''), sum(p.amount_fen) FROM payments p"
-                " JOIN visits v ON v.id = p.visit_id AND v.training = ?"
-                " WHERE p.state = 'succeeded' AND p.created_at >= ? AND p.created_at < ?"
-                f" GROUP BY v.{column}",
-                (t, *span),
-            ):
-                money[key] = int(total)
-        if has_refunds:
-            for key, total in db.execute(
-                f"SELECT coalesce(v.{column}, ''), sum(r.amount_fen) FROM refunds r"
-                " JOIN payments p ON p.id = r.payment_id"
-                " JOIN visits v ON v.id = p.visit_id AND v.training = ?"
-                " WHERE r.state = 'succeeded' AND r.created_at >= ? AND r.created_at < ?"
-                f" GROUP BY v.{column}",
-                (t, *span),
-            ):
-                money[key] = money.get(key, 0) - int(total)
-        for key in sorted(set(counts) | set(money)):
-            target[key] = (counts.get(key, 0), money.get(key, 0))
+    # Visits per service and program (by the visit's day).
+    counts: dict[str, dict[str, int]] = {"service": {}, "program": {}}
+    for service, program, n in db.execute(
+        "SELECT coalesce(service, ''), coalesce(program, ''), count(*) FROM visits"
+        " WHERE created_at >= ? AND created_at < ? AND training = ? GROUP BY service, program",
+        (*span, t),
+    ):
+        counts["service"][service] = counts["service"].get(service, 0) + n
+        counts["program"][program] = counts["program"].get(program, 0) + n
+
+    # Money of the day: one pass over payments (the payments area indexes them by visit only, so
+    # each pass is a scan; one pass, aggregated here, keeps the report fast) and one over refunds.
+    # Net takings per service and program count by the payment's and refund's day, so they add
+    # up to the per-method totals.
+    money: dict[str, dict[str, int]] = {"service": {}, "program": {}}
+
+    def book(kind: str, method: str, service: str, program: str, fen: int) -> None:
+        target = data.paid if kind == "paid" else data.refunded
+        n, total = target.get(method, (0, 0))
+        target[method] = (n + 1, total + fen)
+        signed = fen if kind == "paid" else -fen
+        money["service"][service] = money["service"].get(service, 0) + signed
+        money["program"][program] = money["program"].get(program, 0) + signed
 
     if has_payments:
-        for method, n, total in db.execute(
-            "SELECT p.method, count(*), sum(p.amount_fen) FROM payments p"
-            " JOIN visits v ON v.id = p.visit_id AND v.training = ?"
-            " WHERE p.state = 'succeeded' AND p.created_at >= ? AND p.created_at < ?"
-            " GROUP BY p.method",
-            (t, *span),
+        for pid, method, fen, state, service, program, taken_today in db.execute(
+            "SELECT p.id, p.method, p.amount_fen, p.state, coalesce(v.service, ''),"
+            f" coalesce(v.program, ''), ({_TAKEN} AND {_PAID_AT} >= ? AND {_PAID_AT} < ?)"
+            " FROM payments p JOIN visits v ON v.id = p.visit_id AND v.training = ?"
+            f" WHERE ({_TAKEN} AND {_PAID_AT} >= ? AND {_PAID_AT} < ?)"
+            " OR (p.state = 'pending' AND p.created_at >= ? AND p.created_at < ?)"
+            " ORDER BY p.id",
+            (*span, t, *span, *span),
         ):
-            data.paid[method] = (n, int(total))
-        data.pending_payments.extend(
-            r[0]
-            for r in db.execute(
-                "SELECT p.id FROM payments p JOIN visits v ON v.id = p.visit_id AND v.training = ?"
-                " WHERE p.state = 'pending' AND p.created_at >= ? AND p.created_at < ?"
-                " ORDER BY p.id",
-                (t, *span),
-            )
-        )
+            if taken_today:
+                book("paid", method, service, program, int(fen))
+            elif state == "pending":
+                data.pending_payments.append(pid)
     if has_refunds:
-        for method, n, total in db.execute(
-            "SELECT p.method, count(*), sum(r.amount_fen) FROM refunds r"
-            " JOIN payments p ON p.id = r.payment_id"
+        for method, fen, service, program in db.execute(
+            "SELECT p.method, r.amount_fen, coalesce(v.service, ''), coalesce(v.program, '')"
+            " FROM refunds r JOIN payments p ON p.id = r.payment_id"
             " JOIN visits v ON v.id = p.visit_id AND v.training = ?"
-            " WHERE r.state = 'succeeded' AND r.created_at >= ? AND r.created_at < ?"
-            " GROUP BY p.method",
+            f" WHERE {_REFUNDED} AND {_DONE_AT} >= ? AND {_DONE_AT} < ?",
             (t, *span),
         ):
-            data.refunded[method] = (n, int(total))
+            book("refunded", method, service, program, int(fen))
+
+    for column, target in (("service", data.by_service), ("program", data.by_program)):
+        for key in sorted(set(counts[column]) | set(money[column])):
+            target[key] = (counts[column].get(key, 0), money[column].get(key, 0))
 
     if "key_stock" in tables:
         data.keys["opening"] = int(
@@ -188,17 +184,18 @@ def load_day(db: Any, start_utc: str, end_utc: str, *, training: bool = False) -
 #: The expected tables as SQL: the contract above, runnable. Tests and the bench create a table
 #: from here only when its owning area has not created it (the real migration wins when present).
 EXPECTED_TABLES: dict[str, str] = {
+    # The columns this module reads of the payments area's 0030_payments.sql, with its indexes.
     "payments": """
         CREATE TABLE payments (
             id INTEGER PRIMARY KEY,
             visit_id INTEGER NOT NULL REFERENCES visits (id),
-            method TEXT NOT NULL,
+            method TEXT NOT NULL CHECK (method IN ('card', 'wechat', 'alipay', 'transfer')),
             amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
             state TEXT NOT NULL,
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            paid_at TEXT
         );
-        CREATE INDEX payments_created ON payments (created_at);
-        CREATE INDEX payments_visit ON payments (visit_id);
+        CREATE INDEX payments_visit ON payments (visit_id, id);
     """,
     "refunds": """
         CREATE TABLE refunds (
@@ -206,9 +203,10 @@ EXPECTED_TABLES: dict[str, str] = {
             payment_id INTEGER NOT NULL REFERENCES payments (id),
             amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
             state TEXT NOT NULL,
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            done_at TEXT
         );
-        CREATE INDEX refunds_created ON refunds (created_at);
+        CREATE INDEX refunds_payment ON refunds (payment_id);
     """,
     "key_stock": """
         CREATE TABLE key_stock (

@@ -40,19 +40,51 @@ class Ledger:
         )
         return cur.lastrowid, order
 
-    def pay(self, visit_id, day, hh, method, fen, state="succeeded"):
-        cur = self.db.execute(
-            "INSERT INTO payments (visit_id, method, amount_fen, state, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [visit_id, method, fen, state, at(day, hh)],
-        )
+    def pay(self, visit_id, day, hh, method, fen, state="paid"):
+        """A payment as the payments area stores it (paid_at set once money is taken)."""
+        self.n += 1
+        paid_at = at(day, hh) if state in ("paid", "partially_refunded", "refunded") else None
+        cols = {
+            "visit_id": visit_id,
+            "method": method,
+            "amount_fen": fen,
+            "state": state,
+            "created_at": at(day, hh),
+            "updated_at": at(day, hh),
+            "paid_at": paid_at,
+            "idempotency_key": f"pay-{self.n}",
+            "quote_ref": f"q-{self.n}",
+            "quote": "{}",
+        }
+        cur = self._insert("payments", cols)
         return cur.lastrowid
 
     def refund(self, payment_id, day, hh, fen):
-        self.db.execute(
-            "INSERT INTO refunds (payment_id, amount_fen, state, created_at)"
-            " VALUES (?, ?, 'succeeded', ?)",
-            [payment_id, fen, at(day, hh)],
+        """A refund done (a new row pointing at the payment)."""
+        self.n += 1
+        self._insert(
+            "refunds",
+            {
+                "payment_id": payment_id,
+                "amount_fen": fen,
+                "state": "done",
+                "created_at": at(day, hh),
+                "done_at": at(day, hh),
+                "idempotency_key": f"refund-{self.n}",
+                "reason": "test",
+                "requested_by": "1001",
+                "approved_by": "2001",
+            },
+        )
+
+    def _insert(self, table, cols):
+        """Insert the columns the table has (the real payments schema has more than we read)."""
+        have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+        use = {k: v for k, v in cols.items() if k in have}
+        names = ", ".join(use)
+        marks = ", ".join("?" for _ in use)
+        return self.db.execute(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})", list(use.values())
         )
 
     def keys(self, day, hh, movement, quantity):

@@ -59,7 +59,7 @@ def day(store):
     v4, _ = led.visit(DAY, 14, "new", "pingan-procurement")
     led.pay(v4, DAY, 14, "transfer", 100000)
     v5, _ = led.visit(DAY, 15, "unlock", "dongguan-hpf")
-    led.pay(v5, DAY, 15, "card", 5000, state="failed")  # never counts
+    led.pay(v5, DAY, 15, "card", 5000, state="cancelled")  # never counts
     led.refund(p3, DAY, 16, 20000)
     led.keys(DAY, 8, "received", 20)
     led.keys(DAY, 9, "issued", 1)
