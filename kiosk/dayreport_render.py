@@ -71,12 +71,13 @@ def rows(report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append(("in_flight", "payment", str(pid), "pending"))
     for d in report.get("differences", []):
         flag = "OVER THRESHOLD" if d["over_threshold"] else ""
+        show = str if d["item"] == "keys" else yuan
         out.append(
             (
                 "difference",
                 d["item"],
                 str(d["difference"]),
-                f"expected {d['expected']} counted {d['counted']} {flag}".strip(),
+                f"expected {show(d['expected'])} counted {show(d['counted'])} {flag}".strip(),
             )
         )
     if report["report"] == "Z":
@@ -84,7 +85,7 @@ def rows(report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
         if report.get("approver"):
             out.append(("close", "approver", report["approver"], ""))
         if report.get("note"):
-            out.append(("close", "note", report["note"], ""))
+            out.append(("close", "note", "", report["note"]))
         co = report["counted"]["carry_over"]
         for vno in co["visits"]:
             out.append(("carried_over", "visit", vno, ""))
@@ -93,6 +94,64 @@ def rows(report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     for src in report.get("missing_sources", []):
         out.append(("missing_source", src, "", "table not present: its figures are zero"))
     return out
+
+
+SECTION_ZH = {
+    "report": "报表",
+    "visits": "受理",
+    "method": "支付方式",
+    "totals": "合计",
+    "service": "业务",
+    "program": "项目",
+    "keys": "介质",
+    "overrides": "人工干预",
+    "adjustment": "调整",
+    "in_flight": "进行中",
+    "difference": "差异",
+    "close": "日结",
+    "carried_over": "结转",
+    "missing_source": "缺数据",
+}
+ITEM_ZH = {
+    "card": "刷卡",
+    "wechat": "微信支付",
+    "alipay": "支付宝",
+    "transfer": "转账",
+    "paid_fen": "收款",
+    "refunded_fen": "退款",
+    "expected_fen": "应收",
+    "total": "总数",
+    "opening": "期初",
+    "received": "入库",
+    "issued": "发出",
+    "spoiled": "报废",
+    "adjusted": "调整",
+    "expected_closing": "应存",
+    "clerk": "日结员",
+    "approver": "复查员",
+    "note": "说明",
+    "new": "新申请",
+    "renew": "续期",
+    "change": "变更",
+    "replace": "补办",
+    "unlock": "解锁",
+    "cancel": "注销",
+    "key-recovery": "密钥恢复",
+    "seal": "电子印章",
+    "pickup": "领取",
+    "refund": "退费",
+}
+_MONEY_SECTIONS = {"method", "totals", "service", "program", "adjustment", "difference"}
+
+
+def _paper_row(row: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+    """A row for people: Chinese beside the codes, money in yuan (the CSV keeps fen)."""
+    section, item, figure, detail = row
+    money = section in _MONEY_SECTIONS and item != "keys" and figure.lstrip("-").isdigit()
+    shown = yuan(int(figure)) if money else figure
+    sec = f"{SECTION_ZH.get(section, '')} {section}".strip()
+    it = f"{ITEM_ZH[item]} {item}" if item in ITEM_ZH else item
+    return sec, it, shown, detail
 
 
 def to_csv(report: Mapping[str, Any]) -> str:
@@ -156,8 +215,13 @@ def write_pdf(report: Mapping[str, Any], path: Path, font: Path) -> Path:
     Raises:
         KioskError: ``day.pdf_font`` when the font file is missing or unusable.
     """
+    import logging
+
     from fpdf import FPDF
     from fpdf.fonts import FontFace
+
+    # fontTools notes that it drops the TTC's bitmap strikes while subsetting: not our concern.
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
     if not Path(font).is_file():
         raise KioskError(
@@ -186,12 +250,14 @@ def write_pdf(report: Mapping[str, Any], path: Path, font: Path) -> Path:
     pdf.set_font("cjk", size=9)
     # One regular CJK face only: the heading row is shaded, not bold.
     heading = FontFace(emphasis="", fill_color=(225, 225, 225))
+    pdf.cell(0, 6, "金额单位：元 Amounts in yuan", new_x="LMARGIN", new_y="NEXT")
     with pdf.table(
-        col_widths=(22, 34, 30, 94),
+        col_widths=(30, 40, 28, 82),
         text_align=("LEFT", "LEFT", "RIGHT", "LEFT"),
         headings_style=heading,
     ) as table:
-        for r in [("section", "item", "figure", "detail"), *rows(report)]:
+        header = ("栏目 section", "项目 item", "数额 figure", "说明 detail")
+        for r in [header, *(_paper_row(x) for x in rows(report))]:
             row = table.row()
             for cell in r:
                 row.cell(cell)
