@@ -43,4 +43,6 @@ def publish(db: Any, kind: str, payload: Mapping[str, Any], visit_id: Any = None
             log.info("data.outbox is not installed: %s events are kept locally only", kind)
             _warned = True
         return
-    _outbox.enqueue(db, kind=kind, payload=dict(payload), visit_id=visit_id)
+    # The outbox keys visits as text (events of one visit are sent in order).
+    vid = None if visit_id is None else str(visit_id)
+    _outbox.enqueue(db, kind=kind, payload=dict(payload), visit_id=vid)
