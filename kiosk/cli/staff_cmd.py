@@ -8,13 +8,14 @@ from the command line's history.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from data.store import Store
 from kiosk import audit as audit_log
 from kiosk.cli import CliContext
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, UsageError
 from kiosk.staff import Role, Roster, StaffPolicy
 
 
@@ -66,6 +67,36 @@ def disable(obj: CliContext, staff_no: str, reason: str) -> None:
     with open_store(obj) as store:
         m = open_roster(obj, store).disable(staff_no, reason=reason)
     click.echo(f"disabled {m.staff_no} {m.name}")
+
+
+@staff.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_obj
+def import_(obj: CliContext, file: Path) -> None:
+    """Cache a roster exported by the hub (JSON list: staff_no, name, role, pin_hash, card_uid).
+
+    Hub entries missing from FILE are disabled; local (training) entries are left alone.
+    """
+    try:
+        entries = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise UsageError(f"{file}: not a JSON roster: {e}", code="staff.bad_roster") from e
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UsageError(f"{file}: expected a JSON list of staff objects", code="staff.bad_roster")
+    missing = [
+        i for i, e in enumerate(entries) if not {"staff_no", "name", "role", "pin_hash"} <= set(e)
+    ]
+    if missing:
+        raise UsageError(
+            f"{file}: entries {missing} lack staff_no, name, role or pin_hash",
+            code="staff.bad_roster",
+        )
+    with open_store(obj) as store:
+        try:
+            n = open_roster(obj, store).import_from_hub(entries)
+        except ValueError as e:
+            raise UsageError(f"{file}: {e}", code="staff.bad_roster") from e
+    click.echo(f"roster cached: {n} staff from {file}")
 
 
 @staff.command("list")

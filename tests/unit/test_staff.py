@@ -192,3 +192,26 @@ def test_hub_roster_is_cached_and_missing_entries_disabled(roster):
         roster.authenticate("4001", "555666")
     assert e.value.code == "staff.disabled"
     assert roster.get("1001").active  # local entries are not the hub's to disable
+
+
+@pytest.mark.parametrize(
+    ("section", "words"),
+    [
+        ("[staff]\nlockout_minutes = 5\n", "staff.lockout_minutes"),
+        ("[staff]\nmax_failed_pins = 0\n", "staff.max_failed_pins"),
+        ('[staff]\ncard_reader_pattern = "("\n', "staff.card_reader_pattern"),
+        ("[day_close]\ndifference_threshold_fen = -1\n", "day_close.difference_threshold_fen"),
+        ("[day_close]\ndifference_threshold_fen = 1.5\n", "day_close.difference_threshold_fen"),
+    ],
+)
+def test_bad_staff_and_day_close_settings_name_the_key(section, words):
+    from kiosk.config import default_config_text, parse_settings
+    from kiosk.errors import ConfigError
+
+    base = default_config_text()
+    # drop the shipped sections so the bad one is the only one
+    for name in ("[staff]", "[day_close]"):
+        base = base[: base.index(name)] if name in base and base.index(name) < len(base) else base
+    with pytest.raises(ConfigError) as e:
+        parse_settings(base + "\n" + section, "bad.toml")
+    assert "bad.toml" in e.value.message and words in e.value.message

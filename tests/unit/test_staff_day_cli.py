@@ -259,3 +259,33 @@ def test_day_close_bad_counted_exit_2(kiosk, body, words):
         env={"KIOSK_STAFF_PIN": "112233"},
     )
     assert code == 2 and "not JSON" in err
+
+
+def test_staff_import_caches_the_hub_roster(kiosk):
+    from argon2 import PasswordHasher
+
+    h = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("778899")
+    f = kiosk.tmp / "roster.json"
+    f.write_text(
+        json.dumps(
+            [
+                {
+                    "staff_no": "5001",
+                    "name": "孙七",
+                    "role": "supervisor",
+                    "pin_hash": h,
+                    "card_uid": "0A0B0C0D",
+                }
+            ]
+        )
+    )
+    code, out, _ = kiosk("staff", "import", str(f))
+    assert code == 0 and "1 staff" in out
+    code, out, _ = kiosk("staff", "list", "--json")
+    assert json.loads(out)[0]["source"] == "hub"
+    f.write_text(json.dumps([{"staff_no": "5002", "name": "x", "role": "king", "pin_hash": h}]))
+    code, _, err = kiosk("staff", "import", str(f))
+    assert code == 2 and "king" in err
+    f.write_text(json.dumps([{"staff_no": "5002"}]))
+    code, _, err = kiosk("staff", "import", str(f))
+    assert code == 2 and "lack" in err
