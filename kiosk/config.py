@@ -16,7 +16,7 @@ import tomllib
 from datetime import date, time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -30,6 +30,9 @@ from pydantic import (
 
 from kiosk.domain.types import Kind, KindFees, Program, SealPricing, Service
 from kiosk.errors import ConfigError
+
+if TYPE_CHECKING:  # the holiday library loads its tables on import: only when hours are asked
+    from kiosk.domain.hours import HoursRules
 
 CONFIG_ENV = "KIOSK_CONFIG"
 SYSTEM_CONFIG = Path("/etc/netca-kiosk/kiosk.toml")
@@ -120,6 +123,26 @@ class CounterSettings(Section):
             ) from None
         return v
 
+    @model_validator(mode="after")
+    def _no_day_both_ways(self) -> CounterSettings:
+        both = sorted(set(self.extra_closed_days) & set(self.extra_working_days))
+        if both:
+            days = ", ".join(d.isoformat() for d in both)
+            raise ValueError(f"days both in extra_closed_days and extra_working_days: {days}")
+        return self
+
+    def to_hours_rules(self) -> HoursRules:
+        """The pure opening rules the domain computes with (``kiosk.domain.hours``)."""
+        from kiosk.domain.hours import HoursRules
+
+        return HoursRules(
+            weekly=tuple(tuple(self.hours.periods(wd)) for wd in range(7)),
+            workday_periods=tuple(self.hours.workday_periods()),
+            extra_closed=frozenset(self.extra_closed_days),
+            extra_working=frozenset(self.extra_working_days),
+            use_chinese_calendar=self.holiday_calendar == "chinese-calendar",
+        )
+
 
 class UiSettings(Section):
     """Screen behaviour."""
@@ -160,6 +183,9 @@ class ProgramSettings(Section):
     transfer_remark: str = ""
     expired_renewal: Literal["renew", "reapply"] = "renew"
     refund_days: Annotated[int, Field(ge=0, le=365)] = 14
+    form_names: dict[Kind, Annotated[str, StringConstraints(min_length=1)]] = {}
+    form_copies: Annotated[int, Field(ge=1, le=5)] = 2
+    seal_form: Literal["separate", "combined"] = "separate"
     fees: dict[Kind, KindFeesSettings]
 
     @model_validator(mode="after")
@@ -187,6 +213,9 @@ class ProgramSettings(Section):
             transfer_remark=self.transfer_remark,
             expired_renewal=self.expired_renewal,
             refund_days=self.refund_days,
+            form_names=dict(self.form_names),
+            form_copies=self.form_copies,
+            seal_form=self.seal_form,
         )
 
 

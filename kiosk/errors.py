@@ -54,6 +54,24 @@ class DomainError(KioskError):
     code = "domain.refused"
 
 
+class ChoiceError(UsageError, DomainError):
+    """A request names a choice the program does not offer (service, kind, years, seal).
+
+    Both a usage error (the CLI exits 2 with the valid choices) and a domain refusal (screens that
+    catch ``DomainError`` see it too). The message lists what is allowed.
+    """
+
+    title = "Not offered"
+    code = "domain.choice"
+
+
+class IdentifierError(KioskError):
+    """An ID number, credit code or phone number is not valid (the code names the rule)."""
+
+    title = "Invalid number"
+    code = "identifier.invalid"
+
+
 class StoreError(KioskError):
     """The local SQLite store cannot be opened, migrated or written."""
 

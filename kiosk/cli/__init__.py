@@ -22,6 +22,9 @@ from kiosk.runtime import DataPaths
 # "module:attribute" of each area's click command or group, attached to the root group.
 AREAS: list[str] = [
     "kiosk.cli.config_cmd:config",
+    "kiosk.cli.fees:fees",
+    "kiosk.cli.check:check",
+    "kiosk.cli.hours:hours",
     "kiosk.cli.staff_cmd:staff",
     "kiosk.cli.staff_cmd:audit",
     "kiosk.cli.day_cmd:day",

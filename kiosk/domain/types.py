@@ -129,3 +129,12 @@ class Program:
     transfer_remark: str = ""
     expired_renewal: str = "renew"  # "renew" or "reapply" (平安采购: apply anew)
     refund_days: int = 14
+    # The application form's name per kind, as the program's guide prints it (without 《》);
+    # kinds not listed use the NETCA defaults in ``kiosk.domain.materials``.
+    form_names: dict[Kind, str] = field(default_factory=dict)
+    # Copies of the application form the counter keeps (一式两份 = 2; 平安采购 asks for 1).
+    form_copies: int = 2
+    # "separate": a 《电子印章申请表》 with the imprint beside the application form (东莞, 平安);
+    # "combined": the application form is also the seal form
+    # (政府采购's 《数字证书及电子印章申请表》).
+    seal_form: str = "separate"
