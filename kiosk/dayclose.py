@@ -24,14 +24,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from data.store import Store, utc_now
 from kiosk import audit, events
 from kiosk.audit import canonical_json
 from kiosk.dayclose_source import METHODS, load_day
+from kiosk.domain import clock
 from kiosk.errors import DomainError, StaffError, UsageError
 from kiosk.staff import Role, StaffMember, StaffSession, require_role
 
@@ -165,16 +165,15 @@ def parse_counted(raw: Any, *, source: str = "counted figures") -> Counted:
 
 def day_bounds(day: date, timezone: str) -> tuple[str, str]:
     """The business day's UTC bounds [start, end) as stored-time strings."""
-    tz = ZoneInfo(timezone)
-    start = datetime.combine(day, time(0), tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
-    return start.strftime(fmt), end.strftime(fmt)
+    tz = clock.zone(timezone)
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    return clock.to_storage(start), clock.to_storage(end)
 
 
 def local_today(timezone: str) -> date:
     """Today at the counter."""
-    return datetime.now(ZoneInfo(timezone)).date()
+    return clock.local_today(clock.utc_now(), timezone)
 
 
 def parse_date(text: str) -> date:
