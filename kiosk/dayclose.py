@@ -605,3 +605,47 @@ def add_adjustment(
             },
         )
     return adj_id
+
+
+def record_key_movement(
+    store: Store,
+    actor: StaffSession | StaffMember,
+    movement: str,
+    quantity: int,
+    *,
+    reference: str = "",
+    note: str = "",
+) -> int:
+    """Record blank keys received (a delivery) or spoiled (broken or lost at the counter).
+
+    ``issued`` is accepted only for kiosks without the keys area's transitions (then the flow
+    that takes a blank key from stock records it). Movements are never edited: a mistake is
+    corrected by the opposite movement or an adjustment on the day close.
+
+    Raises:
+        UsageError: ``day.bad_movement`` / ``day.bad_quantity``.
+        StaffError: ``staff.forbidden`` for a role that may not (all three roles may).
+    """
+    member = _member(actor)
+    if movement not in ("received", "issued", "spoiled"):
+        raise UsageError(
+            f"movement {movement!r}; valid: received, issued, spoiled", code="day.bad_movement"
+        )
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise UsageError("quantity is a whole number of keys, at least 1", code="day.bad_quantity")
+    require_role(store, member, "keys.stock", (Role.CLERK, Role.SUPERVISOR, Role.OPERATOR))
+    with store.atomic() as db:
+        cur = db.execute(
+            "INSERT INTO key_stock (movement, quantity, at, staff_no, reference, note)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [movement, quantity, utc_now(), member.staff_no, reference, note],
+        )
+        mid = int(cur.lastrowid)
+        audit.append(
+            db,
+            action=f"keys.stock_{movement}",
+            actor=member.actor,
+            reason_note=note or None,
+            after={"id": mid, "movement": movement, "quantity": quantity, "reference": reference},
+        )
+    return mid

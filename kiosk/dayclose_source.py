@@ -19,8 +19,12 @@ Expected columns (``table(column, ...)``; only these are read):
 - ``refunds(id, payment_id, amount_fen, state, created_at, done_at)``: a refund is a new row
   pointing at the payment (never an edit); its method is the payment's. ``done`` refunds count on
   the day of ``done_at`` (``created_at`` when empty).
-- ``key_stock(id, movement, quantity, at)``: movements of blank keys, ``movement`` in
-  ``received | issued | spoiled``, ``quantity`` a positive integer.
+- ``key_stock(movement, quantity, at)`` (this area, ``0041_key_stock.sql``): blank keys
+  ``received`` and ``spoiled``, recorded by staff (:func:`kiosk.dayclose.record_key_movement`).
+- ``key_transitions(from_state, to_state, at)`` (keys area, ``0010_keys.sql``): a blank key taken
+  from stock is ``blank -> formatted``; a formatted key wiped before hand-over returns to stock
+  (``formatted -> blank``). Keys issued = the first minus the second. Without that table, issued
+  comes from ``key_stock`` rows with ``movement = 'issued'``.
 
 Times are UTC ISO-8601 strings, compared as text against the day's UTC bounds (the counter's local
 midnight to midnight), so the ``created_at`` indexes answer the range.
@@ -161,21 +165,30 @@ def load_day(db: Any, start_utc: str, end_utc: str, *, training: bool = False) -
             target[key] = (counts[column].get(key, 0), money[column].get(key, 0))
 
     if "key_stock" in tables:
-        data.keys["opening"] = int(
-            db.execute(
-                "SELECT coalesce(sum(CASE movement WHEN 'received' THEN quantity"
-                " ELSE -quantity END), 0) FROM key_stock WHERE at < ?",
-                (start_utc,),
-            ).fetchone()[0]
-        )
-        for movement in ("received", "issued", "spoiled"):
-            data.keys[movement] = 0
-        for movement, q in db.execute(
-            "SELECT movement, sum(quantity) FROM key_stock WHERE at >= ? AND at < ?"
-            " GROUP BY movement",
-            span,
-        ):
-            data.keys[movement] = int(q)
+        from_transitions = "key_transitions" in tables
+
+        def movements(where: str, args: tuple[str, ...]) -> dict[str, int]:
+            out = {"received": 0, "issued": 0, "spoiled": 0}
+            for movement, q in db.execute(
+                f"SELECT movement, sum(quantity) FROM key_stock WHERE {where} GROUP BY movement",
+                args,
+            ):
+                out[movement] = int(q)
+            if from_transitions:
+                out["issued"] = int(
+                    db.execute(
+                        "SELECT coalesce(sum(CASE WHEN from_state = 'blank' THEN 1 ELSE -1 END), 0)"
+                        " FROM key_transitions WHERE ((from_state = 'blank' AND to_state ="
+                        f" 'formatted') OR (from_state = 'formatted' AND to_state = 'blank'))"
+                        f" AND {where}",
+                        args,
+                    ).fetchone()[0]
+                )
+            return out
+
+        before = movements("at < ?", (start_utc,))
+        data.keys["opening"] = before["received"] - before["issued"] - before["spoiled"]
+        data.keys.update(movements("at >= ? AND at < ?", span))
     else:
         data.missing.append("key_stock")
     return data
@@ -207,15 +220,6 @@ EXPECTED_TABLES: dict[str, str] = {
             done_at TEXT
         );
         CREATE INDEX refunds_payment ON refunds (payment_id);
-    """,
-    "key_stock": """
-        CREATE TABLE key_stock (
-            id INTEGER PRIMARY KEY,
-            movement TEXT NOT NULL,
-            quantity INTEGER NOT NULL CHECK (quantity > 0),
-            at TEXT NOT NULL
-        );
-        CREATE INDEX key_stock_at ON key_stock (at);
     """,
 }
 

@@ -175,3 +175,29 @@ def export(obj: CliContext, date_text: str | None) -> None:
             store, DayCloseRules.from_settings(obj.settings()), the_day, training=obj.training
         )
     _write(obj, r)
+
+
+@day.command("keys")
+@click.argument("movement", type=click.Choice(["received", "spoiled", "issued"]))
+@click.argument("quantity", type=click.IntRange(min=1))
+@click.option("--staff", "staff_no", required=True, help="Who records it (staff number).")
+@click.option("--pin", prompt=True, hide_input=True, envvar="KIOSK_STAFF_PIN", help="Their PIN.")
+@click.option("--reference", default="", help="Delivery note number, key serial, ...")
+@click.option("--note", default="", help="Why (spoiled keys: what happened).")
+@click.pass_obj
+def keys(
+    obj: CliContext,
+    movement: str,
+    quantity: int,
+    staff_no: str,
+    pin: str,
+    reference: str,
+    note: str,
+) -> None:
+    """Record blank keys RECEIVED (a delivery) or SPOILED at the counter (the close counts them)."""
+    from kiosk.dayclose import record_key_movement
+
+    with open_store(obj) as store:
+        member = open_roster(obj, store).authenticate(staff_no, pin)
+        mid = record_key_movement(store, member, movement, quantity, reference=reference, note=note)
+    click.echo(f"key stock: {movement} {quantity} (movement {mid})")

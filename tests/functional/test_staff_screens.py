@@ -89,7 +89,7 @@ async def test_sign_in_with_number_and_pin(service):
         screen = app.screen
         screen.query_one("#staff-number", Input).value = "1001"
         screen.query_one("#staff-pin", Input).value = "246810"
-        await pilot.click("#sign-in")
+        await press(pilot, "#sign-in")
         await until(pilot, lambda: app.result != "pending")
     assert app.result.staff_no == "1001" and app.result.role == "operator"
     assert service.current().staff_no == "1001"
@@ -101,7 +101,7 @@ async def test_wrong_pin_says_so_and_clears_the_pin(service):
         screen = app.screen
         screen.query_one("#staff-number", Input).value = "1001"
         screen.query_one("#staff-pin", Input).value = "000000"
-        await pilot.click("#sign-in")
+        await press(pilot, "#sign-in")
         await until(pilot, lambda: "密码错误" in text(screen, "#staff-message"))
         assert "4 tries left" in text(screen, "#staff-message")
         assert screen.query_one("#staff-pin", Input).value == ""
@@ -112,7 +112,7 @@ async def test_staff_card_then_pin(service):
     app = Host(lambda: StaffSignInScreen(service))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.click("#card")
+        await press(pilot, "#card")
         await until(pilot, lambda: screen.card_uid is not None)
         assert screen.query_one("#staff-number", Input).value == "2001"
         assert "李强" in text(screen, "#staff-message")
@@ -127,7 +127,7 @@ async def test_unknown_card_is_refused_on_screen(service):
     app = Host(lambda: StaffSignInScreen(service))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.click("#card")
+        await press(pilot, "#card")
         await until(pilot, lambda: "未登记" in text(screen, "#staff-message"))
         assert screen.card_uid is None
 
@@ -159,7 +159,7 @@ async def test_approval_modal_refuses_operator_and_initiator_then_supervisor_app
         for number, pin in (("1002", "246811"), ("1001", "246810")):
             modal.query_one("#approver-number", Input).value = number
             modal.query_one("#approver-pin", Input).value = pin
-            await pilot.click("#approve")
+            await press(pilot, "#approve")
             await until(
                 pilot, lambda n=number: f"{n} is operator" in text(modal, "#approval-message")
             )
@@ -167,7 +167,7 @@ async def test_approval_modal_refuses_operator_and_initiator_then_supervisor_app
             await until(pilot, lambda: not modal.query_one("#approve", Button).disabled)
         modal.query_one("#approver-number", Input).value = "2001"
         modal.query_one("#approver-pin", Input).value = "135790"
-        await pilot.click("#approve")
+        await press(pilot, "#approve")
         await until(pilot, lambda: app.result != "pending")
     assert app.result == "approved"
     refused = [e for e in audit.entries(service.store.db, visit_id=12) if e.outcome == "refused"]

@@ -88,6 +88,23 @@ class Ledger:
         )
 
     def keys(self, day, hh, movement, quantity):
+        """Key stock movements; issued keys through the keys area's transitions when present."""
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        if movement == "issued" and "key_transitions" in tables:
+            for _ in range(quantity):
+                self.n += 1
+                self._insert(
+                    "key_transitions",
+                    {
+                        "serial": f"K{self.n}",
+                        "from_state": "blank",
+                        "to_state": "formatted",
+                        "actor": "1001",
+                        "reason": "issue",
+                        "at": at(day, hh),
+                    },
+                )
+            return
         self.db.execute(
             "INSERT INTO key_stock (movement, quantity, at) VALUES (?, ?, ?)",
             [movement, quantity, at(day, hh)],

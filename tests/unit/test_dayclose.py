@@ -292,3 +292,31 @@ def test_pdf_embeds_a_cjk_font(store, roster, day, tmp_path):
     assert data.startswith(b"%PDF-")
     assert b"FontFile2" in data  # the TrueType font is embedded (subset)
     assert json.loads(out["json"].read_text()) == z
+
+
+def test_key_movements_recorded_by_staff_feed_the_stock(store, roster):
+    from kiosk.dayclose import local_today, record_key_movement
+
+    record_key_movement(store, roster.get("3001"), "received", 30, reference="DN-0042")
+    record_key_movement(store, roster.get("1001"), "spoiled", 1, note="cracked casing")
+    r = day_report(store, RULES, local_today(RULES.timezone))
+    assert (r["keys"]["received"], r["keys"]["spoiled"], r["keys"]["expected_closing"]) == (
+        30,
+        1,
+        29,
+    )
+    assert [e.action for e in audit.entries(store.db)[-2:]] == [
+        "keys.stock_received",
+        "keys.stock_spoiled",
+    ]
+    for movement, qty, code in (
+        ("stolen", 1, "day.bad_movement"),
+        ("received", 0, "day.bad_quantity"),
+    ):
+        with pytest.raises(UsageError) as e:
+            record_key_movement(store, roster.get("3001"), movement, qty)
+        assert e.value.code == code
+    import sqlite3
+
+    with pytest.raises(sqlite3.IntegrityError, match="never edited"):
+        store.db.execute("UPDATE key_stock SET quantity = 3")
