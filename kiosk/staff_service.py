@@ -127,7 +127,7 @@ class StaffService:
         """The signed-in member, or None (a timed-out session ends here)."""
         try:
             session = self.desk.peek()
-        except Exception:
+        except StaffError:  # timed out just now (ended and audited by the desk)
             return None
         return None if session is None else _view(session.member)
 

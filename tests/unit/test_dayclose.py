@@ -320,3 +320,13 @@ def test_key_movements_recorded_by_staff_feed_the_stock(store, roster):
 
     with pytest.raises(sqlite3.IntegrityError, match="never edited"):
         store.db.execute("UPDATE key_stock SET quantity = 3")
+
+
+def test_training_visits_are_reported_apart(store, roster):
+    led = Ledger(store)
+    v, _ = led.visit(DAY, 9, training=1)
+    led.pay(v, DAY, 9, "card", 50000)
+    real = day_report(store, RULES, DAY)
+    practice = day_report(store, RULES, DAY, training=True)
+    assert real["totals"]["expected_fen"] == 0 and real["visits"]["total"] == 0
+    assert practice["totals"]["expected_fen"] == 50000 and practice["training"] is True
