@@ -138,11 +138,37 @@ def close(
     for d in z["differences"]:
         if d["difference"]:
             click.echo(f"  difference {d['item']}: {d['difference']:+d}")
-    if do_print:
-        from kiosk.dayclose_print import print_report
-
-        click.echo(print_report(settings, z))
     _write(obj, z)
+    if do_print:
+        _print(obj, z)
+
+
+def _print(obj: CliContext, report: dict) -> None:
+    from kiosk.dayclose_print import print_report
+
+    try:
+        click.echo(print_report(obj.settings(), report))
+    except KioskError as e:
+        raise KioskError(
+            f"{report['business_date']}: report not printed: {e.message}; when the printer is "
+            f"back, run `kiosk day print --date {report['business_date']}`",
+            code=e.code,
+        ) from e
+
+
+@day.command("print")
+@click.option(
+    "--date", "date_text", default=None, help="Business date YYYY-MM-DD (default: today)."
+)
+@click.pass_obj
+def print_(obj: CliContext, date_text: str | None) -> None:
+    """Print the day's report on the receipt printer (Z-report once closed, else an X-report)."""
+    the_day = _day(obj, date_text)
+    with open_store(obj) as store:
+        r = day_report(
+            store, DayCloseRules.from_settings(obj.settings()), the_day, training=obj.training
+        )
+    _print(obj, r)
 
 
 def _write(obj: CliContext, report: dict) -> None:
