@@ -48,18 +48,38 @@ def generate(path: Path, *, visits: int = VISITS, days: int = DAYS, seed: int = 
         day += timedelta(days=1)
     with Store.open(path) as store:
         create_missing_expected_tables(store.db)
-        v_rows, p_rows, r_rows, k_rows = [], [], [], []
+        tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
+        transitions = "key_transitions" in tables
+        rows: dict[str, list[dict]] = {
+            "visits": [],
+            "payments": [],
+            "refunds": [],
+            "key_stock": [],
+            "key_transitions": [],
+        }
         vid = pid = 0
         for d in business_days:
-            k_rows.append(("received", 20, _at(d, 8, 0, 0)))
+            rows["key_stock"].append(
+                {"movement": "received", "quantity": 20, "at": _at(d, 8, 0, 0)}
+            )
             for n in range(1, per_day + 1):
                 vid += 1
                 minute = rng.randrange(0, 420)
                 ts = _at(d, 8 + (30 + minute) // 60, (30 + minute) % 60, rng.randrange(60))
                 service = rng.choice(SERVICES)
-                state = "done" if rng.random() > 0.01 else "voided"
-                v_rows.append(
-                    (vid, f"DG-{d:%Y%m%d}-{n:04d}", service, rng.choice(PROGRAMS), state, ts)
+                order = f"DG-{d:%Y%m%d}-{n:04d}"
+                rows["visits"].append(
+                    {
+                        "id": vid,
+                        "order_no": order,
+                        "service": service,
+                        "program": rng.choice(PROGRAMS),
+                        "kind": "org",
+                        "state": "done" if rng.random() > 0.01 else "voided",
+                        "training": 0,
+                        "created_at": ts,
+                        "updated_at": ts,
+                    }
                 )
                 if service in ("change", "unlock", "cancel", "pickup"):
                     continue
@@ -69,33 +89,67 @@ def generate(path: Path, *, visits: int = VISITS, days: int = DAYS, seed: int = 
                 refunded = pstate == "paid" and rng.random() < 0.02
                 if refunded:
                     pstate = "refunded"
-                paid_at = ts if pstate != "cancelled" else None
-                p_rows.append((pid, vid, rng.choice(METHODS), fen, pstate, ts, paid_at))
+                rows["payments"].append(
+                    {
+                        "id": pid,
+                        "visit_id": vid,
+                        "idempotency_key": f"pay-{pid}",
+                        "quote_ref": f"q-{pid}",
+                        "quote": "{}",
+                        "method": rng.choice(METHODS),
+                        "amount_fen": fen,
+                        "state": pstate,
+                        "created_at": ts,
+                        "updated_at": ts,
+                        "paid_at": ts if pstate != "cancelled" else None,
+                    }
+                )
                 if service in ("new", "replace"):
-                    k_rows.append(("issued", 1, ts))
+                    if transitions:
+                        rows["key_transitions"].append(
+                            {
+                                "serial": f"K{vid}",
+                                "from_state": "blank",
+                                "to_state": "formatted",
+                                "actor": "1001",
+                                "reason": "issue",
+                                "order_no": order,
+                                "at": ts,
+                            }
+                        )
+                    else:
+                        rows["key_stock"].append({"movement": "issued", "quantity": 1, "at": ts})
                 if refunded:
-                    r_rows.append((pid, fen, "done", ts, ts))
+                    rows["refunds"].append(
+                        {
+                            "payment_id": pid,
+                            "idempotency_key": f"refund-{pid}",
+                            "amount_fen": fen,
+                            "state": "done",
+                            "reason": "never_accepted",
+                            "requested_by": "1001",
+                            "approved_by": "2001",
+                            "created_at": ts,
+                            "done_at": ts,
+                        }
+                    )
         with store.atomic() as db:
-            db.conn.executemany(
-                "INSERT INTO visits (id, order_no, service, program, kind, state, training,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, 'org', ?, 0, ?, ?)",
-                [(*r, r[-1]) for r in v_rows],
-            )
-            db.conn.executemany(
-                "INSERT INTO payments (id, visit_id, method, amount_fen, state, created_at,"
-                " paid_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                p_rows,
-            )
-            db.conn.executemany(
-                "INSERT INTO refunds (payment_id, amount_fen, state, created_at, done_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                r_rows,
-            )
-            db.conn.executemany(
-                "INSERT INTO key_stock (movement, quantity, at) VALUES (?, ?, ?)", k_rows
-            )
+            for table, items in rows.items():
+                if items:
+                    _insert_many(db.conn, table, items)
         store.db.execute("ANALYZE")
     return business_days
+
+
+def _insert_many(conn, table: str, items: list[dict]) -> None:
+    """Insert the columns the table has: the real schemas of other areas have more than we read."""
+    have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+    cols = [c for c in items[0] if c in have]
+    marks = ", ".join("?" for _ in cols)
+    conn.executemany(
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",
+        [tuple(item[c] for c in cols) for item in items],
+    )
 
 
 def _at(d: date, hh: int, mm: int, ss: int) -> str:
