@@ -16,7 +16,7 @@ import tomllib
 from datetime import date, time
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from kiosk.domain.types import Kind, KindFees, Program, SealPricing, Service
 from kiosk.errors import ConfigError
@@ -392,7 +393,7 @@ def discover_config(explicit: str | os.PathLike[str] | None = None) -> Path | No
     return None
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":

@@ -59,15 +59,14 @@ class DataPaths:
 def setup_logging(paths: DataPaths, *, level: int = logging.INFO) -> None:
     """Log to ``<base>/logs/kiosk.log`` (rotated), in English, never to the terminal screen."""
     paths.ensure()
+    target = (paths.logs / "kiosk.log").resolve()
+    root = logging.getLogger()
+    root.setLevel(level)
+    for h in root.handlers:
+        if isinstance(h, logging.handlers.RotatingFileHandler) and Path(h.baseFilename) == target:
+            return
     handler = logging.handlers.RotatingFileHandler(
-        paths.logs / "kiosk.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+        target, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    if not any(
-        isinstance(h, logging.handlers.RotatingFileHandler)
-        and Path(h.baseFilename) == handler.baseFilename
-        for h in root.handlers
-    ):
-        root.addHandler(handler)
-    root.setLevel(level)
+    root.addHandler(handler)

@@ -1,0 +1,274 @@
+"""The Textual app: wiring only. Screens show and collect; this module connects them to the
+settings, the status source and the counter's rules, and owns the kiosk-wide behaviour: the
+language switch, the staff key, the idle timeout, and that the applicant cannot quit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from time import monotonic
+from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive, var
+from textual.worker import Worker, WorkerState
+
+from kiosk.config import Settings
+from kiosk.domain.types import Kind, Program, SealPricing, Service
+from kiosk.errors import KioskError
+from kiosk.services import Services, build_services
+from kiosk.status import KioskStatus
+from screens import STYLESHEET
+from screens.checklist import ChecklistScreen
+from screens.i18n import LANGUAGES, Lang
+from screens.kind import KindScreen
+from screens.program import ProgramScreen
+from screens.staff import StaffSignInScreen
+from screens.welcome import WelcomeScreen
+
+if TYPE_CHECKING:
+    from kiosk.cli import CliContext
+
+log = logging.getLogger(__name__)
+
+# Input that counts as someone using the kiosk (resets the idle timer). Mouse moves do not: a
+# touch screen reports presses, and a bumped mouse must not keep a stranger's visit open.
+_ACTIVITY = (
+    events.Key,
+    events.MouseDown,
+    events.MouseUp,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+)
+
+
+class StatusPolled(Message):
+    """The status worker finished a poll of the devices, the hub and the counter's hours."""
+
+    def __init__(self, status: KioskStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class SealOption:
+    """Whether the kind screen asks about a seal, and the answer when it does not ask.
+
+    ``new`` tells the question's wording: a new certificate *gets* a seal; on other services
+    the applicant says whether their certificate *has* one (its seal form comes along).
+    """
+
+    offered: bool
+    default: bool
+    new: bool = False
+
+
+# Services on which the certificate's seal matters to the materials (the seal form comes along).
+_SEAL_MATTERS = frozenset(
+    {Service.NEW, Service.RENEW, Service.CHANGE, Service.REPLACE, Service.UNLOCK, Service.CANCEL}
+)
+
+
+def seal_option(service: Service, program: Program) -> SealOption:
+    """Whether this visit's certificate has (or gets) an electronic seal.
+
+    The 电子印章 service always concerns one; programs that issue no seal (佛山一证通) never
+    do; on the other certificate services the applicant says (default yes: most counter
+    certificates carry a seal); pickup, refund and key recovery do not ask.
+    """
+    if program.seal_pricing is SealPricing.NONE:
+        return SealOption(offered=False, default=False)
+    if service is Service.SEAL:
+        return SealOption(offered=False, default=True)
+    if service in _SEAL_MATTERS:
+        return SealOption(offered=True, default=True, new=service is Service.NEW)
+    return SealOption(offered=False, default=False)
+
+
+class KioskApp(App[int], inherit_bindings=False):
+    """The kiosk screen.
+
+    Args:
+        settings: the validated kiosk.toml.
+        services: the store, the status source, the clock and the counter rules.
+        idle_timeout_s: seconds without input before a visit is cleared back to the welcome
+            screen; default ``settings.ui.idle_timeout_s`` (tests pass a short one).
+    """
+
+    CSS_PATH: ClassVar[Any] = [STYLESHEET]
+    TITLE = "NETCA counter kiosk"
+    # No command palette, and App's default bindings (ctrl+q quit, ctrl+c hint) are not
+    # inherited (inherit_bindings=False above): the applicant must not be able to leave the
+    # kiosk; ending the program is a staff-mode action.
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "toggle_language", show=False, priority=True),
+        Binding("f12", "staff", show=False, priority=True),
+    ]
+
+    language: reactive[Lang] = reactive("zh-CN")
+    status: var[KioskStatus | None] = var(None)
+
+    def __init__(
+        self, settings: Settings, services: Services, *, idle_timeout_s: float | None = None
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.services = services
+        self.training = services.training
+        self.idle_timeout_s = (
+            float(settings.ui.idle_timeout_s) if idle_timeout_s is None else idle_timeout_s
+        )
+        self._tz = ZoneInfo(settings.counter.timezone)
+        self._last_input = monotonic()
+        self._status_worker: Worker[None] | None = None
+        self.set_reactive(KioskApp.language, settings.ui.language)
+
+    # -- start -----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> WelcomeScreen:
+        return WelcomeScreen()
+
+    def on_mount(self) -> None:
+        self._poll_status()
+        self.set_interval(self.services.status_interval_s, self._poll_status)
+        # Check often enough that a visit clears within a quarter of the timeout of going idle.
+        self.set_interval(min(1.0, self.idle_timeout_s / 4), self._check_idle)
+
+    # -- input and idle ----------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _ACTIVITY):
+            self._last_input = monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if monotonic() - self._last_input < self.idle_timeout_s:
+            return
+        at_home = len(self.screen_stack) == 1
+        if at_home and self.language == self.settings.ui.language:
+            return
+        log.info("idle for %.0f s: back to the welcome screen", self.idle_timeout_s)
+        self.go_home()
+        self.language = self.settings.ui.language
+
+    def go_home(self) -> None:
+        """Clear the visit's screens back to the welcome screen.
+
+        The stack shrinks at once (each pop leaves the stack synchronously; only the screens'
+        unmounting is deferred), so calling this again before the screens are gone is harmless.
+        """
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        home = self.screen_stack[0]
+        if isinstance(home, WelcomeScreen):
+            home.reset()
+
+    def local_now(self) -> datetime:
+        """The current time in the counter's time zone."""
+        return self.services.clock().astimezone(self._tz)
+
+    def end_program(self) -> None:
+        """End the program: only in training mode until staff sign-in exists."""
+        if self.training:
+            log.info("training mode ended from the staff screen")
+            self.exit(0)
+        else:
+            log.warning("end of program refused: no staff signed in")
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_toggle_language(self) -> None:
+        """F2: zh-CN <-> English."""
+        i = LANGUAGES.index(self.language)
+        self.language = LANGUAGES[(i + 1) % len(LANGUAGES)]
+
+    def action_staff(self) -> None:
+        """F12: the staff sign-in screen (once; pressing again does not stack it)."""
+        if not isinstance(self.screen, StaffSignInScreen):
+            self.push_screen(StaffSignInScreen())
+
+    # -- the visit's screens -------------------------------------------------------------------
+
+    def programs_for(self, service: Service) -> list[Program]:
+        """The programs that offer ``service``, in kiosk.toml's order."""
+        return [p.to_domain() for p in self.settings.programs if service in p.services]
+
+    def on_welcome_screen_service_chosen(self, event: WelcomeScreen.ServiceChosen) -> None:
+        self.push_screen(ProgramScreen(event.service, self.programs_for(event.service)))
+
+    def on_program_screen_program_chosen(self, event: ProgramScreen.ProgramChosen) -> None:
+        option = seal_option(event.service, event.program)
+        self.push_screen(
+            KindScreen(
+                event.service,
+                event.program,
+                seal_offered=option.offered,
+                seal_default=option.default,
+                seal_new=option.new,
+            )
+        )
+
+    def on_kind_screen_kind_chosen(self, event: KindScreen.KindChosen) -> None:
+        self.push_screen(
+            ChecklistScreen(
+                event.service,
+                event.program,
+                event.kind,
+                event.seal,
+                self._materials(event.service, event.kind, event.program, event.seal),
+            )
+        )
+
+    def _materials(
+        self, service: Service, kind: Kind, program: Program, seal: bool
+    ) -> list[Any] | None:
+        try:
+            return self.services.checklist(service, kind, program, seal)
+        except KioskError as e:
+            log.warning("no checklist for %s/%s/%s: %s", service, kind, program.id, e.message)
+            return None
+
+    # -- status ------------------------------------------------------------------------------
+
+    def _poll_status(self) -> None:
+        if self._status_worker is not None and self._status_worker.is_running:
+            return  # a slow probe is still answering; do not pile threads up behind it
+        self._status_worker = self.run_worker(
+            self._poll_in_thread, thread=True, group="status", exit_on_error=False
+        )
+
+    def _poll_in_thread(self) -> None:
+        self.post_message(StatusPolled(self.services.status.poll()))
+
+    def on_status_polled(self, event: StatusPolled) -> None:
+        self.status = event.status
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
+
+
+def run_app(cli_ctx: CliContext) -> int:
+    """``kiosk`` without a subcommand: build the real services and run the screen.
+
+    Returns:
+        The exit status.
+    """
+    from kiosk.runtime import setup_logging
+
+    settings = cli_ctx.settings()
+    setup_logging(cli_ctx.paths())
+    services = build_services(cli_ctx)
+    try:
+        app = KioskApp(settings, services)
+        code = app.run()
+    finally:
+        services.close()
+    return int(code or 0)

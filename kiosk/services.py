@@ -1,0 +1,138 @@
+"""What the kiosk app is given to work with (STYLE.md #9: an app factory with injected parts).
+
+:class:`Services` is the container :class:`kiosk.app.KioskApp` receives beside the settings: the
+open store, the status source the status bar polls, the clock, and the counter rules the screens
+show (the materials checklist). :func:`build_services` assembles the real ones from the CLI's
+global options; tests build their own with stand-ins, a temporary store and a frozen clock.
+
+Later issues plug in here: each device adapter replaces its ``not_connected`` probe in
+:func:`device_probes`, the sync worker replaces :func:`hub_probe`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from data.store import Store
+from kiosk.config import CounterSettings, Settings
+from kiosk.domain.types import Kind, Program, Service
+from kiosk.status import (
+    Clock,
+    CounterProbe,
+    CounterState,
+    Device,
+    DeviceProbe,
+    HubStatus,
+    ProbeStatusSource,
+    StatusSource,
+    not_connected,
+    utc_now,
+)
+
+if TYPE_CHECKING:
+    from kiosk.cli import CliContext
+
+log = logging.getLogger(__name__)
+
+
+Checklist = Callable[[Service, Kind, Program, bool], list[Any]]
+"""``checklist(service, kind, program, seal) -> list[Material]`` (kiosk.domain.materials)."""
+
+
+def domain_checklist(service: Service, kind: Kind, program: Program, seal: bool) -> list[Any]:
+    """The counter's materials rule (``kiosk.domain.materials.checklist``).
+
+    Raises:
+        KioskError: the rule refuses the combination.
+    """
+    from kiosk.domain.materials import checklist
+
+    return list(checklist(service, kind, program, seal))
+
+
+@dataclass
+class Services:
+    """Everything the app needs from outside the screen.
+
+    Args:
+        status: polled by the status bar in a thread worker.
+        store: the open local store (None only in screen tests that never write).
+        training: training mode (stand-in devices; the staff screen may end the program).
+        clock: the current UTC time; the status bar's clock reads it.
+        checklist: the materials rule the checklist screen shows.
+        status_interval_s: seconds between status polls.
+    """
+
+    status: StatusSource
+    store: Store | None = None
+    training: bool = False
+    clock: Clock = utc_now
+    checklist: Checklist = domain_checklist
+    status_interval_s: float = 2.0
+
+    def close(self) -> None:
+        """Release what the services hold (the store's connection)."""
+        if self.store is not None:
+            self.store.close()
+
+
+# The status bar names the device; the reason says only what is missing about it.
+_STAND_IN_LATER = ("模拟设备尚未接入", "stand-in not wired yet")
+_ADAPTER_LATER = ("驱动尚未接入", "no adapter yet")
+
+
+def device_probes(settings: Settings, training: bool) -> dict[Device, DeviceProbe]:
+    """One probe per device. Until a device's issue lands, its probe says honestly that the
+    device is missing and why (never a pretended "ready")."""
+    zh, en = _STAND_IN_LATER if training else _ADAPTER_LATER
+    return {d: not_connected(d, zh, en) for d in Device}
+
+
+def hub_probe(settings: Settings, training: bool) -> Callable[[], HubStatus]:
+    """The back office link. The sync worker (issue: sync) replaces this probe."""
+
+    def probe() -> HubStatus:
+        return HubStatus(None, None, "同步尚未接入", "sync not wired yet")
+
+    return probe
+
+
+def counter_probe(counter: CounterSettings) -> CounterProbe:
+    """Open or closed now, by the counter's hours and the holiday calendar (kiosk.domain.hours).
+
+    The hours module (and the holiday tables it loads) is imported on the first poll, in the
+    status worker's thread, not while the welcome screen is being drawn.
+    """
+    rules = counter.to_hours_rules()
+
+    def probe(at: datetime) -> CounterState:
+        from kiosk.domain.hours import counter_status
+
+        st = counter_status(at, rules, counter.timezone)
+        return CounterState(st.open, st.zh, st.en)
+
+    return probe
+
+
+def build_services(
+    cli_ctx: CliContext, *, probes: Mapping[Device, DeviceProbe] | None = None
+) -> Services:
+    """The real services for ``kiosk`` without a subcommand.
+
+    Raises:
+        ConfigError: kiosk.toml is wrong.
+        StoreError: the data directory or the store cannot be opened.
+    """
+    settings = cli_ctx.settings()
+    paths = cli_ctx.paths().ensure()
+    store = Store.open(paths.database)
+    source = ProbeStatusSource(
+        device_probes=probes if probes is not None else device_probes(settings, cli_ctx.training),
+        hub_probe=hub_probe(settings, cli_ctx.training),
+        counter_probe=counter_probe(settings.counter),
+    )
+    return Services(status=source, store=store, training=cli_ctx.training)
