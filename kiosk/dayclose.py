@@ -32,7 +32,7 @@ from kiosk import audit, events
 from kiosk.audit import canonical_json
 from kiosk.dayclose_source import METHODS, load_day
 from kiosk.domain import clock
-from kiosk.errors import DomainError, StaffError, UsageError
+from kiosk.errors import DomainError, StaffError, StoreError, UsageError
 from kiosk.staff import Role, StaffMember, StaffSession, require_role
 
 METHOD_ZH = {"card": "刷卡", "wechat": "微信支付", "alipay": "支付宝", "transfer": "转账"}
@@ -518,10 +518,17 @@ def close_day(
                     d["item"]: d["difference"] for d in pv.differences if d["difference"]
                 },
             },
-            approver=approver.actor if report["approver"] else None,
+            approver=approver.actor if approver is not None and report["approver"] else None,
         )
         events.publish(db, "day.closed", {"business_date": day.isoformat(), "report": report})
     return report
+
+
+def _rowid(cur: Any) -> int:
+    rowid = cur.lastrowid
+    if rowid is None:  # an INSERT always sets it; this keeps the type honest
+        raise StoreError("the store did not return the new row's id", code="store.no_rowid")
+    return int(rowid)
 
 
 def _audit_head(db: Any) -> str:
@@ -590,7 +597,7 @@ def add_adjustment(
                 utc_now(),
             ],
         )
-        adj_id = int(cur.lastrowid)
+        adj_id = _rowid(cur)
         audit.append(
             db,
             action="day.adjust",
@@ -640,7 +647,7 @@ def record_key_movement(
             " VALUES (?, ?, ?, ?, ?, ?)",
             [movement, quantity, utc_now(), member.staff_no, reference, note],
         )
-        mid = int(cur.lastrowid)
+        mid = _rowid(cur)
         audit.append(
             db,
             action=f"keys.stock_{movement}",

@@ -30,7 +30,7 @@ from typing import Any
 
 from data.store import Store, utc_now
 from kiosk import audit
-from kiosk.errors import StaffError, UsageError
+from kiosk.errors import StaffError, StoreError, UsageError
 from kiosk.staff import Role, StaffMember, StaffSession, require_role
 
 
@@ -240,7 +240,7 @@ def request(
                 None if state == "pending" else now,
             ],
         )
-        override_id = int(cur.lastrowid)
+        override_id = _rowid(cur)
         audit.append(
             db,
             action=action,
@@ -253,6 +253,13 @@ def request(
             after={"override_id": override_id, **_as_mapping(after)},
         )
     return get(store, override_id)
+
+
+def _rowid(cur: Any) -> int:
+    rowid = cur.lastrowid
+    if rowid is None:  # an INSERT always sets it; this keeps the type honest
+        raise StoreError("the store did not return the new row's id", code="store.no_rowid")
+    return int(rowid)
 
 
 def _as_mapping(value: Any) -> dict[str, Any]:

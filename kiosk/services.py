@@ -65,6 +65,8 @@ class Services:
         clock: the current UTC time; the status bar's clock reads it.
         checklist: the materials rule the checklist screen shows.
         status_interval_s: seconds between status polls.
+        staff: the staff area for the staff screens (``kiosk.staff_service.StaffService``);
+            None where the kiosk has no store (screen tests of the applicant's screens).
     """
 
     status: StatusSource
@@ -73,6 +75,7 @@ class Services:
     clock: Clock = utc_now
     checklist: Checklist = domain_checklist
     status_interval_s: float = 2.0
+    staff: Any = None
 
     def close(self) -> None:
         """Release what the services hold (the store's connection)."""
@@ -135,4 +138,9 @@ def build_services(
         hub_probe=hub_probe(settings, cli_ctx.training),
         counter_probe=counter_probe(settings.counter),
     )
-    return Services(status=source, store=store, training=cli_ctx.training)
+    from kiosk.staff_service import StaffService
+
+    staff = StaffService.from_settings(
+        store, settings, training=cli_ctx.training, data_base=paths.base
+    )
+    return Services(status=source, store=store, training=cli_ctx.training, staff=staff)

@@ -2,9 +2,11 @@
 
 Shown over the screen where an operator started an override that needs a supervisor (unlock,
 fee waiver, refund, accepting a failed seal), or where the clerk's counted figures differ beyond
-the threshold. The supervisor types their own staff number and PIN; the check (supervisor role,
-never the initiator, PIN lockout) happens in the staff area through the ``decide`` callable, in a
-thread worker. Dismisses with what ``decide`` returned, or None when cancelled.
+the threshold. The supervisor types their own staff number and PIN; the checks (supervisor role,
+never the initiator, PIN lockout) happen in the staff area through ``decide``, in a thread
+worker. Dismisses with what ``decide`` returned, or None when cancelled.
+
+For an override: ``ApprovalModal.for_override(port, override_id)``.
 """
 
 from __future__ import annotations
@@ -18,69 +20,79 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Input
 
 from kiosk.errors import KioskError
-from screens.staff_signin import error_text
+from kiosk.staff_texts import override_summary
+from screens.i18n import Bi
+from screens.staff import error_bi, literal_bi
+from screens.staff_port import StaffPort
+from screens.widgets.text import LangButton, LangText
 
 #: decide(staff_no, pin, approve) -> result; raises KioskError when refused.
 Decide = Callable[[str, str, bool], Any]
 
 
-class ApprovalDecided(Message):
-    """The approver's decision went through."""
-
-    def __init__(self, result: Any) -> None:
-        super().__init__()
-        self.result = result
-
-
-class ApprovalRefused(Message):
-    """The approver was refused (wrong PIN, not a supervisor, the initiator, …)."""
-
-    def __init__(self, error: KioskError) -> None:
-        super().__init__()
-        self.error = error
-
-
 class ApprovalModal(ModalScreen[Any]):
     """复查员审批 Supervisor approval."""
 
-    DEFAULT_CSS = """
-    ApprovalModal { align: center middle; }
-    #approval { width: 70; height: auto; border: thick $warning; background: $surface;
-                padding: 1 2; }
-    #approval Input { margin-bottom: 1; }
-    #approval-summary { margin-bottom: 1; }
-    #approval-message { height: auto; min-height: 2; color: $error; }
-    #approval-buttons { height: auto; }
-    #approval-buttons Button { margin-right: 1; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
 
+    class Decided(Message):
+        """The approver's decision went through."""
+
+        def __init__(self, result: Any) -> None:
+            super().__init__()
+            self.result = result
+
+    class Refused(Message):
+        """The approver was refused (wrong PIN, not a supervisor, the initiator, ...)."""
+
+        def __init__(self, error: KioskError) -> None:
+            super().__init__()
+            self.error = error
+
     def __init__(
-        self, title: str, summary: Sequence[str], decide: Decide, *, can_reject: bool = True
-    ):
+        self,
+        heading: str,
+        summary: Sequence[Bi],
+        decide: Decide,
+        *,
+        can_reject: bool = True,
+    ) -> None:
         super().__init__()
-        self.title_text = title
+        self.heading = heading
         self.summary = list(summary)
         self.decide = decide
         self.can_reject = can_reject
 
+    @classmethod
+    def for_override(cls, port: StaffPort, override_id: int) -> ApprovalModal:
+        """The modal for a pending dual-control override."""
+        lines = [
+            literal_bi(zh, en) for zh, en in override_summary(port.describe_override(override_id))
+        ]
+        return cls(
+            "staff.approval_heading",
+            lines,
+            lambda no, pin, ok: port.decide_override(override_id, no, pin, ok),
+        )
+
     def compose(self) -> ComposeResult:
         with Vertical(id="approval"):
-            yield Static(self.title_text, id="approval-title")
-            yield Static("\n".join(self.summary), id="approval-summary")
-            yield Static("复查员工号 Supervisor's staff number")
+            yield LangText(self.heading, id="approval-heading", classes="heading")
+            for i, line in enumerate(self.summary):
+                yield LangText(line, id=f"approval-line-{i}", classes="approval-line")
+            yield LangText("staff.approver_number", classes="field-label")
             yield Input(id="approver-number", max_length=16, restrict=r"[0-9A-Za-z_-]*")
-            yield Static("复查员密码 Supervisor's PIN")
+            yield LangText("staff.approver_pin", classes="field-label")
             yield Input(id="approver-pin", password=True, max_length=12, restrict=r"[0-9]*")
-            yield Static("", id="approval-message")
-            with Horizontal(id="approval-buttons"):
-                yield Button("批准 Approve", id="approve", variant="success")
+            yield LangText("staff.approver_fill", id="approval-message", classes="notice")
+            with Horizontal(id="nav"):
+                yield LangButton("staff.approve", id="approve", classes="nav", variant="success")
                 if self.can_reject:
-                    yield Button("驳回 Reject", id="reject", variant="error")
-                yield Button("取消 Cancel", id="cancel")
+                    yield LangButton("staff.reject", id="reject", classes="nav", variant="error")
+                yield LangButton("staff.cancel", id="cancel", classes="nav")
 
     def on_mount(self) -> None:
         self.query_one("#approver-number", Input).focus()
@@ -92,7 +104,7 @@ class ApprovalModal(ModalScreen[Any]):
         else:
             self._go(True)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    def on_button_pressed(self, event: LangButton.Pressed) -> None:
         event.stop()
         if event.button.id == "cancel":
             self.action_cancel()
@@ -103,11 +115,9 @@ class ApprovalModal(ModalScreen[Any]):
         number = self.query_one("#approver-number", Input).value.strip()
         pin = self.query_one("#approver-pin", Input).value
         if not number or not pin:
-            self.query_one("#approval-message", Static).update(
-                "请复查员输入工号和密码\nThe supervisor enters their staff number and PIN"
-            )
+            self.query_one("#approval-message", LangText).set_text("staff.approver_fill")
             return
-        for b in self.query(Button):
+        for b in self.query(LangButton):
             b.disabled = b.id != "cancel"
         self._decide(number, pin, approve)
 
@@ -116,34 +126,19 @@ class ApprovalModal(ModalScreen[Any]):
         try:
             result = self.decide(number, pin, approve)
         except KioskError as e:
-            self.post_message(ApprovalRefused(e))
+            self.post_message(self.Refused(e))
         else:
-            self.post_message(ApprovalDecided(result))
+            self.post_message(self.Decided(result))
 
-    def on_approval_refused(self, message: ApprovalRefused) -> None:
-        for b in self.query(Button):
+    def on_approval_modal_refused(self, message: Refused) -> None:
+        for b in self.query(LangButton):
             b.disabled = False
         self.query_one("#approver-pin", Input).value = ""
-        self.query_one("#approval-message", Static).update(error_text(message.error))
+        self.query_one("#approval-message", LangText).set_text(error_bi(message.error))
 
-    def on_approval_decided(self, message: ApprovalDecided) -> None:
+    def on_approval_modal_decided(self, message: Decided) -> None:
         self.dismiss(message.result)
 
     def action_cancel(self) -> None:
         """Close without a decision."""
         self.dismiss(None)
-
-
-def override_summary(ov: dict[str, Any]) -> list[str]:
-    """The lines the modal shows for an override (from ``StaffService.describe_override``)."""
-    lines = [
-        f"事项 Override: {ov['kind_zh']} ({ov['kind']})",
-        f"受理 Visit: {ov['visit_id']}    发起人 Started by: {ov['initiator_no']}",
-        f"原因 Reason: {ov['reason_code']}"
-        + (f" — {ov['reason_note']}" if ov["reason_note"] else ""),
-    ]
-    if ov.get("before") is not None:
-        lines.append(f"原值 Before: {ov['before']}")
-    if ov.get("after") is not None:
-        lines.append(f"新值 After: {ov['after']}")
-    return lines

@@ -1,35 +1,39 @@
-"""The clerk's day-close screen (日结): expected totals, counted figures, differences, close.
+"""The clerk's day close (日结): expected totals, counted figures, differences, close.
 
 The clerk sees the X-report's expected figure per payment method and the key stock, types what
-was counted (yuan with at most two decimals on screen; fen inside), ticks the in-flight items to
+was counted (yuan with at most two decimals on screen, fen inside), ticks the in-flight items to
 carry over, writes a note, and closes. Differences beyond the threshold open the approval modal
-for a supervisor (not the clerk). Every call goes to the staff area's port in a thread worker.
+for a supervisor (never the clerk). Every call goes to the staff area in a thread worker.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, ClassVar, Protocol
+from typing import Any
 
 from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Button, Checkbox, DataTable, Input, Static
+from textual.widget import Widget
+from textual.widgets import Checkbox, DataTable, Input
 
 from kiosk.errors import KioskError, UsageError
 from screens.approval import ApprovalModal
-from screens.staff_signin import error_text
+from screens.base import KioskScreen
+from screens.host import current_lang
+from screens.i18n import Bi, bi, t
+from screens.staff import error_bi, literal_bi
+from screens.staff_port import StaffPort
+from screens.widgets.text import LangButton, LangText
 
-METHODS = (
-    ("card", "刷卡 Card"),
-    ("wechat", "微信 WeChat"),
-    ("alipay", "支付宝 Alipay"),
-    ("transfer", "转账 Transfer"),
-)
+METHOD_KEYS = {
+    "card": "staff.method_card",
+    "wechat": "staff.method_wechat",
+    "alipay": "staff.method_alipay",
+    "transfer": "staff.method_transfer",
+}
 _YUAN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 
 
@@ -39,201 +43,180 @@ def yuan_to_fen(text: str, label: str) -> int:
     Raises:
         UsageError: ``day.bad_counted`` naming the field.
     """
-    t = text.strip().replace(",", "")
-    if not _YUAN.match(t):
+    cleaned = text.strip().replace(",", "")
+    if not _YUAN.match(cleaned):
         raise UsageError(
             f"{label}: {text!r} is not an amount in yuan with at most two decimals",
             code="day.bad_counted",
         )
-    whole, _, cents = t.partition(".")
+    whole, _, cents = cleaned.partition(".")
     return int(whole) * 100 + int((cents + "00")[:2])
 
 
 def fen_to_yuan(fen: int) -> str:
     """123450 -> ``"1,234.50"``."""
     sign = "-" if fen < 0 else ""
-    w, c = divmod(abs(fen), 100)
-    return f"{sign}{w:,}.{c:02d}"
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
 
 
-class DayPort(Protocol):
-    """The calls this screen makes (``kiosk.staff_service.StaffService``)."""
-
-    def today(self) -> date: ...
-
-    def day_report(self, day: date) -> dict[str, Any]: ...
-
-    def preview_close(self, day: date, counted: dict[str, Any]) -> Any: ...
-
-    def authenticate_approver(self, staff_no: str, pin: str) -> str: ...
-
-    def close_day(
-        self, day: date, counted: dict[str, Any], approver_no: str | None = None
-    ) -> dict[str, Any]: ...
-
-    def write_reports(self, report: dict[str, Any]) -> dict[str, str]: ...
-
-
-class ReportLoaded(Message):
-    """The day's X-report (or stored Z-report) arrived."""
-
-    def __init__(self, report: dict[str, Any]) -> None:
-        super().__init__()
-        self.report = report
-
-
-class CloseChecked(Message):
-    """The preview of the close arrived."""
-
-    def __init__(self, preview: Any, counted: dict[str, Any], close: bool) -> None:
-        super().__init__()
-        self.preview = preview
-        self.counted = counted
-        self.close = close
-
-
-class DayClosed(Message):
-    """The day was closed; the Z-report and the files written."""
-
-    def __init__(self, report: dict[str, Any], files: dict[str, str]) -> None:
-        super().__init__()
-        self.report = report
-        self.files = files
-
-
-class DayFailed(Message):
-    """A step of the close was refused."""
-
-    def __init__(self, error: KioskError) -> None:
-        super().__init__()
-        self.error = error
-
-
-class DayCloseScreen(Screen[Any]):
+class DayCloseScreen(KioskScreen):
     """日结 End-of-day close."""
 
-    DEFAULT_CSS = """
-    #day { padding: 0 2; }
-    #day-expected { height: auto; max-height: 12; margin-bottom: 1; }
-    .count-row { height: auto; }
-    .count-row Static { width: 20; padding-top: 1; }
-    .count-row Input { width: 24; }
-    #day-message { height: auto; min-height: 2; color: $error; }
-    #day-message.info { color: $success; }
-    #day-buttons { height: auto; }
-    #day-buttons Button { margin-right: 1; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", show=False)]
+    HINTS = ("keys.back", "keys.language")
 
-    def __init__(self, port: DayPort, day: date | None = None) -> None:
+    class ReportLoaded(Message):
+        """The day's X-report (or stored Z-report) arrived."""
+
+        def __init__(self, report: dict[str, Any]) -> None:
+            super().__init__()
+            self.report = report
+
+    class Checked(Message):
+        """The preview of the close arrived."""
+
+        def __init__(self, preview: Any, counted: dict[str, Any], close: bool) -> None:
+            super().__init__()
+            self.preview = preview
+            self.counted = counted
+            self.close = close
+
+    class Closed(Message):
+        """The day was closed; the Z-report and the files written."""
+
+        def __init__(self, report: dict[str, Any], files: dict[str, str]) -> None:
+            super().__init__()
+            self.report = report
+            self.files = files
+
+    class Failed(Message):
+        """A step of the close was refused."""
+
+        def __init__(self, error: KioskError) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, port: StaffPort, day: date | None = None) -> None:
         super().__init__(name="day-close")
         self.port = port
         self.day = day or port.today()
         self.report: dict[str, Any] | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> Iterable[Widget]:
         with VerticalScroll(id="day"):
-            yield Static(f"日结 End-of-day close  {self.day.isoformat()}", id="day-heading")
+            yield LangText(
+                "staff.day_heading", values={"date": self.day.isoformat()}, classes="heading"
+            )
             yield DataTable(id="day-expected", cursor_type="none", zebra_stripes=True)
-            yield Static("清点 Counted (元 yuan)")
-            for method, label in METHODS:
+            yield LangText("staff.day_counted", classes="field-label")
+            for method, key in METHOD_KEYS.items():
                 with Horizontal(classes="count-row"):
-                    yield Static(label)
+                    yield LangText(key)
                     yield Input(id=f"count-{method}", placeholder="0.00", restrict=r"[0-9.,]*")
-            with Horizontal(classes="count-row"):
-                yield Static("库存介质 Keys in stock")
+            with Horizontal(classes="count-row", id="keys-row"):
+                yield LangText("staff.day_keys")
                 yield Input(id="count-keys", placeholder="0", restrict=r"[0-9]*")
-            yield Static("说明 Note (差异必填 required for differences)")
+            yield LangText("staff.day_note", classes="field-label")
             yield Input(id="day-note", max_length=200)
-            yield Vertical(id="day-carry")
-            yield Static("", id="day-message")
-            with Horizontal(id="day-buttons"):
-                yield Button("核对差异 Check", id="check")
-                yield Button("日结 Close day", id="close", variant="warning")
-                yield Button("返回 Back", id="back")
+            yield VerticalScroll(id="day-carry")
+            yield LangText(Bi("", ""), id="day-message", classes="notice")
+            with Horizontal(id="nav"):
+                yield LangButton("nav.back", id="back", classes="nav")
+                yield LangButton("staff.day_check", id="check", classes="nav")
+                yield LangButton("staff.day_close", id="close", classes="nav", variant="warning")
 
     def on_mount(self) -> None:
+        lang = current_lang(self)
         table = self.query_one("#day-expected", DataTable)
-        table.add_columns("项目 Item", "应收 Expected", "笔数 Count")
+        table.add_columns(
+            t("staff.day_item", lang), t("staff.day_expected", lang), t("staff.day_count", lang)
+        )
         self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="day-load")
     def _load(self) -> None:
         try:
-            self.post_message(ReportLoaded(self.port.day_report(self.day)))
+            self.post_message(self.ReportLoaded(self.port.day_report(self.day)))
         except KioskError as e:
-            self.post_message(DayFailed(e))
+            self.post_message(self.Failed(e))
 
-    def on_report_loaded(self, message: ReportLoaded) -> None:
+    def on_day_close_screen_report_loaded(self, message: ReportLoaded) -> None:
+        lang = current_lang(self)
         r = self.report = message.report
         table = self.query_one("#day-expected", DataTable)
         table.clear()
         for m in r["methods"]:
             table.add_row(
-                m["name_zh"] + " " + m["method"],
+                t(METHOD_KEYS[m["method"]], lang),
                 fen_to_yuan(m["expected_fen"]),
                 str(m["payments"]),
                 key=m["method"],
             )
-        table.add_row("合计 Total", fen_to_yuan(r["totals"]["expected_fen"]), "", key="total")
-        if r.get("keys"):
-            k = r["keys"]
+        table.add_row(
+            t("staff.day_total", lang), fen_to_yuan(r["totals"]["expected_fen"]), "", key="total"
+        )
+        keys = r.get("keys")
+        if keys:
             table.add_row(
-                "介质 Keys",
-                f"{k['opening']}+{k['received']}-{k['issued']}-{k['spoiled']}={k['expected_closing']}",
+                t("staff.day_keys", lang),
+                f"{keys['opening']}+{keys['received']}-{keys['issued']}-{keys['spoiled']}"
+                f"={keys['expected_closing']}",
                 "",
                 key="keys",
             )
-        carry = self.query_one("#day-carry", Vertical)
+        else:
+            self.query_one("#keys-row").display = False
+        carry = self.query_one("#day-carry", VerticalScroll)
         carry.remove_children()
         flight = r["in_flight"]
-        boxes = [
-            Checkbox(f"结转受理 Carry over visit {v}", id=f"carry-v-{i}", name=v)
+        boxes: list[Widget] = [
+            Checkbox(
+                bi("staff.day_carry_visit").format(order=v).get(lang), id=f"carry-v-{i}", name=v
+            )
             for i, v in enumerate(flight["visits"])
         ]
         boxes += [
-            Checkbox(f"结转待付款 Carry over payment {p}", id=f"carry-p-{p}", name=str(p))
+            Checkbox(
+                bi("staff.day_carry_payment").format(id=p).get(lang), id=f"carry-p-{p}", name=str(p)
+            )
             for p in flight["payments"]
         ]
         if boxes:
-            carry.mount(Static("进行中 In flight (结转需逐项勾选 tick each to carry over)"), *boxes)
+            carry.mount(LangText("staff.day_in_flight"), *boxes)
         if r["report"] == "Z":
-            self._say("该日已日结 This day is closed", info=True)
-            self.query_one("#close", Button).disabled = True
-            self.query_one("#check", Button).disabled = True
+            self._say("staff.day_is_closed")
+            self.query_one("#close", LangButton).disabled = True
+            self.query_one("#check", LangButton).disabled = True
 
-    def _say(self, text: str, *, info: bool = False) -> None:
-        msg = self.query_one("#day-message", Static)
-        msg.update(text)
-        msg.set_class(info, "info")
+    def _say(self, text: Bi | str, values: dict[str, object] | None = None) -> None:
+        self.query_one("#day-message", LangText).set_text(text, values)
 
     def _counted(self) -> dict[str, Any]:
+        lang = current_lang(self)
         methods = {}
-        for method, label in METHODS:
+        for method, key in METHOD_KEYS.items():
             value = self.query_one(f"#count-{method}", Input).value or "0"
-            methods[method] = yuan_to_fen(value, label)
-        keys_text = self.query_one("#count-keys", Input).value.strip()
+            methods[method] = yuan_to_fen(value, t(key, lang))
+        boxes = list(self.query(Checkbox))
         counted: dict[str, Any] = {
             "methods": methods,
             "note": self.query_one("#day-note", Input).value.strip(),
             "carry_over": {
                 "visits": [
-                    c.name
-                    for c in self.query(Checkbox)
-                    if c.id and c.id.startswith("carry-v-") and c.value
+                    b.name for b in boxes if b.value and (b.id or "").startswith("carry-v-")
                 ],
                 "payments": [
-                    int(c.name or 0)
-                    for c in self.query(Checkbox)
-                    if c.id and c.id.startswith("carry-p-") and c.value
+                    int(b.name or 0)
+                    for b in boxes
+                    if b.value and (b.id or "").startswith("carry-p-")
                 ],
             },
         }
         if self.report and self.report.get("keys") is not None:
-            counted["keys_in_stock"] = int(keys_text or "0")
+            counted["keys_in_stock"] = int(self.query_one("#count-keys", Input).value or "0")
         return counted
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    def on_button_pressed(self, event: LangButton.Pressed) -> None:
         event.stop()
         if event.button.id == "back":
             self.action_back()
@@ -241,83 +224,89 @@ class DayCloseScreen(Screen[Any]):
         try:
             counted = self._counted()
         except KioskError as e:
-            self._say(error_text(e))
+            self._say(error_bi(e))
             return
-        self._check(counted, close=event.button.id == "close")
+        self._check(counted, event.button.id == "close")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="day-check")
     def _check(self, counted: dict[str, Any], close: bool) -> None:
         try:
             preview = self.port.preview_close(self.day, counted)
         except KioskError as e:
-            self.post_message(DayFailed(e))
+            self.post_message(self.Failed(e))
             return
-        self.post_message(CloseChecked(preview, counted, close))
+        self.post_message(self.Checked(preview, counted, close))
 
-    def on_close_checked(self, message: CloseChecked) -> None:
-        pv = message.preview
+    def _differences(self, preview: Any) -> list[Bi]:
+        """Difference lines as plain text (escape with ``literal_bi`` before showing)."""
         lines = []
-        for d in pv.differences:
+        for d in preview.differences:
             if d["difference"]:
-                shown = (
+                amount = (
                     str(d["difference"]) if d["item"] == "keys" else fen_to_yuan(d["difference"])
                 )
-                flag = " !" if d["over_threshold"] else ""
-                lines.append(f"差异 Difference {d['item']}: {shown}{flag}")
+                line = bi("staff.day_diff").format(item=d["item"], amount=amount)
+                if d["over_threshold"]:
+                    over = bi("staff.day_over")
+                    line = Bi(line.zh + over.zh, line.en + over.en)
+                lines.append(line)
+        return lines
+
+    def on_day_close_screen_checked(self, message: Checked) -> None:
+        pv = message.preview
+        diffs = self._differences(pv)
+        joined = literal_bi("\n".join(d.zh for d in diffs), "\n".join(d.en for d in diffs))
         if pv.blocking:
-            self._say("尚有未完成事项 Work in flight:\n" + "\n".join(pv.blocking))
+            head = bi("staff.day_blocked")
+            items = "\n".join(pv.blocking)
+            self._say(literal_bi(f"{head.zh}\n{items}", f"{head.en}\n{items}"))
             return
         if not message.close:
-            self._say("\n".join(lines) or "无差异 No differences", info=not pv.needs_approval)
+            self._say(joined if diffs else "staff.day_no_diff")
             return
         counted = message.counted
-        if pv.needs_approval:
-            if not counted.get("note"):
-                self._say(
-                    "差异超出阈值，请填写说明\nDifferences beyond the threshold need a note\n"
-                    + "\n".join(lines)
-                )
-                return
-
-            def approved(approver_no: Any) -> None:
-                if approver_no:
-                    self._close(counted, str(approver_no))
-
-            self.app.push_screen(
-                ApprovalModal(
-                    "日结差异审批 Approve the close's differences",
-                    [*lines, f"说明 Note: {counted['note']}"],
-                    lambda no, pin, ok: self.port.authenticate_approver(no, pin),
-                    can_reject=False,
-                ),
-                approved,
-            )
+        if not pv.needs_approval:
+            self._close(counted, None)
             return
-        self._close(counted, None)
+        if not counted.get("note"):
+            note = bi("staff.day_note")
+            self._say(Bi(note.zh + "\n" + joined.zh, note.en + "\n" + joined.en))
+            return
+
+        def approved(approver_no: Any) -> None:
+            if approver_no:
+                self._close(counted, str(approver_no))
+
+        summary = [literal_bi(d.zh, d.en) for d in diffs]
+        summary.append(literal_bi(counted["note"], counted["note"]))
+        modal = ApprovalModal(
+            "staff.approval_day",
+            summary,
+            lambda no, pin, ok: self.port.authenticate_approver(no, pin),
+            can_reject=False,
+        )
+        self.app.push_screen(modal, approved)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="day-close")
     def _close(self, counted: dict[str, Any], approver_no: str | None) -> None:
         try:
             z = self.port.close_day(self.day, counted, approver_no)
         except KioskError as e:
-            self.post_message(DayFailed(e))
+            self.post_message(self.Failed(e))
             return
         try:
             files = self.port.write_reports(z)
         except KioskError as e:
             files = {"error": e.message}
-        self.post_message(DayClosed(z, files))
+        self.post_message(self.Closed(z, files))
 
-    def on_day_closed(self, message: DayClosed) -> None:
+    def on_day_close_screen_closed(self, message: Closed) -> None:
         self.report = message.report
-        self.query_one("#close", Button).disabled = True
-        self.query_one("#check", Button).disabled = True
+        self.query_one("#close", LangButton).disabled = True
+        self.query_one("#check", LangButton).disabled = True
+        done = bi("staff.day_closed").format(date=message.report["business_date"])
         where = "\n".join(f"{k}: {v}" for k, v in message.files.items())
-        self._say(f"已日结 Day closed: {message.report['business_date']}\n{where}", info=True)
+        self._say(literal_bi(f"{done.zh}\n{where}".strip(), f"{done.en}\n{where}".strip()))
 
-    def on_day_failed(self, message: DayFailed) -> None:
-        self._say(error_text(message.error))
-
-    def action_back(self) -> None:
-        """Leave the close screen."""
-        self.dismiss(self.report)
+    def on_day_close_screen_failed(self, message: Failed) -> None:
+        self._say(error_bi(message.error))
