@@ -27,6 +27,14 @@ from kiosk.staff import (
     require_role,
 )
 
+#: Practice staff of training mode: (staff number, name, role), all with :data:`TRAINING_PIN`.
+TRAINING_ROSTER = (
+    ("1001", "练习受理员", "operator"),
+    ("2001", "练习复查员", "supervisor"),
+    ("3001", "练习日结员", "clerk"),
+)
+TRAINING_PIN = "123456"
+
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
@@ -93,7 +101,7 @@ class StaffService:
             card_reader = PcscStaffCardReader(
                 settings.staff.card_reader_pattern, settings.staff.card_timeout_s
             )
-        return cls(
+        service = cls(
             store,
             StaffPolicy.from_settings(settings),
             DayCloseRules.from_settings(settings),
@@ -102,6 +110,18 @@ class StaffService:
             reports_dir=(data_base or Path(".")) / settings.day_close.reports_dir,
             pdf_font=settings.day_close.pdf_font,
         )
+        if training and not service.roster.members():
+            service.seed_training_roster()
+        return service
+
+    def seed_training_roster(self) -> None:
+        """Training mode's practice staff (PIN 123456 each), so `make demo` can show staff mode.
+
+        Only into an empty roster, and only the training store is ever opened in training mode
+        (``<data_dir>/training``): the counter's real roster never holds these.
+        """
+        for staff_no, name, role in TRAINING_ROSTER:
+            self.roster.add(staff_no, name, role, TRAINING_PIN)
 
     # -- sign-in ----------------------------------------------------------------------------
 

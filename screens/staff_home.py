@@ -55,7 +55,7 @@ class StaffHomeScreen(KioskScreen):
                     yield LangButton("staff.quit", id="quit", classes="nav", variant="error")
 
     def on_mount(self) -> None:
-        self.query_one("#sign-out", LangButton).focus()
+        self.query(LangButton).first().focus()
 
     def on_button_pressed(self, event: LangButton.Pressed) -> None:
         event.stop()
