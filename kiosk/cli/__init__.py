@@ -28,6 +28,7 @@ AREAS: list[str] = [
     "kiosk.cli.staff_cmd:staff",
     "kiosk.cli.staff_cmd:audit",
     "kiosk.cli.day_cmd:day",
+    "kiosk.cli.token:token",
 ]
 
 

@@ -1,0 +1,84 @@
+"""Who certifies a key: the ``CertificateIssuer`` port, and the in-process CA behind it.
+
+The kiosk calls the port; tests and training use :class:`InProcessIssuer` (the ``hub.ca`` module
+in this process); the hub client (issue 6) implements the same four methods over HTTP. Each call
+carries a ``request_id`` (order number and step) so the hub can answer a repeat with the first
+answer instead of certifying twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol, runtime_checkable
+
+from hub.ca import CertificateAuthority, SubjectData
+from kiosk.sealobj import SealSpec, build_seal
+
+
+@runtime_checkable
+class CertificateIssuer(Protocol):
+    """What the kiosk needs from a CA."""
+
+    def issue(
+        self,
+        csr_der: bytes,
+        kind: str,
+        subject: SubjectData,
+        not_before: dt.datetime,
+        not_after: dt.datetime,
+        *,
+        request_id: str,
+    ) -> bytes:
+        """Certify the key in ``csr_der``; returns the certificate (DER)."""
+        ...
+
+    def revoke(self, serial: int, reason: str, *, request_id: str) -> None:
+        """Revoke a certificate (RFC 5280 reason name)."""
+        ...
+
+    def make_seal(self, spec: SealSpec, *, request_id: str) -> bytes:
+        """Build and sign a SESeal with the seal maker's key; returns its DER."""
+        ...
+
+    def trusted_cas(self) -> list[bytes]:
+        """CA certificates (DER) that seal makers and holders chain to."""
+        ...
+
+
+class InProcessIssuer:
+    """The ``hub.ca`` CA called directly (tests, training mode, a kiosk with its own CA)."""
+
+    def __init__(self, ca: CertificateAuthority):
+        self.ca = ca
+        self._answers: dict[str, bytes] = {}
+
+    def issue(
+        self,
+        csr_der: bytes,
+        kind: str,
+        subject: SubjectData,
+        not_before: dt.datetime,
+        not_after: dt.datetime,
+        *,
+        request_id: str,
+    ) -> bytes:
+        """Certify through the CA; a repeated request id gets the first certificate again."""
+        if request_id not in self._answers:
+            self._answers[request_id] = self.ca.issue_from_csr(
+                csr_der, kind, subject, not_before, not_after
+            )
+        return self._answers[request_id]
+
+    def revoke(self, serial: int, reason: str, *, request_id: str) -> None:
+        """Revoke through the CA (idempotent there)."""
+        self.ca.revoke(serial, reason)
+
+    def make_seal(self, spec: SealSpec, *, request_id: str) -> bytes:
+        """Sign the seal with the CA's seal maker key."""
+        return build_seal(
+            spec, self.ca.seal_maker_der(), self.ca.seal_maker_alg, self.ca.sign_as_seal_maker
+        )
+
+    def trusted_cas(self) -> list[bytes]:
+        """The CA's own certificate."""
+        return [self.ca.ca_der()]
