@@ -82,6 +82,7 @@ class PcscStaffCardReader:
 
         name = self.reader_name()
         wait = self.timeout_s if timeout_s is None else timeout_s
+        request = None
         try:
             request = CardRequest(timeout=wait, readers=[name], cardType=AnyCardType())
             service = request.waitforcard()
@@ -91,6 +92,13 @@ class PcscStaffCardReader:
             ) from e
         except SmartcardException as e:
             raise DeviceError(f"{name}: {e}", code="staffcard.reader_error") from e
+        finally:
+            # Release the PC/SC contexts now: pyscard otherwise frees them in __del__, which
+            # raises (and prints) when pcscd has gone away in the meantime.
+            inner = getattr(request, "pcsccardrequest", None)
+            with contextlib.suppress(SmartcardException):
+                if inner is not None:
+                    inner.release()
         conn = service.connection
         try:
             conn.connect()
@@ -103,6 +111,8 @@ class PcscStaffCardReader:
         finally:
             with contextlib.suppress(SmartcardException):
                 conn.disconnect()
+            with contextlib.suppress(SmartcardException):
+                conn.release()
         if (sw1, sw2) != (0x90, 0x00) or not 4 <= len(data) <= 10:
             raise DeviceError(
                 f"this card gave no UID (status {sw1:02X}{sw2:02X}); is it a staff card?",
