@@ -45,6 +45,20 @@ def error_zh(code: str) -> str:
     return ERROR_ZH.get(code, GENERAL_ZH)
 
 
+def _shown(value: object) -> str:
+    """A before/after value for people: money keys (``*_fen``) in yuan, others as they are."""
+    if not isinstance(value, dict):
+        return str(value)
+    parts = []
+    for key, v in value.items():
+        if str(key).endswith("_fen") and isinstance(v, int) and not isinstance(v, bool):
+            whole, cents = divmod(abs(v), 100)
+            parts.append(f"{str(key)[:-4]} ￥{'-' if v < 0 else ''}{whole:,}.{cents:02d}")
+        else:
+            parts.append(f"{key} {v}")
+    return ", ".join(parts)
+
+
 def override_summary(ov: dict[str, object]) -> list[tuple[str, str]]:
     """(zh, en) lines the approval modal shows for an override (``describe_override``)."""
     note = f" — {ov['reason_note']}" if ov.get("reason_note") else ""
@@ -57,7 +71,7 @@ def override_summary(ov: dict[str, object]) -> list[tuple[str, str]]:
         (f"原因：{ov['reason_code']}{note}", f"Reason: {ov['reason_code']}{note}"),
     ]
     if ov.get("before") is not None:
-        lines.append((f"原值：{ov['before']}", f"Before: {ov['before']}"))
+        lines.append((f"原值：{_shown(ov['before'])}", f"Before: {_shown(ov['before'])}"))
     if ov.get("after") is not None:
-        lines.append((f"新值：{ov['after']}", f"After: {ov['after']}"))
+        lines.append((f"新值：{_shown(ov['after'])}", f"After: {_shown(ov['after'])}"))
     return lines

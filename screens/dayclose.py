@@ -103,27 +103,31 @@ class DayCloseScreen(KioskScreen):
         self.report: dict[str, Any] | None = None
 
     def compose_body(self) -> Iterable[Widget]:
-        with VerticalScroll(id="day"):
-            yield LangText(
-                "staff.day_heading", values={"date": self.day.isoformat()}, classes="heading"
-            )
-            yield DataTable(id="day-expected", cursor_type="none", zebra_stripes=True)
-            yield LangText("staff.day_counted", classes="field-label")
-            for method, key in METHOD_KEYS.items():
-                with Horizontal(classes="count-row"):
-                    yield LangText(key)
-                    yield Input(id=f"count-{method}", placeholder="0.00", restrict=r"[0-9.,]*")
-            with Horizontal(classes="count-row", id="keys-row"):
-                yield LangText("staff.day_keys")
-                yield Input(id="count-keys", placeholder="0", restrict=r"[0-9]*")
-            yield LangText("staff.day_note", classes="field-label")
-            yield Input(id="day-note", max_length=200)
-            yield VerticalScroll(id="day-carry")
-            yield LangText(Bi("", ""), id="day-message", classes="notice")
-            with Horizontal(id="nav"):
-                yield LangButton("nav.back", id="back", classes="nav")
-                yield LangButton("staff.day_check", id="check", classes="nav")
-                yield LangButton("staff.day_close", id="close", classes="nav", variant="warning")
+        # Expected figures on the left, counted figures on the right, the verdict and the
+        # buttons always in view below (the kiosk's 36 rows hold no single long column).
+        with Horizontal(id="day"):
+            with VerticalScroll(id="day-left"):
+                yield LangText(
+                    "staff.day_heading", values={"date": self.day.isoformat()}, classes="heading"
+                )
+                yield DataTable(id="day-expected", cursor_type="none", zebra_stripes=True)
+                yield VerticalScroll(id="day-carry")
+            with VerticalScroll(id="day-right"):
+                yield LangText("staff.day_counted", classes="field-label")
+                for method, key in METHOD_KEYS.items():
+                    with Horizontal(classes="count-row"):
+                        yield LangText(key)
+                        yield Input(id=f"count-{method}", placeholder="0.00", restrict=r"[0-9.,]*")
+                with Horizontal(classes="count-row", id="keys-row"):
+                    yield LangText("staff.day_keys")
+                    yield Input(id="count-keys", placeholder="0", restrict=r"[0-9]*")
+                yield LangText("staff.day_note", classes="field-label")
+                yield Input(id="day-note", max_length=200)
+        yield LangText(Bi("", ""), id="day-message", classes="notice")
+        with Horizontal(id="nav"):
+            yield LangButton("nav.back", id="back", classes="nav")
+            yield LangButton("staff.day_check", id="check", classes="nav")
+            yield LangButton("staff.day_close", id="close", classes="nav", variant="warning")
 
     def on_mount(self) -> None:
         lang = current_lang(self)
