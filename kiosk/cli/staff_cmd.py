@@ -56,6 +56,12 @@ def add(
     with open_store(obj) as store:
         m = open_roster(obj, store).add(staff_no, name, role, pin, card_uid=card_uid)
     click.echo(f"added {m.staff_no} {m.name} ({m.role.value})")
+    if not obj.training:
+        click.echo(
+            "note: production rosters come from the hub (kiosk staff import); "
+            "this entry is local to this kiosk",
+            err=True,
+        )
 
 
 @staff.command("disable")
