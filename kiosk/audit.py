@@ -195,7 +195,8 @@ def entries(db: Any, *, visit_id: int | None = None, limit: int | None = None) -
         sql += " WHERE visit_id = ?"
         args.append(visit_id)
     sql += " ORDER BY seq"
-    rows = [AuditEntry(**_as_row(db, r)) for r in _iter(db, sql, args)]
+    cols = _columns(db)
+    rows = [AuditEntry(**dict(zip(cols, r, strict=True))) for r in _iter(db, sql, args)]
     return rows[-limit:] if limit else rows
 
 
@@ -206,10 +207,6 @@ def _iter(db: Any, sql: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
 
 def _columns(db: Any) -> list[str]:
     return [r[1] for r in db.execute("PRAGMA table_info(audit_log)").fetchall()]
-
-
-def _as_row(db: Any, values: tuple[Any, ...]) -> dict[str, Any]:
-    return dict(zip(_columns(db), values, strict=True))
 
 
 def verify(db: Any) -> VerifyResult:
