@@ -261,9 +261,22 @@ class DayCloseScreen(KioskScreen):
         diffs = self._differences(pv)
         joined = literal_bi("\n".join(d.zh for d in diffs), "\n".join(d.en for d in diffs))
         if pv.blocking:
+            carry = message.counted.get("carry_over", {})
+            flight = pv.report["in_flight"]
+            items = [
+                bi("staff.day_open_visit").format(order=v)
+                for v in flight["visits"]
+                if v not in carry.get("visits", [])
+            ]
+            items += [
+                bi("staff.day_pending_payment").format(id=p)
+                for p in flight["payments"]
+                if p not in carry.get("payments", [])
+            ]
             head = bi("staff.day_blocked")
-            items = "\n".join(pv.blocking)
-            self._say(literal_bi(f"{head.zh}\n{items}", f"{head.en}\n{items}"))
+            zh = "\n".join([head.zh, *(i.zh for i in items)])
+            en = "\n".join([head.en, *(i.en for i in items)])
+            self._say(literal_bi(zh, en))
             return
         if not message.close:
             self._say(joined if diffs else "staff.day_no_diff")

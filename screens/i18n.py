@@ -159,6 +159,8 @@ CATALOGUE: dict[str, Bi] = {
     "staff.day_diff": Bi("差异 {item}：{amount}", "Difference {item}: {amount}"),
     "staff.day_over": Bi("（超出阈值）", " (over the threshold)"),
     "staff.day_blocked": Bi("尚有未完成事项：", "Work still in flight:"),
+    "staff.day_open_visit": Bi("受理 {order} 尚未完成", "visit {order} is still open"),
+    "staff.day_pending_payment": Bi("付款 {id} 待确认", "payment {id} is still pending"),
     "staff.day_closed": Bi("{date} 已日结。", "{date} is closed."),
     "staff.day_is_closed": Bi("该日已日结。", "This day is already closed."),
     "staff.method_card": Bi("刷卡", "Card"),
