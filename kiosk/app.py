@@ -29,6 +29,7 @@ from screens import STYLESHEET
 from screens.checklist import ChecklistScreen
 from screens.dayclose import DayCloseScreen
 from screens.i18n import LANGUAGES, Lang
+from screens.idcard import AgentIdentified, IdCardScreen
 from screens.kind import KindScreen
 from screens.program import ProgramScreen
 from screens.staff import StaffSignInScreen
@@ -132,6 +133,10 @@ class KioskApp(App[int], inherit_bindings=False):
         self._tz = ZoneInfo(settings.counter.timezone)
         self._last_input = monotonic()
         self._status_worker: Worker[None] | None = None
+        #: The agent identified on the ID card screen in this visit (None until then).
+        self.agent: Any = None
+        #: How the agent was identified: ``"card"`` or ``"manual"`` (staff entry).
+        self.agent_source: str | None = None
         self.set_reactive(KioskApp.language, settings.ui.language)
 
     # -- start -----------------------------------------------------------------------------
@@ -188,6 +193,7 @@ class KioskApp(App[int], inherit_bindings=False):
         """
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        self.agent = self.agent_source = None
         home = self.screen_stack[0]
         if isinstance(home, WelcomeScreen):
             home.reset()
@@ -277,6 +283,18 @@ class KioskApp(App[int], inherit_bindings=False):
                 self._materials(event.service, event.kind, event.program, event.seal),
             )
         )
+
+    def on_checklist_screen_identify_requested(
+        self, event: ChecklistScreen.IdentifyRequested
+    ) -> None:
+        self.push_screen(IdCardScreen(self.services.idcard, self.services.manual_entry))
+
+    def on_agent_identified(self, event: AgentIdentified) -> None:
+        # The visit flow (a later issue) takes the agent from here; the number stays masked in logs.
+        number = event.holder.id_number
+        self.agent = event.holder
+        self.agent_source = event.source
+        log.info("agent identified by %s: %s", event.source, number[:6] + "********" + number[-4:])
 
     def _materials(
         self, service: Service, kind: Kind, program: Program, seal: bool

@@ -220,6 +220,39 @@ class ProgramSettings(Section):
         )
 
 
+def _hex_bytes(value: str, what: str, sizes: tuple[int, int]) -> str:
+    try:
+        raw = bytes.fromhex(value.replace(" ", ""))
+    except ValueError:
+        raise ValueError(f"{what} must be hexadecimal bytes, e.g. 'D156000005'") from None
+    if not sizes[0] <= len(raw) <= sizes[1]:
+        size = str(sizes[0]) if sizes[0] == sizes[1] else f"{sizes[0]} to {sizes[1]}"
+        raise ValueError(f"{what} must be {size} bytes")
+    return raw.hex().upper()
+
+
+class ReaderProfileSettings(Section):
+    """``[devices.reader.profile]``: the APDUs that read the ID record over PC/SC."""
+
+    name: str = "default"
+    cla: Annotated[int, Field(ge=0, le=255)] = 0
+    aid: str = "D15600000549444331"
+    text_file: str = "0101"
+    photo_file: str = "0102"
+    photo_length: Annotated[int, Field(ge=0, le=4096)] = 1024
+    chunk: Annotated[int, Field(ge=1, le=256)] = 256
+
+    @field_validator("aid")
+    @classmethod
+    def _aid(cls, v: str) -> str:
+        return _hex_bytes(v, "aid", (1, 16))
+
+    @field_validator("text_file", "photo_file")
+    @classmethod
+    def _fid(cls, v: str) -> str:
+        return _hex_bytes(v, "file id", (2, 2))
+
+
 class ReaderSettings(Section):
     """The ID card reader."""
 
@@ -228,6 +261,8 @@ class ReaderSettings(Section):
     serial_device: str = "/dev/ttyUSB0"
     baudrate: Annotated[int, Field(gt=0)] = 115200
     timeout_s: Annotated[float, Field(gt=0, le=600)] = 30
+    sam_answer_timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    profile: ReaderProfileSettings = ReaderProfileSettings()
 
     @field_validator("reader_pattern")
     @classmethod

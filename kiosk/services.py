@@ -76,6 +76,10 @@ class Services:
     checklist: Checklist = domain_checklist
     status_interval_s: float = 2.0
     staff: Any = None
+    idcard: Any = None
+    """The ID card reader for the screen (``kiosk.idcard_bridge.IdCardDevice``), or None."""
+    manual_entry: Any = None
+    """Staff manual entry of the agent (``kiosk.idcard_bridge.ManualEntry``), or None."""
 
     def close(self) -> None:
         """Release what the services hold (the store's connection)."""
@@ -92,7 +96,11 @@ def device_probes(settings: Settings, training: bool) -> dict[Device, DeviceProb
     """One probe per device. Until a device's issue lands, its probe says honestly that the
     device is missing and why (never a pretended "ready")."""
     zh, en = _STAND_IN_LATER if training else _ADAPTER_LATER
-    return {d: not_connected(d, zh, en) for d in Device}
+    probes = {d: not_connected(d, zh, en) for d in Device}
+    from kiosk.idcard_probe import reader_probe
+
+    probes[Device.READER] = reader_probe(settings.devices.reader)
+    return probes
 
 
 def hub_probe(settings: Settings, training: bool) -> Callable[[], HubStatus]:
@@ -143,4 +151,22 @@ def build_services(
     staff = StaffService.from_settings(
         store, settings, training=cli_ctx.training, data_base=paths.base
     )
-    return Services(status=source, store=store, training=cli_ctx.training, staff=staff)
+    idcard, manual = idcard_services(settings)
+    return Services(
+        status=source,
+        store=store,
+        training=cli_ctx.training,
+        staff=staff,
+        idcard=idcard,
+        manual_entry=manual,
+    )
+
+
+def idcard_services(settings: Settings) -> tuple[Any, Any]:
+    """The ID card reader wiring and the manual-entry port (imported here, not at module load:
+    they pull in the screen's messages, and this module stays free of Textual)."""
+    from kiosk.cli.idcard import reader_from_settings
+    from kiosk.idcard_bridge import IdCardDevice, ManualEntry
+
+    reader = settings.devices.reader
+    return IdCardDevice(lambda: reader_from_settings(reader)), ManualEntry()

@@ -8,6 +8,7 @@ from typing import ClassVar, Protocol
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -124,6 +125,7 @@ class ChecklistScreen(KioskScreen):
         with Horizontal(id="nav"):
             yield LangButton("nav.back", id="back", classes="nav")
             yield LangButton("nav.home", id="home", classes="nav", variant="primary")
+            yield LangButton("checklist.identify", id="identify", classes="nav", variant="success")
 
     def on_mount(self) -> None:
         self.query_one("#home").focus()
@@ -138,3 +140,12 @@ class ChecklistScreen(KioskScreen):
             self.action_back()
         elif event.button.id == "home":
             host(self).go_home()
+        elif event.button.id == "identify":
+            self.post_message(self.IdentifyRequested(self))
+
+    class IdentifyRequested(Message):
+        """The applicant goes on to identify the agent by ID card (the app opens that screen)."""
+
+        def __init__(self, screen: ChecklistScreen) -> None:
+            super().__init__()
+            self.checklist = screen

@@ -83,6 +83,7 @@ CATALOGUE: dict[str, Bi] = {
         "材料齐全后请到柜台办理，工作人员将核对原件。",
         "When your materials are complete, go to the counter; the staff will check the originals.",
     ),
+    "checklist.identify": Bi("下一步：核验经办人身份证", "Next: the agent's ID card"),
     # Status bar
     "device.reader": Bi("读卡器", "ID reader"),
     "device.token": Bi("介质", "USB key"),
@@ -102,6 +103,118 @@ CATALOGUE: dict[str, Bi] = {
     "counter.unknown": Bi("未知", "unknown"),
     "status.checking": Bi("检测中…", "checking…"),
     "training.badge": Bi("培训模式", "TRAINING"),
+    # ID card (screens/idcard.py)
+    "idcard.heading": Bi("请将身份证放在读卡区", "Place your ID card on the reader"),
+    "idcard.connecting": Bi("正在连接读卡器…", "Connecting to the reader…"),
+    "idcard.ready": Bi("读卡器就绪，请放置身份证", "Reader ready: place the card"),
+    "idcard.unavailable": Bi("读卡器不可用", "Reader unavailable"),
+    "idcard.reading": Bi("正在读卡，请勿移动身份证…", "Reading: keep the card still…"),
+    "idcard.read": Bi("读卡成功，请核对后确认", "Card read: check and confirm"),
+    "idcard.failed": Bi("未能受理此卡", "Card not accepted"),
+    "idcard.taken_away": Bi("身份证已移开", "Card removed"),
+    "idcard.manual_done": Bi("已由工作人员手工录入", "Entered by staff"),
+    "idcard.confirm": Bi("确认", "Confirm"),
+    "idcard.manual": Bi("工作人员手工录入", "Staff entry"),
+    "idcard.result": Bi(
+        "姓名　　{name}\n证件号码　{number}\n有效期限　{start} - {end}",
+        "Name       {name}\nID number  {number}\nValid      {start} - {end}",
+    ),
+    "idcard.result_long_term": Bi(
+        "姓名　　{name}\n证件号码　{number}\n有效期限　{start} - 长期",
+        "Name       {name}\nID number  {number}\nValid      {start} - long-term",
+    ),
+    "idcard.error": Bi(
+        "读卡出错。请重新放置身份证；如仍失败，请联系工作人员。",
+        "The card could not be read. Place it again; if it fails again, call the staff.",
+    ),
+    "idcard.no_reader": Bi(
+        "未连接身份证读卡器。请联系工作人员。", "No ID card reader is connected. Call the staff."
+    ),
+    "idcard.pcsc_unavailable": Bi(
+        "读卡服务未运行。请联系工作人员。",
+        "The card reader service is not running. Call the staff.",
+    ),
+    "idcard.reader_lost": Bi(
+        "读卡器连接中断。请检查读卡器连线，或联系工作人员。",
+        "The reader was disconnected. Check its cable, or call the staff.",
+    ),
+    "idcard.no_card": Bi(
+        "未检测到身份证。请将身份证放在读卡区。", "No card found. Place the card on the reader."
+    ),
+    "idcard.card_removed": Bi(
+        "读卡过程中身份证被移开。请放回读卡区并保持不动。",
+        "The card was moved away while reading. Put it back and hold it still.",
+    ),
+    "idcard.not_id_card": Bi(
+        "这不是居民身份证。请放置本人居民身份证。",
+        "This is not a resident ID card. Place your resident ID card.",
+    ),
+    "idcard.unsupported_card_type": Bi(
+        "本机不受理外国人永久居留身份证。请联系工作人员。",
+        "Foreign permanent residence cards are not taken here. Call the staff.",
+    ),
+    "idcard.bad_response": Bi(
+        "卡片应答异常。请重新放置身份证。",
+        "The card answered unexpectedly. Place it again.",
+    ),
+    "idcard.corrupt_record": Bi(
+        "身份证信息无法识别。请重新放置；如仍失败，请联系工作人员。",
+        "The card's data cannot be read. Place it again; if it fails again, call the staff.",
+    ),
+    "idcard.bad_id_number": Bi(
+        "身份证号码格式不正确。请联系工作人员。",
+        "The ID number is not valid. Call the staff.",
+    ),
+    "idcard.bad_check_char": Bi(
+        "身份证号码校验位不正确。请联系工作人员。",
+        "The ID number's check character is wrong. Call the staff.",
+    ),
+    "idcard.birth_mismatch": Bi(
+        "出生日期与身份证号码不一致。请联系工作人员。",
+        "The birth date does not match the ID number. Call the staff.",
+    ),
+    "idcard.sex_mismatch": Bi(
+        "性别与身份证号码不一致。请联系工作人员。",
+        "The sex does not match the ID number. Call the staff.",
+    ),
+    "idcard.unknown_sex": Bi(
+        "性别代码无法识别。请联系工作人员。", "The sex code is unknown. Call the staff."
+    ),
+    "idcard.unknown_nation": Bi(
+        "民族代码无法识别。请联系工作人员。", "The nation code is unknown. Call the staff."
+    ),
+    "idcard.expired": Bi(
+        "身份证已过有效期，不能使用。请出示有效证件，或联系工作人员。",
+        "This ID card has expired and cannot be used. Bring a valid one, or call the staff.",
+    ),
+    "idcard.not_yet_valid": Bi(
+        "身份证尚未生效。请联系工作人员。", "This ID card is not valid yet. Call the staff."
+    ),
+    "idcard.sam_frame": Bi(
+        "读卡器通信出错。请重新放置身份证。",
+        "The reader's answer was garbled. Place the card again.",
+    ),
+    "idcard.sam_timeout": Bi(
+        "读卡器没有响应。请联系工作人员。", "The reader does not answer. Call the staff."
+    ),
+    "idcard.sam_status": Bi(
+        "读卡器未能读取身份证。请重新放置身份证。",
+        "The reader could not read the card. Place it again.",
+    ),
+    "idcard.manual_incomplete": Bi(
+        "请填写全部项目：姓名、证件号码、性别、民族和有效期。",
+        "Fill in every field: name, ID number, sex, nation and validity.",
+    ),
+    "idcard.form_heading": Bi("工作人员手工录入经办人", "Staff: enter the agent by hand"),
+    "idcard.form_name": Bi("姓名", "Name"),
+    "idcard.form_number": Bi("公民身份号码（18位）", "ID number (18 characters)"),
+    "idcard.form_sex": Bi("性别", "Sex"),
+    "idcard.form_male": Bi("男", "Male"),
+    "idcard.form_female": Bi("女", "Female"),
+    "idcard.form_nation": Bi("民族", "Nation"),
+    "idcard.form_from": Bi("有效期起 YYYY-MM-DD", "Valid from YYYY-MM-DD"),
+    "idcard.form_to": Bi("有效期止 YYYY-MM-DD 或 长期", "Valid to YYYY-MM-DD or long-term"),
+    "idcard.form_save": Bi("保存", "Save"),
     # Staff sign-in (F12)
     "staff.heading": Bi("工作人员登录", "Staff sign-in"),
     "staff.number": Bi("工号", "Staff number"),

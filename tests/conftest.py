@@ -9,6 +9,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.idcard_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _no_host_config(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,8 @@ AREAS: list[str] = [
     "kiosk.cli.staff_cmd:audit",
     "kiosk.cli.day_cmd:day",
     "kiosk.cli.token:token",
+    "kiosk.cli.idcard:idcard",
+    "kiosk.cli.sim:sim",
 ]
 
 

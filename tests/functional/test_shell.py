@@ -242,7 +242,8 @@ async def test_the_applicant_cannot_quit_or_open_the_command_palette(make_app) -
 async def test_idle_visit_returns_to_welcome_in_the_default_language(make_app) -> None:
     # Keys, not clicks: Pilot hands mouse events straight to the screen, past the app, while a
     # real terminal's input (keys and touches alike) reaches the app first.
-    app = make_app(idle_timeout_s=1.0)
+    # 3 s: long enough that a loaded 2-core machine reaches the kind screen before it fires.
+    app = make_app(idle_timeout_s=3.0)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("right", "enter")  # 续期
         await wait_for(pilot, lambda: isinstance(app.screen, ProgramScreen))
@@ -250,7 +251,7 @@ async def test_idle_visit_returns_to_welcome_in_the_default_language(make_app) -
         await wait_for(pilot, lambda: isinstance(app.screen, KindScreen))
         assert app.language == "en"
         await wait_for(
-            pilot, lambda: len(app.screen_stack) == 1 and app.language == "zh-CN", timeout=10
+            pilot, lambda: len(app.screen_stack) == 1 and app.language == "zh-CN", timeout=15
         )
         assert isinstance(app.screen, WelcomeScreen)
         assert text_of(app, "#heading") == "请选择要办理的业务"
