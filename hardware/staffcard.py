@@ -52,8 +52,8 @@ class PcscStaffCardReader:
         Raises:
             DeviceError: ``staffcard.no_service`` or ``staffcard.no_reader``.
         """
-        from smartcard.Exceptions import SmartcardException  # type: ignore[import-untyped]
-        from smartcard.System import readers  # type: ignore[import-untyped]
+        from smartcard.Exceptions import SmartcardException
+        from smartcard.System import readers
 
         try:
             names = [str(r) for r in readers()]
@@ -71,8 +71,8 @@ class PcscStaffCardReader:
 
     def read_uid(self, timeout_s: float | None = None) -> str:
         """Wait for a card and read its UID (see :class:`StaffCardReader`)."""
-        from smartcard.CardRequest import CardRequest  # type: ignore[import-untyped]
-        from smartcard.CardType import AnyCardType  # type: ignore[import-untyped]
+        from smartcard.CardRequest import CardRequest
+        from smartcard.CardType import AnyCardType
         from smartcard.Exceptions import (
             CardConnectionException,
             CardRequestTimeoutException,
