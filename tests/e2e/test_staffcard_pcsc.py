@@ -1,12 +1,11 @@
-"""Staff card sign-in through the real PC/SC stack: pcscd + vsmartcard-vpcd + a virtual card."""
+"""Staff card sign-in through the real PC/SC stack: pcscd + vsmartcard-vpcd + a virtual card.
+
+The session's private pcscd comes from the ID card area's fixtures (``tests/idcard_fixtures.py``);
+the staff card sits on its second virtual reader so ID card tests keep the first.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 
 import pytest
@@ -24,90 +23,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.needs_pcscd]
 READER = "Virtual PCD 00 01"  # the second vpcd reader: the ID card's tests use 00 00
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-class _PrivatePcscd:
-    """A private pcscd (its own socket through a mount namespace, its own vpcd ports).
-
-    Stop-gap until the ID card area's ``hardware.sim.pcscd`` and its session fixture ``pcscd``
-    are on main; :func:`vpcd_port` prefers that fixture, because libpcsclite reads
-    ``PCSCLITE_CSOCK_NAME`` once per process (one pcscd per test session).
-    """
-
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.port = self._free_pair()
-        self.proc = None
-        self.env: dict[str, str] = {}
-
-    @staticmethod
-    def _free_pair() -> int:
-        for _ in range(50):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            if port < 65535 and not _listening(port) and not _listening(port + 1):
-                return port
-        pytest.fail("no free TCP port pair for vpcd")
-
-    def start(self):
-        run, conf = self.workdir / "run", self.workdir / "conf"
-        run.mkdir()
-        conf.mkdir()
-        (conf / "vpcd").write_text(
-            'FRIENDLYNAME "Virtual PCD"\n'
-            f"DEVICENAME   /dev/null:0x{self.port:04X}\n"
-            "LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n"
-            f"CHANNELID    0x{self.port:04X}\n"
-        )
-        script = 'mkdir -p /run/pcscd && mount --bind "$1" /run/pcscd && shift && exec "$@"'
-        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", str(run)]
-        cmd += ["pcscd", "--foreground", "-c", str(conf)]
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        self.env = {"PCSCLITE_CSOCK_NAME": str(run / "pcscd.comm")}
-        deadline = time.monotonic() + 10
-        while not (_listening(self.port + 1) and (run / "pcscd.comm").exists()):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.skip("cannot start a private pcscd here (needs root and unshare)")
-            time.sleep(0.02)
-        return self
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def vpcd_port(request, tmp_path_factory):
-    """vpcd's port of the second virtual reader, on a pcscd this test session reaches."""
-    if shutil.which("pcscd") is None or shutil.which("unshare") is None:
-        pytest.skip("pcscd not installed (make test installs pcscd and vsmartcard-vpcd)")
-    try:
-        shared = request.getfixturevalue("pcscd")  # the ID card area's session pcscd
-    except pytest.FixtureLookupError:
-        shared = None
-    if shared is not None:
-        yield shared.port + 1
-        return
-    daemon = _PrivatePcscd(tmp_path_factory.mktemp("staff-pcscd")).start()
-    saved = os.environ.get("PCSCLITE_CSOCK_NAME")
-    os.environ.update(daemon.env)
-    try:
-        yield daemon.port + 1
-    finally:
-        daemon.stop()
-        if saved is None:
-            os.environ.pop("PCSCLITE_CSOCK_NAME", None)
-        else:
-            os.environ["PCSCLITE_CSOCK_NAME"] = saved
+@pytest.fixture
+def vpcd_port(pcscd) -> int:
+    """vpcd's port of the second virtual reader on the session's pcscd (tests/idcard_fixtures)."""
+    return int(pcscd.port) + 1
 
 
 def _wait_absent(reader: PcscStaffCardReader, deadline_s: float = 5.0) -> None:
