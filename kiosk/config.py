@@ -294,6 +294,16 @@ class CameraSettings(Section):
     exposure: str = "auto"
     px_per_mm: Annotated[float, Field(ge=0, le=200)] = 0.0
 
+    @field_validator("exposure")
+    @classmethod
+    def _exposure(cls, v: str) -> str:
+        if v != "auto":
+            try:
+                float(v)
+            except ValueError:
+                raise ValueError(f"exposure must be 'auto' or a number, not {v!r}") from None
+        return v
+
 
 class PrinterSettings(Section):
     """The receipt printer."""

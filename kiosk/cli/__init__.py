@@ -31,6 +31,8 @@ AREAS: list[str] = [
     "kiosk.cli.token:token",
     "kiosk.cli.idcard:idcard",
     "kiosk.cli.sim:sim",
+    "kiosk.cli.seal:seal",
+    "kiosk.cli.camera:camera",
 ]
 
 
