@@ -35,6 +35,14 @@ TRAINING_ROSTER = (
 )
 TRAINING_PIN = "123456"
 
+#: The seal check's reasons -> the typed reasons of an ``accept_seal`` override.
+SEAL_REASON_CODES = {
+    "faint": "imprint_faint",
+    "incomplete": "imprint_incomplete",
+    "size": "size_borderline",
+    "shape": "size_borderline",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
@@ -163,7 +171,64 @@ class StaffService:
         """The live session (raises ``staff.not_signed_in`` / ``staff.session_expired``)."""
         return self.desk.current()
 
-    # -- dual control -------------------------------------------------------------------------
+    # -- overrides and dual control -----------------------------------------------------------
+
+    def request_override(
+        self,
+        kind: str,
+        visit_id: int | None,
+        reason_code: str,
+        note: str = "",
+        *,
+        before: Any = None,
+        after: Any = None,
+    ) -> dict[str, Any]:
+        """The signed-in staff member makes (or, under dual control, requests) an override.
+
+        Returns:
+            ``describe_override`` of it: ``state`` is ``done``, or ``pending`` until a
+            supervisor approves in ``ApprovalModal.for_override``.
+        """
+        ov = overrides.request(
+            self.store,
+            self.desk.current(),
+            kind,
+            visit_id=visit_id,
+            reason=overrides.Reason(reason_code, note),
+            before=before,
+            after=after,
+        )
+        return self.describe_override(ov.id)
+
+    def require_effective(self, override_id: int, kind: str, visit_id: int | None) -> None:
+        """Raise unless the override is in force (call right before applying its effect)."""
+        overrides.require_effective(self.store, override_id, kind, visit_id=visit_id)
+
+    def request_seal_override(self, visit_id: int | None, request: Any) -> dict[str, Any]:
+        """Accepting a failed or borderline imprint (the seal station's ``OverrideRequest``).
+
+        The check's reasons map to the typed reason (faint, incomplete, size; else ``other``
+        with the staff member's words as the note). Dual control: the result is pending until a
+        supervisor approves; the station's ``approve`` callback then calls
+        :meth:`require_effective` before the seal is extracted.
+        """
+        reasons = set(getattr(request, "reasons", ()) or ())
+        code = next(
+            (c for r, c in SEAL_REASON_CODES.items() if r in reasons),
+            "size_borderline" if getattr(request, "borderline_metrics", ()) else "other",
+        )
+        return self.request_override(
+            "accept_seal",
+            visit_id,
+            code,
+            str(getattr(request, "reason", "")),
+            before={
+                "verdict": getattr(request, "verdict", ""),
+                "reasons": sorted(reasons),
+                "borderline": list(getattr(request, "borderline_metrics", ())),
+            },
+            after={"accepted": True},
+        )
 
     def describe_override(self, override_id: int) -> dict[str, Any]:
         """What the approval modal shows."""

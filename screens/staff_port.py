@@ -37,6 +37,21 @@ class StaffPort(Protocol):
 
     def sign_out(self) -> None: ...
 
+    def request_override(
+        self,
+        kind: str,
+        visit_id: int | None,
+        reason_code: str,
+        note: str = "",
+        *,
+        before: Any = None,
+        after: Any = None,
+    ) -> dict[str, Any]: ...
+
+    def request_seal_override(self, visit_id: int | None, request: Any) -> dict[str, Any]: ...
+
+    def require_effective(self, override_id: int, kind: str, visit_id: int | None) -> None: ...
+
     def decide_override(self, override_id: int, staff_no: str, pin: str, approve: bool) -> str: ...
 
     def describe_override(self, override_id: int) -> dict[str, Any]: ...

@@ -189,3 +189,30 @@ def test_override_mismatch_is_refused(store, operator):
     with pytest.raises(StaffError) as e:
         overrides.require_effective(store, ov.id, "manual_agent", visit_id=2)
     assert e.value.code == "override.mismatch"
+
+
+def test_seal_station_override_is_pending_until_a_supervisor_approves(store, roster):
+    from kiosk.dayclose import DayCloseRules
+    from kiosk.seal_view import OverrideRequest
+    from kiosk.staff_service import StaffService
+    from tests.unit.staff_support import FAST_POLICY
+
+    svc = StaffService(store, FAST_POLICY, DayCloseRules())
+    svc.desk.sign_in("1001", "246810")
+    req = OverrideRequest(
+        staff_no="1001",
+        reason="the seal itself is faint; original checked",
+        verdict="fail",
+        reasons=("faint",),
+        borderline_metrics=(),
+    )
+    ov = svc.request_seal_override(21, req)
+    assert (ov["kind"], ov["state"], ov["reason_code"]) == (
+        "accept_seal",
+        "pending",
+        "imprint_faint",
+    )
+    with pytest.raises(StaffError):
+        svc.require_effective(ov["id"], "accept_seal", 21)
+    assert svc.decide_override(ov["id"], "2001", "135790", True) == "approved"
+    svc.require_effective(ov["id"], "accept_seal", 21)
