@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 APT_STAMP := /var/tmp/netca-kiosk-apt.stamp
 # Debian packages the stand-ins and tests need (see ../shared/docs/STACK.md):
 # SoftHSM2 (blank USB keys), pcscd + vpcd (ID card reader), PC/SC headers (pyscard builds from
-# source), CJK fonts (seal generator, raster receipts), tmux (real-terminal tests), opensc (pkcs11-tool).
-APT_PACKAGES := softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev swig fonts-noto-cjk fonts-wqy-zenhei tmux opensc
+# source), CJK fonts (seal generator, raster receipts), tmux (real-terminal tests), opensc (pkcs11-tool),
+# postgresql (the hub's tests also run on a throwaway PostgreSQL cluster on loopback).
+APT_PACKAGES := softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev swig fonts-noto-cjk fonts-wqy-zenhei tmux opensc postgresql
 
 .PHONY: demo test bench check lint typecheck sys venv clean
 

@@ -137,9 +137,27 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
-        """One transaction (a savepoint when nested): all of it commits, or none."""
-        with self.db.atomic():
+        """One transaction (a savepoint when nested): all of it commits, or none.
+
+        The outermost transaction starts with ``BEGIN IMMEDIATE``: with more than one connection
+        (the print worker has its own), a deferred transaction that reads before it writes
+        cannot upgrade once another connection has committed meanwhile, and SQLite then answers
+        "database is locked" at once instead of waiting under the busy timeout.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():  # a savepoint
+                yield self.db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close the connection (checkpointing WAL)."""

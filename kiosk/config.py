@@ -314,6 +314,15 @@ class PrinterSettings(Section):
     chinese: Literal["gb18030", "raster"] = "gb18030"
 
 
+class PaymentSettings(Section):
+    """Payments: where WeChat Pay / Alipay go, and the counter's rules for pending transfers."""
+
+    provider: Literal["hub", "sandbox", "none"] = "hub"
+    allow_issue_on_pending_transfer: bool = False
+    poll_interval_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    max_wait_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+
+
 class DevicesSettings(Section):
     """Every device the kiosk drives."""
 
@@ -324,11 +333,15 @@ class DevicesSettings(Section):
 
 
 class HubSettings(Section):
-    """The back office."""
+    """The back office (hub) and the sync worker's pace."""
 
     url: Annotated[str, StringConstraints(pattern=r"^https?://")] = "http://127.0.0.1:8800/api/v1"
     credential: str = ""
     timeout_s: Annotated[float, Field(gt=0, le=120)] = 5.0
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 500
+    poll_interval_s: Annotated[float, Field(gt=0, le=600)] = 2.0
+    backoff_base_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    backoff_cap_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
 
 
 class StorageSettings(Section):
@@ -375,6 +388,7 @@ class Settings(Section):
     programs: Annotated[list[ProgramSettings], Field(min_length=1)]
     devices: DevicesSettings = DevicesSettings()
     hub: HubSettings = HubSettings()
+    payments: PaymentSettings = PaymentSettings()
     storage: StorageSettings = StorageSettings()
     staff: StaffSettings = StaffSettings()
     day_close: DayCloseSettings = DayCloseSettings()

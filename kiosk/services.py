@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data.store import Store
@@ -34,7 +35,9 @@ from kiosk.status import (
 )
 
 if TYPE_CHECKING:
+    from hardware.sim.printer import PrinterSim
     from kiosk.cli import CliContext
+    from kiosk.payments.wiring import Money
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,10 @@ class Services:
         status_interval_s: seconds between status polls.
         staff: the staff area for the staff screens (``kiosk.staff_service.StaffService``);
             None where the kiosk has no store (screen tests of the applicant's screens).
+        money: payments, receipts, the print queue and its (started) worker.
+        printer_sim: the stand-in printer training mode started (stopped on close).
+        sync: the background sync worker (``kiosk.sync.service.SyncService``), started by
+            :func:`build_services` and stopped by :meth:`close`; None without a credential.
     """
 
     status: StatusSource
@@ -80,9 +87,19 @@ class Services:
     """The ID card reader for the screen (``kiosk.idcard_bridge.IdCardDevice``), or None."""
     manual_entry: Any = None
     """Staff manual entry of the agent (``kiosk.idcard_bridge.ManualEntry``), or None."""
+    money: Money | None = None
+    printer_sim: PrinterSim | None = None
+    sync: Any = None
+    """The background sync worker (``kiosk.sync.service.SyncService``), or None."""
 
     def close(self) -> None:
-        """Release what the services hold (the store's connection)."""
+        """Release what the services hold (sync and print workers, stand-in printer, store)."""
+        if self.sync is not None:
+            self.sync.stop()
+        if self.money is not None:
+            self.money.worker.stop()
+        if self.printer_sim is not None:
+            self.printer_sim.stop()
         if self.store is not None:
             self.store.close()
 
@@ -103,13 +120,50 @@ def device_probes(settings: Settings, training: bool) -> dict[Device, DeviceProb
     return probes
 
 
-def hub_probe(settings: Settings, training: bool) -> Callable[[], HubStatus]:
-    """The back office link. The sync worker (issue: sync) replaces this probe."""
+def hub_probe(
+    settings: Settings, training: bool, database: Path | None = None
+) -> Callable[[], HubStatus]:
+    """The back office link, read from the kiosk's own database (no network): what the sync
+    worker last saw, the queue depth, quarantined events and keys waiting for certificates."""
+    if database is None:
+
+        def unknown() -> HubStatus:
+            return HubStatus(None, None, "同步尚未接入", "sync not wired yet")
+
+        return unknown
+    from kiosk.sync.service import StatusReader
+
+    reader = StatusReader(database)
 
     def probe() -> HubStatus:
-        return HubStatus(None, None, "同步尚未接入", "sync not wired yet")
+        st = reader.read()
+        if st.quarantined:
+            zh, en = f"已隔离 {st.quarantined} 条，请工作人员处理", f"{st.quarantined} quarantined"
+        elif st.keys_waiting:
+            zh, en = f"待证书密钥 {st.keys_waiting} 个", f"{st.keys_waiting} key(s) waiting"
+        elif st.online is False:
+            zh, en = "离线办理，联机后自动上传", "working offline; sends when back"
+        elif st.online is None:
+            zh, en = "尚未联系后台", "not in touch yet"
+        else:
+            zh, en = "", ""
+        return HubStatus(st.online, st.pending, zh, en)
 
     return probe
+
+
+def sync_service(settings: Settings, database: Path) -> Any:
+    """The background sync worker for this kiosk, or None while it has no hub credential
+    (``[hub] credential`` or ``KIOSK_HUB_CREDENTIAL``): events then wait in the outbox."""
+    import os
+
+    from kiosk.sync.service import SyncService
+
+    credential = os.environ.get("KIOSK_HUB_CREDENTIAL") or settings.hub.credential
+    if not credential:
+        return None
+    hub = settings.hub.model_copy(update={"credential": credential})
+    return SyncService(database, hub)
 
 
 def counter_probe(counter: CounterSettings) -> CounterProbe:
@@ -141,9 +195,17 @@ def build_services(
     settings = cli_ctx.settings()
     paths = cli_ctx.paths().ensure()
     store = Store.open(paths.database)
+    money, sim = build_money_services(settings, store, paths.run, training=cli_ctx.training)
+    if probes is None:
+        from kiosk.receipts.status import printer_probe
+
+        probes = {
+            **device_probes(settings, cli_ctx.training),
+            Device.PRINTER: printer_probe(money.queue),
+        }
     source = ProbeStatusSource(
-        device_probes=probes if probes is not None else device_probes(settings, cli_ctx.training),
-        hub_probe=hub_probe(settings, cli_ctx.training),
+        device_probes=probes,
+        hub_probe=hub_probe(settings, cli_ctx.training, paths.database),
         counter_probe=counter_probe(settings.counter),
     )
     from kiosk.staff_service import StaffService
@@ -152,6 +214,9 @@ def build_services(
         store, settings, training=cli_ctx.training, data_base=paths.base
     )
     idcard, manual = idcard_services(settings)
+    sync = sync_service(settings, paths.database)
+    if sync is not None:
+        sync.start()
     return Services(
         status=source,
         store=store,
@@ -159,6 +224,9 @@ def build_services(
         staff=staff,
         idcard=idcard,
         manual_entry=manual,
+        money=money,
+        printer_sim=sim,
+        sync=sync,
     )
 
 
@@ -170,3 +238,28 @@ def idcard_services(settings: Settings) -> tuple[Any, Any]:
 
     reader = settings.devices.reader
     return IdCardDevice(lambda: reader_from_settings(reader)), ManualEntry()
+
+
+def build_money_services(
+    settings: Settings, store: Store, run_dir: Any, *, training: bool
+) -> tuple[Money, PrinterSim | None]:
+    """Payments, receipts and the print worker (started); training mode prints to a stand-in.
+
+    In training the printer is a :class:`~hardware.sim.printer.PrinterSim` on a free loopback
+    port keeping its jobs in ``<run>/printer`` (``kiosk sim printer-read`` shows them), and
+    WeChat Pay / Alipay go to the in-process sandbox.
+    """
+    from kiosk.payments.wiring import build_money, make_gateway, make_printer
+
+    sim = None
+    if training:
+        from hardware.sim.printer import PrinterSim
+
+        sim = PrinterSim(run_dir / "printer").start()
+    printer = make_printer(settings, sim.uri if sim is not None else None)
+    money = build_money(
+        settings, store, printer=printer, gateway=make_gateway(settings, training=training)
+    )
+    money.payments.resume_pending()
+    money.worker.start()
+    return money, sim

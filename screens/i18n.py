@@ -351,6 +351,44 @@ CATALOGUE: dict[str, Bi] = {
     "seal.approve": Bi("确认接受", "Approve"),
     "seal.cancel": Bi("取消", "Cancel"),
     "seal.reason_required": Bi("请填写原因", "A reason is required"),
+    # Staff: sync with the back office (queue, quarantine, keys waiting)
+    "sync.heading": Bi("数据同步", "Sync with the back office"),
+    "sync.summary": Bi(
+        "后台{online}，待上传 {pending} 条，已隔离 {quarantined} 条；最近成功：{last}",
+        "Back office {online}; {pending} to send, {quarantined} quarantined; last success: {last}",
+    ),
+    "sync.never": Bi("从未", "never"),
+    "sync.queue": Bi("待上传队列", "Queue"),
+    "sync.quarantine": Bi("已隔离事件（后台拒收）", "Quarantined (rejected by the back office)"),
+    "sync.keys": Bi("等待证书的密钥", "Keys waiting for certificates"),
+    "sync.col_seq": Bi("序号", "No."),
+    "sync.col_visit": Bi("受理号", "Order"),
+    "sync.col_kind": Bi("事件", "Event"),
+    "sync.col_time": Bi("时间", "Time"),
+    "sync.col_tries": Bi("尝试", "Tries"),
+    "sync.col_reason": Bi("原因", "Reason"),
+    "sync.col_key": Bi("密钥", "Key"),
+    "sync.col_state": Bi("状态", "State"),
+    "sync.col_action": Bi("处理", "What to do"),
+    "sync.retry_one": Bi("重试所选", "Retry selected"),
+    "sync.retry_all": Bi("全部重试", "Retry all"),
+    "sync.export": Bi("导出", "Export"),
+    "sync.nothing": Bi("没有已隔离的事件", "Nothing is quarantined"),
+    "sync.retried": Bi("已重新排队 {n} 条", "{n} event(s) back in the queue"),
+    "sync.exported": Bi("已导出 {n} 条到 {path}", "Exported {n} event(s) to {path}"),
+    "sync.failed": Bi("读取同步数据失败：{error}", "Could not read the sync data: {error}"),
+    "sync.state_waiting": Bi("等待证书", "waiting"),
+    "sync.state_ready": Bi("证书已到", "certificate arrived"),
+    "sync.state_installed": Bi("待领取", "ready for pickup"),
+    "sync.state_failed": Bi("后台拒绝", "refused"),
+    "sync.do_waiting": Bi(
+        "保留密钥；后台联机后自动申请证书", "Keep the key: it is requested when online"
+    ),
+    "sync.do_ready": Bi("请插入密钥：证书已到", "Insert the key: its certificate has arrived"),
+    "sync.do_installed": Bi("核对经办人身份证后交付", "Hand over against the agent's ID card"),
+    "sync.do_failed": Bi(
+        "后台拒绝申请，请主管处理", "Refused by the back office: call a supervisor"
+    ),
 }
 
 

@@ -30,9 +30,14 @@ AREAS: list[str] = [
     "kiosk.cli.day_cmd:day",
     "kiosk.cli.token:token",
     "kiosk.cli.idcard:idcard",
+    "kiosk.cli.printer:print_group",
+    "kiosk.cli.receipt:receipt",
+    "kiosk.cli.pay:pay",
     "kiosk.cli.sim:sim",
     "kiosk.cli.seal:seal",
     "kiosk.cli.camera:camera",
+    "kiosk.cli.sync:sync",
+    "kiosk.cli.hub:hub",
 ]
 
 

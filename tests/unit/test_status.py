@@ -135,7 +135,11 @@ def test_real_services_open_the_store_and_report_devices_honestly(tmp_path, monk
         status = services.status.poll()
         # Until each device's adapter lands, nothing pretends to be ready. The ID card reader's
         # probe is real: ready when pcscd lists a reader (a test session's pcscd may be up).
-        others = [d for d in status.devices if d.device is not Device.READER]
+        # The printer has landed: in training it is the stand-in on loopback, "ready".
+        printer = next(d for d in status.devices if d.device is Device.PRINTER)
+        assert printer.state is DeviceState.READY
+        assert services.printer_sim is not None and services.money is not None
+        others = [d for d in status.devices if d.device not in (Device.READER, Device.PRINTER)]
         assert all(d.state is DeviceState.MISSING for d in others)
         assert all(d.reason_en for d in others)
         reader = next(d for d in status.devices if d.device is Device.READER)

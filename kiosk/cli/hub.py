@@ -1,0 +1,112 @@
+"""``kiosk hub …``: run the back office and manage it (serve, enrol-kiosk, set-config, stats)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+# The hub's modules (uvicorn, starlette) load inside the commands: a kiosk never pays for them.
+from hub import DEFAULT_BIND, DEFAULT_DB
+from hub.configdocs import DOCUMENTS
+from kiosk.errors import KioskError, UsageError
+
+DB_OPTION = click.option(
+    "--db",
+    "db_url",
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar="KIOSK_HUB_DB",
+    help="Hub database URL: sqlite:///PATH or postgresql://USER@HOST/DB.",
+)
+
+
+@click.group("hub")
+def hub() -> None:
+    """The back office the kiosks sync to (run it, enrol kiosks, publish configuration)."""
+
+
+@hub.command("serve")
+@DB_OPTION
+@click.option("--bind", default=DEFAULT_BIND, show_default=True, help="HOST:PORT to listen on.")
+@click.option(
+    "--ca-dir",
+    type=click.Path(file_okay=False),
+    envvar="KIOSK_HUB_CA_DIR",
+    help="The issuing CA's directory; without it the certificate endpoints answer 503.",
+)
+@click.option("--training-ca", is_flag=True, help="Create a training CA in --ca-dir if empty.")
+def serve_cmd(db_url: str, bind: str, ca_dir: str | None, training_ca: bool) -> None:
+    """Serve the hub's HTTP API until interrupted."""
+    from hub.server import load_ca, parse_bind, serve
+
+    parse_bind(bind)  # a bad --bind is a usage error before anything opens
+    serve(db_url, bind, load_ca(ca_dir, create=training_ca))
+
+
+@hub.command("enrol-kiosk")
+@DB_OPTION
+@click.argument("name")
+@click.option("--rotate", is_flag=True, help="Replace an enrolled kiosk's credential.")
+def enrol_cmd(db_url: str, name: str, rotate: bool) -> None:
+    """Create a kiosk's credential and print it once (put it in that kiosk's [hub] section)."""
+    from hub import kiosks
+    from hub.db import HubDB
+
+    credential = kiosks.enrol(HubDB(db_url), name, rotate=rotate)
+    click.echo(credential)
+
+
+@hub.command("set-config")
+@DB_OPTION
+@click.argument("name", type=click.Choice(DOCUMENTS))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def set_config_cmd(db_url: str, name: str, file: Path) -> None:
+    """Publish a configuration document (fee_tables, staff_roster, blocklists) from JSON."""
+    try:
+        body = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UsageError(f"{file}: not JSON: {e}", code="hub.bad_doc") from e
+    from hub import configdocs
+    from hub.db import HubDB
+
+    configdocs.put(HubDB(db_url), name, body)
+    click.echo(f"published {name}")
+
+
+@hub.command("stats")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats_cmd(db_url: str, as_json: bool) -> None:
+    """Events stored per kiosk."""
+    from hub.db import HubDB
+    from hub.events import counts_by_kiosk
+
+    counts = counts_by_kiosk(HubDB(db_url))
+    if as_json:
+        click.echo(json.dumps(counts, sort_keys=True))
+    else:
+        for name, n in sorted(counts.items()):
+            click.echo(f"{name}\t{n}")
+
+
+def standalone(group: click.Group) -> None:
+    """Run one area's group as a program, with the root's error rule (until the root lands)."""
+    try:
+        group.main(standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except KioskError as e:
+        click.echo(f"error: {e.message}", err=True)
+        sys.exit(2 if isinstance(e, UsageError) else 1)
+
+
+if __name__ == "__main__":
+    standalone(hub)

@@ -1,0 +1,13 @@
+"""Payments: take money exactly once (card, WeChat Pay, Alipay, bank transfer), refunds, invoices.
+
+Modules (imported directly; this package imports nothing so that screens can use ``money``
+without pulling in the store):
+
+- :mod:`kiosk.payments.service`  ``PaymentService``: pay_card, pay_code, pay_qr / check,
+  record_transfer / confirm_transfer, cancel, refund, record_invoice, can_issue, methods,
+  reconcile / resume_pending, status.
+- :mod:`kiosk.payments.money`    fen checks, ``parse_yuan``, ``yuan``, quotes, payment codes.
+- :mod:`kiosk.payments.gateway`  ``DirectGateway`` (in-process provider), ``HubGateway`` (HTTP).
+- :mod:`kiosk.payments.events`   ``emit``: the one place events go to the outbox.
+- :mod:`kiosk.payments.wiring`   ``build_money(settings, store, …)`` wires all of it.
+"""

@@ -1,0 +1,251 @@
+"""The sync worker: drains the outbox to the hub, in order, exactly once on the hub's side.
+
+- Batches are the oldest pending events in ``seq`` order, so events of one visit reach the hub
+  in the order they happened.
+- An event is marked sent only after the hub's answer says ``stored`` or ``duplicate``; an event
+  it ``rejected`` is quarantined (kept for staff; :func:`data.outbox.retry_quarantined`) and the
+  rest keep flowing. No answer at all (down, timeout, HTML, garbage) changes nothing but the
+  attempt counters: the batch is resent later and the hub's unique event id absorbs the repeat.
+- While the hub is unreachable the worker waits with exponential backoff and full jitter, so a
+  province of kiosks coming back at once does not hammer the hub in step.
+- One writer per kiosk: :class:`SyncLock` (an ``flock`` beside the database, released by the OS
+  even on ``kill -9``) keeps two processes from sending the same queue.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from data import outbox
+from kiosk.errors import SyncError
+from kiosk.sync.client import HubClient, HubRefused, HubUnauthorized, HubUnavailable
+
+log = logging.getLogger("kiosk.sync")
+
+
+class SyncLocked(SyncError):
+    """Another process already runs the sync worker for this kiosk database."""
+
+    code = "sync.locked"
+
+
+class SyncLock:
+    """An exclusive, non-blocking ``flock`` on ``<database>.sync.lock``.
+
+    The OS releases it when the holder exits in any way (``kill -9`` included), so a crashed
+    worker never blocks the next one.
+
+    Raises:
+        SyncLocked: on :meth:`acquire`, when another process holds it.
+    """
+
+    def __init__(self, db_path: str | Path):
+        self.path = Path(f"{db_path}.sync.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> SyncLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SyncLocked(
+                f"another sync worker (pid {holder}) is already sending this kiosk's queue",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> SyncLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter: wait ``uniform(0, min(cap, base * 2**n))``.
+
+    Args:
+        base: first ceiling, seconds.
+        cap: largest ceiling, seconds.
+        rng: the random source (tests pass a seeded one).
+    """
+
+    base: float = 0.5
+    cap: float = 30.0
+    rng: random.Random = field(default_factory=random.Random)
+    failures: int = 0
+
+    def next_delay(self) -> float:
+        """Count one failure and return how long to wait before the next try."""
+        ceiling = min(self.cap, self.base * (2 ** min(self.failures, 30)))
+        self.failures += 1
+        return self.rng.uniform(0, ceiling)
+
+    def reset(self) -> None:
+        """The hub answered: start again from the smallest wait."""
+        self.failures = 0
+
+
+@dataclass
+class DrainResult:
+    """What one drain pass did."""
+
+    sent: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    batches: int = 0
+    certificates: int = 0
+    config_updated: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class SyncWorker:
+    """Sends one kiosk's outbox (and its waiting certificate requests) to the hub.
+
+    Args:
+        db: the kiosk's database (``sqlite_utils.Database``); the worker is its only sync writer.
+        client: the hub client.
+        batch_size: events per request (the hub takes at most 1000).
+        clock: UTC ISO time source for the status rows (tests may skew it).
+        config_every: fetch the hub's configuration documents on the first successful pass and
+            every this many passes after it (0: never); a 304 costs one small request.
+    """
+
+    def __init__(
+        self,
+        db: Any,
+        client: HubClient,
+        *,
+        batch_size: int = 500,
+        clock: Callable[[], str] = outbox.utc_now,
+        config_every: int = 30,
+    ):
+        self.db = db
+        self.client = client
+        self.batch_size = batch_size
+        self.clock = clock
+        self.config_every = config_every
+        self._passes = 0
+
+    def drain_once(self) -> DrainResult:
+        """Send every pending event (batch after batch) and finish waiting certificate requests.
+
+        Stops at the first batch without a usable answer and reports it in ``error``; raises
+        only for a refused credential.
+
+        Raises:
+            HubUnauthorized: the hub refused the kiosk's credential.
+        """
+        result = DrainResult()
+        try:
+            while True:
+                batch = outbox.next_batch(self.db, self.batch_size)
+                if not batch:
+                    break
+                self._send(batch, result)
+            # Imported here: issuance is optional for a kiosk that never prepares keys offline.
+            from kiosk.sync import issuance
+
+            result.certificates = issuance.complete_waiting(self.db, self.client, clock=self.clock)
+            if self.config_every and self._passes % self.config_every == 0:
+                from kiosk.sync import hubconfig
+
+                result.config_updated = hubconfig.refresh(self.db, self.client)
+            self._passes += 1
+        except HubUnavailable as e:
+            result.error = e.message
+            outbox.set_state(
+                self.db,
+                {"online": "0", "last_attempt": self.clock(), "last_error": e.message},
+            )
+            return result
+        except HubUnauthorized as e:
+            outbox.set_state(
+                self.db, {"online": "0", "last_attempt": self.clock(), "last_error": e.message}
+            )
+            raise
+        now = self.clock()
+        outbox.set_state(
+            self.db, {"online": "1", "last_attempt": now, "last_success": now, "last_error": None}
+        )
+        return result
+
+    def _send(self, batch: list[outbox.OutboxEvent], result: DrainResult) -> None:
+        try:
+            answers = self.client.send_outbox(batch)
+        except (HubUnavailable, HubRefused) as e:
+            # No per-event answer: nothing is known to be stored, so nothing is marked.
+            outbox.record_failed_attempt(self.db, (ev.event_id for ev in batch), e.message)
+            if isinstance(e, HubRefused):
+                raise HubUnavailable(f"the hub refused the whole batch: {e.message}") from e
+            raise
+        acked = []
+        rejected = {}
+        for ans in answers:
+            if ans.status == "rejected":
+                rejected[ans.event_id] = ans.reason or "rejected by the hub"
+            else:
+                acked.append(ans.event_id)
+                if ans.status == "duplicate":
+                    result.duplicates += 1
+        outbox.record_results(self.db, acked, rejected, now=self.clock())
+        result.sent += len(acked)
+        result.quarantined += len(rejected)
+        result.batches += 1
+        if rejected:
+            log.warning("hub rejected %d event(s); quarantined", len(rejected))
+
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        idle_interval: float = 1.0,
+        backoff: Backoff | None = None,
+        on_result: Callable[[DrainResult], None] | None = None,
+        wake: threading.Event | None = None,
+    ) -> None:
+        """Drain until ``stop`` is set: poll every ``idle_interval`` while healthy, back off with
+        jitter while the hub is unreachable; ``wake`` (set it, and on stop too) drains at once.
+
+        Raises:
+            HubUnauthorized: the credential is refused (staff must enrol the kiosk again).
+        """
+        backoff = backoff or Backoff()
+        while not stop.is_set():
+            result = self.drain_once()
+            if on_result is not None:
+                on_result(result)
+            if result.ok:
+                backoff.reset()
+                delay = idle_interval
+            else:
+                delay = backoff.next_delay()
+                log.info("hub unavailable (%s); retrying in %.2fs", result.error, delay)
+            # A wake (new events committed) cuts the wait short; stop sets it too.
+            waiter = wake if wake is not None else stop
+            waiter.wait(delay)
+            if wake is not None:
+                wake.clear()

@@ -1,0 +1,50 @@
+"""Training mode's own hub: started on loopback, the kiosk enrolled once, events synced."""
+
+from __future__ import annotations
+
+import stat
+from types import SimpleNamespace
+
+import pytest
+
+from data import outbox
+from hub.db import HubDB
+from hub.events import counts_by_kiosk
+from kiosk.sync.localdb import open_kiosk_db
+from kiosk.sync.service import StatusReader, SyncService
+from kiosk.sync.training import TRAINING_KIOSK, LocalHub
+from tests.support.procs import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def test_training_hub_receives_the_training_kiosks_events(tmp_path):
+    hub = LocalHub(tmp_path / "training" / "hub")
+    url, cred = hub.start()
+    try:
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/api/v1")
+        cred_file = tmp_path / "training" / "hub" / "credential"
+        assert stat.S_IMODE(cred_file.stat().st_mode) == 0o600
+        assert hub.credential() == cred  # kept, not re-enrolled
+        db = open_kiosk_db(tmp_path / "training" / "kiosk.db")
+        for i in range(20):
+            outbox.enqueue(db, kind="visit.opened", payload={"i": i})
+        settings = SimpleNamespace(
+            url=url,
+            credential=cred,
+            timeout_s=2.0,
+            batch_size=500,
+            poll_interval_s=0.05,
+            backoff_base_s=0.05,
+            backoff_cap_s=0.2,
+        )
+        svc = SyncService(tmp_path / "training" / "kiosk.db", settings)
+        svc.start()
+        try:
+            reader = StatusReader(tmp_path / "training" / "kiosk.db")
+            wait_until(lambda: reader.read().pending == 0, 20, "the training drain")
+        finally:
+            svc.stop()
+    finally:
+        hub.stop()
+    assert counts_by_kiosk(HubDB(hub.db_url)) == {TRAINING_KIOSK: 20}
