@@ -5,6 +5,7 @@ language switch, the staff key, the idle timeout, and that the applicant cannot 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,12 +27,14 @@ from kiosk.services import Services, build_services
 from kiosk.status import KioskStatus
 from screens import STYLESHEET
 from screens.checklist import ChecklistScreen
+from screens.dayclose import DayCloseScreen
 from screens.i18n import LANGUAGES, Bi, Lang
 from screens.idcard import AgentIdentified, IdCardScreen
 from screens.kind import KindScreen
 from screens.program import ProgramScreen
 from screens.simulator import SimulatorScreen
 from screens.staff import StaffSignInScreen
+from screens.staff_home import StaffHomeScreen
 from screens.visit import VisitScreen
 from screens.welcome import WelcomeScreen
 
@@ -140,6 +143,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self.settings = settings
         self.services = services
         self.training = services.training
+        self.staff = services.staff
         self.idle_timeout_s = (
             float(settings.ui.idle_timeout_s) if idle_timeout_s is None else idle_timeout_s
         )
@@ -169,13 +173,31 @@ class KioskApp(App[int], inherit_bindings=False):
         self.set_interval(self.services.status_interval_s, self._poll_status)
         # Check often enough that a visit clears within a quarter of the timeout of going idle.
         self.set_interval(min(1.0, self.idle_timeout_s / 4), self._check_idle)
+        if self.staff is not None:
+            self.set_interval(1.0, self._check_staff_session)
 
     # -- input and idle ----------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY):
             self._last_input = monotonic()
+            if self.staff is not None and self._in_staff_mode():
+                self._touch_staff()
         await super().on_event(event)
+
+    def _in_staff_mode(self) -> bool:
+        return any(isinstance(s, (StaffHomeScreen, DayCloseScreen)) for s in self.screen_stack)
+
+    def _touch_staff(self) -> None:
+        # Timed out already: the session check clears staff mode.
+        with contextlib.suppress(KioskError):
+            self.staff.touch()
+
+    def _check_staff_session(self) -> None:
+        """Staff mode ends by itself after ui.staff_timeout_s without activity."""
+        if self._in_staff_mode() and self.staff.current() is None:
+            log.info("staff session ended (timeout): back to the welcome screen")
+            self.go_home()
 
     def _check_idle(self) -> None:
         if monotonic() - self._last_input < self.idle_timeout_s:
@@ -209,13 +231,22 @@ class KioskApp(App[int], inherit_bindings=False):
         """The current time in the counter's time zone."""
         return self.services.clock().astimezone(self._tz)
 
-    def end_program(self) -> None:
-        """End the program: only in training mode until staff sign-in exists."""
+    def may_end_program(self) -> bool:
+        """Training mode, or a supervisor signed in."""
         if self.training:
-            log.info("training mode ended from the staff screen")
+            return True
+        who = self.staff.current() if self.staff is not None else None
+        return who is not None and who.role == "supervisor"
+
+    def end_program(self) -> None:
+        """End the program: in training mode, or by a signed-in supervisor."""
+        if self.may_end_program():
+            log.info("program ended from staff mode")
+            if self.staff is not None:
+                self.staff.sign_out()
             self.exit(0)
         else:
-            log.warning("end of program refused: no staff signed in")
+            log.warning("end of program refused: no supervisor signed in")
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -247,9 +278,30 @@ class KioskApp(App[int], inherit_bindings=False):
         self._poll_status()
 
     def action_staff(self) -> None:
-        """F12: the staff sign-in screen (once; pressing again does not stack it)."""
-        if not isinstance(self.screen, StaffSignInScreen):
-            self.push_screen(StaffSignInScreen())
+        """F12: the staff sign-in screen, or staff mode when signed in (never stacked twice)."""
+        if isinstance(self.screen, (StaffSignInScreen, StaffHomeScreen, DayCloseScreen)):
+            return
+        who = self.staff.current() if self.staff is not None else None
+        self.push_screen(StaffHomeScreen(who) if who is not None else StaffSignInScreen())
+
+    # -- staff mode ----------------------------------------------------------------------------
+
+    def on_staff_sign_in_screen_signed_in(self, event: StaffSignInScreen.SignedIn) -> None:
+        self.pop_screen()
+        self.push_screen(StaffHomeScreen(event.who))
+
+    def on_staff_home_screen_day_close_requested(
+        self, event: StaffHomeScreen.DayCloseRequested
+    ) -> None:
+        if self.staff is not None:
+            self.push_screen(DayCloseScreen(self.staff))
+
+    def on_staff_home_screen_sign_out_requested(
+        self, event: StaffHomeScreen.SignOutRequested
+    ) -> None:
+        if self.staff is not None:
+            self.staff.sign_out()
+        self.go_home()
 
     # -- the visit's screens -------------------------------------------------------------------
 

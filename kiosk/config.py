@@ -350,6 +350,36 @@ class StorageSettings(Section):
     data_dir: Path = Path("var")
 
 
+class StaffSettings(Section):
+    """Staff sign-in: lockout, PINs, and the staff-card reader (``[staff]``)."""
+
+    max_failed_pins: Annotated[int, Field(ge=1, le=20)] = 5
+    lockout_s: Annotated[int, Field(ge=10, le=86400)] = 900
+    pin_min_length: Annotated[int, Field(ge=4, le=12)] = 6
+    pin_hash_time_cost: Annotated[int, Field(ge=1, le=10)] = 3
+    pin_hash_memory_kib: Annotated[int, Field(ge=8, le=1048576)] = 65536
+    card_reader_pattern: str = ".*"
+    card_timeout_s: Annotated[float, Field(gt=0, le=600)] = 30
+
+    @field_validator("card_reader_pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as e:
+            raise ValueError(f"not a regular expression: {e}") from None
+        return v
+
+
+class DayCloseSettings(Section):
+    """The clerk's end-of-day close (``[day_close]``)."""
+
+    difference_threshold_fen: Fen = 0
+    key_difference_threshold: Annotated[int, Field(ge=0, strict=True)] = 0
+    reports_dir: Path = Path("reports")
+    pdf_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+
 class Settings(Section):
     """The whole of kiosk.toml."""
 
@@ -360,6 +390,8 @@ class Settings(Section):
     hub: HubSettings = HubSettings()
     payments: PaymentSettings = PaymentSettings()
     storage: StorageSettings = StorageSettings()
+    staff: StaffSettings = StaffSettings()
+    day_close: DayCloseSettings = DayCloseSettings()
     # Where these settings were read from (not a key of the file).
     source: Path = Field(default=Path("<defaults>"), exclude=True)
 

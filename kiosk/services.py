@@ -68,6 +68,8 @@ class Services:
         clock: the current UTC time; the status bar's clock reads it.
         checklist: the materials rule the checklist screen shows.
         status_interval_s: seconds between status polls.
+        staff: the staff area for the staff screens (``kiosk.staff_service.StaffService``);
+            None where the kiosk has no store (screen tests of the applicant's screens).
         money: payments, receipts, the print queue and its (started) worker.
         printer_sim: the stand-in printer training mode started (stopped on close).
         sync: the background sync worker (``kiosk.sync.service.SyncService``), started by
@@ -80,6 +82,7 @@ class Services:
     clock: Clock = utc_now
     checklist: Checklist = domain_checklist
     status_interval_s: float = 2.0
+    staff: Any = None
     idcard: Any = None
     """The ID card reader for the screen (``kiosk.idcard_bridge.IdCardDevice``), or None."""
     manual_entry: Any = None
@@ -226,6 +229,11 @@ def build_services(
         hub_probe=hub_probe(settings, cli_ctx.training, paths.database),
         counter_probe=counter_probe(settings.counter),
     )
+    from kiosk.staff_service import StaffService
+
+    staff = StaffService.from_settings(
+        store, settings, training=cli_ctx.training, data_base=paths.base
+    )
     idcard, manual = idcard_services(settings)
     # Training syncs with its own hub on loopback (the rig starts that worker): a training
     # visit never reaches a production hub, whatever kiosk.toml's [hub] says.
@@ -236,6 +244,7 @@ def build_services(
         status=source,
         store=store,
         training=cli_ctx.training,
+        staff=staff,
         idcard=idcard,
         manual_entry=manual,
         money=money,

@@ -14,6 +14,7 @@ from textual.dom import DOMNode
 from kiosk.config import Settings
 from kiosk.status import KioskStatus
 from screens.i18n import DEFAULT_LANG, Lang
+from screens.staff_port import StaffPort
 
 
 class ShellHost(Protocol):
@@ -23,6 +24,7 @@ class ShellHost(Protocol):
     status: KioskStatus | None
     settings: Settings
     training: bool
+    staff: StaffPort | None
 
     def local_now(self) -> datetime:
         """The current time in the counter's time zone."""
@@ -34,6 +36,10 @@ class ShellHost(Protocol):
 
     def end_program(self) -> None:
         """End the kiosk program, if staff mode allows it (the app decides, not the screen)."""
+        ...
+
+    def may_end_program(self) -> bool:
+        """Whether :meth:`end_program` would end it now (training mode, or a supervisor)."""
         ...
 
 

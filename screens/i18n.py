@@ -215,20 +215,71 @@ CATALOGUE: dict[str, Bi] = {
     "idcard.form_from": Bi("有效期起 YYYY-MM-DD", "Valid from YYYY-MM-DD"),
     "idcard.form_to": Bi("有效期止 YYYY-MM-DD 或 长期", "Valid to YYYY-MM-DD or long-term"),
     "idcard.form_save": Bi("保存", "Save"),
-    # Staff sign-in placeholder
+    # Staff sign-in (F12)
     "staff.heading": Bi("工作人员登录", "Staff sign-in"),
     "staff.number": Bi("工号", "Staff number"),
     "staff.pin": Bi("密码", "PIN"),
     "staff.sign_in": Bi("登录", "Sign in"),
-    "staff.not_yet": Bi(
-        "工作人员登录将随员工功能上线，目前无法登录。",
-        "Staff sign-in arrives with the staff feature; signing in is not possible yet.",
+    "staff.card": Bi("刷工作证", "Staff card"),
+    "staff.place_card": Bi("请将工作证放在读卡器上……", "Place your staff card on the reader…"),
+    "staff.enter_pin_for": Bi("{name}，请输入密码。", "{name}, please enter your PIN."),
+    "staff.fill_both": Bi("请输入工号和密码。", "Enter your staff number and PIN."),
+    "staff.unavailable": Bi(
+        "本机未配置工作人员功能，无法登录。",
+        "Staff sign-in is not set up on this kiosk.",
     ),
     "staff.quit_training": Bi("退出培训模式", "Quit training mode"),
     "staff.quit_hint": Bi(
         "培训模式下可在此退出程序。",
         "In training mode the program can be ended here.",
     ),
+    # Staff mode
+    "staff.home_heading": Bi("工作人员：{name}（{role_zh}）", "Staff: {name} ({role})"),
+    "staff.timeout_hint": Bi(
+        "{n} 秒无操作将自动签退。", "Signs out by itself after {n} s without activity."
+    ),
+    "staff.day_close": Bi("日结", "End-of-day close"),
+    "staff.sign_out": Bi("签退", "Sign out"),
+    "staff.quit": Bi("退出程序", "End the program"),
+    # Dual-control approval
+    "staff.approval_heading": Bi("复查员审批", "Supervisor approval"),
+    "staff.approval_day": Bi("日结差异审批", "Approve the close's differences"),
+    "staff.approver_number": Bi("复查员工号", "Supervisor's staff number"),
+    "staff.approver_pin": Bi("复查员密码", "Supervisor's PIN"),
+    "staff.approver_fill": Bi(
+        "请复查员输入工号和密码。", "The supervisor enters their staff number and PIN."
+    ),
+    "staff.approve": Bi("批准", "Approve"),
+    "staff.reject": Bi("驳回", "Reject"),
+    "staff.cancel": Bi("取消", "Cancel"),
+    # The clerk's day close
+    "staff.day_heading": Bi("日结 {date}", "End-of-day close {date}"),
+    "staff.day_item": Bi("项目", "Item"),
+    "staff.day_expected": Bi("应收（元）", "Expected (yuan)"),
+    "staff.day_count": Bi("笔数", "Count"),
+    "staff.day_total": Bi("合计", "Total"),
+    "staff.day_keys": Bi("库存介质", "Keys in stock"),
+    "staff.day_counted": Bi("清点金额（元）", "Counted (yuan)"),
+    "staff.day_note": Bi("说明（有差异时必填）", "Note (required when figures differ)"),
+    "staff.day_in_flight": Bi(
+        "进行中的事项：要结转到下一营业日请逐项勾选。",
+        "In flight: tick each one to carry it over to the next day.",
+    ),
+    "staff.day_carry_visit": Bi("结转受理 {order}", "Carry over visit {order}"),
+    "staff.day_carry_payment": Bi("结转待付款 {id}", "Carry over payment {id}"),
+    "staff.day_check": Bi("核对差异", "Check"),
+    "staff.day_no_diff": Bi("清点与应收一致。", "Counted figures match."),
+    "staff.day_diff": Bi("差异 {item}：{amount}", "Difference {item}: {amount}"),
+    "staff.day_over": Bi("（超出阈值）", " (over the threshold)"),
+    "staff.day_blocked": Bi("尚有未完成事项：", "Work still in flight:"),
+    "staff.day_open_visit": Bi("受理 {order} 尚未完成", "visit {order} is still open"),
+    "staff.day_pending_payment": Bi("付款 {id} 待确认", "payment {id} is still pending"),
+    "staff.day_closed": Bi("{date} 已日结。", "{date} is closed."),
+    "staff.day_is_closed": Bi("该日已日结。", "This day is already closed."),
+    "staff.method_card": Bi("刷卡", "Card"),
+    "staff.method_wechat": Bi("微信支付", "WeChat Pay"),
+    "staff.method_alipay": Bi("支付宝", "Alipay"),
+    "staff.method_transfer": Bi("转账", "Transfer"),
     # Seal imprint (印模) screen
     "keys.seal_capture": Bi("空格 拍摄", "Space Capture"),
     "keys.seal_retake": Bi("R 重拍", "R Retake"),

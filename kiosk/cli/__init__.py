@@ -25,6 +25,9 @@ AREAS: list[str] = [
     "kiosk.cli.fees:fees",
     "kiosk.cli.check:check",
     "kiosk.cli.hours:hours",
+    "kiosk.cli.staff_cmd:staff",
+    "kiosk.cli.staff_cmd:audit",
+    "kiosk.cli.day_cmd:day",
     "kiosk.cli.token:token",
     "kiosk.cli.idcard:idcard",
     "kiosk.cli.printer:print_group",
@@ -36,6 +39,8 @@ AREAS: list[str] = [
     "kiosk.cli.sync:sync",
     "kiosk.cli.hub:hub",
     "kiosk.cli.visit:visit",
+    "kiosk.cli.doctor:doctor",
+    "kiosk.cli.web:serve_web",
 ]
 
 

@@ -138,7 +138,7 @@ def test_demo_screen_in_a_real_terminal(kiosk_in_tmux: tuple[Tmux, Path]) -> Non
     tmux.send("C-c")
     tmux.send("F12")
     tmux.wait_for(
-        shows("Staff sign-in", "Staff number", "Staff sign-in arrives with the staff feature"),
+        shows("Staff sign-in", "Staff number", "Enter your staff number and PIN."),
         KEY_DEADLINE_S,
         "the staff sign-in screen",
         log,

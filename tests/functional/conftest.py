@@ -38,6 +38,7 @@ def make_app(settings: Settings) -> MakeApp:
         training: bool = True,
         checklist: Checklist = domain_checklist,
         settings_: Settings | None = None,
+        staff: object | None = None,
     ) -> KioskApp:
         services = Services(
             status=status or FixedStatus(),
@@ -45,6 +46,7 @@ def make_app(settings: Settings) -> MakeApp:
             clock=lambda: FROZEN_UTC,
             checklist=checklist,
             status_interval_s=60.0,
+            staff=staff,
         )
         return KioskApp(settings_ or settings, services, idle_timeout_s=idle_timeout_s)
 

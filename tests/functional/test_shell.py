@@ -279,7 +279,9 @@ async def test_the_configured_idle_timeout_is_used(make_app) -> None:
     assert app.idle_timeout_s == 180  # kiosk.toml's ui.idle_timeout_s
 
 
-async def test_f12_opens_the_staff_sign_in_which_accepts_nobody_yet(make_app) -> None:
+async def test_f12_opens_the_staff_sign_in_which_without_a_staff_area_accepts_nobody(
+    make_app,
+) -> None:
     app = make_app(training=False)
     async with app.run_test(size=SIZE) as pilot:
         await goto(pilot, app, "#service-new", ProgramScreen)
@@ -291,7 +293,7 @@ async def test_f12_opens_the_staff_sign_in_which_accepts_nobody_yet(make_app) ->
         assert app.focused is app.screen.query_one("#staff-number", Input)
         assert app.screen.query_one("#staff-pin", Input).password
         assert app.screen.query_one("#sign-in", Button).disabled
-        assert "员工功能" in text_of(app, "#not-yet")
+        assert "未配置" in text_of(app, "#staff-message")
         assert not app.screen.query("#quit-training")  # no way out outside training mode
         await pilot.press("ctrl+q")
         assert app.is_running
