@@ -28,13 +28,16 @@ from kiosk.status import KioskStatus
 from screens import STYLESHEET
 from screens.checklist import ChecklistScreen
 from screens.dayclose import DayCloseScreen
-from screens.i18n import LANGUAGES, Bi, Lang
+from screens.i18n import LANGUAGES, Bi, Lang, t
 from screens.idcard import AgentIdentified, IdCardScreen
 from screens.kind import KindScreen
 from screens.program import ProgramScreen
+from screens.resume import OFFER_KEY as RESUME_OFFER
+from screens.resume import ResumeScreen
 from screens.simulator import SimulatorScreen
 from screens.staff import StaffSignInScreen
 from screens.staff_home import StaffHomeScreen
+from screens.sync import SyncScreen
 from screens.visit import VisitScreen
 from screens.welcome import WelcomeScreen
 
@@ -169,6 +172,7 @@ class KioskApp(App[int], inherit_bindings=False):
             # Each stand-in coming up re-polls the status bar, so it shows them arrive.
             rig.on_change = lambda: self.post_message(StandInChanged())
             self.run_worker(rig.start, thread=True, group="training", exit_on_error=False)
+        self.run_worker(self._offer_resume, thread=True, group="resume", exit_on_error=False)
         self._poll_status()
         self.set_interval(self.services.status_interval_s, self._poll_status)
         # Check often enough that a visit clears within a quarter of the timeout of going idle.
@@ -295,6 +299,34 @@ class KioskApp(App[int], inherit_bindings=False):
     ) -> None:
         if self.staff is not None:
             self.push_screen(DayCloseScreen(self.staff))
+
+    def on_staff_home_screen_resume_requested(self, event: StaffHomeScreen.ResumeRequested) -> None:
+        if self.services.visits is not None:
+            self.push_screen(ResumeScreen(self.services.visits))
+
+    def on_staff_home_screen_sync_requested(self, event: StaffHomeScreen.SyncRequested) -> None:
+        if self.services.database is not None:
+            from kiosk.sync.desk import SyncDesk
+
+            self.push_screen(SyncScreen(SyncDesk(self.services.database)))
+
+    def on_resume_screen_resume_confirmed(self, event: ResumeScreen.ResumeConfirmed) -> None:
+        log.info("staff resumed visit %s", event.order)
+        self.resume_visit(event.order)
+
+    def _offer_resume(self) -> None:
+        # At start-up: unfinished visits are offered to staff (they confirm in staff mode).
+        desk = self.services.visits
+        if desk is None:
+            return
+        try:
+            n = len(desk.unfinished())
+        except KioskError as e:
+            log.warning("cannot list unfinished visits: %s", e.message)
+            return
+        if n:
+            text = t(RESUME_OFFER, self.language, n=n)
+            self.call_from_thread(self.notify, text, timeout=15)
 
     def on_staff_home_screen_sign_out_requested(
         self, event: StaffHomeScreen.SignOutRequested

@@ -105,6 +105,7 @@ class TrainingRig:
         self.parts: dict[str, PartState] = {k: PartState() for k in PARTS}
         isolate = can_isolate()
         self.pcscd = PcscdProcess(self.base / "pcscd", isolate=isolate)
+        self._own_pcscd = True
         # libpcsclite reads the socket's name once, on its first use: point it at our pcscd
         # now (before any reader probe runs), not when the daemon is up.
         if isolate:
@@ -165,8 +166,19 @@ class TrainingRig:
         else:
             self._set(part, "ready", detail)
 
+    def use_pcscd(self, process: Any) -> None:
+        """Use a pcscd already running (a test session's, whose socket this process's PC/SC
+        library already knows) instead of starting one; it is not stopped by :meth:`stop`."""
+        self.pcscd = process
+        self._own_pcscd = False
+        if process.isolate:
+            os.environ["PCSCLITE_CSOCK_NAME"] = str(process.socket_path)
+
     def _start_pcscd(self) -> str:
-        self.pcscd.start()
+        if self._own_pcscd:
+            self.pcscd.start()
+        elif not self.pcscd.running:
+            raise KioskError("the given pcscd is not running", code="training.pcscd")
         return f"vpcd port {self.pcscd.port}"
 
     def _start_softhsm(self) -> str:
@@ -233,7 +245,7 @@ class TrainingRig:
             self.sync = None
         if self.hub is not None:
             self.hub.stop()
-        if self.pcscd.running:
+        if self._own_pcscd and self.pcscd.running:
             self.pcscd.stop()
         for part in ("pcscd", "hub"):
             self._set(part, "stopped")

@@ -521,6 +521,21 @@ CATALOGUE.update(
             "业务 {order} 已办理完成，请取走身份证、介质和收据",
             "Visit {order} is done: take your ID card, the key and the receipt",
         ),
+        "visit.resume_heading": Bi("未完成的业务", "Unfinished visits"),
+        "visit.resume_hint": Bi(
+            "选择一笔业务，核对经办人后从中断的步骤继续办理",
+            "Choose a visit to continue at the step where it stopped (check the agent first)",
+        ),
+        "visit.resume_none": Bi("没有未完成的业务", "No unfinished visits"),
+        "visit.resume_failed": Bi(
+            "读取业务记录失败：{error}", "Could not read the visits: {error}"
+        ),
+        "visit.resume_offer": Bi(
+            "有 {n} 笔未完成的业务：工作人员按 F12 登录后可继续办理",
+            "{n} unfinished visit(s): staff can continue them after signing in (F12)",
+        ),
+        "visit.staff_resume": Bi("未完成业务", "Unfinished visits"),
+        "visit.staff_sync": Bi("数据同步", "Sync"),
         "visit.err_detail": Bi("（{detail}；代码 {code}）", " ({detail}; code {code})"),
         "visit.err_other": Bi(
             "这一步没有完成：{detail}（代码 {code}）。请按提示更正后重试，或请工作人员协助；"

@@ -9,6 +9,7 @@ processes); the panel shows what each stand-in holds afterwards, and a refusal i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Protocol
 
@@ -90,6 +91,7 @@ class SimulatorScreen(KioskScreen):
         super().__init__(name="simulator")
         self.port = port
         self._snap: Any = None
+        self._lock = threading.Lock()
 
     def compose_body(self) -> Iterable[Widget]:
         yield LangText("sim.heading", id="heading", classes="heading")
@@ -126,6 +128,9 @@ class SimulatorScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.query_one("#sim-card-place").focus()
+        # Each press counts, however quick (a Button ignores presses during its 0.2 s look).
+        for button in self.query(LangButton):
+            button.active_effect_duration = 0
         follow_language(self, self._render_snapshot)
         self._run(bi("sim.heading"), lambda: None)
         # Stand-ins come up and change on their own (the hub starting, paper state files):
@@ -133,8 +138,12 @@ class SimulatorScreen(KioskScreen):
         self.set_interval(1.0, self._refresh)
 
     def _refresh(self) -> None:
-        if not self.workers or all(not w.is_running for w in self.workers):
-            self._work(bi("sim.heading"), lambda: None)
+        self._poll()
+
+    @work(thread=True, exclusive=True, group="simulator-poll", exit_on_error=False)
+    def _poll(self) -> None:
+        # Its own group: an exclusive refresh must never cancel a person's action waiting to run.
+        self.post_message(self.Acted(bi("sim.heading"), None, self.port.snapshot()))
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -190,11 +199,12 @@ class SimulatorScreen(KioskScreen):
             self._result(bi("sim.working"))
         self._work(what, fn)
 
-    @work(thread=True, exclusive=True, group="simulator", exit_on_error=False)
+    @work(thread=True, group="simulator", exit_on_error=False)
     def _work(self, what: Bi, fn: Callable[[], object]) -> None:
         error = None
         try:
-            fn()
+            with self._lock:  # one action at a time, in the order they were pressed
+                fn()
         except KioskError as e:
             error = e.message
         self.post_message(self.Acted(what, error, self.port.snapshot()))

@@ -30,6 +30,12 @@ class StaffHomeScreen(KioskScreen):
     class SignOutRequested(Message):
         """The staff member signs out."""
 
+    class ResumeRequested(Message):
+        """Staff open the unfinished visits."""
+
+    class SyncRequested(Message):
+        """Staff open the sync desk (queue, quarantine, keys waiting)."""
+
     def __init__(self, who: SignedInView) -> None:
         super().__init__(name="staff-home")
         self.who = who
@@ -50,6 +56,8 @@ class StaffHomeScreen(KioskScreen):
             with Horizontal(id="nav"):
                 if self.who.role in ("clerk", "supervisor"):
                     yield LangButton("staff.day_close", id="day-close", classes="nav")
+                yield LangButton("visit.staff_resume", id="resume", classes="nav")
+                yield LangButton("visit.staff_sync", id="sync", classes="nav")
                 yield LangButton("staff.sign_out", id="sign-out", classes="nav")
                 if host(self).may_end_program():
                     yield LangButton("staff.quit", id="quit", classes="nav", variant="error")
@@ -61,6 +69,10 @@ class StaffHomeScreen(KioskScreen):
         event.stop()
         if event.button.id == "day-close":
             self.post_message(self.DayCloseRequested())
+        elif event.button.id == "resume":
+            self.post_message(self.ResumeRequested())
+        elif event.button.id == "sync":
+            self.post_message(self.SyncRequested())
         elif event.button.id == "sign-out":
             self.post_message(self.SignOutRequested())
         elif event.button.id == "quit":

