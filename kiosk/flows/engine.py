@@ -47,22 +47,35 @@ class FlowError(VisitError):
         self.step = step
 
 
-def plan(service: str, seal: bool) -> list[str]:
-    """The steps a service needs (``pay`` and ``receipt`` are skipped at run time when free)."""
+def plan(service: str, seal: bool, *, renew_first: bool = False) -> list[str]:
+    """The steps a service needs. ``renew_first``: a change of an expired certificate, which
+    renews in the same visit (so it is quoted and paid as a renewal)."""
+    priced = service in PRICED or renew_first
     steps = ["identify"]
     if service in ("new", "change"):
         steps.append("form")
     steps.append("materials")
     if seal or service == "seal":
         steps.append("seal")
-    if service in PRICED:
+    if priced:
         steps += ["quote", "pay"]
     steps.append("keys")
     if service in WITH_KEY_HANDOVER:
         steps.append("handover")
-    if service in PRICED:
+    if priced:
         steps.append("receipt")
     return steps
+
+
+def _expired(res: Resources, serial: str | None) -> bool:
+    """Whether the key's certificate has expired (the keys table knows its notAfter)."""
+    if not serial:
+        return False
+    r = res.store.db.execute("SELECT cert_not_after FROM keys WHERE serial = ?", [serial]).fetchone()
+    if r is None or not r[0]:
+        return False
+    na = dt.datetime.fromisoformat(str(r[0]).replace("Z", "+00:00"))
+    return (na if na.tzinfo else na.replace(tzinfo=dt.UTC)) <= res.now()
 
 
 def _today(res: Resources) -> dt.date:
@@ -130,15 +143,32 @@ class VisitFlow:
         if order and earlier is None:
             raise FlowError(f"no visit {order} in this kiosk's journal", code="visit.unknown_order")
         s = res.settings
+        renew_first = False
+        ed: dict[str, Any] = {}
+        if earlier is not None:
+            ed = json.loads(earlier["data"] or "{}")
+            renew_first = svc is Service.CHANGE and _expired(res, ed.get("key_serial"))
+            if renew_first and prog.expired_renewal == "reapply":
+                raise FlowError(
+                    f"{prog.name_en}: the certificate has expired and must be applied for anew "
+                    "(a new visit), not changed or renewed", code="visit.reapply")
+            if svc is Service.RENEW and _expired(res, ed.get("key_serial")) \
+                    and prog.expired_renewal == "reapply":
+                raise FlowError(
+                    f"{prog.name_en}: the certificate has expired and must be applied for anew "
+                    "(a new visit)", code="visit.reapply")
+            if renew_first:
+                years = years or 1
+                q = fees.quote(prog, Service.RENEW, k, years=years)
         data = {
             "years": years,
             "seal": bool(seal or svc.value == "seal"),
             "earlier_order": order,
-            "plan": plan(svc.value, bool(seal)),
+            "renew_first": renew_first,
+            "plan": plan(svc.value, bool(seal), renew_first=renew_first),
             "quote": None if q is None else {"total_fen": q.total_fen},
         }
         if earlier is not None:
-            ed = json.loads(earlier["data"] or "{}")
             data["key_serial"] = ed.get("key_serial")
             data["unit"] = ed.get("unit")
         now = journal.now_utc()
@@ -234,6 +264,8 @@ class VisitFlow:
             "certificate": d.get("certificate"),
             "key": d.get("key"),
             "receipt": d.get("receipt"),
+            "refund": d.get("refund"),
+            "renewed_in_visit": bool(d.get("renew_first")),
             "failure": d.get("failure"),
         }
 
@@ -370,9 +402,8 @@ class VisitFlow:
         return {k: v for k, v in info.items() if k != "png_hex"}, {"seal_picture": info}
 
     def _step_quote(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        row, d = self.row(), self.data()
-        q = fees.quote(self._program(), Service(row["service"]), Kind(row["kind"]),
-                       years=d.get("years"), seal=bool(d.get("seal")))
+        row = self.row()
+        q = self._quote_obj()
         quote = {"total_fen": q.total_fen,
                  "items": [{"name": getattr(i, "name_en", str(i)), "amount_fen":
                             getattr(i, "amount_fen", 0)} for i in q.items]}
@@ -380,7 +411,8 @@ class VisitFlow:
 
     def _quote_obj(self) -> Any:
         row, d = self.row(), self.data()
-        return fees.quote(self._program(), Service(row["service"]), Kind(row["kind"]),
+        svc = Service.RENEW if d.get("renew_first") else Service(row["service"])
+        return fees.quote(self._program(), svc, Kind(row["kind"]),
                           years=d.get("years"), seal=bool(d.get("seal")))
 
     def _step_pay(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

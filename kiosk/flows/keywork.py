@@ -174,7 +174,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         ks.renew(order_no=order, actor=actor, user_pin=_pin(inputs), years=d["years"] or 1,
                  serial=serial, expired_renewal=prog.expired_renewal)
     elif svc == "change":
-        if expired:
+        if expired or d.get("renew_first"):
             if prog.expired_renewal == "reapply":
                 raise _err("平安采购: an expired certificate must be applied for anew",
                            "visit.reapply")
@@ -210,7 +210,7 @@ def _refund(flow: VisitFlow) -> Out:
     p = paid[0]
     r = pay.refund(p.id, p.refundable_fen, reason="refund inside the rule",
                    requested_by=flow.res.staff_no, approved_by=flow.res.staff_no,
-                   reference=f"{flow.order_no}:refund", idempotency_key=f"{flow.order_no}:refund")
+                   reference=f"{flow.order_no}-refund", idempotency_key=f"{flow.order_no}:refund")
     amount = getattr(r, "amount_fen", p.refundable_fen)
     return ({"refund_id": r.id, "amount_fen": amount},
             {"refund": {"id": r.id, "amount_fen": amount, "payment_id": p.id}})

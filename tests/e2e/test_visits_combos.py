@@ -129,4 +129,84 @@ def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
         pay = res.money().payments
         p = pay.payments(base.visit_id)[0]
         assert p.refundable_fen == 0
-        assert st["refund"] if "refund" in st else True
+        assert st["refund"]["amount_fen"] == bst["total_fen"] == p.amount_fen
+
+
+def _later(res: Resources, days: int):
+    """Move the kiosk's clock (flow and key service) ``days`` ahead; returns the undo."""
+    import datetime as _dt
+
+    real = Resources.now
+    shift = _dt.timedelta(days=days)
+    res.now = lambda: real(res) + shift  # type: ignore[method-assign]
+    ks = res.keys()
+    old_clock = ks.clock
+    ks.clock = lambda: old_clock() + shift
+
+    def undo() -> None:
+        del res.now
+        ks.clock = old_clock
+
+    return undo
+
+
+def test_change_of_expired_certificate_renews_in_the_same_visit(res: Resources) -> None:
+    base, doc = _new(res, "dongguan-hpf", "org", years=1)
+    bst, pin = base.state(), base.pin
+    undo = _later(res, 400)
+    try:
+        f = VisitFlow.open(res, service="change", program="dongguan-hpf", kind="org",
+                           order=bst["order"])
+        assert f.steps()[-4:] == ["pay", "keys", "handover", "receipt"]
+        d2 = inputs("org", uscc=doc["unit"]["uscc"], pin=pin)
+        d2["unit"]["name"] = "东莞改名有限公司"
+        st = f.run_all(d2)
+        prog = res.settings.program("dongguan-hpf")
+        assert st["renewed_in_visit"] is True
+        assert st["total_fen"] == fees.quote(prog, Service.RENEW, Kind.ORG, years=1).total_fen
+        assert _not_after_local(st) == validity.renew(_today(res), _not_after_local(bst), 1).not_after
+        assert "东莞改名有限公司" in st["certificate"]["subject"]
+    finally:
+        undo()
+
+
+@pytest.mark.parametrize("service", ["renew", "change"])
+def test_expired_pingan_certificate_must_be_applied_anew(res: Resources, service: str) -> None:
+    base, _ = _new(res, "pingan-procurement", "org", years=1)
+    undo = _later(res, 400)
+    try:
+        with pytest.raises(FlowError) as ei:
+            VisitFlow.open(res, service=service, program="pingan-procurement", kind="org",
+                           years=1 if service == "renew" else None, order=base.state()["order"])
+        assert ei.value.code == "visit.reapply"
+        assert "applied for anew" in ei.value.message
+    finally:
+        undo()
+
+
+def test_refund_outside_the_rule_is_refused(res: Resources) -> None:
+    base, _ = _new(res, "dongguan-hpf", "org", years=1)
+    undo = _later(res, 30)  # refund_days = 14
+    try:
+        f = VisitFlow.open(res, service="refund", program="dongguan-hpf", kind="org",
+                           order=base.state()["order"])
+        with pytest.raises(FlowError) as ei:
+            f.run_all(inputs("org"))
+        assert ei.value.code == "visit.refund_refused"
+        assert res.money().payments.payments(base.visit_id)[0].refundable_fen > 0
+    finally:
+        undo()
+
+
+def test_training_visits_and_their_events_are_marked(res: Resources) -> None:
+    f, _ = _new(res, "foshan-yzt", "org", years=1)
+    assert f.row()["training"] == 1
+    rows = res.store.db.execute(
+        "SELECT kind, payload FROM outbox WHERE visit_id = ? AND kind LIKE 'visit.%'",
+        [f.order_no],
+    ).fetchall()
+    kinds = [k for k, _ in rows]
+    assert kinds[0] == "visit.opened" and kinds[-1] == "visit.done"
+    import json as _json
+
+    assert all(_json.loads(p)["training"] is True for _, p in rows)
