@@ -222,7 +222,18 @@ def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     serial = d.get("key_serial")
     on = clock.local_today(flow.res.now(), flow.res.settings.counter.timezone).isoformat()
     slip = False
-    if flow.pin and serial and flow.res.training is not None:
+    svc = flow.row()["service"]
+    if flow.pin is None and serial and svc in ("new", "replace", "unlock", "pickup"):
+        printed = flow.res.store.db.execute(
+            "SELECT 1 FROM pin_slips WHERE visit_id = ? AND token_serial = ?",
+            [flow.visit_id, serial]).fetchone()
+        if not printed:
+            # the PIN set by the key step was lost with the process that set it (it is never
+            # stored): the SO sets a fresh one now, so the agent still leaves with a PIN slip
+            _only_key(flow, serial)
+            flow.pin, _ = flow.res.keys().unlock(order_no=f"{flow.order_no}/pin",
+                                                 actor=flow.res.staff_no, serial=serial)
+    if flow.pin and serial:
         try:
             flow.res.money().queue.print_pin_slip(
                 visit_id=flow.visit_id, order_no=flow.order_no, token_serial=serial,

@@ -39,6 +39,7 @@ class Resources:
         self._money: Any = None
         self._keys: Any = None
         self._hub: Any = None
+        self._hub_pid: int | None = None
         self._printer: Any = None
         self._client: Any = None
         self.hub_url: str | None = None
@@ -95,15 +96,40 @@ class Resources:
         """(url, credential) of the hub: the training hub on loopback, or kiosk.toml's."""
         if self.hub_url is None:
             if self.training:
-                from kiosk.sync.training import LocalHub
-
-                self._hub = LocalHub(self.base / "hub")
-                self.hub_url, self.hub_credential = self._hub.start()
+                self.hub_url, self.hub_credential = self._training_hub()
             else:
                 self.hub_url = self.settings.hub.url
                 self.hub_credential = self.settings.hub.credential
         assert self.hub_url is not None
         return self.hub_url, self.hub_credential or ""
+
+    def _training_hub(self) -> tuple[str, str]:
+        """Reuse the training hub already running for this data directory (its pid and URL are
+        in ``hub/flows-hub.json``; it is left running), else start one that this run stops at
+        its end. A run killed with -9 leaves its hub running; the next run reuses it."""
+        import os
+
+        import httpx
+
+        from kiosk.sync.training import LocalHub
+
+        marker = self.base / "hub" / "flows-hub.json"
+        hub = LocalHub(self.base / "hub")
+        if marker.exists():
+            m = json.loads(marker.read_text())
+            try:
+                os.kill(int(m["pid"]), 0)
+                if httpx.get(m["url"] + "/health", timeout=1.0).status_code == 200:
+                    self._hub_pid = int(m["pid"])
+                    return str(m["url"]), hub.credential()
+            except (OSError, httpx.HTTPError):
+                pass
+        self._hub = hub
+        url, cred = hub.start()
+        assert hub.proc is not None
+        self._hub_pid = hub.proc.pid
+        marker.write_text(json.dumps({"pid": hub.proc.pid, "url": url}))
+        return url, cred
 
     def client(self) -> Any:
         if self._client is None:
@@ -197,6 +223,7 @@ class Resources:
             self._client.close()
         if self._hub is not None:
             self._hub.stop()
+            (self.base / "hub" / "flows-hub.json").unlink(missing_ok=True)
         if self._printer is not None:
             self._printer.stop()
         self.store.close()
