@@ -323,6 +323,14 @@ class PaymentSettings(Section):
     max_wait_s: Annotated[float, Field(gt=0, le=300)] = 30.0
 
 
+class FlowSettings(Section):
+    """Visit flows: key escrow for key recovery (密钥恢复)."""
+
+    # "none": no escrow; key recovery is refused with a clear reason. Only encryption keys can
+    # ever be recovered (never signing keys) and this kiosk makes signing keys only.
+    key_escrow: Literal["none"] = "none"
+
+
 class DevicesSettings(Section):
     """Every device the kiosk drives."""
 
@@ -359,6 +367,7 @@ class Settings(Section):
     devices: DevicesSettings = DevicesSettings()
     hub: HubSettings = HubSettings()
     payments: PaymentSettings = PaymentSettings()
+    flows: FlowSettings = FlowSettings()
     storage: StorageSettings = StorageSettings()
     # Where these settings were read from (not a key of the file).
     source: Path = Field(default=Path("<defaults>"), exclude=True)

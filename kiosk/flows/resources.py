@@ -213,7 +213,7 @@ class Resources:
         """Send the outbox to the hub once (training hubs only take training visits)."""
         from kiosk.sync.worker import SyncWorker
 
-        return SyncWorker(self.store.db, self.client()).drain_once()
+        return SyncWorker(self.store.db, self.client(), training_hub=self.training).drain_once()
 
     def close(self) -> None:
         """Stop the stand-ins this run started and close the store."""

@@ -210,3 +210,22 @@ def test_training_visits_and_their_events_are_marked(res: Resources) -> None:
     import json as _json
 
     assert all(_json.loads(p)["training"] is True for _, p in rows)
+
+
+def test_training_events_never_reach_a_production_hub(res: Resources) -> None:
+    """A worker not told it talks to a training hub (production's SyncService, `kiosk sync run`)
+    quarantines every event of a training visit, the payments area's ones included."""
+    import sqlite3
+
+    from kiosk.sync.worker import SyncWorker
+
+    res.sync_once()  # what earlier tests queued goes to the training hub first
+    f, _ = _new(res, "dongguan-hpf", "org", years=1)
+    ids = (f.order_no, str(f.visit_id))
+    SyncWorker(res.store.db, res.client()).drain_once()  # a "production" worker
+    states = {s for (s,) in res.store.db.execute(
+        "SELECT state FROM outbox WHERE visit_id IN (?, ?)", ids).fetchall()}
+    assert states == {"quarantined"}
+    hub = sqlite3.connect(res.base / "hub" / "hub.db")
+    n = hub.execute("SELECT COUNT(*) FROM events WHERE visit_id IN (?, ?)", ids).fetchone()[0]
+    assert n == 0
