@@ -41,13 +41,15 @@ def _measure() -> tuple[list[float], list[float], dict[str, list[float]]]:
         try:
             res.keys()
             res.money()  # stand-ins up before timing
-            warm = VisitFlow.open(res, service="new", program="dongguan-hpf", kind="org",
-                                  years=3, seal=True)
+            warm = VisitFlow.open(
+                res, service="new", program="dongguan-hpf", kind="org", years=3, seal=True
+            )
             warm.run_all(inputs("org"))
             for i in range(ROUNDS):
                 t0 = time.perf_counter()
-                f = VisitFlow.open(res, service="new", program="dongguan-hpf", kind="org",
-                                   years=3, seal=True)
+                f = VisitFlow.open(
+                    res, service="new", program="dongguan-hpf", kind="org", years=3, seal=True
+                )
                 f.run_all(inputs("org"))
                 visit_t.append(time.perf_counter() - t0)
                 assert f.state()["state"] == "done"
@@ -60,29 +62,43 @@ def _measure() -> tuple[list[float], list[float], dict[str, list[float]]]:
                 d = time.perf_counter() - t
                 parts["seal"].append(d)
                 raw += d
-                base = VisitFlow.open(res, service="new", program="dongguan-hpf", kind="org",
-                                      years=3, seal=True)  # a row for payments (not timed)
+                base = VisitFlow.open(
+                    res, service="new", program="dongguan-hpf", kind="org", years=3, seal=True
+                )  # a row for payments (not timed)
                 _only_key(base, None)
                 q = base._quote_obj()
                 now = res.now()
                 t = time.perf_counter()
                 res.keys().issue_new(
                     IssueRequest(
-                        order_no=f"RAW-{i}", kind="org",
-                        subject=SubjectData(unit_name=doc["unit"]["name"],
-                                            uscc=doc["unit"]["uscc"]),
+                        order_no=f"RAW-{i}",
+                        kind="org",
+                        subject=SubjectData(
+                            unit_name=doc["unit"]["name"], uscc=doc["unit"]["uscc"]
+                        ),
                         not_before=now,
                         not_after=_end_of_day(now.date().replace(year=now.year + 3), "UTC"),
-                        seal=SealRequest("raw", bytes.fromhex(info["png_hex"]),
-                                         int(info["width_mm"]), int(info["height_mm"]))),
-                    actor="bench")
+                        seal=SealRequest(
+                            "raw",
+                            bytes.fromhex(info["png_hex"]),
+                            int(info["width_mm"]),
+                            int(info["height_mm"]),
+                        ),
+                    ),
+                    actor="bench",
+                )
                 d = time.perf_counter() - t
                 parts["keys"].append(d)
                 raw += d
                 t = time.perf_counter()
-                res.money().payments.pay_card(base.visit_id, q, terminal_ref=f"RAW{i:05d}",
-                                              amount_fen=q.total_fen, staff_no="bench",
-                                              idempotency_key=f"raw-{i}")
+                res.money().payments.pay_card(
+                    base.visit_id,
+                    q,
+                    terminal_ref=f"RAW{i:05d}",
+                    amount_fen=q.total_fen,
+                    staff_no="bench",
+                    idempotency_key=f"raw-{i}",
+                )
                 d = time.perf_counter() - t
                 parts["pay"].append(d)
                 raw += d
@@ -111,13 +127,23 @@ def run() -> list[dict[str, Any]]:
             "unit": "ms",
             "baseline_name": "sum of raw operations (keys, seal, payment, print)",
             "baseline_value": round(r * 1000, 1),
-            "note": (f"ratio {v / r:.2f}x (goal <= 1.2x), goal <= 3000 ms; visit min/max "
-                     f"{min(visit_t) * 1000:.0f}/{max(visit_t) * 1000:.0f} ms"),
+            "note": (
+                f"ratio {v / r:.2f}x (goal <= 1.2x), goal <= 3000 ms; visit min/max "
+                f"{min(visit_t) * 1000:.0f}/{max(visit_t) * 1000:.0f} ms"
+            ),
         }
     ]
     for name, xs in parts.items():
-        rows.append({"name": f"  raw {name}", "value": round(statistics.median(xs) * 1000, 1),
-                     "unit": "ms", "baseline_name": "", "baseline_value": None, "note": ""})
+        rows.append(
+            {
+                "name": f"  raw {name}",
+                "value": round(statistics.median(xs) * 1000, 1),
+                "unit": "ms",
+                "baseline_name": "",
+                "baseline_value": None,
+                "note": "",
+            }
+        )
     return rows
 
 

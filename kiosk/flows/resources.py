@@ -27,8 +27,15 @@ class Resources:
         key_algorithm: overrides ``devices.token.key_algorithm`` (tests: ``ec-p256``).
     """
 
-    def __init__(self, settings: Any, base: Path, *, training: bool, staff_no: str = "headless",
-                 key_algorithm: str | None = None):
+    def __init__(
+        self,
+        settings: Any,
+        base: Path,
+        *,
+        training: bool,
+        staff_no: str = "headless",
+        key_algorithm: str | None = None,
+    ):
         self.settings = settings
         self.base = Path(base)
         self.base.mkdir(parents=True, exist_ok=True)
@@ -68,11 +75,14 @@ class Resources:
 
     # -- devices -------------------------------------------------------------------------------
     def read_id_card(self) -> dict[str, Any]:
-        raise VisitError("reading the ID card headless is not wired yet; give [agent]",
-                         code="visit.reader_unavailable")
+        raise VisitError(
+            "reading the ID card headless is not wired yet; give [agent]",
+            code="visit.reader_unavailable",
+        )
 
-    def check_seal(self, path: str, unit_type: str, seal_type: str,
-                   px_per_mm: float | None) -> dict[str, Any]:
+    def check_seal(
+        self, path: str, unit_type: str, seal_type: str, px_per_mm: float | None
+    ) -> dict[str, Any]:
         """Analyse and extract an imprint photo (hardware/seal); refuses a failing imprint."""
         from hardware.seal import RuleTable, check_frame
         from hardware.seal.extract import extract_seal
@@ -89,8 +99,12 @@ class Resources:
                 code="seal.check_failed",
             )
         ex = extract_seal(measured, analysis)
-        return {"verdict": analysis.verdict, "width_mm": ex.picture_width_mm,
-                "height_mm": ex.picture_height_mm, "png_hex": ex.png_bytes().hex()}
+        return {
+            "verdict": analysis.verdict,
+            "width_mm": ex.picture_width_mm,
+            "height_mm": ex.picture_height_mm,
+            "png_hex": ex.png_bytes().hex(),
+        }
 
     def hub(self) -> tuple[str, str]:
         """(url, credential) of the hub: the training hub on loopback, or kiosk.toml's."""
@@ -188,7 +202,7 @@ class Resources:
             for job in reversed(self._printer.jobs()):
                 try:
                     lines = decode(job).lines
-                except Exception:  # noqa: BLE001 (a partial capture is not a receipt)
+                except Exception:
                     continue
                 if any(order_no in ln for ln in lines) and any("RECEIPT" in ln for ln in lines):
                     return list(lines)

@@ -14,13 +14,12 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
-
 import fcntl
+import json
 import logging
 import os
 import random
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -216,10 +215,15 @@ class SyncWorker:
                 flagged = False
             if not flagged and ev.visit_id:
                 try:
-                    row = outbox._conn(self.db).execute(
-                        "SELECT training FROM visits WHERE order_no = ? OR CAST(id AS TEXT) = ?",
-                        (ev.visit_id, ev.visit_id),
-                    ).fetchone()
+                    row = (
+                        outbox._conn(self.db)
+                        .execute(
+                            "SELECT training FROM visits "
+                            "WHERE order_no = ? OR CAST(id AS TEXT) = ?",
+                            (ev.visit_id, ev.visit_id),
+                        )
+                        .fetchone()
+                    )
                 except sqlite3.Error:
                     row = None
                 flagged = bool(row and row[0])

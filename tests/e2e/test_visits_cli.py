@@ -26,8 +26,11 @@ _ref = iter(range(10_000, 99_999))
 
 
 def toml_for(service: str, **kw: object) -> str:
-    lines = [f'service = "{service}"', f'program = "{kw.get("program", "dongguan-hpf")}"',
-             f'kind = "{kw.get("kind", "org")}"']
+    lines = [
+        f'service = "{service}"',
+        f'program = "{kw.get("program", "dongguan-hpf")}"',
+        f'kind = "{kw.get("kind", "org")}"',
+    ]
     if kw.get("years"):
         lines.append(f"years = {kw['years']}")
     if kw.get("seal"):
@@ -36,11 +39,19 @@ def toml_for(service: str, **kw: object) -> str:
         lines.append(f'order = "{kw["order"]}"')
     lines.append("[agent]")
     lines += [f'{k} = "{v}"' for k, v in AGENT.items()]
-    lines += ["[unit]", 'name = "东莞邮寄有限公司"', f'uscc = "{kw.get("uscc") or fresh_uscc()}"',
-              'unit_type = "enterprise"']
+    lines += [
+        "[unit]",
+        'name = "东莞邮寄有限公司"',
+        f'uscc = "{kw.get("uscc") or fresh_uscc()}"',
+        'unit_type = "enterprise"',
+    ]
     if kw.get("seal"):
-        lines += ["[seal_image]", f'path = "{IMPRINT}"', 'seal_type = "official"',
-                  "px_per_mm = 7.5"]
+        lines += [
+            "[seal_image]",
+            f'path = "{IMPRINT}"',
+            'seal_type = "official"',
+            "px_per_mm = 7.5",
+        ]
     lines += ["[payment]", 'method = "card"', f'reference = "T{next(_ref)}"']
     if kw.get("pin"):
         lines += ["[key]", f'pin = "{kw["pin"]}"']
@@ -48,8 +59,14 @@ def toml_for(service: str, **kw: object) -> str:
 
 
 def kiosk(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, env=env or ENV,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        cwd=ROOT,
+        env=env or ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +80,8 @@ def data(tmp_path_factory) -> Path:
     url, _ = hub.start()
     assert hub.proc is not None
     (d / "training" / "hub" / "flows-hub.json").write_text(
-        json.dumps({"pid": hub.proc.pid, "url": url}))
+        json.dumps({"pid": hub.proc.pid, "url": url})
+    )
     yield d
     hub.stop()
 
@@ -111,8 +129,17 @@ def test_failed_step_exits_1_and_stays_resumable(data: Path) -> None:
     out = json.loads(p.stdout)
     assert out["state"] == "failed" and out["step"] == "keys"
     assert "PIN" in out["reason"]
-    r = kiosk("visit", "resume", out["order"], "--training", "--data-dir", str(data), "--json",
-              "--pin", pin_of(data, first["order"]))
+    r = kiosk(
+        "visit",
+        "resume",
+        out["order"],
+        "--training",
+        "--data-dir",
+        str(data),
+        "--json",
+        "--pin",
+        pin_of(data, first["order"]),
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["state"] == "done"
 
@@ -138,8 +165,11 @@ def test_kill_9_at_each_step_boundary_then_resume(data: Path, step: str) -> None
     p = run_file(data, toml_for("new", years=1, seal=True, uscc=uscc), env=env)
     assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
     kdb = data / "training" / "kiosk.db"
-    order = sqlite3.connect(kdb).execute(
-        "SELECT order_no FROM visits ORDER BY id DESC LIMIT 1").fetchone()[0]
+    order = (
+        sqlite3.connect(kdb)
+        .execute("SELECT order_no FROM visits ORDER BY id DESC LIMIT 1")
+        .fetchone()[0]
+    )
     r = kiosk("visit", "resume", order, "--training", "--data-dir", str(data), "--json")
     assert r.returncode == 0, r.stdout + r.stderr
     out = json.loads(r.stdout)
@@ -148,22 +178,41 @@ def test_kill_9_at_each_step_boundary_then_resume(data: Path, step: str) -> None
     # nothing doubled
     assert _count(kdb, "SELECT COUNT(*) FROM payments WHERE visit_id = ?", vid) == 1
     assert _count(kdb, "SELECT COUNT(*) FROM keys WHERE label = ?", order) == 1
-    assert _count(kdb, "SELECT COUNT(*) FROM print_jobs WHERE visit_id = ? AND kind = 'receipt'",
-                  vid) == 1
+    assert (
+        _count(kdb, "SELECT COUNT(*) FROM print_jobs WHERE visit_id = ? AND kind = 'receipt'", vid)
+        == 1
+    )
     assert _count(kdb, "SELECT COUNT(*) FROM pin_slips WHERE visit_id = ?", vid) == 1
     pin_of(data, order)  # the agent leaves with a PIN slip even when the PIN died with the crash
     for s in plan("new", True):
-        assert _count(kdb, "SELECT COUNT(*) FROM visit_steps v JOIN visits x ON x.id = v.visit_id "
-                      "WHERE x.order_no = ? AND step = ? AND v.state = 'done'", order, s) == 1, s
+        assert (
+            _count(
+                kdb,
+                "SELECT COUNT(*) FROM visit_steps v JOIN visits x ON x.id = v.visit_id "
+                "WHERE x.order_no = ? AND step = ? AND v.state = 'done'",
+                order,
+                s,
+            )
+            == 1
+        ), s
     hub = data / "training" / "hub" / "hub.db"
     assert _count(hub, "SELECT COUNT(*) FROM certificates WHERE subject LIKE ?", f"%{uscc}%") == 1
     # nothing lost: every kiosk event of the visit is on the hub, once
     # (the payments area files its events under the visit's row id, the flow under its order)
     ids = (order, str(vid))
     for k in ("visit.opened", "visit.done", "payment.created", "payment.paid", "receipt.printed"):
-        assert _count(kdb, "SELECT COUNT(*) FROM outbox WHERE visit_id IN (?, ?) AND kind = ?",
-                      *ids, k) == 1, k
-    assert _count(kdb, "SELECT COUNT(*) FROM outbox WHERE visit_id IN (?, ?) AND state != 'sent'",
-                  *ids) == 0
+        assert (
+            _count(
+                kdb, "SELECT COUNT(*) FROM outbox WHERE visit_id IN (?, ?) AND kind = ?", *ids, k
+            )
+            == 1
+        ), k
+    assert (
+        _count(
+            kdb, "SELECT COUNT(*) FROM outbox WHERE visit_id IN (?, ?) AND state != 'sent'", *ids
+        )
+        == 0
+    )
     assert _count(hub, "SELECT COUNT(*) FROM events WHERE visit_id IN (?, ?)", *ids) == _count(
-        kdb, "SELECT COUNT(*) FROM outbox WHERE visit_id IN (?, ?)", *ids)
+        kdb, "SELECT COUNT(*) FROM outbox WHERE visit_id IN (?, ?)", *ids
+    )

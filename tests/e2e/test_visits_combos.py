@@ -11,7 +11,6 @@ import datetime as dt
 import pytest
 from cryptography import x509
 
-from hardware.sim.escpos_decode import decode
 from kiosk.config import load_settings
 from kiosk.domain import fees, validity
 from kiosk.domain.types import Kind, Service
@@ -25,8 +24,12 @@ TZ = "Asia/Shanghai"
 
 @pytest.fixture(scope="module")
 def res(tmp_path_factory):
-    r = Resources(load_settings(None), tmp_path_factory.mktemp("visits"), training=True,
-                  key_algorithm="ec-p256")
+    r = Resources(
+        load_settings(None),
+        tmp_path_factory.mktemp("visits"),
+        training=True,
+        key_algorithm="ec-p256",
+    )
     yield r
     r.close()
 
@@ -37,8 +40,9 @@ def _today(res: Resources) -> dt.date:
     return clock.local_today(res.now(), TZ)
 
 
-def _new(res: Resources, program: str, kind: str, *, years: int = 1, seal: bool = False,
-         **kw) -> tuple[VisitFlow, dict]:
+def _new(
+    res: Resources, program: str, kind: str, *, years: int = 1, seal: bool = False, **kw
+) -> tuple[VisitFlow, dict]:
     f = VisitFlow.open(res, service="new", program=program, kind=kind, years=years, seal=seal)
     doc = inputs(kind, **kw)
     f.run_all(doc)
@@ -72,8 +76,9 @@ def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
         assert _not_after_local(st) == want
         assert st["key"]["state"] == "active"
         lines = _receipt_lines(res, st["order"])
-        assert any(fees.format_fen(q.total_fen).replace("¥ ", "") in ln.replace("￥", "")
-                   for ln in lines), lines
+        assert any(
+            fees.format_fen(q.total_fen).replace("¥ ", "") in ln.replace("￥", "") for ln in lines
+        ), lines
         rec = res.keys().repo.get(st["key"]["serial"])
         assert (rec.seal_der is not None) == has_seal
         assert "seal" in f.steps() if has_seal else "seal" not in f.steps()
@@ -85,15 +90,22 @@ def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
     assert pin, "the new visit's PIN is kept in memory for the PIN slip"
     seal = service == "seal"
     years = 1 if service in ("renew", "seal") else None
-    f = VisitFlow.open(res, service=service, program=program, kind=kind, years=years,
-                       seal=seal, order=bst["order"])
-    doc2 = inputs(kind, uscc=(doc.get("unit") or {}).get("uscc"), pin=pin,
-                  seal_type=prog.seal_types[0] if prog.seal_types else "official")
+    f = VisitFlow.open(
+        res, service=service, program=program, kind=kind, years=years, seal=seal, order=bst["order"]
+    )
+    doc2 = inputs(
+        kind,
+        uscc=(doc.get("unit") or {}).get("uscc"),
+        pin=pin,
+        seal_type=prog.seal_types[0] if prog.seal_types else "official",
+    )
     if service in ("key-recovery", "pickup"):
         with pytest.raises(FlowError) as ei:
             f.run_all(doc2)
-        assert ei.value.code == {"key-recovery": "visit.no_escrow",
-                                 "pickup": "visit.nothing_waiting"}[service]
+        assert (
+            ei.value.code
+            == {"key-recovery": "visit.no_escrow", "pickup": "visit.nothing_waiting"}[service]
+        )
         assert f.state()["state"] == "failed"
         assert f.state()["next_step"] == "keys"  # resumable at the failed step
         return
@@ -155,8 +167,9 @@ def test_change_of_expired_certificate_renews_in_the_same_visit(res: Resources) 
     bst, pin = base.state(), base.pin
     undo = _later(res, 400)
     try:
-        f = VisitFlow.open(res, service="change", program="dongguan-hpf", kind="org",
-                           order=bst["order"])
+        f = VisitFlow.open(
+            res, service="change", program="dongguan-hpf", kind="org", order=bst["order"]
+        )
         assert f.steps()[-4:] == ["pay", "keys", "handover", "receipt"]
         d2 = inputs("org", uscc=doc["unit"]["uscc"], pin=pin)
         d2["unit"]["name"] = "东莞改名有限公司"
@@ -164,7 +177,9 @@ def test_change_of_expired_certificate_renews_in_the_same_visit(res: Resources) 
         prog = res.settings.program("dongguan-hpf")
         assert st["renewed_in_visit"] is True
         assert st["total_fen"] == fees.quote(prog, Service.RENEW, Kind.ORG, years=1).total_fen
-        assert _not_after_local(st) == validity.renew(_today(res), _not_after_local(bst), 1).not_after
+        assert (
+            _not_after_local(st) == validity.renew(_today(res), _not_after_local(bst), 1).not_after
+        )
         assert "东莞改名有限公司" in st["certificate"]["subject"]
     finally:
         undo()
@@ -176,8 +191,14 @@ def test_expired_pingan_certificate_must_be_applied_anew(res: Resources, service
     undo = _later(res, 400)
     try:
         with pytest.raises(FlowError) as ei:
-            VisitFlow.open(res, service=service, program="pingan-procurement", kind="org",
-                           years=1 if service == "renew" else None, order=base.state()["order"])
+            VisitFlow.open(
+                res,
+                service=service,
+                program="pingan-procurement",
+                kind="org",
+                years=1 if service == "renew" else None,
+                order=base.state()["order"],
+            )
         assert ei.value.code == "visit.reapply"
         assert "applied for anew" in ei.value.message
     finally:
@@ -188,8 +209,9 @@ def test_refund_outside_the_rule_is_refused(res: Resources) -> None:
     base, _ = _new(res, "dongguan-hpf", "org", years=1)
     undo = _later(res, 30)  # refund_days = 14
     try:
-        f = VisitFlow.open(res, service="refund", program="dongguan-hpf", kind="org",
-                           order=base.state()["order"])
+        f = VisitFlow.open(
+            res, service="refund", program="dongguan-hpf", kind="org", order=base.state()["order"]
+        )
         with pytest.raises(FlowError) as ei:
             f.run_all(inputs("org"))
         assert ei.value.code == "visit.refund_refused"
@@ -223,8 +245,12 @@ def test_training_events_never_reach_a_production_hub(res: Resources) -> None:
     f, _ = _new(res, "dongguan-hpf", "org", years=1)
     ids = (f.order_no, str(f.visit_id))
     SyncWorker(res.store.db, res.client()).drain_once()  # a "production" worker
-    states = {s for (s,) in res.store.db.execute(
-        "SELECT state FROM outbox WHERE visit_id IN (?, ?)", ids).fetchall()}
+    states = {
+        s
+        for (s,) in res.store.db.execute(
+            "SELECT state FROM outbox WHERE visit_id IN (?, ?)", ids
+        ).fetchall()
+    }
     assert states == {"quarantined"}
     hub = sqlite3.connect(res.base / "hub" / "hub.db")
     n = hub.execute("SELECT COUNT(*) FROM events WHERE visit_id IN (?, ?)", ids).fetchone()[0]
