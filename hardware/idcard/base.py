@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
-from hardware.idcard.errors import IdCardError, NoCard
+from hardware.idcard.errors import IdCardError, NoCard, ReaderLost
 from hardware.idcard.record import IdCardRecord
 from hardware.idcard.validation import validate_record
 
@@ -176,6 +176,20 @@ class CardMonitor:
                     self._watch()
                 except IdCardError as e:
                     self._emit(CardEvent("reader_error", error=e))
+                    self._stop.wait(self._retry)
+                except Exception as e:
+                    # A driver failure no adapter translated: report it and keep watching,
+                    # rather than letting the monitor thread die silently.
+                    log.exception("ID card monitor: unexpected reader failure")
+                    self._emit(
+                        CardEvent(
+                            "reader_error",
+                            error=ReaderLost(
+                                f"The ID card reader failed unexpectedly ({type(e).__name__}: "
+                                f"{e}). Call counter staff."
+                            ),
+                        )
+                    )
                     self._stop.wait(self._retry)
                 finally:
                     self.reader.close()

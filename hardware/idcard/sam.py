@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+import termios
 import threading
 import time
 from dataclasses import dataclass
@@ -166,7 +167,7 @@ def read_frame(port: serial.Serial, timeout: float, head_size: int = 3) -> bytes
             port.timeout = min(left, 0.5)
             try:
                 chunk = port.read(n - len(buf))
-            except (serial.SerialException, OSError) as e:
+            except (serial.SerialException, OSError, termios.error) as e:
                 raise ReaderLost(
                     f"The serial reader failed: {e}. Check its cable; call counter staff."
                 ) from e
@@ -228,7 +229,7 @@ class SamReader:
         if self._port is None:
             try:
                 self._port = serial.serial_for_url(self.device, baudrate=self.baudrate, timeout=0.5)
-            except (serial.SerialException, OSError, ValueError) as e:
+            except (serial.SerialException, OSError, termios.error, ValueError) as e:
                 raise NoReader(
                     f"Cannot open the ID card reader's serial device {self.device}: {e}. "
                     "Check the cable and [devices.reader] serial_device in kiosk.toml."
@@ -240,7 +241,7 @@ class SamReader:
         """Close the serial device."""
         port, self._port = self._port, None
         if port is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
+            with contextlib.suppress(serial.SerialException, OSError, termios.error):
                 port.close()
 
     def cancel(self) -> None:
@@ -262,7 +263,7 @@ class SamReader:
                 port.reset_input_buffer()
                 port.write(build_command(cmd, para, data))
                 port.flush()
-            except (serial.SerialException, OSError) as e:
+            except (serial.SerialException, OSError, termios.error) as e:
                 raise ReaderLost(
                     f"The serial reader failed: {e}. Check its cable; call counter staff."
                 ) from e

@@ -53,7 +53,7 @@ def test_placing_and_taking_away_is_seen(sim_sam: SimulatedSam, sam_reader: SamR
     ("behaviour", "error", "match"),
     [
         (SamBehaviour(bad_check=0x30), SamFrameError, "check byte"),
-        (SamBehaviour(bad_length=0x30), SamFrameError, "declares 1295 bytes but only 1288 came"),
+        (SamBehaviour(bad_length=0x30), SamFrameError, r"declares 1295 bytes but only \d+ came"),
         (SamBehaviour(lose_card_on_read=True), CardRemoved, "left the reader"),
         (SamBehaviour(not_id_card=True), NotAnIdCard, "not an ID card"),
     ],
