@@ -7,6 +7,7 @@ pair, certificate or seal.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
@@ -138,10 +139,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     if svc == "refund":
         return _refund(flow)
     if svc == "pickup":
-        raise _err(
-            "no key prepared offline waits for this order (see kiosk sync status)",
-            "visit.nothing_waiting",
-        )
+        return _pickup(flow)
     ks = res.keys()
     if svc == "new":
         from kiosk.keys.service import IssueRequest
@@ -241,6 +239,45 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     return _key_info(flow, serial)
 
 
+def _pickup(flow: VisitFlow) -> Out:
+    """领取: the key prepared offline under the earlier order, for that visit's agent only."""
+    from kiosk.flows import offline
+    from kiosk.flows.engine import VisitFlow
+    from kiosk.sync import issuance
+
+    d = flow.data()
+    res = flow.res
+    earlier_order = d["earlier_order"]
+    w = offline.waiting_request(res.store.db, earlier_order)
+    if w is None:
+        raise _err(
+            f"no key prepared offline waits under {earlier_order} (kiosk sync status)",
+            "visit.nothing_waiting",
+        )
+    agent_id = (d.get("agent") or {}).get("id_number", "")
+    if issuance.agent_digest(agent_id) != w["agent_digest"]:
+        raise _err(
+            "this ID card is not the agent's who applied; the key can only be handed to them",
+            "pickup.wrong_agent",
+        )
+    if w["state"] == "waiting":
+        with contextlib.suppress(KioskError):
+            res.sync_once()  # ask the hub now rather than at the worker's next pass
+        w = offline.waiting_request(res.store.db, earlier_order) or w
+    if w["state"] == "waiting":
+        raise _err(
+            "the certificate has not arrived from the back office yet; try again later",
+            "visit.not_arrived",
+        )
+    if w["state"] != "handed_over":
+        earlier = VisitFlow.resume(res, earlier_order)
+        if earlier.next_step() is not None:
+            earlier.run_all(dict(earlier.data().get("inputs") or {}))
+        issuance.hand_over(res.store.db, w["request_id"], agent_id)
+    serial = res.visit_data(earlier_order).get("key_serial")
+    return _key_info(flow, serial)
+
+
 def _refund(flow: VisitFlow) -> Out:
     d = flow.data()
     earlier = flow.res.visit_row(d["earlier_order"])
@@ -276,7 +313,7 @@ def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     on = clock.local_today(flow.res.now(), flow.res.settings.counter.timezone).isoformat()
     slip = False
     svc = flow.row()["service"]
-    if flow.pin is None and serial and svc in ("new", "replace", "unlock", "pickup"):
+    if flow.pin is None and serial and svc in ("new", "replace", "unlock"):
         printed = flow.res.store.db.execute(
             "SELECT 1 FROM pin_slips WHERE visit_id = ? AND token_serial = ?",
             [flow.visit_id, serial],

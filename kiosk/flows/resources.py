@@ -63,6 +63,10 @@ class Resources:
             return None
         return dict(zip([c[0] for c in cur.description], r, strict=True))
 
+    def visit_data(self, order_no: str) -> dict[str, Any]:
+        row = self.visit_row(order_no)
+        return {} if row is None else dict(json.loads(row["data"] or "{}"))
+
     def unit_prefill(self, uscc: str, *, exclude: int) -> dict[str, Any]:
         """The unit data of the latest earlier visit of the same USCC (empty when none)."""
         r = self.store.db.execute(
@@ -157,6 +161,7 @@ class Resources:
         """The key service over the hub (``HubIssuer``)."""
         if self._keys is None:
             from hardware.token import KeyAlgorithm
+            from kiosk.flows.offline import FallbackIssuer
             from kiosk.keys import wiring
             from kiosk.keys.repository import KeyRepository
             from kiosk.keys.service import KeyService
@@ -167,7 +172,7 @@ class Resources:
                 wiring.reader_for(self.settings, self.base, training=self.training),
                 KeyRepository(self.store.db),
                 wiring.vault_for(self.base),
-                HubIssuer(self.client()),
+                FallbackIssuer(HubIssuer(self.client()), self.store.db),
                 algorithm=KeyAlgorithm(alg),
             )
         return self._keys

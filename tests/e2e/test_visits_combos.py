@@ -84,6 +84,9 @@ def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
         assert "seal" in f.steps() if has_seal else "seal" not in f.steps()
         return
 
+    if service == "pickup":
+        _pickup_case(res, program, kind)
+        return
     base, doc = _new(res, program, kind, years=1)
     bst = base.state()
     pin = base.pin
@@ -255,3 +258,37 @@ def test_training_events_never_reach_a_production_hub(res: Resources) -> None:
     hub = sqlite3.connect(res.base / "hub" / "hub.db")
     n = hub.execute("SELECT COUNT(*) FROM events WHERE visit_id IN (?, ?)", ids).fetchone()[0]
     assert n == 0
+
+
+def _pickup_case(res: Resources, program: str, kind: str) -> None:
+    """The hub is down at the new visit's certify step: the key is prepared and its request
+    queued offline; the pickup visit (same agent) gets the certificate and hands the key over."""
+    from kiosk.sync.client import HubClient
+
+    issuer = res.keys().issuer
+    live = issuer.hub.client
+    issuer.hub.client = HubClient("http://127.0.0.1:9/api/v1", "x:y", timeout=0.5)
+    try:
+        f = VisitFlow.open(res, service="new", program=program, kind=kind, years=1)
+        doc = inputs(kind)
+        with pytest.raises(FlowError) as ei:
+            f.run_all(doc)
+        assert ei.value.code == "visit.offline_queued"
+        assert f.state()["next_step"] == "keys"
+    finally:
+        issuer.hub.client = live
+    other = VisitFlow.open(res, service="pickup", program=program, kind=kind, order=f.order_no)
+    wrong = dict(doc, agent=dict(doc["agent"], id_number="110105194912310021"))
+    with pytest.raises(FlowError) as ei:
+        other.run_all(wrong)
+    assert ei.value.code in ("pickup.wrong_agent", "id.checksum")
+    p = VisitFlow.open(res, service="pickup", program=program, kind=kind, order=f.order_no)
+    st = p.run_all(doc)
+    assert st["state"] == "done"
+    assert st["key"]["state"] == "active" and st["certificate"] is not None
+    assert f.state()["state"] == "done"  # the earlier visit finished through the pickup
+    n = res.store.db.execute(
+        "SELECT COUNT(*) FROM cert_requests WHERE order_no = ? AND state = 'handed_over'",
+        [f.order_no],
+    ).fetchone()[0]
+    assert n == 1
