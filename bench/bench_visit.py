@@ -24,13 +24,33 @@ from typing import Any
 ROUNDS = 5
 
 
+def _uscc(body17: str) -> str:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    s = sum(alphabet.index(c) * w for c, w in zip(body17, weights, strict=True))
+    return body17 + alphabet[(31 - s % 31) % 31]
+
+
 def _measure() -> tuple[list[float], list[float], dict[str, list[float]]]:
     from hub.ca import SubjectData
     from kiosk.config import load_settings
     from kiosk.flows import Resources, VisitFlow
     from kiosk.flows.keywork import _end_of_day, _only_key
     from kiosk.keys.service import IssueRequest, SealRequest
-    from tests.flows_helpers import IMPRINT, inputs
+
+    imprint = Path(__file__).resolve().parents[1] / "hardware" / "sim" / "imprints" / "good.jpg"
+    counter = iter(range(1, 10_000))
+
+    def inputs(kind: str) -> dict[str, Any]:
+        from kiosk.domain.identifiers import parse_uscc  # noqa: F401 (validated by the flow)
+
+        n = next(counter)
+        return {
+            "agent": {"name": "张三", "id_number": "11010519491231002X", "mobile": "13800138000"},
+            "unit": {"name": "东莞基准有限公司", "uscc": _uscc(f"91441900MB{n:07d}")},
+            "seal_image": {"path": str(imprint), "seal_type": "official", "px_per_mm": 7.5},
+            "payment": {"method": "card", "reference": f"B{n:05d}"},
+        }
 
     settings = load_settings(None)
     visit_t: list[float] = []
@@ -58,7 +78,7 @@ def _measure() -> tuple[list[float], list[float], dict[str, list[float]]]:
                 doc = inputs("org")
                 raw = 0.0
                 t = time.perf_counter()
-                info = res.check_seal(str(IMPRINT), "enterprise", "official", 7.5)
+                info = res.check_seal(str(imprint), "enterprise", "official", 7.5)
                 d = time.perf_counter() - t
                 parts["seal"].append(d)
                 raw += d
@@ -127,6 +147,7 @@ def run() -> list[dict[str, Any]]:
             "unit": "ms",
             "baseline_name": "sum of raw operations (keys, seal, payment, print)",
             "baseline_value": round(r * 1000, 1),
+            "goal": "<= 3000 ms and <= 1.2x",
             "note": (
                 f"ratio {v / r:.2f}x (goal <= 1.2x), goal <= 3000 ms; visit min/max "
                 f"{min(visit_t) * 1000:.0f}/{max(visit_t) * 1000:.0f} ms"
