@@ -292,3 +292,46 @@ def _pickup_case(res: Resources, program: str, kind: str) -> None:
         [f.order_no],
     ).fetchone()[0]
     assert n == 1
+
+
+@pytest.mark.parametrize("method", ["wechat", "alipay"])
+def test_payment_codes_through_the_sandbox(res: Resources, method: str) -> None:
+    from tests.money_helpers import ALIPAY_OK, WECHAT_OK
+
+    code = {"wechat": WECHAT_OK, "alipay": ALIPAY_OK}[method]
+    f = VisitFlow.open(res, service="new", program="foshan-yzt", kind="org", years=1)
+    st = f.run_all(inputs("org", method=method, ref=code))
+    assert st["state"] == "done"
+    assert st["payment"] == {"id": st["payment"]["id"], "state": "paid", "method": method}
+
+
+def test_unconfirmed_transfer_holds_the_key_work(res: Resources) -> None:
+    f = VisitFlow.open(res, service="new", program="foshan-yzt", kind="org", years=1)
+    with pytest.raises(FlowError) as ei:
+        f.run_all(inputs("org", method="transfer", ref="BANK20261122001"))
+    assert ei.value.code == "visit.not_paid" and ei.value.step == "keys"
+    assert f.state()["payment"]["state"] == "pending"
+    pay = res.money().payments
+    pay.confirm_transfer(f.state()["payment"]["id"], confirmed_by="0001", source="clerk")
+    assert f.run_all({})["state"] == "done"  # resumed at the key step
+
+
+def test_a_failing_imprint_is_refused_in_words(res: Resources) -> None:
+    from tests.flows_helpers import ROOT
+
+    f = VisitFlow.open(res, service="new", program="dongguan-hpf", kind="org", years=1, seal=True)
+    doc = inputs("org")
+    doc["seal_image"]["path"] = str(ROOT / "hardware/sim/imprints/bad_two_seals.jpg")
+    with pytest.raises(FlowError) as ei:
+        f.run_all(doc)
+    assert ei.value.code == "seal.check_failed" and ei.value.step == "seal"
+    assert "take a new photo" in ei.value.message
+
+
+def test_unit_data_is_prefilled_from_an_earlier_visit(res: Resources) -> None:
+    f1, doc = _new(res, "foshan-yzt", "org", years=1)
+    f2 = VisitFlow.open(res, service="new", program="foshan-yzt", kind="org", years=1)
+    doc2 = inputs("org")
+    doc2["unit"] = {"uscc": doc["unit"]["uscc"]}  # only the code typed
+    f2.run_all(doc2)
+    assert f2.data()["unit"]["name"] == doc["unit"]["name"]
