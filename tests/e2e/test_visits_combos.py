@@ -329,7 +329,7 @@ def test_a_failing_imprint_is_refused_in_words(res: Resources) -> None:
 
 
 def test_unit_data_is_prefilled_from_an_earlier_visit(res: Resources) -> None:
-    f1, doc = _new(res, "foshan-yzt", "org", years=1)
+    _, doc = _new(res, "foshan-yzt", "org", years=1)
     f2 = VisitFlow.open(res, service="new", program="foshan-yzt", kind="org", years=1)
     doc2 = inputs("org")
     doc2["unit"] = {"uscc": doc["unit"]["uscc"]}  # only the code typed

@@ -32,9 +32,8 @@ def test_plan(service: str, seal: bool, steps: str) -> None:
 
 
 def test_change_of_an_expired_certificate_is_quoted_and_paid() -> None:
-    assert plan("change", False, renew_first=True) == (
-        "identify form materials quote pay keys handover receipt".split()
-    )
+    steps = "identify form materials quote pay keys handover receipt"
+    assert plan("change", False, renew_first=True) == steps.split()
 
 
 def _file(tmp_path: Path, text: str) -> Path:
