@@ -176,7 +176,7 @@ class VisitFlow:
             if renew_first:
                 years = years or 1
                 q = fees.quote(prog, Service.RENEW, k, years=years)
-        data = {
+        data: dict[str, Any] = {
             "years": years,
             "seal": bool(seal or svc.value == "seal"),
             "earlier_order": order,
@@ -243,7 +243,7 @@ class VisitFlow:
         return str(self.row()["order_no"])
 
     def data(self) -> dict[str, Any]:
-        return json.loads(self.row()["data"] or "{}")
+        return dict(json.loads(self.row()["data"] or "{}"))
 
     def _set(self, db: Any, **fields: Any) -> None:
         d = self.data()
@@ -371,7 +371,7 @@ class VisitFlow:
         self._mark(step, "done", detail, failure=None, **data)
         if self.next_step() is None:
             self._finish()
-        return detail
+        return dict(detail)
 
     def run_all(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Run every remaining step with the same inputs (headless visits)."""

@@ -157,6 +157,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         if not pay_ok:
             raise _err(why, "visit.not_paid")
         v = validity.after_service(Service.NEW, today, years=d["years"])
+        assert v.not_after is not None  # a new certificate always has one
         req = IssueRequest(
             order_no=order,
             kind=row["kind"],
@@ -275,7 +276,9 @@ def _pickup(flow: VisitFlow) -> Out:
             earlier.run_all(dict(earlier.data().get("inputs") or {}))
         issuance.hand_over(res.store.db, w["request_id"], agent_id)
     serial = res.visit_data(earlier_order).get("key_serial")
-    return _key_info(flow, serial)
+    if not serial:
+        raise _err(f"{earlier_order} has no key yet", "visit.no_key")
+    return _key_info(flow, str(serial))
 
 
 def _refund(flow: VisitFlow) -> Out:
