@@ -11,7 +11,7 @@ APT_STAMP := /var/tmp/netca-kiosk-apt.stamp
 # SoftHSM2 (blank USB keys), pcscd + vpcd (ID card reader), PC/SC headers (pyscard builds from
 # source), CJK fonts (seal generator, raster receipts), tmux (real-terminal tests), opensc (pkcs11-tool),
 # postgresql (the hub's tests also run on a throwaway PostgreSQL cluster on loopback).
-APT_PACKAGES := softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev swig fonts-noto-cjk fonts-wqy-zenhei tmux opensc postgresql
+APT_PACKAGES := softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev swig fonts-noto-cjk fonts-wqy-zenhei tmux opensc postgresql chromium foot
 
 .PHONY: demo test bench check lint typecheck sys venv clean
 

@@ -36,6 +36,8 @@ AREAS: list[str] = [
     "kiosk.cli.sync:sync",
     "kiosk.cli.hub:hub",
     "kiosk.cli.visit:visit",
+    "kiosk.cli.doctor:doctor",
+    "kiosk.cli.web:serve_web",
 ]
 
 
