@@ -551,6 +551,7 @@ class VisitFlow:
                 break
             q.run_once()
         st = q.job(job.id).state
+        self.res.receipt_lines(self.order_no)  # training: wait for the stand-in's capture
         rec = {"job": job.id, "state": st}
         return rec, {"receipt": rec}
 

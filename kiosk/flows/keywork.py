@@ -338,6 +338,9 @@ def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
                 printed_by=flow.res.staff_no,
             )
             slip = True
+            # training: the stand-in printer lives in this process; the step is done only once
+            # the paper is out (a kill right after must not lose the agent's only PIN slip)
+            flow.res.captured(flow.order_no, "PIN")
         except KioskError as e:
             if e.code != "receipt.pin_slip_once":
                 raise

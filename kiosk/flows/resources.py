@@ -193,9 +193,9 @@ class Resources:
     def printer_jobs(self) -> list[bytes]:
         return self._printer.jobs() if self._printer is not None else []
 
-    def receipt_lines(self, order_no: str, timeout: float = 5.0) -> list[str] | None:
-        """The receipt of ``order_no`` decoded from the printer stand-in's capture (training),
-        waiting up to ``timeout`` for the capture to be saved; None when there is none."""
+    def captured(self, order_no: str, marker: str, timeout: float = 5.0) -> list[str] | None:
+        """The lines of the printer stand-in's capture that mentions ``order_no`` and
+        ``marker`` (training), waiting up to ``timeout`` for it to be saved; None if none."""
         import time
 
         from hardware.sim.escpos_decode import decode
@@ -209,11 +209,15 @@ class Resources:
                     lines = decode(job).lines
                 except Exception:
                     continue
-                if any(order_no in ln for ln in lines) and any("RECEIPT" in ln for ln in lines):
+                if any(order_no in ln for ln in lines) and any(marker in ln for ln in lines):
                     return list(lines)
             if time.monotonic() > end:
                 return None
             time.sleep(0.02)
+
+    def receipt_lines(self, order_no: str, timeout: float = 5.0) -> list[str] | None:
+        """The receipt of ``order_no`` decoded from the printer stand-in (training)."""
+        return self.captured(order_no, "RECEIPT", timeout)
 
     def money(self) -> Any:
         if self._money is None:
