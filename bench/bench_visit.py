@@ -8,7 +8,7 @@ printer capture, the payment sandbox), alternating rounds:
 * the raw operations the visit is made of, each called directly: the key work
   (``KeyService.issue_new``: keygen + CSR + issue over the hub + certificate and seal written),
   seal check + extraction of the imprint, one card payment insert (which queues its receipt), and
-  sending that receipt to the printer.
+  printing that receipt and a PIN slip, each until the printer stand-in has saved it.
 
 Goal: visit <= 3 s and <= 1.2x the raw sum (medians). The hub's start-up is outside both.
 """
@@ -122,8 +122,19 @@ def _measure() -> tuple[list[float], list[float], dict[str, list[float]]]:
                 d = time.perf_counter() - t
                 parts["pay"].append(d)
                 raw += d
+                # print: the receipt and the PIN slip, each until the printer has it (the visit
+                # waits for the training printer's capture the same way)
                 t = time.perf_counter()
                 res.money().queue.run_once()
+                res.captured(base.order_no, "RECEIPT")
+                res.money().queue.print_pin_slip(
+                    visit_id=base.visit_id,
+                    order_no=base.order_no,
+                    token_serial=f"RAW{i}",
+                    pin="12345678",
+                    printed_by="bench",
+                )
+                res.captured(base.order_no, "PIN")
                 d = time.perf_counter() - t
                 parts["print"].append(d)
                 raw += d
