@@ -39,6 +39,7 @@ AREAS: dict[str, str] = {
     "camera": "kiosk.cli.camera:camera",
     "sync": "kiosk.cli.sync:sync",
     "hub": "kiosk.cli.hub:hub",
+    "visit": "kiosk.cli.visit:visit",
     "doctor": "kiosk.cli.doctor:doctor",
     "serve-web": "kiosk.cli.web:serve_web",
 }

@@ -1,0 +1,273 @@
+"""``kiosk visit …``: headless visits (邮寄办理, mail-in) from a TOML file, resumed by order number.
+
+See README "Headless visits (邮寄办理)" for the file format. ``--training`` runs on the stand-ins
+(SoftHSM2 keys, the hub on loopback, the printer capture, the payment sandbox) under the data
+directory; they are started for the run and stopped at its end, their state stays on disk so a
+later visit finds the key and certificate of an earlier one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kiosk.cli import CliContext
+from kiosk.errors import KioskError, UsageError
+
+SERVICES = (
+    "new",
+    "renew",
+    "change",
+    "replace",
+    "unlock",
+    "cancel",
+    "key-recovery",
+    "seal",
+    "pickup",
+    "refund",
+)
+TOP_KEYS = {
+    "service",
+    "program",
+    "kind",
+    "years",
+    "seal",
+    "order",
+    "agent",
+    "unit",
+    "seal_image",
+    "payment",
+    "key",
+}
+SECTION_KEYS = {
+    "agent": {"name", "id_number", "mobile", "id_valid_to", "from_reader"},
+    "unit": {"name", "uscc", "address", "phone", "legal_rep", "unit_type"},
+    "seal_image": {"path", "seal_type", "px_per_mm"},
+    "payment": {"method", "reference", "payer_name"},
+    "key": {"blank", "serial", "pin"},
+}
+
+
+def load_visit_file(path: Path) -> dict[str, Any]:
+    """Read and check a visit file; unknown keys are an error (UsageError, exit 2)."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read: {e.strerror}", code="visit.file") from e
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{path}: not TOML: {e}", code="visit.file") from e
+    unknown = set(doc) - TOP_KEYS
+    if unknown:
+        raise UsageError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{', '.join(sorted(TOP_KEYS))}",
+            code="visit.unknown_key",
+        )
+    for sec, allowed in SECTION_KEYS.items():
+        if sec in doc:
+            if not isinstance(doc[sec], dict):
+                raise UsageError(f"{path}: [{sec}] must be a table", code="visit.unknown_key")
+            bad = set(doc[sec]) - allowed
+            if bad:
+                raise UsageError(
+                    f"{path}: unknown key(s) in [{sec}]: {', '.join(sorted(bad))}; "
+                    f"allowed: {', '.join(sorted(allowed))}",
+                    code="visit.unknown_key",
+                )
+    for k in ("service", "program", "kind"):
+        if k not in doc:
+            raise UsageError(f"{path}: '{k}' is required", code="visit.missing_key")
+    if doc["service"] not in SERVICES:
+        raise UsageError(
+            f"{path}: service must be one of {', '.join(SERVICES)}", code="visit.bad_service"
+        )
+    if "agent" in doc and doc["agent"].get("from_reader"):
+        doc["agent"] = {"from_reader": True}
+    sp = doc.get("seal_image", {}).get("path")
+    if sp and not Path(sp).is_absolute():
+        doc["seal_image"]["path"] = str((path.parent / sp).resolve())
+    return doc
+
+
+def _resources(obj: CliContext, training: bool, data_dir: Path | None) -> Any:
+    from kiosk.flows import Resources
+    from kiosk.runtime import DataPaths
+
+    training = training or obj.training
+    root = data_dir or obj.data_dir or Path(obj.settings().storage.data_dir)
+    paths = DataPaths(root=Path(root), training=training).ensure()
+    return Resources(
+        obj.settings(),
+        paths.base,
+        training=training,
+        key_algorithm=os.environ.get("KIOSK_KEY_ALGORITHM") or None,
+    )
+
+
+def receipt_text(res: Any, order_no: str) -> str | None:
+    """The receipt of ``order_no`` as decoded from the printer stand-in's capture."""
+    lines = res.receipt_lines(order_no)
+    return None if lines is None else "\n".join(lines)
+
+
+def output(res: Any, flow: Any, failure: KioskError | None) -> dict[str, Any]:
+    st = flow.state()
+    pay = st.get("payment")
+    rec = st.get("receipt")
+    out: dict[str, Any] = {
+        "order": st["order"],
+        "state": st["state"],
+        "total_fen": st["total_fen"],
+        "payment": None if not pay else {"state": pay["state"], "method": pay["method"]},
+        "certificate": st.get("certificate"),
+        "key": st.get("key"),
+        "receipt": None if not rec else {**rec, "text": receipt_text(res, st["order"])},
+    }
+    if failure is not None:
+        out.update(
+            state="failed",
+            step=getattr(failure, "step", None) or st["next_step"],
+            reason=failure.message,
+            code=failure.code,
+        )
+    return out
+
+
+def _crash_hook(flow: Any) -> None:
+    """Test seam: KIOSK_CRASH_AFTER_STEP=name kills this process (SIGKILL) once that step is
+    journalled done, the way a power cut would."""
+    target = os.environ.get("KIOSK_CRASH_AFTER_STEP")
+    if target and target in flow.done():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _drive(res: Any, flow: Any, inputs: dict[str, Any], as_json: bool) -> int:
+    failure = None
+    try:
+        while (step := flow.next_step()) is not None:
+            flow.run_step(step, inputs)
+            _crash_hook(flow)
+    except KioskError as e:
+        failure = e
+    if res.training:
+        with contextlib.suppress(KioskError):  # events stay queued; the next run sends them
+            res.sync_once()
+    out = output(res, flow, failure)
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{out['order']}: {out['state']}")
+        if failure is not None:
+            click.echo(f"step {out['step']} failed: {out['reason']}", err=True)
+            click.echo(f"resume with: kiosk visit resume {out['order']}", err=True)
+    return 1 if failure is not None else 0
+
+
+@click.group()
+def visit() -> None:
+    """Headless visits (邮寄办理): run from a file, resume, show the journal."""
+
+
+_training_opt = click.option("--training", is_flag=True, help="Run on the stand-ins.")
+_data_opt = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (kept between runs).",
+)
+_json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@visit.command("run")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_training_opt
+@_data_opt
+@_json_opt
+@click.pass_obj
+def run(obj: CliContext, file: Path, training: bool, data_dir: Path | None, as_json: bool) -> None:
+    """Run the visit described in FILE (TOML) to its end; exit 1 with the failed step."""
+    from kiosk.flows import VisitFlow
+
+    doc = load_visit_file(file)
+    res = _resources(obj, training, data_dir)
+    try:
+        flow = VisitFlow.open(
+            res,
+            service=doc["service"],
+            program=doc["program"],
+            kind=doc["kind"],
+            years=doc.get("years"),
+            seal=bool(doc.get("seal", False)),
+            order=doc.get("order"),
+        )
+        # the inputs are kept in the journal (no PIN) so `visit resume` needs no file
+        inputs = {k: v for k, v in doc.items() if k not in ("key",)}
+        with res.store.atomic() as db:
+            flow._set(db, inputs=inputs)
+        rc = _drive(res, flow, doc, as_json)
+    finally:
+        res.close()
+    raise SystemExit(rc)
+
+
+@visit.command("resume")
+@click.argument("order")
+@_training_opt
+@_data_opt
+@_json_opt
+@click.option("--pin", default=None, help="The key's PIN, for services that need it.")
+@click.pass_obj
+def resume(
+    obj: CliContext,
+    order: str,
+    training: bool,
+    data_dir: Path | None,
+    as_json: bool,
+    pin: str | None,
+) -> None:
+    """Continue ORDER at its first step not done (after a crash or a failed step)."""
+    from kiosk.flows import VisitFlow
+
+    res = _resources(obj, training, data_dir)
+    try:
+        flow = VisitFlow.resume(res, order)
+        inputs = dict(flow.data().get("inputs") or {})
+        if pin:
+            inputs["key"] = {"pin": pin}
+        rc = _drive(res, flow, inputs, as_json)
+    finally:
+        res.close()
+    raise SystemExit(rc)
+
+
+@visit.command("show")
+@click.argument("order")
+@_training_opt
+@_data_opt
+@_json_opt
+@click.pass_obj
+def show(obj: CliContext, order: str, training: bool, data_dir: Path | None, as_json: bool) -> None:
+    """ORDER's journal: the visit and every step row."""
+    from kiosk.flows import VisitFlow
+
+    res = _resources(obj, training, data_dir)
+    try:
+        flow = VisitFlow.resume(res, order)
+        doc = {**flow.state(), "journal": flow.journal()}
+    finally:
+        res.close()
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        click.echo(
+            f"{doc['order']} {doc['service']} {doc['program']} {doc['kind']}: {doc['state']}"
+        )
+        for r in doc["journal"]:
+            click.echo(f"  {r['at']}  {r['step']:<10} {r['state']}")

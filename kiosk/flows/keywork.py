@@ -1,0 +1,354 @@
+"""The key step of each service, and the hand-over (PIN slip), on top of KeyService.
+
+Every call carries the visit's order number: KeyService journals its own job per order and
+service and resumes it when called again, so a re-run after a crash never makes a second key
+pair, certificate or seal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from cryptography import x509
+
+from hub.ca import SubjectData
+from kiosk.domain import clock, validity
+from kiosk.domain.types import Service
+from kiosk.errors import KioskError
+
+if TYPE_CHECKING:
+    from kiosk.flows.engine import VisitFlow
+
+Out = tuple[dict[str, Any], dict[str, Any]]
+
+
+def _err(msg: str, code: str) -> KioskError:
+    from kiosk.flows.engine import FlowError
+
+    return FlowError(msg, code=code)
+
+
+def _cert_info(der: bytes | None) -> dict[str, Any] | None:
+    if not der:
+        return None
+    c = x509.load_der_x509_certificate(der)
+    return {
+        "serial": format(c.serial_number, "x"),
+        "subject": c.subject.rfc4514_string(),
+        "not_before": clock.to_storage(c.not_valid_before_utc),
+        "not_after": clock.to_storage(c.not_valid_after_utc),
+    }
+
+
+def _key_info(flow: VisitFlow, serial: str) -> Out:
+    rec = flow.res.keys().repo.get(serial)
+    cert = _cert_info(rec.cert_der) if rec else None
+    key = {"serial": serial, "state": rec.state.value if rec else "unknown"}
+    return (
+        {"key": serial, "cert": (cert or {}).get("serial")},
+        {"key_serial": serial, "key": key, "certificate": cert},
+    )
+
+
+def _subject(flow: VisitFlow) -> SubjectData:
+    d = flow.data()
+    unit = d.get("unit") or {}
+    kind = flow.row()["kind"]
+    agent = d.get("agent") or {}
+    if kind == "org":
+        return SubjectData(unit_name=unit.get("name", ""), uscc=unit.get("uscc", ""))
+    if kind == "legal-rep":
+        return SubjectData(
+            unit_name=unit.get("name", ""),
+            uscc=unit.get("uscc", ""),
+            person_name=unit.get("legal_rep") or agent.get("name", ""),
+        )
+    return SubjectData(person_name=unit.get("person_name") or agent.get("name", ""))
+
+
+def _end_of_day(day: dt.date, tz: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo(tz)).astimezone(dt.UTC)
+
+
+def _only_key(flow: VisitFlow, serial: str | None) -> None:
+    """Training: the reader holds just the key this visit works on (others to the drawer)."""
+    sim = flow.res.standin()
+    if sim is None:
+        return
+    for s in sim.inserted():
+        if s != serial:
+            sim.pull(s)
+    if serial is None:
+        if sim.blanks_left() <= 0:
+            # training: a new box of blank keys (the stand-in keeps its stock in its state file)
+            st = sim._read_state()
+            sim._write_state({**st, "blank_stock": sim._used() + 4})
+        if not sim.blank_present():
+            sim.insert_blank()
+    else:
+        sim.pull_blank()
+        if serial not in sim.inserted() and serial in sim.pulled():
+            sim.insert(serial)
+    flow.res.keys().tokens.rescan()
+
+
+def _seal_request(flow: VisitFlow) -> Any:
+    from kiosk.keys.service import SealRequest
+
+    pic = flow.data().get("seal_picture")
+    if not pic:
+        return None
+    name = (flow.data().get("unit") or {}).get("name") or "seal"
+    return SealRequest(
+        name, bytes.fromhex(pic["png_hex"]), int(pic["width_mm"]), int(pic["height_mm"])
+    )
+
+
+def _pin(inputs: dict[str, Any]) -> str:
+    pin = str((inputs.get("key") or {}).get("pin") or "")
+    if not pin:
+        raise _err("this service needs the key's PIN: give [key] pin", "visit.pin_required")
+    return pin
+
+
+def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
+    row, d = flow.row(), flow.data()
+    svc, order = row["service"], row["order_no"]
+    prog = flow._program()
+    res = flow.res
+    actor = res.staff_no
+    today = clock.local_today(res.now(), res.settings.counter.timezone)
+    tz = res.settings.counter.timezone
+    if svc == "key-recovery":
+        escrow = getattr(getattr(res.settings, "flows", None), "key_escrow", "none")
+        if escrow == "none":
+            raise _err(
+                "key recovery (密钥恢复) needs a key escrow and none is configured at this "
+                "counter; only encryption keys can ever be recovered, never signing keys. "
+                "Ask the back office to recover the encryption key",
+                "visit.no_escrow",
+            )
+        raise _err(
+            "this kiosk issues signing keys only; signing keys are never recovered",
+            "visit.signing_key_not_recoverable",
+        )
+    if svc == "refund":
+        return _refund(flow)
+    if svc == "pickup":
+        return _pickup(flow)
+    ks = res.keys()
+    if svc == "new":
+        from kiosk.keys.service import IssueRequest
+
+        job = ks.repo.job(order, "new")
+        if job is not None and job.state == "done" and job.key_serial:
+            return _key_info(flow, job.key_serial)
+        if job is None or not job.key_serial:
+            _only_key(flow, None)
+        else:
+            _only_key(flow, job.key_serial)
+        pay_ok, why = (
+            res.money().payments.can_issue(flow.visit_id) if d.get("payment") else (True, "")
+        )
+        if not pay_ok:
+            raise _err(why, "visit.not_paid")
+        v = validity.after_service(Service.NEW, today, years=d["years"])
+        assert v.not_after is not None  # a new certificate always has one
+        req = IssueRequest(
+            order_no=order,
+            kind=row["kind"],
+            subject=_subject(flow),
+            not_before=res.now(),
+            not_after=_end_of_day(v.not_after, tz),
+            seal=_seal_request(flow),
+        )
+        result = ks.issue_new(req, actor=actor)
+        flow.pin = result.user_pin
+        return _key_info(flow, result.serial)
+    serial = d.get("key_serial")
+    if not serial:
+        raise _err("the earlier visit has no key", "visit.no_key")
+    if svc == "replace":
+        job = ks.repo.job(order, "replace")
+        if job is not None and job.state == "done" and job.key_serial:
+            return _key_info(flow, job.key_serial)
+        _only_key(flow, None)
+        result = ks.replace(order_no=order, actor=actor, old_serial=serial, lost=True)
+        flow.pin = result.user_pin
+        return _key_info(flow, result.serial)
+    _only_key(flow, serial)
+    done_job = ks.repo.job(order, svc if svc != "change" else "change")
+    if done_job is not None and done_job.state == "done":
+        return _key_info(flow, serial)
+    rec = ks.repo.get(serial)
+    expired = rec is not None and rec.cert_not_after is not None and rec.cert_not_after <= res.now()
+    if svc == "renew":
+        if expired and prog.expired_renewal == "reapply":
+            raise _err(
+                "平安采购: an expired certificate must be applied for anew (new visit)",
+                "visit.reapply",
+            )
+        ks.renew(
+            order_no=order,
+            actor=actor,
+            user_pin=_pin(inputs),
+            years=d["years"] or 1,
+            serial=serial,
+            expired_renewal=prog.expired_renewal,
+        )
+    elif svc == "change":
+        if expired or d.get("renew_first"):
+            if prog.expired_renewal == "reapply":
+                raise _err(
+                    "平安采购: an expired certificate must be applied for anew", "visit.reapply"
+                )
+            # the domain rule: the change of an expired certificate renews in the same visit
+            ks.renew(
+                order_no=order,
+                actor=actor,
+                user_pin=_pin(inputs),
+                years=d.get("years") or 1,
+                serial=serial,
+                expired_renewal=prog.expired_renewal,
+            )
+        ks.change(
+            order_no=order,
+            actor=actor,
+            user_pin=_pin(inputs),
+            subject=_subject(flow),
+            serial=serial,
+        )
+    elif svc == "unlock":
+        pin, _before = ks.unlock(order_no=order, actor=actor, serial=serial)
+        flow.pin = pin
+    elif svc == "cancel":
+        ks.cancel(order_no=order, actor=actor, serial=serial)
+    elif svc == "seal":
+        if rec is not None and rec.seal_der and not d.get("seal_change", True):
+            raise _err("one seal per certificate: this key has a seal already", "visit.one_seal")
+        ks.apply_seal(
+            order_no=order,
+            actor=actor,
+            user_pin=_pin(inputs),
+            seal=_seal_request(flow),
+            serial=serial,
+        )
+    return _key_info(flow, serial)
+
+
+def _pickup(flow: VisitFlow) -> Out:
+    """领取: the key prepared offline under the earlier order, for that visit's agent only."""
+    from kiosk.flows import offline
+    from kiosk.flows.engine import VisitFlow
+    from kiosk.sync import issuance
+
+    d = flow.data()
+    res = flow.res
+    earlier_order = d["earlier_order"]
+    w = offline.waiting_request(res.store.db, earlier_order)
+    if w is None:
+        raise _err(
+            f"no key prepared offline waits under {earlier_order} (kiosk sync status)",
+            "visit.nothing_waiting",
+        )
+    agent_id = (d.get("agent") or {}).get("id_number", "")
+    if issuance.agent_digest(agent_id) != w["agent_digest"]:
+        raise _err(
+            "this ID card is not the agent's who applied; the key can only be handed to them",
+            "pickup.wrong_agent",
+        )
+    if w["state"] == "waiting":
+        with contextlib.suppress(KioskError):
+            res.sync_once()  # ask the hub now rather than at the worker's next pass
+        w = offline.waiting_request(res.store.db, earlier_order) or w
+    if w["state"] == "waiting":
+        raise _err(
+            "the certificate has not arrived from the back office yet; try again later",
+            "visit.not_arrived",
+        )
+    if w["state"] != "handed_over":
+        earlier = VisitFlow.resume(res, earlier_order)
+        if earlier.next_step() is not None:
+            earlier.run_all(dict(earlier.data().get("inputs") or {}))
+        issuance.hand_over(res.store.db, w["request_id"], agent_id)
+    serial = res.visit_data(earlier_order).get("key_serial")
+    if not serial:
+        raise _err(f"{earlier_order} has no key yet", "visit.no_key")
+    return _key_info(flow, str(serial))
+
+
+def _refund(flow: VisitFlow) -> Out:
+    d = flow.data()
+    earlier = flow.res.visit_row(d["earlier_order"])
+    assert earlier is not None
+    decision = flow.refund_decision(earlier)
+    if not decision.eligible:
+        raise _err(f"refund refused: {decision.reason}", "visit.refund_refused")
+    pay = flow.res.money().payments
+    paid = [p for p in pay.payments(earlier["id"]) if p.refundable_fen > 0]
+    if not paid:
+        raise _err("the earlier visit has nothing left to refund", "visit.nothing_to_refund")
+    p = paid[0]
+    r = pay.refund(
+        p.id,
+        p.refundable_fen,
+        reason="refund inside the rule",
+        requested_by=flow.res.staff_no,
+        approved_by=flow.res.staff_no,
+        reference=f"{flow.order_no}-refund",
+        idempotency_key=f"{flow.order_no}:refund",
+    )
+    amount = getattr(r, "amount_fen", p.refundable_fen)
+    return (
+        {"refund_id": r.id, "amount_fen": amount},
+        {"refund": {"id": r.id, "amount_fen": amount, "payment_id": p.id}},
+    )
+
+
+def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
+    """Hand the key over; print the PIN slip when this visit set a new PIN."""
+    d = flow.data()
+    serial = d.get("key_serial")
+    on = clock.local_today(flow.res.now(), flow.res.settings.counter.timezone).isoformat()
+    slip = False
+    svc = flow.row()["service"]
+    if flow.pin is None and serial and svc in ("new", "replace", "unlock"):
+        printed = flow.res.store.db.execute(
+            "SELECT 1 FROM pin_slips WHERE visit_id = ? AND token_serial = ?",
+            [flow.visit_id, serial],
+        ).fetchone()
+        if not printed:
+            # the PIN set by the key step was lost with the process that set it (it is never
+            # stored): the SO sets a fresh one now, so the agent still leaves with a PIN slip
+            _only_key(flow, serial)
+            flow.pin, _ = flow.res.keys().unlock(
+                order_no=f"{flow.order_no}/pin", actor=flow.res.staff_no, serial=serial
+            )
+    if flow.pin and serial:
+        try:
+            flow.res.money().queue.print_pin_slip(
+                visit_id=flow.visit_id,
+                order_no=flow.order_no,
+                token_serial=serial,
+                pin=flow.pin,
+                printed_by=flow.res.staff_no,
+            )
+            slip = True
+            # training: the stand-in printer lives in this process; the step is done only once
+            # the paper is out (a kill right after must not lose the agent's only PIN slip)
+            flow.res.captured(flow.order_no, "PIN")
+        except KioskError as e:
+            if e.code != "receipt.pin_slip_once":
+                raise
+    sim = flow.res.standin()
+    if sim is not None and serial and serial in sim.inserted():
+        sim.pull(serial)  # the agent takes the key away
+    return {"serial": serial, "pin_slip": slip}, {"handover": {"on": on, "serial": serial}}
+
+
+def visit_json(flow: VisitFlow) -> str:
+    return json.dumps(flow.state(), ensure_ascii=False)
