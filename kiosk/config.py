@@ -323,6 +323,14 @@ class PaymentSettings(Section):
     max_wait_s: Annotated[float, Field(gt=0, le=300)] = 30.0
 
 
+class FlowSettings(Section):
+    """Visit flows: key escrow for key recovery (密钥恢复)."""
+
+    # "none": no escrow; key recovery is refused with a clear reason. Only encryption keys can
+    # ever be recovered (never signing keys) and this kiosk makes signing keys only.
+    key_escrow: Literal["none"] = "none"
+
+
 class DevicesSettings(Section):
     """Every device the kiosk drives."""
 
@@ -389,6 +397,7 @@ class Settings(Section):
     devices: DevicesSettings = DevicesSettings()
     hub: HubSettings = HubSettings()
     payments: PaymentSettings = PaymentSettings()
+    flows: FlowSettings = FlowSettings()
     storage: StorageSettings = StorageSettings()
     staff: StaffSettings = StaffSettings()
     day_close: DayCloseSettings = DayCloseSettings()

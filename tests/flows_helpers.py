@@ -12,8 +12,12 @@ ROOT = Path(__file__).resolve().parents[1]
 IMPRINT = ROOT / "hardware" / "sim" / "imprints" / "good.jpg"
 _uscc_n = itertools.count(1)
 
-AGENT = {"name": "张三", "id_number": "11010519491231002X", "mobile": "13800138000",
-         "id_valid_to": "2035-01-01"}
+AGENT = {
+    "name": "张三",
+    "id_number": "11010519491231002X",
+    "mobile": "13800138000",
+    "id_valid_to": "2035-01-01",
+}
 
 
 def uscc_with_check(body17: str) -> str:
@@ -28,12 +32,23 @@ def fresh_uscc() -> str:
     return uscc_with_check(f"91441900MA{next(_uscc_n):07d}")
 
 
-def inputs(kind: str, *, uscc: str | None = None, method: str = "card", ref: str | None = None,
-           seal_type: str = "official", pin: str | None = None) -> dict[str, Any]:
+def inputs(
+    kind: str,
+    *,
+    uscc: str | None = None,
+    method: str = "card",
+    ref: str | None = None,
+    seal_type: str = "official",
+    pin: str | None = None,
+) -> dict[str, Any]:
     doc: dict[str, Any] = {"agent": dict(AGENT)}
     if kind != "individual":
-        doc["unit"] = {"name": "东莞测试有限公司", "uscc": uscc or fresh_uscc(),
-                       "legal_rep": "李四", "unit_type": "enterprise"}
+        doc["unit"] = {
+            "name": "东莞测试有限公司",
+            "uscc": uscc or fresh_uscc(),
+            "legal_rep": "李四",
+            "unit_type": "enterprise",
+        }
     doc["seal_image"] = {"path": str(IMPRINT), "seal_type": seal_type, "px_per_mm": 7.5}
     doc["payment"] = {"method": method, "reference": ref or f"T{next(_uscc_n):05d}"}
     if pin:

@@ -19,29 +19,30 @@ from kiosk.config import Settings, load_settings
 from kiosk.errors import ConfigError, KioskError, UsageError
 from kiosk.runtime import DataPaths
 
-# "module:attribute" of each area's click command or group, attached to the root group.
-AREAS: list[str] = [
-    "kiosk.cli.config_cmd:config",
-    "kiosk.cli.fees:fees",
-    "kiosk.cli.check:check",
-    "kiosk.cli.hours:hours",
-    "kiosk.cli.staff_cmd:staff",
-    "kiosk.cli.staff_cmd:audit",
-    "kiosk.cli.day_cmd:day",
-    "kiosk.cli.token:token",
-    "kiosk.cli.idcard:idcard",
-    "kiosk.cli.printer:print_group",
-    "kiosk.cli.receipt:receipt",
-    "kiosk.cli.pay:pay",
-    "kiosk.cli.sim:sim",
-    "kiosk.cli.seal:seal",
-    "kiosk.cli.camera:camera",
-    "kiosk.cli.sync:sync",
-    "kiosk.cli.hub:hub",
-    "kiosk.cli.visit:visit",
-    "kiosk.cli.doctor:doctor",
-    "kiosk.cli.web:serve_web",
-]
+# Command name -> "module:attribute" of each area's click command or group. Areas load when
+# their command is used, so `kiosk hours` does not pay for OpenCV, PKCS#11 or the hub.
+AREAS: dict[str, str] = {
+    "config": "kiosk.cli.config_cmd:config",
+    "fees": "kiosk.cli.fees:fees",
+    "check": "kiosk.cli.check:check",
+    "hours": "kiosk.cli.hours:hours",
+    "staff": "kiosk.cli.staff_cmd:staff",
+    "audit": "kiosk.cli.staff_cmd:audit",
+    "day": "kiosk.cli.day_cmd:day",
+    "token": "kiosk.cli.token:token",
+    "idcard": "kiosk.cli.idcard:idcard",
+    "print": "kiosk.cli.printer:print_group",
+    "receipt": "kiosk.cli.receipt:receipt",
+    "pay": "kiosk.cli.pay:pay",
+    "sim": "kiosk.cli.sim:sim",
+    "seal": "kiosk.cli.seal:seal",
+    "camera": "kiosk.cli.camera:camera",
+    "sync": "kiosk.cli.sync:sync",
+    "hub": "kiosk.cli.hub:hub",
+    "visit": "kiosk.cli.visit:visit",
+    "doctor": "kiosk.cli.doctor:doctor",
+    "serve-web": "kiosk.cli.web:serve_web",
+}
 
 
 @dataclass
@@ -68,7 +69,23 @@ class CliContext:
 pass_cli = click.make_pass_decorator(CliContext)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """The root group: lists every area, imports an area only when its command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(AREAS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in AREAS and cmd_name not in self.commands:
+            self.add_command(load_area(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--config",
     "config_path",
@@ -97,14 +114,11 @@ def cli(
         ctx.exit(code)
 
 
-def _attach_areas() -> None:
-    for spec in AREAS:
-        module_name, _, attr = spec.partition(":")
-        command = getattr(importlib.import_module(module_name), attr)
-        cli.add_command(command)
-
-
-_attach_areas()
+def load_area(name: str) -> click.Command:
+    """Import one area's command (``AREAS[name]``)."""
+    module_name, _, attr = AREAS[name].partition(":")
+    command: click.Command = getattr(importlib.import_module(module_name), attr)
+    return command
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ later visit finds the key and certificate of an earlier one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,10 +21,31 @@ import click
 from kiosk.cli import CliContext
 from kiosk.errors import KioskError, UsageError
 
-SERVICES = ("new", "renew", "change", "replace", "unlock", "cancel", "key-recovery", "seal",
-            "pickup", "refund")
-TOP_KEYS = {"service", "program", "kind", "years", "seal", "order", "agent", "unit",
-            "seal_image", "payment", "key"}
+SERVICES = (
+    "new",
+    "renew",
+    "change",
+    "replace",
+    "unlock",
+    "cancel",
+    "key-recovery",
+    "seal",
+    "pickup",
+    "refund",
+)
+TOP_KEYS = {
+    "service",
+    "program",
+    "kind",
+    "years",
+    "seal",
+    "order",
+    "agent",
+    "unit",
+    "seal_image",
+    "payment",
+    "key",
+}
 SECTION_KEYS = {
     "agent": {"name", "id_number", "mobile", "id_valid_to", "from_reader"},
     "unit": {"name", "uscc", "address", "phone", "legal_rep", "unit_type"},
@@ -43,23 +65,29 @@ def load_visit_file(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: not TOML: {e}", code="visit.file") from e
     unknown = set(doc) - TOP_KEYS
     if unknown:
-        raise UsageError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
-                         f"{', '.join(sorted(TOP_KEYS))}", code="visit.unknown_key")
+        raise UsageError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{', '.join(sorted(TOP_KEYS))}",
+            code="visit.unknown_key",
+        )
     for sec, allowed in SECTION_KEYS.items():
         if sec in doc:
             if not isinstance(doc[sec], dict):
                 raise UsageError(f"{path}: [{sec}] must be a table", code="visit.unknown_key")
             bad = set(doc[sec]) - allowed
             if bad:
-                raise UsageError(f"{path}: unknown key(s) in [{sec}]: {', '.join(sorted(bad))}; "
-                                 f"allowed: {', '.join(sorted(allowed))}",
-                                 code="visit.unknown_key")
+                raise UsageError(
+                    f"{path}: unknown key(s) in [{sec}]: {', '.join(sorted(bad))}; "
+                    f"allowed: {', '.join(sorted(allowed))}",
+                    code="visit.unknown_key",
+                )
     for k in ("service", "program", "kind"):
         if k not in doc:
             raise UsageError(f"{path}: '{k}' is required", code="visit.missing_key")
     if doc["service"] not in SERVICES:
-        raise UsageError(f"{path}: service must be one of {', '.join(SERVICES)}",
-                         code="visit.bad_service")
+        raise UsageError(
+            f"{path}: service must be one of {', '.join(SERVICES)}", code="visit.bad_service"
+        )
     if "agent" in doc and doc["agent"].get("from_reader"):
         doc["agent"] = {"from_reader": True}
     sp = doc.get("seal_image", {}).get("path")
@@ -75,8 +103,12 @@ def _resources(obj: CliContext, training: bool, data_dir: Path | None) -> Any:
     training = training or obj.training
     root = data_dir or obj.data_dir or Path(obj.settings().storage.data_dir)
     paths = DataPaths(root=Path(root), training=training).ensure()
-    return Resources(obj.settings(), paths.base, training=training,
-                     key_algorithm=os.environ.get("KIOSK_KEY_ALGORITHM") or None)
+    return Resources(
+        obj.settings(),
+        paths.base,
+        training=training,
+        key_algorithm=os.environ.get("KIOSK_KEY_ALGORITHM") or None,
+    )
 
 
 def receipt_text(res: Any, order_no: str) -> str | None:
@@ -99,8 +131,12 @@ def output(res: Any, flow: Any, failure: KioskError | None) -> dict[str, Any]:
         "receipt": None if not rec else {**rec, "text": receipt_text(res, st["order"])},
     }
     if failure is not None:
-        out.update(state="failed", step=getattr(failure, "step", None) or st["next_step"],
-                   reason=failure.message, code=failure.code)
+        out.update(
+            state="failed",
+            step=getattr(failure, "step", None) or st["next_step"],
+            reason=failure.message,
+            code=failure.code,
+        )
     return out
 
 
@@ -121,10 +157,8 @@ def _drive(res: Any, flow: Any, inputs: dict[str, Any], as_json: bool) -> int:
     except KioskError as e:
         failure = e
     if res.training:
-        try:
+        with contextlib.suppress(KioskError):  # events stay queued; the next run sends them
             res.sync_once()
-        except KioskError:
-            pass  # events stay queued; the next run sends them
     out = output(res, flow, failure)
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
@@ -142,8 +176,12 @@ def visit() -> None:
 
 
 _training_opt = click.option("--training", is_flag=True, help="Run on the stand-ins.")
-_data_opt = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-                         default=None, help="Data directory (kept between runs).")
+_data_opt = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (kept between runs).",
+)
 _json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
@@ -153,17 +191,22 @@ _json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readab
 @_data_opt
 @_json_opt
 @click.pass_obj
-def run(obj: CliContext, file: Path, training: bool, data_dir: Path | None,
-        as_json: bool) -> None:
+def run(obj: CliContext, file: Path, training: bool, data_dir: Path | None, as_json: bool) -> None:
     """Run the visit described in FILE (TOML) to its end; exit 1 with the failed step."""
     from kiosk.flows import VisitFlow
 
     doc = load_visit_file(file)
     res = _resources(obj, training, data_dir)
     try:
-        flow = VisitFlow.open(res, service=doc["service"], program=doc["program"],
-                              kind=doc["kind"], years=doc.get("years"),
-                              seal=bool(doc.get("seal", False)), order=doc.get("order"))
+        flow = VisitFlow.open(
+            res,
+            service=doc["service"],
+            program=doc["program"],
+            kind=doc["kind"],
+            years=doc.get("years"),
+            seal=bool(doc.get("seal", False)),
+            order=doc.get("order"),
+        )
         # the inputs are kept in the journal (no PIN) so `visit resume` needs no file
         inputs = {k: v for k, v in doc.items() if k not in ("key",)}
         with res.store.atomic() as db:
@@ -181,8 +224,14 @@ def run(obj: CliContext, file: Path, training: bool, data_dir: Path | None,
 @_json_opt
 @click.option("--pin", default=None, help="The key's PIN, for services that need it.")
 @click.pass_obj
-def resume(obj: CliContext, order: str, training: bool, data_dir: Path | None, as_json: bool,
-           pin: str | None) -> None:
+def resume(
+    obj: CliContext,
+    order: str,
+    training: bool,
+    data_dir: Path | None,
+    as_json: bool,
+    pin: str | None,
+) -> None:
     """Continue ORDER at its first step not done (after a crash or a failed step)."""
     from kiosk.flows import VisitFlow
 
@@ -204,8 +253,7 @@ def resume(obj: CliContext, order: str, training: bool, data_dir: Path | None, a
 @_data_opt
 @_json_opt
 @click.pass_obj
-def show(obj: CliContext, order: str, training: bool, data_dir: Path | None,
-         as_json: bool) -> None:
+def show(obj: CliContext, order: str, training: bool, data_dir: Path | None, as_json: bool) -> None:
     """ORDER's journal: the visit and every step row."""
     from kiosk.flows import VisitFlow
 
@@ -218,7 +266,8 @@ def show(obj: CliContext, order: str, training: bool, data_dir: Path | None,
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"{doc['order']} {doc['service']} {doc['program']} {doc['kind']}: "
-                   f"{doc['state']}")
+        click.echo(
+            f"{doc['order']} {doc['service']} {doc['program']} {doc['kind']}: {doc['state']}"
+        )
         for r in doc["journal"]:
             click.echo(f"  {r['at']}  {r['step']:<10} {r['state']}")

@@ -32,8 +32,17 @@ from kiosk.flows.resources import Resources
 ALL_STEPS = ("identify", "form", "materials", "seal", "quote", "pay", "keys", "handover", "receipt")
 
 PRICED = {"new", "renew", "replace", "seal"}
-ON_EXISTING_KEY = {"renew", "change", "replace", "unlock", "cancel", "key-recovery", "seal",
-                   "pickup", "refund"}
+ON_EXISTING_KEY = {
+    "renew",
+    "change",
+    "replace",
+    "unlock",
+    "cancel",
+    "key-recovery",
+    "seal",
+    "pickup",
+    "refund",
+}
 WITH_KEY_HANDOVER = {"new", "renew", "change", "replace", "unlock", "pickup", "seal"}
 
 
@@ -47,22 +56,37 @@ class FlowError(VisitError):
         self.step = step
 
 
-def plan(service: str, seal: bool) -> list[str]:
-    """The steps a service needs (``pay`` and ``receipt`` are skipped at run time when free)."""
+def plan(service: str, seal: bool, *, renew_first: bool = False) -> list[str]:
+    """The steps a service needs. ``renew_first``: a change of an expired certificate, which
+    renews in the same visit (so it is quoted and paid as a renewal)."""
+    priced = service in PRICED or renew_first
     steps = ["identify"]
     if service in ("new", "change"):
         steps.append("form")
     steps.append("materials")
     if seal or service == "seal":
         steps.append("seal")
-    if service in PRICED:
+    if priced:
         steps += ["quote", "pay"]
     steps.append("keys")
     if service in WITH_KEY_HANDOVER:
         steps.append("handover")
-    if service in PRICED:
+    if priced:
         steps.append("receipt")
     return steps
+
+
+def _expired(res: Resources, serial: str | None) -> bool:
+    """Whether the key's certificate has expired (the keys table knows its notAfter)."""
+    if not serial:
+        return False
+    r = res.store.db.execute(
+        "SELECT cert_not_after FROM keys WHERE serial = ?", [serial]
+    ).fetchone()
+    if r is None or not r[0]:
+        return False
+    na = dt.datetime.fromisoformat(str(r[0]).replace("Z", "+00:00"))
+    return (na if na.tzinfo else na.replace(tzinfo=dt.UTC)) <= res.now()
 
 
 def _today(res: Resources) -> dt.date:
@@ -117,10 +141,8 @@ class VisitFlow:
                 f"{', '.join(prog.kinds)}; not {service} for {kind}",
                 code="domain.choice",
             )
-        if svc.value in PRICED:
-            q = fees.quote(prog, svc, k, years=years, seal=seal)  # refuses bad years / seal
-        else:
-            q = None
+        # the quote refuses bad years / a seal the program does not make
+        q = fees.quote(prog, svc, k, years=years, seal=seal) if svc.value in PRICED else None
         if svc.value in ON_EXISTING_KEY and not order:
             raise FlowError(
                 f"{service} works on an existing key: give the earlier visit's order number",
@@ -130,15 +152,39 @@ class VisitFlow:
         if order and earlier is None:
             raise FlowError(f"no visit {order} in this kiosk's journal", code="visit.unknown_order")
         s = res.settings
-        data = {
+        renew_first = False
+        ed: dict[str, Any] = {}
+        if earlier is not None:
+            ed = json.loads(earlier["data"] or "{}")
+            renew_first = svc is Service.CHANGE and _expired(res, ed.get("key_serial"))
+            if renew_first and prog.expired_renewal == "reapply":
+                raise FlowError(
+                    f"{prog.name_en}: the certificate has expired and must be applied for anew "
+                    "(a new visit), not changed or renewed",
+                    code="visit.reapply",
+                )
+            if (
+                svc is Service.RENEW
+                and _expired(res, ed.get("key_serial"))
+                and prog.expired_renewal == "reapply"
+            ):
+                raise FlowError(
+                    f"{prog.name_en}: the certificate has expired and must be applied for anew "
+                    "(a new visit)",
+                    code="visit.reapply",
+                )
+            if renew_first:
+                years = years or 1
+                q = fees.quote(prog, Service.RENEW, k, years=years)
+        data: dict[str, Any] = {
             "years": years,
             "seal": bool(seal or svc.value == "seal"),
             "earlier_order": order,
-            "plan": plan(svc.value, bool(seal)),
+            "renew_first": renew_first,
+            "plan": plan(svc.value, bool(seal), renew_first=renew_first),
             "quote": None if q is None else {"total_fen": q.total_fen},
         }
         if earlier is not None:
-            ed = json.loads(earlier["data"] or "{}")
             data["key_serial"] = ed.get("key_serial")
             data["unit"] = ed.get("unit")
         now = journal.now_utc()
@@ -148,14 +194,28 @@ class VisitFlow:
                 "INSERT INTO visits (order_no, service, program, kind, state, training, data, "
                 "created_at, updated_at, unit_uscc, unit_name) "
                 "VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
-                [order_no, svc.value, prog.id, k.value, int(res.training), json.dumps(data),
-                 now, now, (data.get("unit") or {}).get("uscc"),
-                 (data.get("unit") or {}).get("name")],
+                [
+                    order_no,
+                    svc.value,
+                    prog.id,
+                    k.value,
+                    int(res.training),
+                    json.dumps(data),
+                    now,
+                    now,
+                    (data.get("unit") or {}).get("uscc"),
+                    (data.get("unit") or {}).get("name"),
+                ],
             )
             (vid,) = db.execute("SELECT id FROM visits WHERE order_no = ?", [order_no]).fetchone()
-            journal.emit(db, order_no, "visit.opened",
-                         {"service": svc.value, "program": prog.id, "kind": k.value},
-                         "opened", res.training)
+            journal.emit(
+                db,
+                order_no,
+                "visit.opened",
+                {"service": svc.value, "program": prog.id, "kind": k.value},
+                "opened",
+                res.training,
+            )
         return cls(res, vid)
 
     @classmethod
@@ -167,7 +227,9 @@ class VisitFlow:
         """
         row = res.visit_row(order_no)
         if row is None:
-            raise FlowError(f"no visit {order_no} in this kiosk's journal", code="visit.unknown_order")
+            raise FlowError(
+                f"no visit {order_no} in this kiosk's journal", code="visit.unknown_order"
+            )
         return cls(res, row["id"])
 
     # -- reading ---------------------------------------------------------------------------
@@ -181,20 +243,26 @@ class VisitFlow:
         return str(self.row()["order_no"])
 
     def data(self) -> dict[str, Any]:
-        return json.loads(self.row()["data"] or "{}")
+        return dict(json.loads(self.row()["data"] or "{}"))
 
     def _set(self, db: Any, **fields: Any) -> None:
         d = self.data()
         d.update(fields)
         extra = {}
-        if "unit" in fields and fields["unit"]:
-            extra = {"unit_uscc": fields["unit"].get("uscc"), "unit_name": fields["unit"].get("name")}
-        if "agent" in fields and fields["agent"]:
-            extra.update(agent_name=fields["agent"]["name"],
-                         agent_id_number=fields["agent"]["id_number"])
+        if fields.get("unit"):
+            extra = {
+                "unit_uscc": fields["unit"].get("uscc"),
+                "unit_name": fields["unit"].get("name"),
+            }
+        if fields.get("agent"):
+            extra.update(
+                agent_name=fields["agent"]["name"], agent_id_number=fields["agent"]["id_number"]
+            )
         sets = ", ".join(f"{k} = ?" for k in ["data", "updated_at", *extra])
-        db.execute(f"UPDATE visits SET {sets} WHERE id = ?",
-                   [json.dumps(d), journal.now_utc(), *extra.values(), self.visit_id])
+        db.execute(
+            f"UPDATE visits SET {sets} WHERE id = ?",
+            [json.dumps(d), journal.now_utc(), *extra.values(), self.visit_id],
+        )
 
     def steps(self) -> list[str]:
         """The visit's plan."""
@@ -234,26 +302,38 @@ class VisitFlow:
             "certificate": d.get("certificate"),
             "key": d.get("key"),
             "receipt": d.get("receipt"),
+            "refund": d.get("refund"),
+            "renewed_in_visit": bool(d.get("renew_first")),
             "failure": d.get("failure"),
         }
 
     # -- running ---------------------------------------------------------------------------
-    def _mark(self, step: str, state: str, detail: dict[str, Any] | None = None,
-              **data: Any) -> None:
+    def _mark(
+        self, step: str, state: str, detail: dict[str, Any] | None = None, **data: Any
+    ) -> None:
         order = self.order_no
         with self.res.store.atomic() as db:
             if data:
                 self._set(db, **data)
-            n = db.execute("SELECT COUNT(*) FROM visit_steps WHERE visit_id = ? AND step = ?",
-                           [self.visit_id, step]).fetchone()[0]
+            n = db.execute(
+                "SELECT COUNT(*) FROM visit_steps WHERE visit_id = ? AND step = ?",
+                [self.visit_id, step],
+            ).fetchone()[0]
             db.execute(
-                "INSERT INTO visit_steps (visit_id, step, state, detail, at) VALUES (?, ?, ?, ?, ?)",
-                [self.visit_id, step, state, json.dumps(detail or {}, ensure_ascii=False),
-                 journal.now_utc()],
+                "INSERT INTO visit_steps (visit_id, step, state, detail, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    self.visit_id,
+                    step,
+                    state,
+                    json.dumps(detail or {}, ensure_ascii=False),
+                    journal.now_utc(),
+                ],
             )
             what = f"step:{step}:done" if state == "done" else f"step:{step}:{state}:{n}"
-            journal.emit(db, order, "visit.step", {"step": step, "state": state},
-                         what, self.res.training)
+            journal.emit(
+                db, order, "visit.step", {"step": step, "state": state}, what, self.res.training
+            )
             if state == "failed":
                 db.execute("UPDATE visits SET state = 'failed' WHERE id = ?", [self.visit_id])
             elif state == "started":
@@ -278,8 +358,12 @@ class VisitFlow:
         try:
             detail, data = getattr(self, "_step_" + step)(inputs)
         except KioskError as e:
-            self._mark(step, "failed", {"code": e.code, "reason": e.message},
-                       failure={"step": step, "code": e.code, "reason": e.message})
+            self._mark(
+                step,
+                "failed",
+                {"code": e.code, "reason": e.message},
+                failure={"step": step, "code": e.code, "reason": e.message},
+            )
             if not isinstance(e, FlowError):
                 raise FlowError(e.message, code=e.code, step=step) from e
             e.step = step
@@ -287,7 +371,7 @@ class VisitFlow:
         self._mark(step, "done", detail, failure=None, **data)
         if self.next_step() is None:
             self._finish()
-        return detail
+        return dict(detail)
 
     def run_all(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Run every remaining step with the same inputs (headless visits)."""
@@ -298,10 +382,18 @@ class VisitFlow:
     def _finish(self) -> None:
         order = self.order_no
         with self.res.store.atomic() as db:
-            db.execute("UPDATE visits SET state = 'done', updated_at = ? WHERE id = ?",
-                       [journal.now_utc(), self.visit_id])
-            journal.emit(db, order, "visit.done", {"service": self.row()["service"]}, "done",
-                         self.res.training)
+            db.execute(
+                "UPDATE visits SET state = 'done', updated_at = ? WHERE id = ?",
+                [journal.now_utc(), self.visit_id],
+            )
+            journal.emit(
+                db,
+                order,
+                "visit.done",
+                {"service": self.row()["service"]},
+                "done",
+                self.res.training,
+            )
 
     # -- the steps ---------------------------------------------------------------------------
     def _program(self) -> Any:
@@ -350,38 +442,47 @@ class VisitFlow:
     def _step_materials(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         row, d = self.row(), self.data()
         method = (inputs.get("payment") or {}).get("method")
-        items = materials.checklist(Service(row["service"]), Kind(row["kind"]), self._program(),
-                                    bool(d.get("seal")), method)
+        items = materials.checklist(
+            Service(row["service"]), Kind(row["kind"]), self._program(), bool(d.get("seal")), method
+        )
         names = [getattr(m, "name_en", None) or getattr(m, "en", None) or str(m) for m in items]
         return {"items": len(items)}, {"materials": names}
 
     def _step_seal(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         si = inputs.get("seal_image") or {}
         if not si.get("path"):
-            raise FlowError("a seal is made in this visit: give [seal_image] path",
-                            code="visit.seal_image_missing")
+            raise FlowError(
+                "a seal is made in this visit: give [seal_image] path",
+                code="visit.seal_image_missing",
+            )
         prog = self._program()
         seal_type = si.get("seal_type", "official")
         if seal_type not in prog.seal_types:
-            raise FlowError(f"{prog.id} accepts seal types {', '.join(prog.seal_types)}",
-                            code="visit.seal_type")
+            raise FlowError(
+                f"{prog.id} accepts seal types {', '.join(prog.seal_types)}", code="visit.seal_type"
+            )
         unit_type = (self.data().get("unit") or {}).get("unit_type", "enterprise")
         info = self.res.check_seal(si["path"], unit_type, seal_type, si.get("px_per_mm"))
         return {k: v for k, v in info.items() if k != "png_hex"}, {"seal_picture": info}
 
     def _step_quote(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        row, d = self.row(), self.data()
-        q = fees.quote(self._program(), Service(row["service"]), Kind(row["kind"]),
-                       years=d.get("years"), seal=bool(d.get("seal")))
-        quote = {"total_fen": q.total_fen,
-                 "items": [{"name": getattr(i, "name_en", str(i)), "amount_fen":
-                            getattr(i, "amount_fen", 0)} for i in q.items]}
+        row = self.row()
+        q = self._quote_obj()
+        quote = {
+            "total_fen": q.total_fen,
+            "items": [
+                {"name": getattr(i, "name_en", str(i)), "amount_fen": getattr(i, "amount_fen", 0)}
+                for i in q.items
+            ],
+        }
         return {"total_fen": q.total_fen}, {"quote": quote, "pay_key": f"{row['order_no']}:pay"}
 
     def _quote_obj(self) -> Any:
         row, d = self.row(), self.data()
-        return fees.quote(self._program(), Service(row["service"]), Kind(row["kind"]),
-                          years=d.get("years"), seal=bool(d.get("seal")))
+        svc = Service.RENEW if d.get("renew_first") else Service(row["service"])
+        return fees.quote(
+            self._program(), svc, Kind(row["kind"]), years=d.get("years"), seal=bool(d.get("seal"))
+        )
 
     def _step_pay(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         d = self.data()
@@ -391,25 +492,40 @@ class VisitFlow:
         p = inputs.get("payment") or {}
         method, ref = p.get("method"), p.get("reference")
         if method not in ("card", "wechat", "alipay", "transfer"):
-            raise FlowError("the quote is not zero: give [payment] method = card|wechat|alipay|"
-                            "transfer", code="visit.payment_missing")
+            raise FlowError(
+                "the quote is not zero: give [payment] method = card|wechat|alipay|transfer",
+                code="visit.payment_missing",
+            )
         if not ref:
             raise FlowError("give [payment] reference", code="visit.payment_missing")
         pay = self.res.money().payments
         key = d["pay_key"]
         staff = self.res.staff_no
         if method == "card":
-            pm = pay.pay_card(self.visit_id, q, terminal_ref=ref, amount_fen=q.total_fen,
-                              staff_no=staff, idempotency_key=key)
+            pm = pay.pay_card(
+                self.visit_id,
+                q,
+                terminal_ref=ref,
+                amount_fen=q.total_fen,
+                staff_no=staff,
+                idempotency_key=key,
+            )
         elif method == "transfer":
-            pm = pay.record_transfer(self.visit_id, q, payer_name=p.get("payer_name")
-                                     or (d.get("unit") or {}).get("name") or "-",
-                                     bank_serial=ref, amount_fen=q.total_fen, staff_no=staff)
+            pm = pay.record_transfer(
+                self.visit_id,
+                q,
+                payer_name=p.get("payer_name") or (d.get("unit") or {}).get("name") or "-",
+                bank_serial=ref,
+                amount_fen=q.total_fen,
+                staff_no=staff,
+            )
         else:
             pm = pay.pay_code(self.visit_id, q, scanned=ref, staff_no=staff, idempotency_key=key)
         state = getattr(pm.state, "value", pm.state)
-        return ({"payment_id": pm.id, "state": state},
-                {"payment": {"id": pm.id, "state": state, "method": method}})
+        return (
+            {"payment_id": pm.id, "state": state},
+            {"payment": {"id": pm.id, "state": state, "method": method}},
+        )
 
     def _step_keys(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         from kiosk.flows import keywork
@@ -435,6 +551,7 @@ class VisitFlow:
                 break
             q.run_once()
         st = q.job(job.id).state
+        self.res.receipt_lines(self.order_no)  # training: wait for the stand-in's capture
         rec = {"job": job.id, "state": st}
         return rec, {"receipt": rec}
 

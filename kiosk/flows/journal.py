@@ -42,7 +42,9 @@ def event_id(order_no: str, what: str) -> str:
     return str(uuid.uuid5(_NS, f"{order_no}:{what}"))
 
 
-def emit(db: Any, order_no: str, kind: str, payload: dict[str, Any], what: str, training: bool) -> None:
+def emit(
+    db: Any, order_no: str, kind: str, payload: dict[str, Any], what: str, training: bool
+) -> None:
     """Queue one flow event (training visits are marked so; see docs/FLOWS.md)."""
     payload = {**payload, "order_no": order_no, "training": bool(training)}
     eid = event_id(order_no, what)

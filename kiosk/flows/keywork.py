@@ -7,6 +7,7 @@ pair, certificate or seal.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
@@ -47,8 +48,10 @@ def _key_info(flow: VisitFlow, serial: str) -> Out:
     rec = flow.res.keys().repo.get(serial)
     cert = _cert_info(rec.cert_der) if rec else None
     key = {"serial": serial, "state": rec.state.value if rec else "unknown"}
-    return ({"key": serial, "cert": (cert or {}).get("serial")},
-            {"key_serial": serial, "key": key, "certificate": cert})
+    return (
+        {"key": serial, "cert": (cert or {}).get("serial")},
+        {"key_serial": serial, "key": key, "certificate": cert},
+    )
 
 
 def _subject(flow: VisitFlow) -> SubjectData:
@@ -59,8 +62,11 @@ def _subject(flow: VisitFlow) -> SubjectData:
     if kind == "org":
         return SubjectData(unit_name=unit.get("name", ""), uscc=unit.get("uscc", ""))
     if kind == "legal-rep":
-        return SubjectData(unit_name=unit.get("name", ""), uscc=unit.get("uscc", ""),
-                           person_name=unit.get("legal_rep") or agent.get("name", ""))
+        return SubjectData(
+            unit_name=unit.get("name", ""),
+            uscc=unit.get("uscc", ""),
+            person_name=unit.get("legal_rep") or agent.get("name", ""),
+        )
     return SubjectData(person_name=unit.get("person_name") or agent.get("name", ""))
 
 
@@ -97,8 +103,9 @@ def _seal_request(flow: VisitFlow) -> Any:
     if not pic:
         return None
     name = (flow.data().get("unit") or {}).get("name") or "seal"
-    return SealRequest(name, bytes.fromhex(pic["png_hex"]), int(pic["width_mm"]),
-                       int(pic["height_mm"]))
+    return SealRequest(
+        name, bytes.fromhex(pic["png_hex"]), int(pic["width_mm"]), int(pic["height_mm"])
+    )
 
 
 def _pin(inputs: dict[str, Any]) -> str:
@@ -119,16 +126,20 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     if svc == "key-recovery":
         escrow = getattr(getattr(res.settings, "flows", None), "key_escrow", "none")
         if escrow == "none":
-            raise _err("key recovery (密钥恢复) needs a key escrow and none is configured at this "
-                       "counter; only encryption keys can ever be recovered, never signing keys. "
-                       "Ask the back office to recover the encryption key", "visit.no_escrow")
-        raise _err("this kiosk issues signing keys only; signing keys are never recovered",
-                   "visit.signing_key_not_recoverable")
+            raise _err(
+                "key recovery (密钥恢复) needs a key escrow and none is configured at this "
+                "counter; only encryption keys can ever be recovered, never signing keys. "
+                "Ask the back office to recover the encryption key",
+                "visit.no_escrow",
+            )
+        raise _err(
+            "this kiosk issues signing keys only; signing keys are never recovered",
+            "visit.signing_key_not_recoverable",
+        )
     if svc == "refund":
         return _refund(flow)
     if svc == "pickup":
-        raise _err("no key prepared offline waits for this order (see kiosk sync status)",
-                   "visit.nothing_waiting")
+        return _pickup(flow)
     ks = res.keys()
     if svc == "new":
         from kiosk.keys.service import IssueRequest
@@ -140,13 +151,21 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             _only_key(flow, None)
         else:
             _only_key(flow, job.key_serial)
-        pay_ok, why = res.money().payments.can_issue(flow.visit_id) if d.get("payment") else (True, "")
+        pay_ok, why = (
+            res.money().payments.can_issue(flow.visit_id) if d.get("payment") else (True, "")
+        )
         if not pay_ok:
             raise _err(why, "visit.not_paid")
         v = validity.after_service(Service.NEW, today, years=d["years"])
-        req = IssueRequest(order_no=order, kind=row["kind"], subject=_subject(flow),
-                           not_before=res.now(), not_after=_end_of_day(v.not_after, tz),
-                           seal=_seal_request(flow))
+        assert v.not_after is not None  # a new certificate always has one
+        req = IssueRequest(
+            order_no=order,
+            kind=row["kind"],
+            subject=_subject(flow),
+            not_before=res.now(),
+            not_after=_end_of_day(v.not_after, tz),
+            seal=_seal_request(flow),
+        )
         result = ks.issue_new(req, actor=actor)
         flow.pin = result.user_pin
         return _key_info(flow, result.serial)
@@ -169,20 +188,40 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     expired = rec is not None and rec.cert_not_after is not None and rec.cert_not_after <= res.now()
     if svc == "renew":
         if expired and prog.expired_renewal == "reapply":
-            raise _err("平安采购: an expired certificate must be applied for anew (new visit)",
-                       "visit.reapply")
-        ks.renew(order_no=order, actor=actor, user_pin=_pin(inputs), years=d["years"] or 1,
-                 serial=serial, expired_renewal=prog.expired_renewal)
+            raise _err(
+                "平安采购: an expired certificate must be applied for anew (new visit)",
+                "visit.reapply",
+            )
+        ks.renew(
+            order_no=order,
+            actor=actor,
+            user_pin=_pin(inputs),
+            years=d["years"] or 1,
+            serial=serial,
+            expired_renewal=prog.expired_renewal,
+        )
     elif svc == "change":
-        if expired:
+        if expired or d.get("renew_first"):
             if prog.expired_renewal == "reapply":
-                raise _err("平安采购: an expired certificate must be applied for anew",
-                           "visit.reapply")
+                raise _err(
+                    "平安采购: an expired certificate must be applied for anew", "visit.reapply"
+                )
             # the domain rule: the change of an expired certificate renews in the same visit
-            ks.renew(order_no=order, actor=actor, user_pin=_pin(inputs), years=d.get("years") or 1,
-                     serial=serial, expired_renewal=prog.expired_renewal)
-        ks.change(order_no=order, actor=actor, user_pin=_pin(inputs), subject=_subject(flow),
-                  serial=serial)
+            ks.renew(
+                order_no=order,
+                actor=actor,
+                user_pin=_pin(inputs),
+                years=d.get("years") or 1,
+                serial=serial,
+                expired_renewal=prog.expired_renewal,
+            )
+        ks.change(
+            order_no=order,
+            actor=actor,
+            user_pin=_pin(inputs),
+            subject=_subject(flow),
+            serial=serial,
+        )
     elif svc == "unlock":
         pin, _before = ks.unlock(order_no=order, actor=actor, serial=serial)
         flow.pin = pin
@@ -191,9 +230,55 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     elif svc == "seal":
         if rec is not None and rec.seal_der and not d.get("seal_change", True):
             raise _err("one seal per certificate: this key has a seal already", "visit.one_seal")
-        ks.apply_seal(order_no=order, actor=actor, user_pin=_pin(inputs),
-                      seal=_seal_request(flow), serial=serial)
+        ks.apply_seal(
+            order_no=order,
+            actor=actor,
+            user_pin=_pin(inputs),
+            seal=_seal_request(flow),
+            serial=serial,
+        )
     return _key_info(flow, serial)
+
+
+def _pickup(flow: VisitFlow) -> Out:
+    """领取: the key prepared offline under the earlier order, for that visit's agent only."""
+    from kiosk.flows import offline
+    from kiosk.flows.engine import VisitFlow
+    from kiosk.sync import issuance
+
+    d = flow.data()
+    res = flow.res
+    earlier_order = d["earlier_order"]
+    w = offline.waiting_request(res.store.db, earlier_order)
+    if w is None:
+        raise _err(
+            f"no key prepared offline waits under {earlier_order} (kiosk sync status)",
+            "visit.nothing_waiting",
+        )
+    agent_id = (d.get("agent") or {}).get("id_number", "")
+    if issuance.agent_digest(agent_id) != w["agent_digest"]:
+        raise _err(
+            "this ID card is not the agent's who applied; the key can only be handed to them",
+            "pickup.wrong_agent",
+        )
+    if w["state"] == "waiting":
+        with contextlib.suppress(KioskError):
+            res.sync_once()  # ask the hub now rather than at the worker's next pass
+        w = offline.waiting_request(res.store.db, earlier_order) or w
+    if w["state"] == "waiting":
+        raise _err(
+            "the certificate has not arrived from the back office yet; try again later",
+            "visit.not_arrived",
+        )
+    if w["state"] != "handed_over":
+        earlier = VisitFlow.resume(res, earlier_order)
+        if earlier.next_step() is not None:
+            earlier.run_all(dict(earlier.data().get("inputs") or {}))
+        issuance.hand_over(res.store.db, w["request_id"], agent_id)
+    serial = res.visit_data(earlier_order).get("key_serial")
+    if not serial:
+        raise _err(f"{earlier_order} has no key yet", "visit.no_key")
+    return _key_info(flow, str(serial))
 
 
 def _refund(flow: VisitFlow) -> Out:
@@ -208,12 +293,20 @@ def _refund(flow: VisitFlow) -> Out:
     if not paid:
         raise _err("the earlier visit has nothing left to refund", "visit.nothing_to_refund")
     p = paid[0]
-    r = pay.refund(p.id, p.refundable_fen, reason="refund inside the rule",
-                   requested_by=flow.res.staff_no, approved_by=flow.res.staff_no,
-                   reference=f"{flow.order_no}:refund", idempotency_key=f"{flow.order_no}:refund")
+    r = pay.refund(
+        p.id,
+        p.refundable_fen,
+        reason="refund inside the rule",
+        requested_by=flow.res.staff_no,
+        approved_by=flow.res.staff_no,
+        reference=f"{flow.order_no}-refund",
+        idempotency_key=f"{flow.order_no}:refund",
+    )
     amount = getattr(r, "amount_fen", p.refundable_fen)
-    return ({"refund_id": r.id, "amount_fen": amount},
-            {"refund": {"id": r.id, "amount_fen": amount, "payment_id": p.id}})
+    return (
+        {"refund_id": r.id, "amount_fen": amount},
+        {"refund": {"id": r.id, "amount_fen": amount, "payment_id": p.id}},
+    )
 
 
 def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
@@ -222,12 +315,32 @@ def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     serial = d.get("key_serial")
     on = clock.local_today(flow.res.now(), flow.res.settings.counter.timezone).isoformat()
     slip = False
-    if flow.pin and serial and flow.res.training is not None:
+    svc = flow.row()["service"]
+    if flow.pin is None and serial and svc in ("new", "replace", "unlock"):
+        printed = flow.res.store.db.execute(
+            "SELECT 1 FROM pin_slips WHERE visit_id = ? AND token_serial = ?",
+            [flow.visit_id, serial],
+        ).fetchone()
+        if not printed:
+            # the PIN set by the key step was lost with the process that set it (it is never
+            # stored): the SO sets a fresh one now, so the agent still leaves with a PIN slip
+            _only_key(flow, serial)
+            flow.pin, _ = flow.res.keys().unlock(
+                order_no=f"{flow.order_no}/pin", actor=flow.res.staff_no, serial=serial
+            )
+    if flow.pin and serial:
         try:
             flow.res.money().queue.print_pin_slip(
-                visit_id=flow.visit_id, order_no=flow.order_no, token_serial=serial,
-                pin=flow.pin, printed_by=flow.res.staff_no)
+                visit_id=flow.visit_id,
+                order_no=flow.order_no,
+                token_serial=serial,
+                pin=flow.pin,
+                printed_by=flow.res.staff_no,
+            )
             slip = True
+            # training: the stand-in printer lives in this process; the step is done only once
+            # the paper is out (a kill right after must not lose the agent's only PIN slip)
+            flow.res.captured(flow.order_no, "PIN")
         except KioskError as e:
             if e.code != "receipt.pin_slip_once":
                 raise

@@ -27,8 +27,15 @@ class Resources:
         key_algorithm: overrides ``devices.token.key_algorithm`` (tests: ``ec-p256``).
     """
 
-    def __init__(self, settings: Any, base: Path, *, training: bool, staff_no: str = "headless",
-                 key_algorithm: str | None = None):
+    def __init__(
+        self,
+        settings: Any,
+        base: Path,
+        *,
+        training: bool,
+        staff_no: str = "headless",
+        key_algorithm: str | None = None,
+    ):
         self.settings = settings
         self.base = Path(base)
         self.base.mkdir(parents=True, exist_ok=True)
@@ -39,6 +46,7 @@ class Resources:
         self._money: Any = None
         self._keys: Any = None
         self._hub: Any = None
+        self._hub_pid: int | None = None
         self._printer: Any = None
         self._client: Any = None
         self.hub_url: str | None = None
@@ -55,6 +63,10 @@ class Resources:
             return None
         return dict(zip([c[0] for c in cur.description], r, strict=True))
 
+    def visit_data(self, order_no: str) -> dict[str, Any]:
+        row = self.visit_row(order_no)
+        return {} if row is None else dict(json.loads(row["data"] or "{}"))
+
     def unit_prefill(self, uscc: str, *, exclude: int) -> dict[str, Any]:
         """The unit data of the latest earlier visit of the same USCC (empty when none)."""
         r = self.store.db.execute(
@@ -67,11 +79,14 @@ class Resources:
 
     # -- devices -------------------------------------------------------------------------------
     def read_id_card(self) -> dict[str, Any]:
-        raise VisitError("reading the ID card headless is not wired yet; give [agent]",
-                         code="visit.reader_unavailable")
+        raise VisitError(
+            "reading the ID card headless is not wired yet; give [agent]",
+            code="visit.reader_unavailable",
+        )
 
-    def check_seal(self, path: str, unit_type: str, seal_type: str,
-                   px_per_mm: float | None) -> dict[str, Any]:
+    def check_seal(
+        self, path: str, unit_type: str, seal_type: str, px_per_mm: float | None
+    ) -> dict[str, Any]:
         """Analyse and extract an imprint photo (hardware/seal); refuses a failing imprint."""
         from hardware.seal import RuleTable, check_frame
         from hardware.seal.extract import extract_seal
@@ -88,22 +103,51 @@ class Resources:
                 code="seal.check_failed",
             )
         ex = extract_seal(measured, analysis)
-        return {"verdict": analysis.verdict, "width_mm": ex.picture_width_mm,
-                "height_mm": ex.picture_height_mm, "png_hex": ex.png_bytes().hex()}
+        return {
+            "verdict": analysis.verdict,
+            "width_mm": ex.picture_width_mm,
+            "height_mm": ex.picture_height_mm,
+            "png_hex": ex.png_bytes().hex(),
+        }
 
     def hub(self) -> tuple[str, str]:
         """(url, credential) of the hub: the training hub on loopback, or kiosk.toml's."""
         if self.hub_url is None:
             if self.training:
-                from kiosk.sync.training import LocalHub
-
-                self._hub = LocalHub(self.base / "hub")
-                self.hub_url, self.hub_credential = self._hub.start()
+                self.hub_url, self.hub_credential = self._training_hub()
             else:
                 self.hub_url = self.settings.hub.url
                 self.hub_credential = self.settings.hub.credential
         assert self.hub_url is not None
         return self.hub_url, self.hub_credential or ""
+
+    def _training_hub(self) -> tuple[str, str]:
+        """Reuse the training hub already running for this data directory (its pid and URL are
+        in ``hub/flows-hub.json``; it is left running), else start one that this run stops at
+        its end. A run killed with -9 leaves its hub running; the next run reuses it."""
+        import os
+
+        import httpx
+
+        from kiosk.sync.training import LocalHub
+
+        marker = self.base / "hub" / "flows-hub.json"
+        hub = LocalHub(self.base / "hub")
+        if marker.exists():
+            m = json.loads(marker.read_text())
+            try:
+                os.kill(int(m["pid"]), 0)
+                if httpx.get(m["url"] + "/health", timeout=1.0).status_code == 200:
+                    self._hub_pid = int(m["pid"])
+                    return str(m["url"]), hub.credential()
+            except (OSError, httpx.HTTPError):
+                pass
+        self._hub = hub
+        url, cred = hub.start()
+        assert hub.proc is not None
+        self._hub_pid = hub.proc.pid
+        marker.write_text(json.dumps({"pid": hub.proc.pid, "url": url}))
+        return url, cred
 
     def client(self) -> Any:
         if self._client is None:
@@ -117,6 +161,7 @@ class Resources:
         """The key service over the hub (``HubIssuer``)."""
         if self._keys is None:
             from hardware.token import KeyAlgorithm
+            from kiosk.flows.offline import FallbackIssuer
             from kiosk.keys import wiring
             from kiosk.keys.repository import KeyRepository
             from kiosk.keys.service import KeyService
@@ -127,7 +172,7 @@ class Resources:
                 wiring.reader_for(self.settings, self.base, training=self.training),
                 KeyRepository(self.store.db),
                 wiring.vault_for(self.base),
-                HubIssuer(self.client()),
+                FallbackIssuer(HubIssuer(self.client()), self.store.db),
                 algorithm=KeyAlgorithm(alg),
             )
         return self._keys
@@ -148,9 +193,9 @@ class Resources:
     def printer_jobs(self) -> list[bytes]:
         return self._printer.jobs() if self._printer is not None else []
 
-    def receipt_lines(self, order_no: str, timeout: float = 5.0) -> list[str] | None:
-        """The receipt of ``order_no`` decoded from the printer stand-in's capture (training),
-        waiting up to ``timeout`` for the capture to be saved; None when there is none."""
+    def captured(self, order_no: str, marker: str, timeout: float = 5.0) -> list[str] | None:
+        """The lines of the printer stand-in's capture that mentions ``order_no`` and
+        ``marker`` (training), waiting up to ``timeout`` for it to be saved; None if none."""
         import time
 
         from hardware.sim.escpos_decode import decode
@@ -159,16 +204,21 @@ class Resources:
             return None
         end = time.monotonic() + timeout
         while True:
-            for job in reversed(self._printer.jobs()):
+            # the newest few captures only: this visit's paper is among the last ones out
+            for job in reversed(self._printer.jobs()[-4:]):
                 try:
                     lines = decode(job).lines
-                except Exception:  # noqa: BLE001 (a partial capture is not a receipt)
+                except Exception:
                     continue
-                if any(order_no in ln for ln in lines) and any("RECEIPT" in ln for ln in lines):
+                if any(order_no in ln for ln in lines) and any(marker in ln for ln in lines):
                     return list(lines)
             if time.monotonic() > end:
                 return None
-            time.sleep(0.02)
+            time.sleep(0.005)
+
+    def receipt_lines(self, order_no: str, timeout: float = 5.0) -> list[str] | None:
+        """The receipt of ``order_no`` decoded from the printer stand-in (training)."""
+        return self.captured(order_no, "RECEIPT", timeout)
 
     def money(self) -> Any:
         if self._money is None:
@@ -187,7 +237,7 @@ class Resources:
         """Send the outbox to the hub once (training hubs only take training visits)."""
         from kiosk.sync.worker import SyncWorker
 
-        return SyncWorker(self.store.db, self.client()).drain_once()
+        return SyncWorker(self.store.db, self.client(), training_hub=self.training).drain_once()
 
     def close(self) -> None:
         """Stop the stand-ins this run started and close the store."""
@@ -197,6 +247,7 @@ class Resources:
             self._client.close()
         if self._hub is not None:
             self._hub.stop()
+            (self.base / "hub" / "flows-hub.json").unlink(missing_ok=True)
         if self._printer is not None:
             self._printer.stop()
         self.store.close()

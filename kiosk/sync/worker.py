@@ -15,9 +15,11 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import random
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,8 +144,11 @@ class SyncWorker:
         batch_size: int = 500,
         clock: Callable[[], str] = outbox.utc_now,
         config_every: int = 30,
+        training_hub: bool = False,
     ):
         self.db = db
+        #: only a training hub (kiosk.sync.training.LocalHub) may receive training events
+        self.training_hub = training_hub
         self.client = client
         self.batch_size = batch_size
         self.clock = clock
@@ -193,7 +198,46 @@ class SyncWorker:
         )
         return result
 
+    def _hold_training(self, batch: list[outbox.OutboxEvent]) -> list[outbox.OutboxEvent]:
+        """Quarantine events of training visits instead of sending them to a production hub.
+
+        An event is a training one when its payload says ``"training": true`` or its visit
+        (by order number or row id) is marked ``training = 1`` in the visit journal, so events
+        other areas queue for a training visit are held too.
+        """
+        if self.training_hub:
+            return batch
+        held: dict[str, str] = {}
+        for ev in batch:
+            try:
+                flagged = bool(json.loads(ev.payload).get("training"))
+            except (ValueError, AttributeError):
+                flagged = False
+            if not flagged and ev.visit_id:
+                try:
+                    row = (
+                        outbox._conn(self.db)
+                        .execute(
+                            "SELECT training FROM visits "
+                            "WHERE order_no = ? OR CAST(id AS TEXT) = ?",
+                            (ev.visit_id, ev.visit_id),
+                        )
+                        .fetchone()
+                    )
+                except sqlite3.Error:
+                    row = None
+                flagged = bool(row and row[0])
+            if flagged:
+                held[ev.event_id] = "training event: never sent to a production hub"
+        if held:
+            outbox.record_results(self.db, [], held, now=self.clock())
+            log.warning("held %d training event(s) back from a production hub", len(held))
+        return [ev for ev in batch if ev.event_id not in held]
+
     def _send(self, batch: list[outbox.OutboxEvent], result: DrainResult) -> None:
+        batch = self._hold_training(batch)
+        if not batch:
+            return
         try:
             answers = self.client.send_outbox(batch)
         except (HubUnavailable, HubRefused) as e:

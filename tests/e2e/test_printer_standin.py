@@ -145,15 +145,16 @@ def test_serial_backend_over_a_pty_answers_status(tmp_path: Path) -> None:
     def printer_side() -> None:
         import select
 
+        answered = 0
         while not stop.is_set():
             ready, _, _ = select.select([master], [], [], 0.05)
             if not ready:
                 continue
-            chunk = os.read(master, 4096)
-            got.extend(chunk)
-            for i in range(len(chunk) - 2):
-                if chunk[i : i + 2] == b"\x10\x04":
-                    os.write(master, b"\x12")
+            got.extend(os.read(master, 4096))
+            # A status query (DLE EOT n) may arrive split across reads: scan what came so far.
+            while (i := got.find(b"\x10\x04", answered)) != -1 and i + 2 < len(got):
+                os.write(master, b"\x12")
+                answered = i + 3
 
     t = threading.Thread(target=printer_side, daemon=True)
     t.start()

@@ -11,7 +11,6 @@ import datetime as dt
 import pytest
 from cryptography import x509
 
-from hardware.sim.escpos_decode import decode
 from kiosk.config import load_settings
 from kiosk.domain import fees, validity
 from kiosk.domain.types import Kind, Service
@@ -25,8 +24,12 @@ TZ = "Asia/Shanghai"
 
 @pytest.fixture(scope="module")
 def res(tmp_path_factory):
-    r = Resources(load_settings(None), tmp_path_factory.mktemp("visits"), training=True,
-                  key_algorithm="ec-p256")
+    r = Resources(
+        load_settings(None),
+        tmp_path_factory.mktemp("visits"),
+        training=True,
+        key_algorithm="ec-p256",
+    )
     yield r
     r.close()
 
@@ -37,8 +40,9 @@ def _today(res: Resources) -> dt.date:
     return clock.local_today(res.now(), TZ)
 
 
-def _new(res: Resources, program: str, kind: str, *, years: int = 1, seal: bool = False,
-         **kw) -> tuple[VisitFlow, dict]:
+def _new(
+    res: Resources, program: str, kind: str, *, years: int = 1, seal: bool = False, **kw
+) -> tuple[VisitFlow, dict]:
     f = VisitFlow.open(res, service="new", program=program, kind=kind, years=years, seal=seal)
     doc = inputs(kind, **kw)
     f.run_all(doc)
@@ -72,28 +76,39 @@ def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
         assert _not_after_local(st) == want
         assert st["key"]["state"] == "active"
         lines = _receipt_lines(res, st["order"])
-        assert any(fees.format_fen(q.total_fen).replace("¥ ", "") in ln.replace("￥", "")
-                   for ln in lines), lines
+        assert any(
+            fees.format_fen(q.total_fen).replace("¥ ", "") in ln.replace("￥", "") for ln in lines
+        ), lines
         rec = res.keys().repo.get(st["key"]["serial"])
         assert (rec.seal_der is not None) == has_seal
         assert "seal" in f.steps() if has_seal else "seal" not in f.steps()
         return
 
+    if service == "pickup":
+        _pickup_case(res, program, kind)
+        return
     base, doc = _new(res, program, kind, years=1)
     bst = base.state()
     pin = base.pin
     assert pin, "the new visit's PIN is kept in memory for the PIN slip"
     seal = service == "seal"
     years = 1 if service in ("renew", "seal") else None
-    f = VisitFlow.open(res, service=service, program=program, kind=kind, years=years,
-                       seal=seal, order=bst["order"])
-    doc2 = inputs(kind, uscc=(doc.get("unit") or {}).get("uscc"), pin=pin,
-                  seal_type=prog.seal_types[0] if prog.seal_types else "official")
+    f = VisitFlow.open(
+        res, service=service, program=program, kind=kind, years=years, seal=seal, order=bst["order"]
+    )
+    doc2 = inputs(
+        kind,
+        uscc=(doc.get("unit") or {}).get("uscc"),
+        pin=pin,
+        seal_type=prog.seal_types[0] if prog.seal_types else "official",
+    )
     if service in ("key-recovery", "pickup"):
         with pytest.raises(FlowError) as ei:
             f.run_all(doc2)
-        assert ei.value.code == {"key-recovery": "visit.no_escrow",
-                                 "pickup": "visit.nothing_waiting"}[service]
+        assert (
+            ei.value.code
+            == {"key-recovery": "visit.no_escrow", "pickup": "visit.nothing_waiting"}[service]
+        )
         assert f.state()["state"] == "failed"
         assert f.state()["next_step"] == "keys"  # resumable at the failed step
         return
@@ -129,4 +144,194 @@ def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
         pay = res.money().payments
         p = pay.payments(base.visit_id)[0]
         assert p.refundable_fen == 0
-        assert st["refund"] if "refund" in st else True
+        assert st["refund"]["amount_fen"] == bst["total_fen"] == p.amount_fen
+
+
+def _later(res: Resources, days: int):
+    """Move the kiosk's clock (flow and key service) ``days`` ahead; returns the undo."""
+    import datetime as _dt
+
+    real = Resources.now
+    shift = _dt.timedelta(days=days)
+    res.now = lambda: real(res) + shift  # type: ignore[method-assign]
+    ks = res.keys()
+    old_clock = ks.clock
+    ks.clock = lambda: old_clock() + shift
+
+    def undo() -> None:
+        del res.now
+        ks.clock = old_clock
+
+    return undo
+
+
+def test_change_of_expired_certificate_renews_in_the_same_visit(res: Resources) -> None:
+    base, doc = _new(res, "dongguan-hpf", "org", years=1)
+    bst, pin = base.state(), base.pin
+    undo = _later(res, 400)
+    try:
+        f = VisitFlow.open(
+            res, service="change", program="dongguan-hpf", kind="org", order=bst["order"]
+        )
+        assert f.steps()[-4:] == ["pay", "keys", "handover", "receipt"]
+        d2 = inputs("org", uscc=doc["unit"]["uscc"], pin=pin)
+        d2["unit"]["name"] = "东莞改名有限公司"
+        st = f.run_all(d2)
+        prog = res.settings.program("dongguan-hpf")
+        assert st["renewed_in_visit"] is True
+        assert st["total_fen"] == fees.quote(prog, Service.RENEW, Kind.ORG, years=1).total_fen
+        assert (
+            _not_after_local(st) == validity.renew(_today(res), _not_after_local(bst), 1).not_after
+        )
+        assert "东莞改名有限公司" in st["certificate"]["subject"]
+    finally:
+        undo()
+
+
+@pytest.mark.parametrize("service", ["renew", "change"])
+def test_expired_pingan_certificate_must_be_applied_anew(res: Resources, service: str) -> None:
+    base, _ = _new(res, "pingan-procurement", "org", years=1)
+    undo = _later(res, 400)
+    try:
+        with pytest.raises(FlowError) as ei:
+            VisitFlow.open(
+                res,
+                service=service,
+                program="pingan-procurement",
+                kind="org",
+                years=1 if service == "renew" else None,
+                order=base.state()["order"],
+            )
+        assert ei.value.code == "visit.reapply"
+        assert "applied for anew" in ei.value.message
+    finally:
+        undo()
+
+
+def test_refund_outside_the_rule_is_refused(res: Resources) -> None:
+    base, _ = _new(res, "dongguan-hpf", "org", years=1)
+    undo = _later(res, 30)  # refund_days = 14
+    try:
+        f = VisitFlow.open(
+            res, service="refund", program="dongguan-hpf", kind="org", order=base.state()["order"]
+        )
+        with pytest.raises(FlowError) as ei:
+            f.run_all(inputs("org"))
+        assert ei.value.code == "visit.refund_refused"
+        assert res.money().payments.payments(base.visit_id)[0].refundable_fen > 0
+    finally:
+        undo()
+
+
+def test_training_visits_and_their_events_are_marked(res: Resources) -> None:
+    f, _ = _new(res, "foshan-yzt", "org", years=1)
+    assert f.row()["training"] == 1
+    rows = res.store.db.execute(
+        "SELECT kind, payload FROM outbox WHERE visit_id = ? AND kind LIKE 'visit.%'",
+        [f.order_no],
+    ).fetchall()
+    kinds = [k for k, _ in rows]
+    assert kinds[0] == "visit.opened" and kinds[-1] == "visit.done"
+    import json as _json
+
+    assert all(_json.loads(p)["training"] is True for _, p in rows)
+
+
+def test_training_events_never_reach_a_production_hub(res: Resources) -> None:
+    """A worker not told it talks to a training hub (production's SyncService, `kiosk sync run`)
+    quarantines every event of a training visit, the payments area's ones included."""
+    import sqlite3
+
+    from kiosk.sync.worker import SyncWorker
+
+    res.sync_once()  # what earlier tests queued goes to the training hub first
+    f, _ = _new(res, "dongguan-hpf", "org", years=1)
+    ids = (f.order_no, str(f.visit_id))
+    SyncWorker(res.store.db, res.client()).drain_once()  # a "production" worker
+    states = {
+        s
+        for (s,) in res.store.db.execute(
+            "SELECT state FROM outbox WHERE visit_id IN (?, ?)", ids
+        ).fetchall()
+    }
+    assert states == {"quarantined"}
+    hub = sqlite3.connect(res.base / "hub" / "hub.db")
+    n = hub.execute("SELECT COUNT(*) FROM events WHERE visit_id IN (?, ?)", ids).fetchone()[0]
+    assert n == 0
+
+
+def _pickup_case(res: Resources, program: str, kind: str) -> None:
+    """The hub is down at the new visit's certify step: the key is prepared and its request
+    queued offline; the pickup visit (same agent) gets the certificate and hands the key over."""
+    from kiosk.sync.client import HubClient
+
+    issuer = res.keys().issuer
+    live = issuer.hub.client
+    issuer.hub.client = HubClient("http://127.0.0.1:9/api/v1", "x:y", timeout=0.5)
+    try:
+        f = VisitFlow.open(res, service="new", program=program, kind=kind, years=1)
+        doc = inputs(kind)
+        with pytest.raises(FlowError) as ei:
+            f.run_all(doc)
+        assert ei.value.code == "visit.offline_queued"
+        assert f.state()["next_step"] == "keys"
+    finally:
+        issuer.hub.client = live
+    other = VisitFlow.open(res, service="pickup", program=program, kind=kind, order=f.order_no)
+    wrong = dict(doc, agent=dict(doc["agent"], id_number="110105194912310021"))
+    with pytest.raises(FlowError) as ei:
+        other.run_all(wrong)
+    assert ei.value.code in ("pickup.wrong_agent", "id.checksum")
+    p = VisitFlow.open(res, service="pickup", program=program, kind=kind, order=f.order_no)
+    st = p.run_all(doc)
+    assert st["state"] == "done"
+    assert st["key"]["state"] == "active" and st["certificate"] is not None
+    assert f.state()["state"] == "done"  # the earlier visit finished through the pickup
+    n = res.store.db.execute(
+        "SELECT COUNT(*) FROM cert_requests WHERE order_no = ? AND state = 'handed_over'",
+        [f.order_no],
+    ).fetchone()[0]
+    assert n == 1
+
+
+@pytest.mark.parametrize("method", ["wechat", "alipay"])
+def test_payment_codes_through_the_sandbox(res: Resources, method: str) -> None:
+    from tests.money_helpers import ALIPAY_OK, WECHAT_OK
+
+    code = {"wechat": WECHAT_OK, "alipay": ALIPAY_OK}[method]
+    f = VisitFlow.open(res, service="new", program="foshan-yzt", kind="org", years=1)
+    st = f.run_all(inputs("org", method=method, ref=code))
+    assert st["state"] == "done"
+    assert st["payment"] == {"id": st["payment"]["id"], "state": "paid", "method": method}
+
+
+def test_unconfirmed_transfer_holds_the_key_work(res: Resources) -> None:
+    f = VisitFlow.open(res, service="new", program="foshan-yzt", kind="org", years=1)
+    with pytest.raises(FlowError) as ei:
+        f.run_all(inputs("org", method="transfer", ref="BANK20261122001"))
+    assert ei.value.code == "visit.not_paid" and ei.value.step == "keys"
+    assert f.state()["payment"]["state"] == "pending"
+    pay = res.money().payments
+    pay.confirm_transfer(f.state()["payment"]["id"], confirmed_by="0001", source="clerk")
+    assert f.run_all({})["state"] == "done"  # resumed at the key step
+
+
+def test_a_failing_imprint_is_refused_in_words(res: Resources) -> None:
+    from tests.flows_helpers import ROOT
+
+    f = VisitFlow.open(res, service="new", program="dongguan-hpf", kind="org", years=1, seal=True)
+    doc = inputs("org")
+    doc["seal_image"]["path"] = str(ROOT / "hardware/sim/imprints/bad_two_seals.jpg")
+    with pytest.raises(FlowError) as ei:
+        f.run_all(doc)
+    assert ei.value.code == "seal.check_failed" and ei.value.step == "seal"
+    assert "take a new photo" in ei.value.message
+
+
+def test_unit_data_is_prefilled_from_an_earlier_visit(res: Resources) -> None:
+    _, doc = _new(res, "foshan-yzt", "org", years=1)
+    f2 = VisitFlow.open(res, service="new", program="foshan-yzt", kind="org", years=1)
+    doc2 = inputs("org")
+    doc2["unit"] = {"uscc": doc["unit"]["uscc"]}  # only the code typed
+    f2.run_all(doc2)
+    assert f2.data()["unit"]["name"] == doc["unit"]["name"]

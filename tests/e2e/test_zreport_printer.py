@@ -29,7 +29,6 @@ DAY = date(2026, 11, 20)
 
 def test_z_report_on_paper_matches_the_json(tmp_path):
     from hardware.printer import EscposPrinter, PrinterModel
-
     from kiosk.dayclose_print import print_report
 
     with Store.open(":memory:") as store:

@@ -1,8 +1,4 @@
-"""Audit rows and the day close are outbox events, written in the same transaction.
-
-Runs once the sync area's ``data/outbox.py`` is on main (until then ``kiosk/events.py`` keeps
-events local and this module is skipped).
-"""
+"""Audit rows and the day close are outbox events, written in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,9 +7,7 @@ import json
 import pytest
 
 from data.store import Store
-from kiosk import audit, events
-
-outbox = pytest.importorskip("data.outbox")
+from kiosk import audit
 
 
 @pytest.fixture
@@ -30,7 +24,6 @@ def _events(store, kind):
 
 
 def test_each_audit_row_is_queued_for_the_hub(store):
-    assert events.outbox_available()
     with store.atomic() as db:
         row = audit.append(db, action="staff.sign_in", actor=audit.Actor("1001", "operator"))
     queued = _events(store, "audit.appended")

@@ -1,0 +1,184 @@
+"""A new 机构 certificate + seal visit, headless, end to end, beside the sum of its raw operations.
+
+In one run, on the stand-ins (SoftHSM2 keys, the hub with its CA on loopback as a process, the
+printer capture, the payment sandbox), alternating rounds:
+
+* the visit: ``VisitFlow.open`` + every step (identify, form, materials, seal, quote, pay, keys,
+  handover with the PIN slip, receipt printed) with its journal rows and outbox events;
+* the raw operations the visit is made of, each called directly: the key work
+  (``KeyService.issue_new``: keygen + CSR + issue over the hub + certificate and seal written),
+  seal check + extraction of the imprint, one card payment insert (which queues its receipt), and
+  printing that receipt and a PIN slip, each until the printer stand-in has saved it.
+
+Goal: visit <= 3 s and <= 1.2x the raw sum (medians). The hub's start-up is outside both.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROUNDS = 5
+
+
+def _uscc(body17: str) -> str:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    s = sum(alphabet.index(c) * w for c, w in zip(body17, weights, strict=True))
+    return body17 + alphabet[(31 - s % 31) % 31]
+
+
+def _measure() -> tuple[list[float], list[float], dict[str, list[float]]]:
+    from hub.ca import SubjectData
+    from kiosk.config import load_settings
+    from kiosk.flows import Resources, VisitFlow
+    from kiosk.flows.keywork import _end_of_day, _only_key
+    from kiosk.keys.service import IssueRequest, SealRequest
+
+    imprint = Path(__file__).resolve().parents[1] / "hardware" / "sim" / "imprints" / "good.jpg"
+    counter = iter(range(1, 10_000))
+
+    def inputs(kind: str) -> dict[str, Any]:
+        from kiosk.domain.identifiers import parse_uscc  # noqa: F401 (validated by the flow)
+
+        n = next(counter)
+        return {
+            "agent": {"name": "张三", "id_number": "11010519491231002X", "mobile": "13800138000"},
+            "unit": {"name": "东莞基准有限公司", "uscc": _uscc(f"91441900MB{n:07d}")},
+            "seal_image": {"path": str(imprint), "seal_type": "official", "px_per_mm": 7.5},
+            "payment": {"method": "card", "reference": f"B{n:05d}"},
+        }
+
+    settings = load_settings(None)
+    visit_t: list[float] = []
+    raw_t: list[float] = []
+    parts: dict[str, list[float]] = {"keys": [], "seal": [], "pay": [], "print": []}
+    with tempfile.TemporaryDirectory(prefix="bench-visit-") as tmp:
+        res = Resources(settings, Path(tmp), training=True, key_algorithm="ec-p256")
+        try:
+            res.keys()
+            res.money()  # stand-ins up before timing
+            warm = VisitFlow.open(
+                res, service="new", program="dongguan-hpf", kind="org", years=3, seal=True
+            )
+            warm.run_all(inputs("org"))
+            for i in range(ROUNDS):
+                t0 = time.perf_counter()
+                f = VisitFlow.open(
+                    res, service="new", program="dongguan-hpf", kind="org", years=3, seal=True
+                )
+                f.run_all(inputs("org"))
+                visit_t.append(time.perf_counter() - t0)
+                assert f.state()["state"] == "done"
+
+                # raw: the same operations, called directly
+                doc = inputs("org")
+                raw = 0.0
+                t = time.perf_counter()
+                info = res.check_seal(str(imprint), "enterprise", "official", 7.5)
+                d = time.perf_counter() - t
+                parts["seal"].append(d)
+                raw += d
+                base = VisitFlow.open(
+                    res, service="new", program="dongguan-hpf", kind="org", years=3, seal=True
+                )  # a row for payments (not timed)
+                _only_key(base, None)
+                q = base._quote_obj()
+                now = res.now()
+                t = time.perf_counter()
+                res.keys().issue_new(
+                    IssueRequest(
+                        order_no=f"RAW-{i}",
+                        kind="org",
+                        subject=SubjectData(
+                            unit_name=doc["unit"]["name"], uscc=doc["unit"]["uscc"]
+                        ),
+                        not_before=now,
+                        not_after=_end_of_day(now.date().replace(year=now.year + 3), "UTC"),
+                        seal=SealRequest(
+                            "raw",
+                            bytes.fromhex(info["png_hex"]),
+                            int(info["width_mm"]),
+                            int(info["height_mm"]),
+                        ),
+                    ),
+                    actor="bench",
+                )
+                d = time.perf_counter() - t
+                parts["keys"].append(d)
+                raw += d
+                t = time.perf_counter()
+                res.money().payments.pay_card(
+                    base.visit_id,
+                    q,
+                    terminal_ref=f"RAW{i:05d}",
+                    amount_fen=q.total_fen,
+                    staff_no="bench",
+                    idempotency_key=f"raw-{i}",
+                )
+                d = time.perf_counter() - t
+                parts["pay"].append(d)
+                raw += d
+                # print: the receipt and the PIN slip, each until the printer has it (the visit
+                # waits for the training printer's capture the same way)
+                t = time.perf_counter()
+                res.money().queue.run_once()
+                res.captured(base.order_no, "RECEIPT")
+                res.money().queue.print_pin_slip(
+                    visit_id=base.visit_id,
+                    order_no=base.order_no,
+                    token_serial=f"RAW{i}",
+                    pin="12345678",
+                    printed_by="bench",
+                )
+                res.captured(base.order_no, "PIN")
+                d = time.perf_counter() - t
+                parts["print"].append(d)
+                raw += d
+                raw_t.append(raw)
+                sim = res.standin()
+                for s in sim.inserted():
+                    sim.pull(s)
+        finally:
+            res.close()
+    return visit_t, raw_t, parts
+
+
+def run() -> list[dict[str, Any]]:
+    """Rows for ``python -m bench``."""
+    visit_t, raw_t, parts = _measure()
+    v, r = statistics.median(visit_t), statistics.median(raw_t)
+    rows: list[dict[str, Any]] = [
+        {
+            "name": f"headless visit: new org certificate + seal (ec-p256), median of {ROUNDS}",
+            "value": round(v * 1000, 1),
+            "unit": "ms",
+            "baseline_name": "sum of raw operations (keys, seal, payment, print)",
+            "baseline_value": round(r * 1000, 1),
+            "goal": "<= 3000 ms and <= 1.2x",
+            "note": (
+                f"ratio {v / r:.2f}x (goal <= 1.2x), goal <= 3000 ms; visit min/max "
+                f"{min(visit_t) * 1000:.0f}/{max(visit_t) * 1000:.0f} ms"
+            ),
+        }
+    ]
+    for name, xs in parts.items():
+        rows.append(
+            {
+                "name": f"  raw {name}",
+                "value": round(statistics.median(xs) * 1000, 1),
+                "unit": "ms",
+                "baseline_name": "",
+                "baseline_value": None,
+                "note": "",
+            }
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)

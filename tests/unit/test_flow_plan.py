@@ -1,0 +1,76 @@
+"""The steps each service takes (and no others), and the headless visit file's checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli.visit import load_visit_file
+from kiosk.errors import UsageError
+from kiosk.flows import plan
+
+
+@pytest.mark.parametrize(
+    ("service", "seal", "steps"),
+    [
+        ("new", True, "identify form materials seal quote pay keys handover receipt"),
+        ("new", False, "identify form materials quote pay keys handover receipt"),
+        ("renew", False, "identify materials quote pay keys handover receipt"),
+        ("change", False, "identify form materials keys handover"),
+        ("replace", False, "identify materials quote pay keys handover receipt"),
+        ("unlock", False, "identify materials keys handover"),
+        ("cancel", False, "identify materials keys"),
+        ("key-recovery", False, "identify materials keys"),
+        ("seal", False, "identify materials seal quote pay keys handover receipt"),
+        ("pickup", False, "identify materials keys handover"),
+        ("refund", False, "identify materials keys"),
+    ],
+)
+def test_plan(service: str, seal: bool, steps: str) -> None:
+    assert plan(service, seal) == steps.split()
+
+
+def test_change_of_an_expired_certificate_is_quoted_and_paid() -> None:
+    steps = "identify form materials quote pay keys handover receipt"
+    assert plan("change", False, renew_first=True) == steps.split()
+
+
+def _file(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "v.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+BASE = 'service = "new"\nprogram = "dongguan-hpf"\nkind = "org"\nyears = 1\n'
+
+
+def test_visit_file_reads(tmp_path: Path) -> None:
+    doc = load_visit_file(
+        _file(tmp_path, BASE + '[seal_image]\npath = "imprint.jpg"\nseal_type = "official"\n')
+    )
+    assert doc["service"] == "new"
+    assert doc["seal_image"]["path"] == str(tmp_path / "imprint.jpg")
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ('colour = "red"\n', "unknown key(s) colour"),
+        ('[agent]\nnick = "x"\n', "unknown key(s) in [agent]: nick"),
+        ("[payment]\nmethod = 1\nfoo = 2\n", "in [payment]: foo"),
+    ],
+)
+def test_unknown_keys_are_errors(tmp_path: Path, extra: str, words: str) -> None:
+    with pytest.raises(UsageError) as ei:
+        load_visit_file(_file(tmp_path, BASE + extra))
+    assert words in ei.value.message
+
+
+def test_missing_and_bad_service(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="'kind' is required"):
+        load_visit_file(_file(tmp_path, 'service = "new"\nprogram = "x"\n'))
+    with pytest.raises(UsageError, match="service must be one of"):
+        load_visit_file(_file(tmp_path, 'service = "x"\nprogram = "x"\nkind = "org"\n'))
+    with pytest.raises(UsageError, match="not TOML"):
+        load_visit_file(_file(tmp_path, "service = \n"))
