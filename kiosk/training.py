@@ -216,7 +216,9 @@ class TrainingRig:
             hub = self.settings.hub.model_copy(
                 update={"url": self.hub_url, "credential": credential}
             )
-            self.sync = SyncService(self.database, hub)
+            # Training visits' events go to this loopback hub only (a production hub's worker
+            # quarantines them: kiosk.sync.worker).
+            self.sync = SyncService(self.database, hub, training_hub=True)
             self.sync.start()
         return self.hub_url
 

@@ -73,9 +73,12 @@ class SyncService:
         *,
         on_result: Callable[[Any], None] | None = None,
         on_error: Callable[[KioskError], None] | None = None,
+        training_hub: bool = False,
     ):
         self.db_path = Path(db_path)
         self.hub = hub
+        #: the hub is training mode's LocalHub: training visits' events may go to it
+        self.training_hub = training_hub
         self.on_result = on_result
         self.on_error = on_error
         self._stop = threading.Event()
@@ -115,7 +118,9 @@ class SyncService:
             with SyncLock(self.db_path):
                 db = open_kiosk_db(self.db_path)
                 with HubClient(self.hub.url, self.hub.credential, timeout=self.hub.timeout_s) as c:
-                    worker = SyncWorker(db, c, batch_size=self.hub.batch_size)
+                    worker = SyncWorker(
+                        db, c, batch_size=self.hub.batch_size, training_hub=self.training_hub
+                    )
                     worker.run(
                         self._stop,
                         idle_interval=self.hub.poll_interval_s,

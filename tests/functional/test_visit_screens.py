@@ -21,6 +21,7 @@ from hardware.sim.pcscd import PcscdProcess
 from kiosk.app import KioskApp
 from kiosk.cli import CliContext
 from kiosk.services import Services, build_services
+from kiosk.sync.service import StatusReader
 from screens.simulator import SimulatorScreen
 from screens.visit import VisitProgress, VisitScreen
 from screens.widgets.text import LangText
@@ -214,6 +215,10 @@ async def test_new_org_with_seal_then_renew_and_unlock(training_app: KioskApp) -
         first = await new_org_with_seal(c)
         state = app.services.visits.resume(first).state()
         assert state["training"] is True and state["certificate"], state
+        # Its events reach the training hub on loopback (none held back or quarantined).
+        reader = StatusReader(app.services.database)
+        await until(pilot, lambda: reader.read().pending == 0, "events sent to the training hub")
+        assert reader.read().quarantined == 0
         # The receipt was printed on the printer stand-in.
         sim = app.services.printer_sim
         await until(
