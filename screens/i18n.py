@@ -578,6 +578,25 @@ CATALOGUE.update(
             "PIN 码不正确，再错几次介质将被锁死。请核对 PIN 码信封后重新输入",
             "Wrong PIN; a few more and the key locks. Check the PIN envelope and type it again",
         ),
+        "visit.err_offline_queued": Bi(
+            "后台暂时联系不上：介质已制作并留在柜台，证书申请已排队。证书到达后，"
+            "请经办人持身份证办理“领取”业务（原单号即本单号）",
+            "The back office cannot be reached: the key is made and stays at the counter, its "
+            "certificate is requested when online. The agent collects it with the pickup "
+            "service (this order number) and their ID card",
+        ),
+        "visit.err_not_arrived": Bi(
+            "证书尚未从后台到达，请稍后再来领取",
+            "The certificate has not arrived yet: come back later",
+        ),
+        "visit.err_nothing_waiting": Bi(
+            "该单号下没有待领取的介质，请核对单号",
+            "No key waits under this order: check the number",
+        ),
+        "visit.err_wrong_agent": Bi(
+            "此身份证不是原经办人的，介质只能交给原经办人",
+            "This is not the applying agent's ID card",
+        ),
         "visit.err_key": Bi(
             "介质操作未完成。请检查介质已插好后再按“开始”；业务已保存",
             "The key work did not finish: check the key is inserted and press Start again",

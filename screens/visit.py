@@ -88,6 +88,10 @@ ERROR_KEYS = {
     _code("visit", "pin_required"): "visit.err_pin",
     _code("token", "wrong_pin"): "visit.err_pin_wrong",
     _code("visit", "no_camera"): "visit.err_camera",
+    _code("visit", "offline_queued"): "visit.err_offline_queued",
+    _code("visit", "not_arrived"): "visit.err_not_arrived",
+    _code("visit", "nothing_waiting"): "visit.err_nothing_waiting",
+    _code("pickup", "wrong_agent"): "visit.err_wrong_agent",
 }
 
 

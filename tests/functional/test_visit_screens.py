@@ -367,3 +367,35 @@ async def test_a_bad_imprint_is_refused_in_words_and_staff_resume_the_visit(
         await until(pilot, lambda: step_of(app) == "seal", "resumed at the seal step")
         await c.go("seal")
         await until(pilot, lambda: step_of(app) == "quote", "past the seal")
+
+
+async def test_offline_new_then_pickup_by_the_same_agent(training_app: KioskApp) -> None:
+    app = training_app
+    rig = app.services.training_rig
+    async with app.run_test(size=SIZE) as pilot:
+        c = Counter(pilot, app)
+        await c.ready()
+        await c.place_card()
+        # The network is cut before the key step: the key is made, its certificate queued.
+        await asyncio.to_thread(rig.sim_network, False)
+        await c.start("new", "dongguan-hpf", "org")
+        await c.identify()
+        await c.go(
+            "form", **{"unit-uscc": "91441900MA00000036", "unit-name": "东莞市离线测试有限公司"}
+        )
+        for step in ("materials", "seal", "quote", "pay"):
+            await c.go(step)
+        await until(pilot, lambda: step_of(app) == "keys", "key step")
+        await pilot.click("#visit-next")
+        await until(pilot, lambda: bool(error_of(app)), "queued offline", deadline=60)
+        assert "证书申请已排队" in error_of(app), error_of(app)
+        order = visit(app).visit["order"]
+        app.go_home()
+        await until(pilot, lambda: len(app.screen_stack) == 1, "home")
+
+        # Back online: the same agent collects the key with the pickup service.
+        await asyncio.to_thread(rig.sim_network, True)
+        await c.start("pickup", "dongguan-hpf", "org", order=order)
+        await c.identify()
+        await c.finish()
+        assert app.services.visits.resume(order).state()["certificate"]
