@@ -195,7 +195,7 @@ class TrainingRig:
     def _check_printer(self) -> str:
         if self.printer_sim is None:
             raise KioskError("the printer stand-in is not running", code="training.printer")
-        return self.printer_sim.uri
+        return str(self.printer_sim.uri)
 
     def _check_payment(self) -> str:
         if self.money is None:
@@ -374,7 +374,7 @@ class TrainingRig:
         """Pull every key out of the reader (blank and issued); returns the issued serials."""
         hsm = self._hsm()
         hsm.pull_blank()
-        pulled = hsm.inserted()
+        pulled: list[str] = list(hsm.inserted())
         for serial in pulled:
             hsm.pull(serial)
         return pulled
