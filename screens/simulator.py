@@ -73,6 +73,8 @@ class SimulatorScreen(KioskScreen):
     """
 
     HINTS = ("keys.back", "keys.language")
+    # Enter on opening places the chosen card (not the list of people, which Enter would open).
+    AUTO_FOCUS = "#sim-card-place"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", show=False),
         Binding("f9", "back", show=False),

@@ -101,6 +101,7 @@ def test_three_whole_visits_in_a_real_terminal(
 
     # The simulator panel places 张伟's ID card on the virtual reader (vpcd under pcscd).
     desk.press("F9", then=("培训模拟器", "张伟（zhang_wei）", "后台　状态：就绪"))
+    desk.see("读卡区：无")
     desk.press("Enter", then=("读卡区：张伟", "已完成：放上身份证"))
     desk.press("Escape", then=("请选择要办理的业务",))
 
