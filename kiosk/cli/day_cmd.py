@@ -140,14 +140,15 @@ def close(
             click.echo(f"  difference {d['item']}: {d['difference']:+d}")
     _write(obj, z)
     if do_print:
-        _print(obj, z)
+        _print(obj, z, requested_by=staff_no)
 
 
-def _print(obj: CliContext, report: dict) -> None:
+def _print(obj: CliContext, report: dict, requested_by: str | None = None) -> None:
     from kiosk.dayclose_print import print_report
 
     try:
-        click.echo(print_report(obj.settings(), report))
+        with open_store(obj) as store:
+            click.echo(print_report(obj.settings(), report, store, requested_by=requested_by))
     except KioskError as e:
         raise KioskError(
             f"{report['business_date']}: report not printed: {e.message}; when the printer is "
