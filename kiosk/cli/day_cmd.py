@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +13,7 @@ from kiosk import dayreport_render
 from kiosk.cli import CliContext
 from kiosk.cli.staff_cmd import open_roster, open_store
 from kiosk.dayclose import (
+    Counted,
     DayCloseRules,
     close_day,
     day_report,
@@ -59,7 +61,7 @@ def report(obj: CliContext, date_text: str | None, fmt: str) -> None:
     click.echo(render[fmt](r), nl=fmt == "json")
 
 
-def _read_counted(path: Path):
+def _read_counted(path: Path) -> Counted:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
@@ -99,6 +101,13 @@ def _read_counted(path: Path):
     default=True,
     help="Print the Z-report on the receipt printer.",
 )
+@click.option(
+    "--qr-from-hub/--qr-typed",
+    "qr_from_hub",
+    default=True,
+    help="Take WeChat Pay / Alipay figures from the provider's bill through the hub (default; "
+    "falls back to the typed figures when the hub does not answer).",
+)
 @click.pass_obj
 def close(
     obj: CliContext,
@@ -109,11 +118,14 @@ def close(
     approver: str | None,
     approver_pin: str | None,
     do_print: bool,
+    qr_from_hub: bool,
 ) -> None:
     """Close the day: store the Z-report, lock the day, write CSV/JSON/PDF, print the Z-report."""
     settings = obj.settings()
     the_day = _day(obj, date_text)
     counted = _read_counted(counted_path)
+    if qr_from_hub and not obj.training:
+        counted = _qr_from_hub(obj, the_day, counted)
     with open_store(obj) as store:
         roster = open_roster(obj, store)
         clerk = roster.authenticate(staff_no, pin)
@@ -143,7 +155,26 @@ def close(
         _print(obj, z, requested_by=staff_no)
 
 
-def _print(obj: CliContext, report: dict, requested_by: str | None = None) -> None:
+def _qr_from_hub(obj: CliContext, the_day: date, counted: Counted) -> Counted:
+    """The counted figures with QR totals from the provider's bill (or typed, with a note)."""
+    from kiosk.dayclose_bill import qr_from_bill
+    from kiosk.sync.client import HubClient, HubUnavailable
+
+    hub = obj.settings().hub
+
+    def fetch() -> dict[str, int]:
+        if not hub.credential:
+            raise HubUnavailable("no hub credential in kiosk.toml [hub]", code="sync.no_bill")
+        with HubClient(hub.url, hub.credential, timeout=hub.timeout_s) as client:
+            return client.payment_bill(the_day)
+
+    figures = qr_from_bill(counted, fetch)
+    for note in figures.notes:
+        click.echo(f"  {note}")
+    return figures.counted
+
+
+def _print(obj: CliContext, report: dict[str, Any], requested_by: str | None = None) -> None:
     from kiosk.dayclose_print import print_report
 
     try:
@@ -172,7 +203,7 @@ def print_(obj: CliContext, date_text: str | None) -> None:
     _print(obj, r)
 
 
-def _write(obj: CliContext, report: dict) -> None:
+def _write(obj: CliContext, report: dict[str, Any]) -> None:
     settings = obj.settings()
     folder = Path(settings.day_close.reports_dir)
     if not folder.is_absolute():

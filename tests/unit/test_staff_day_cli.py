@@ -203,9 +203,13 @@ def test_day_close_cli(kiosk):
         and "is closed, but its report files were not written" in err
         and "PDF font" in err
     )
+    # No hub credential in this config: the typed QR figures stand, and the clerk is told.
+    assert "typed WeChat/Alipay figures are used" in out and "no hub credential" in out
     code, out, _ = kiosk("day", "report", "--date", "2026-11-20", "--format", "json")
     z = json.loads(out)
     assert z["report"] == "Z" and z["approver"] == "2001"
+    assert z["counted"]["qr_source"].startswith("clerk_typed: hub not reachable")
+    assert z["counted"]["methods"]["wechat"] == 40000
     code, _, err = kiosk(
         "day",
         "close",
