@@ -158,17 +158,10 @@ def close(
 def _qr_from_hub(obj: CliContext, the_day: date, counted: Counted) -> Counted:
     """The counted figures with QR totals from the provider's bill (or typed, with a note)."""
     from kiosk.dayclose_bill import qr_from_bill
-    from kiosk.sync.client import HubClient, HubUnavailable
+    from kiosk.staff_service import hub_bill
 
-    hub = obj.settings().hub
-
-    def fetch() -> dict[str, int]:
-        if not hub.credential:
-            raise HubUnavailable("no hub credential in kiosk.toml [hub]", code="sync.no_bill")
-        with HubClient(hub.url, hub.credential, timeout=hub.timeout_s) as client:
-            return client.payment_bill(the_day)
-
-    figures = qr_from_bill(counted, fetch)
+    fetch = hub_bill(obj.settings().hub)
+    figures = qr_from_bill(counted, lambda: fetch(the_day))
     for note in figures.notes:
         click.echo(f"  {note}")
     return figures.counted
