@@ -15,7 +15,8 @@ APT_PACKAGES := softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev swig fonts-noto-c
 
 .PHONY: demo test bench check lint typecheck sys venv clean
 
-$(APT_STAMP):
+# Re-checked whenever the Makefile (and so the package list) changes.
+$(APT_STAMP): Makefile
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

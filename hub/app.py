@@ -15,6 +15,13 @@ Endpoints (JSON unless said otherwise; all but health and the CRL need
 - ``POST /seals`` ``{"request_id", "spec": SealSpec as JSON}`` -> ``{"request_id", "status":
   "made"|"already_made", "seal": b64 DER}`` (every bound certificate issued here, not revoked)
 - ``GET /config`` -> ``{"version", "documents": {...}}`` (``ETag``; 304 on ``If-None-Match``)
+- ``GET /payments/bill?date=YYYY-MM-DD`` -> ``{"date", "timezone", "rule", "methods": {"wechat"|
+  "alipay": {"paid_fen", "refunded_fen", "net_fen", "count"}}}``: the provider's bill for the
+  asking kiosk's trades (:mod:`hub.payments.bill`); 503 without a provider or when it is down.
+
+With a payment provider the hub also serves the payment routes under ``/v1/payments``
+(:mod:`hub.payments.routes`, where ``HubGateway`` calls them), remembering which kiosk created
+each trade.
 
 Errors are ``{"error": {"code", "message"}}`` with 400 (malformed), 401, 413 (batch too large),
 422 (refused), 503 (no CA configured).
@@ -31,11 +38,14 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from hub import configdocs, events, issuing, kiosks, seals
 from hub.db import HubDB
 from hub.issuing import CertificateAuthority, IssuanceError
+from hub.payments import bill
+from hub.payments.provider import PaymentProvider, ProviderError
+from hub.payments.routes import payment_routes
 from kiosk.errors import KioskError
 
 log = logging.getLogger("hub")
@@ -49,13 +59,18 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def create_app(db: HubDB, ca: CertificateAuthority | None = None) -> Starlette:
+def create_app(
+    db: HubDB, ca: CertificateAuthority | None = None, provider: PaymentProvider | None = None
+) -> Starlette:
     """Build the hub's ASGI app on an open database and (optionally) an issuing CA.
 
     Args:
         db: the hub's database.
         ca: the issuing CA; without one the certificate endpoints answer 503.
+        provider: the payment provider (or the sandbox); without one the payment routes are
+            absent and the bill answers 503.
     """
+    owners: dict[str, str] = {}  # out_trade_no -> kiosk (in memory, like the sandbox's trades)
 
     async def kiosk_of(request: Request) -> str | None:
         header = request.headers.get("authorization")
@@ -161,12 +176,27 @@ def create_app(db: HubDB, ca: CertificateAuthority | None = None) -> Starlette:
             return Response(status_code=304, headers={"ETag": etag})
         return JSONResponse({"version": version, "documents": docs}, headers={"ETag": etag})
 
+    async def get_bill(request: Request) -> Response:
+        kiosk = await kiosk_of(request)
+        if kiosk is None:
+            return _error(401, "hub.unauthorized", "missing or wrong kiosk credential")
+        if provider is None:
+            return _error(503, "hub.no_provider", "this hub has no payment provider configured")
+        try:
+            day = bill.parse_day(request.query_params.get("date"))
+            mine = {no for no, k in owners.items() if k == kiosk}
+            answer = await run_in_threadpool(bill.day_totals, provider, day, mine)
+        except ProviderError as e:
+            code = "hub.provider_unavailable" if e.status >= 500 else "hub.bad_bill_request"
+            return _error(503 if e.status >= 500 else 400, code, e.message)
+        return JSONResponse(answer)
+
     async def on_kiosk_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, KioskError)
         log.warning("refused %s %s: %s", request.method, request.url.path, exc)
         return _error(422, exc.code, exc.message)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route(API_ROOT + "/health", health, methods=["GET"]),
         Route(API_ROOT + "/events", post_events, methods=["POST"]),
         Route(API_ROOT + "/certificates", post_certificate, methods=["POST"]),
@@ -175,7 +205,14 @@ def create_app(db: HubDB, ca: CertificateAuthority | None = None) -> Starlette:
         Route(API_ROOT + "/ca", get_ca, methods=["GET"]),
         Route(API_ROOT + "/seals", post_seal, methods=["POST"]),
         Route(API_ROOT + "/config", get_config, methods=["GET"]),
+        Route(API_ROOT + "/payments/bill", get_bill, methods=["GET"]),
     ]
+    if provider is not None:
+        routes.append(
+            Mount(
+                "/v1/payments", routes=payment_routes(provider, authorize=kiosk_of, owners=owners)
+            )
+        )
     seals.ensure_schema(db)
     app = Starlette(routes=routes, exception_handlers={KioskError: on_kiosk_error})
     app.state.db = db

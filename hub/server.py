@@ -11,6 +11,7 @@ from hub import DEFAULT_BIND, DEFAULT_DB
 from hub.app import create_app
 from hub.db import HubDB
 from hub.issuing import CertificateAuthority
+from hub.payments.provider import PaymentProvider
 from kiosk.errors import ConfigError, KioskError, UsageError
 
 
@@ -55,12 +56,15 @@ def load_ca(ca_dir: str | None, *, create: bool = False) -> CertificateAuthority
 
 
 def serve(
-    db_url: str = DEFAULT_DB, bind: str = DEFAULT_BIND, ca: CertificateAuthority | None = None
+    db_url: str = DEFAULT_DB,
+    bind: str = DEFAULT_BIND,
+    ca: CertificateAuthority | None = None,
+    provider: PaymentProvider | None = None,
 ) -> None:
     """Serve the hub until interrupted (blocking)."""
     host, port = parse_bind(bind)
     db = HubDB(db_url)
-    app = create_app(db, ca)
+    app = create_app(db, ca, provider)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run(
         app,

@@ -80,6 +80,8 @@ class Counted:
         note: the clerk's explanation of differences.
         carry_over_visits: order numbers of open visits carried to the next day.
         carry_over_payments: ids of pending payments carried to the next day.
+        qr_source: where the WeChat Pay / Alipay figures came from (``kiosk.dayclose_bill``):
+            empty (typed, nobody asked the hub), ``provider_bill`` or ``clerk_typed: why``.
     """
 
     methods: dict[str, int]
@@ -87,10 +89,13 @@ class Counted:
     note: str = ""
     carry_over_visits: list[str] = field(default_factory=list)
     carry_over_payments: list[int] = field(default_factory=list)
+    qr_source: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """As stored in ``day_closes.counted`` and shown in the Z-report."""
+        extra = {"qr_source": self.qr_source} if self.qr_source else {}
         return {
+            **extra,
             "methods": dict(self.methods),
             "keys_in_stock": self.keys_in_stock,
             "note": self.note,

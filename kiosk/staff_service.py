@@ -8,6 +8,7 @@ Errors are :class:`~kiosk.errors.KioskError` with a ``code`` the screens map to 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from data.store import Store
 from kiosk import dayclose, overrides
 from kiosk.dayclose import ClosePreview, Counted, DayCloseRules
+from kiosk.dayclose_bill import qr_from_bill
 from kiosk.errors import DeviceError, StaffError
 from kiosk.staff import (
     Role,
@@ -81,7 +83,10 @@ class StaffService:
         training: bool = False,
         reports_dir: Path | None = None,
         pdf_font: Path | None = None,
+        qr_bill: Callable[[date], Mapping[str, int]] | None = None,
     ):
+        self.qr_bill = qr_bill  # the provider's bill through the hub (None: typed figures only)
+        self.qr_notes: tuple[str, ...] = ()  # what the last preview/close said about QR figures
         self.reports_dir = reports_dir
         self.pdf_font = pdf_font
         self.store = store
@@ -117,6 +122,7 @@ class StaffService:
             training=training,
             reports_dir=(data_base or Path(".")) / settings.day_close.reports_dir,
             pdf_font=settings.day_close.pdf_font,
+            qr_bill=None if training else hub_bill(settings.hub),
         )
         if training and not service.roster.members():
             service.seed_training_roster()
@@ -269,7 +275,7 @@ class StaffService:
     def preview_close(self, day: date, counted: dict[str, Any]) -> ClosePreview:
         """Validate counted figures and show differences and blockers, without closing."""
         return dayclose.preview_close(
-            self.store, self.rules, day, self._counted(counted), training=self.training
+            self.store, self.rules, day, self._with_bill(day, counted), training=self.training
         )
 
     def authenticate_approver(self, staff_no: str, pin: str) -> str:
@@ -294,7 +300,7 @@ class StaffService:
             self.store,
             self.rules,
             day,
-            self._counted(counted),
+            self._with_bill(day, counted),
             self.desk.current(),
             approver=approver,
             training=self.training,
@@ -308,6 +314,34 @@ class StaffService:
 
         return {k: str(v) for k, v in write_files(report, self.reports_dir, self.pdf_font).items()}
 
+    def _with_bill(self, day: date, raw: dict[str, Any]) -> Counted:
+        """The counted figures, WeChat/Alipay from the provider's bill when the hub answers.
+
+        Blocking I/O when a bill is configured (the screen calls from a thread worker).
+        """
+        counted = self._counted(raw)
+        if self.qr_bill is None:
+            self.qr_notes = ()
+            return counted
+        fetch = self.qr_bill
+        figures = qr_from_bill(counted, lambda: fetch(day))
+        self.qr_notes = figures.notes
+        return figures.counted
+
     @staticmethod
     def _counted(raw: dict[str, Any]) -> Counted:
         return dayclose.parse_counted(raw, source="counted figures")
+
+
+def hub_bill(hub: Any) -> Callable[[date], Mapping[str, int]]:
+    """Ask the hub (``[hub]`` settings) for the day's QR totals; no credential = unavailable."""
+
+    def fetch(day: date) -> Mapping[str, int]:
+        from kiosk.sync.client import HubClient, HubUnavailable
+
+        if not hub.credential:
+            raise HubUnavailable("no hub credential in kiosk.toml [hub]", code="sync.no_bill")
+        with HubClient(hub.url, hub.credential, timeout=hub.timeout_s) as client:
+            return client.payment_bill(day)
+
+    return fetch

@@ -278,8 +278,17 @@ class DayCloseScreen(KioskScreen):
             en = "\n".join([head.en, *(i.en for i in items)])
             self._say(literal_bi(zh, en))
             return
+        # What the provider's bill said about WeChat Pay / Alipay (or why the typed figures
+        # stand): the port's qr_notes after the preview (English, from the day close area).
+        qr = tuple(getattr(self.port, "qr_notes", ()) or ())
+        if qr:
+            zh = "\n".join(f"扫码收款核对：{n}" for n in qr)
+            en = "\n".join(f"QR check: {n}" for n in qr)
+            joined = literal_bi(
+                "\n".join([*(d.zh for d in diffs), zh]), "\n".join([*(d.en for d in diffs), en])
+            )
         if not message.close:
-            self._say(joined if diffs else "staff.day_no_diff")
+            self._say(joined if diffs or qr else "staff.day_no_diff")
             return
         counted = message.counted
         if not pv.needs_approval:

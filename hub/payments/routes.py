@@ -51,13 +51,22 @@ def payment_routes(
     provider: PaymentProvider,
     *,
     authorize: Callable[[Request], Awaitable[str | None]] | None = None,
+    owners: dict[str, str] | None = None,
 ) -> list[Route]:
     """The payment endpoints for ``provider``.
 
     Args:
         provider: the provider adapter (or the sandbox).
         authorize: the hub's kiosk check; None (only for tests and training) lets all in.
+        owners: filled with ``out_trade_no -> kiosk name`` for each trade a kiosk creates (the
+            day bill answers each kiosk its own trades).
     """
+
+    async def own(request: Request, out_trade_no: str) -> None:
+        if owners is not None and authorize is not None:
+            kiosk = await authorize(request)
+            if kiosk is not None:
+                owners.setdefault(out_trade_no, kiosk)
 
     def guarded(fn: Callable[[Request], Awaitable[Any]]) -> Handler:
         async def handler(request: Request) -> JSONResponse:
@@ -81,6 +90,7 @@ def payment_routes(
 
     async def micropay(request: Request) -> dict[str, Any]:
         b = await _body(request)
+        await own(request, _need(b, "out_trade_no", str))
         trade = await run_in_threadpool(
             lambda: provider.micropay(
                 out_trade_no=_need(b, "out_trade_no", str),
@@ -93,6 +103,7 @@ def payment_routes(
 
     async def precreate(request: Request) -> dict[str, Any]:
         b = await _body(request)
+        await own(request, _need(b, "out_trade_no", str))
         trade, url = await run_in_threadpool(
             lambda: provider.precreate(
                 out_trade_no=_need(b, "out_trade_no", str),

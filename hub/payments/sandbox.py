@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
 
 from hub.payments.provider import (
     Channel,
@@ -47,6 +50,8 @@ class _Entry:
     scenario: str = "ok"
     queries: int = 0
     refunds: dict[str, RefundResult] = field(default_factory=dict)
+    paid_at: datetime | None = None  # when the trade succeeded (the bill's time for it)
+    refunded_at: dict[str, datetime] = field(default_factory=dict)
 
 
 class SandboxProvider:
@@ -62,6 +67,7 @@ class SandboxProvider:
         # Training/tests: the next refund is made but answered with a system error (unclear).
         self.refund_unclear_once = False
         self.calls: list[tuple[str, str]] = []  # (operation, out_trade_no): for tests' eyes
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the bill's times
 
     # -- helpers -------------------------------------------------------------------------------
     def _check(self, op: str, out_trade_no: str) -> None:
@@ -131,7 +137,9 @@ class SandboxProvider:
                 state,
                 transaction_id=self._txid(channel) if state is TradeState.SUCCESS else None,
             )
-            self._trades[out_trade_no] = _Entry(trade, scenario)
+            self._trades[out_trade_no] = _Entry(
+                trade, scenario, paid_at=self.clock() if state is TradeState.SUCCESS else None
+            )
             if scenario.startswith("unclear"):
                 raise ProviderError(
                     "SYSTEMERROR", "system busy (sandbox)", unclear=True, status=502
@@ -168,6 +176,8 @@ class SandboxProvider:
                     state=TradeState.SUCCESS if pay else TradeState.USER_PAYING,
                     transaction_id=self._txid(entry.trade.channel) if pay else None,
                 )
+                if pay:
+                    entry.paid_at = self.clock()
             return entry.trade
 
     def query(self, out_trade_no: str) -> Trade:
@@ -186,6 +196,7 @@ class SandboxProvider:
                     state=TradeState.SUCCESS,
                     transaction_id=self._txid(entry.trade.channel),
                 )
+                entry.paid_at = self.clock()
             return entry.trade
 
     def reverse(self, out_trade_no: str) -> Trade:
@@ -227,6 +238,7 @@ class SandboxProvider:
                 out_refund_no, out_trade_no, amount_fen, f"R{self._txid(entry.trade.channel)}"
             )
             entry.refunds[out_refund_no] = result
+            entry.refunded_at[out_refund_no] = self.clock()
             entry.trade = replace(
                 entry.trade,
                 state=TradeState.REFUNDED,
@@ -238,3 +250,39 @@ class SandboxProvider:
                     "SYSTEMERROR", "system busy (sandbox)", unclear=True, status=502
                 )
             return result
+
+    # -- the statement -------------------------------------------------------------------------
+    def bill(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """The provider's bill (对账单) for ``[start, end)``: one row per success and per refund.
+
+        Rows: ``{"out_trade_no", "channel", "type": "pay"|"refund", "amount_fen", "at"}``
+        (``at`` an aware UTC datetime), like the providers' downloadable daily statements.
+        """
+        rows: list[dict[str, Any]] = []
+        with self._lock:
+            if not self.available:
+                raise ProviderUnavailable("sandbox provider switched off")
+            for no, entry in self._trades.items():
+                ch = entry.trade.channel
+                if entry.paid_at is not None and start <= entry.paid_at < end:
+                    rows.append(
+                        {
+                            "out_trade_no": no,
+                            "channel": ch,
+                            "type": "pay",
+                            "amount_fen": entry.trade.amount_fen,
+                            "at": entry.paid_at,
+                        }
+                    )
+                for rno, at in entry.refunded_at.items():
+                    if start <= at < end:
+                        rows.append(
+                            {
+                                "out_trade_no": no,
+                                "channel": ch,
+                                "type": "refund",
+                                "amount_fen": entry.refunds[rno].amount_fen,
+                                "at": at,
+                            }
+                        )
+        return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +13,7 @@ from kiosk import dayreport_render
 from kiosk.cli import CliContext
 from kiosk.cli.staff_cmd import open_roster, open_store
 from kiosk.dayclose import (
+    Counted,
     DayCloseRules,
     close_day,
     day_report,
@@ -59,7 +61,7 @@ def report(obj: CliContext, date_text: str | None, fmt: str) -> None:
     click.echo(render[fmt](r), nl=fmt == "json")
 
 
-def _read_counted(path: Path):
+def _read_counted(path: Path) -> Counted:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
@@ -99,6 +101,13 @@ def _read_counted(path: Path):
     default=True,
     help="Print the Z-report on the receipt printer.",
 )
+@click.option(
+    "--qr-from-hub/--qr-typed",
+    "qr_from_hub",
+    default=True,
+    help="Take WeChat Pay / Alipay figures from the provider's bill through the hub (default; "
+    "falls back to the typed figures when the hub does not answer).",
+)
 @click.pass_obj
 def close(
     obj: CliContext,
@@ -109,11 +118,14 @@ def close(
     approver: str | None,
     approver_pin: str | None,
     do_print: bool,
+    qr_from_hub: bool,
 ) -> None:
     """Close the day: store the Z-report, lock the day, write CSV/JSON/PDF, print the Z-report."""
     settings = obj.settings()
     the_day = _day(obj, date_text)
     counted = _read_counted(counted_path)
+    if qr_from_hub and not obj.training:
+        counted = _qr_from_hub(obj, the_day, counted)
     with open_store(obj) as store:
         roster = open_roster(obj, store)
         clerk = roster.authenticate(staff_no, pin)
@@ -140,14 +152,27 @@ def close(
             click.echo(f"  difference {d['item']}: {d['difference']:+d}")
     _write(obj, z)
     if do_print:
-        _print(obj, z)
+        _print(obj, z, requested_by=staff_no)
 
 
-def _print(obj: CliContext, report: dict) -> None:
+def _qr_from_hub(obj: CliContext, the_day: date, counted: Counted) -> Counted:
+    """The counted figures with QR totals from the provider's bill (or typed, with a note)."""
+    from kiosk.dayclose_bill import qr_from_bill
+    from kiosk.staff_service import hub_bill
+
+    fetch = hub_bill(obj.settings().hub)
+    figures = qr_from_bill(counted, lambda: fetch(the_day))
+    for note in figures.notes:
+        click.echo(f"  {note}")
+    return figures.counted
+
+
+def _print(obj: CliContext, report: dict[str, Any], requested_by: str | None = None) -> None:
     from kiosk.dayclose_print import print_report
 
     try:
-        click.echo(print_report(obj.settings(), report))
+        with open_store(obj) as store:
+            click.echo(print_report(obj.settings(), report, store, requested_by=requested_by))
     except KioskError as e:
         raise KioskError(
             f"{report['business_date']}: report not printed: {e.message}; when the printer is "
@@ -171,7 +196,7 @@ def print_(obj: CliContext, date_text: str | None) -> None:
     _print(obj, r)
 
 
-def _write(obj: CliContext, report: dict) -> None:
+def _write(obj: CliContext, report: dict[str, Any]) -> None:
     settings = obj.settings()
     folder = Path(settings.day_close.reports_dir)
     if not folder.is_absolute():

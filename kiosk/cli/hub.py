@@ -38,12 +38,25 @@ def hub() -> None:
     help="The issuing CA's directory; without it the certificate endpoints answer 503.",
 )
 @click.option("--training-ca", is_flag=True, help="Create a training CA in --ca-dir if empty.")
-def serve_cmd(db_url: str, bind: str, ca_dir: str | None, training_ca: bool) -> None:
+@click.option(
+    "--payments",
+    type=click.Choice(["none", "sandbox"]),
+    default="none",
+    show_default=True,
+    help="Payment provider behind /v1/payments: none (routes absent, bill answers 503) or the "
+    "sandbox (training and tests). Real provider adapters plug in behind the same interface.",
+)
+def serve_cmd(db_url: str, bind: str, ca_dir: str | None, training_ca: bool, payments: str) -> None:
     """Serve the hub's HTTP API until interrupted."""
     from hub.server import load_ca, parse_bind, serve
 
     parse_bind(bind)  # a bad --bind is a usage error before anything opens
-    serve(db_url, bind, load_ca(ca_dir, create=training_ca))
+    provider = None
+    if payments == "sandbox":
+        from hub.payments.sandbox import SandboxProvider
+
+        provider = SandboxProvider()
+    serve(db_url, bind, load_ca(ca_dir, create=training_ca), provider)
 
 
 @hub.command("enrol-kiosk")

@@ -31,6 +31,7 @@ import sqlite_utils
 
 from data.store import Store, utc_now
 from hub.payments.provider import Channel, ProviderError, ProviderUnavailable, Trade, TradeState
+from kiosk.domain import clock
 from kiosk.errors import PaymentError, StaffError, VisitError
 from kiosk.payments.events import emit
 from kiosk.payments.gateway import Gateway
@@ -153,8 +154,10 @@ class PaymentService:
         poll_interval_s: float = 2.0,
         max_wait_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        timezone: str = "Asia/Shanghai",
     ):
         self.store = store
+        self.timezone = timezone  # the counter's zone: business dates (day close) are local
         self.gateway = gateway
         self.on_paid = on_paid
         self.after_paid = after_paid
@@ -348,6 +351,26 @@ class PaymentService:
             }
         )
 
+    def _refuse_closed_day(self, now: str, what: str) -> None:
+        """Refuse to book money onto a business day that is already closed (locked).
+
+        The Z-report of a closed day is final: a late payment or refund goes to the next open
+        day as an adjusting entry, never into the closed one.
+
+        Raises:
+            PaymentError: ``payment.day_closed``.
+        """
+        # Imported here: the day close reads this area's tables, not the other way round.
+        from kiosk.dayclose import is_closed
+
+        day = clock.local_today(clock.from_storage(now), self.timezone)
+        if is_closed(self.store, day):
+            raise PaymentError(
+                f"business day {day.isoformat()} is already closed: the {what} cannot be booked "
+                "onto it; record it on the next open day as an adjusting entry",
+                code="payment.day_closed",
+            )
+
     def _existing_for_key(self, key: str) -> Payment | None:
         rows = list(self.store.db.table("payments").rows_where("idempotency_key = ?", [key]))
         return self._payment_from_row(rows[0]) if rows else None
@@ -403,6 +426,7 @@ class PaymentService:
                     code="payment.duplicate_reference",
                 )
         now = utc_now()
+        self._refuse_closed_day(now, "payment")
         try:
             with write_tx(self.store) as db:
                 pid = inserted_id(
@@ -998,6 +1022,7 @@ class PaymentService:
                 )
             reference = check_reference(reference, what="refund reference")
         now = utc_now()
+        self._refuse_closed_day(now, "refund")
         n = len(self.refunds(payment_id)) + 1
         with write_tx(self.store) as db:
             rid = inserted_id(

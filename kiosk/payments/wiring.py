@@ -88,5 +88,6 @@ def build_money(
         allow_issue_on_pending_transfer=ps.allow_issue_on_pending_transfer,
         poll_interval_s=ps.poll_interval_s,
         max_wait_s=ps.max_wait_s,
+        timezone=c.timezone,
     )
     return Money(payments, receipts, queue, worker)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,10 @@ WAITING_CODES = frozenset(
         "printer.write_failed",
     }
 )
+
+
+# Jobs holding a day close report (payload: the report's JSON), laid out by kiosk.dayclose_print.
+REPORT_KINDS = frozenset({"z_report", "x_report"})
 
 
 # The printer's status before anyone asked it (distinct from a printer that cannot report).
@@ -177,6 +181,36 @@ class PrintQueue:
                 )
             )
 
+    def enqueue_report(self, report: Mapping[str, Any], *, requested_by: str | None = None) -> int:
+        """Store a day report job (``z_report`` or ``x_report``, from ``report["report"]``).
+
+        The report's JSON is the payload; it is laid out when printed, like a receipt, so a Z-report
+        meeting an out-of-paper printer waits in the queue and prints once when paper is back.
+
+        Returns:
+            The job id.
+        """
+        kind = f"{str(report['report']).lower()}_report"
+        if kind not in REPORT_KINDS:
+            raise VisitError(f"not a day report: {report.get('report')!r}", code="receipt.kind")
+        now = utc_now()
+        with write_tx(self.store) as db:
+            return inserted_id(
+                db.table("print_jobs").insert(
+                    {
+                        "visit_id": None,
+                        "kind": kind,
+                        "reprint": 0,
+                        "payload": json.dumps(report, ensure_ascii=False),
+                        "state": "queued",
+                        "attempts": 0,
+                        "requested_by": requested_by,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            )
+
     def reprint(self, visit_id: int, *, requested_by: str | None) -> int:
         """Queue a copy of the visit's latest receipt, marked 重打.
 
@@ -254,6 +288,11 @@ class PrintQueue:
                 printer=f"{model.profile} {model.chinese}",
                 now_utc=json.loads(job.payload)["now"],
             )
+        elif job.kind in REPORT_KINDS:
+            # Imported here: the day close area lays out its own report (receipt lines).
+            from kiosk.dayclose_print import report_doc
+
+            doc = report_doc(json.loads(job.payload), model.columns)
         else:
             doc = build_receipt(job.receipt(), columns=model.columns, reprint=job.reprint)
         return render(doc, model)

@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -277,3 +278,30 @@ class HubClient:
             return etag, None
         data = self._json(resp, ("version", "documents"))
         return resp.headers.get("etag"), data["documents"]
+
+    def payment_bill(self, day: date) -> dict[str, int]:
+        """``GET /payments/bill?date=``: this kiosk's WeChat Pay / Alipay net totals for ``day``.
+
+        The provider's bill as the hub reads it (``hub.payments.bill``: successes on the local
+        day minus refunds made on it, in fen).
+
+        Returns:
+            ``{"wechat": net_fen, "alipay": net_fen}``.
+
+        Raises:
+            HubUnavailable: the hub, or its payment provider, cannot answer (type the figures).
+            HubRefused: the hub refused the request.
+        """
+        resp = self._request("GET", "/payments/bill", params={"date": day.isoformat()})
+        if resp.status_code == 503:
+            raise HubUnavailable(
+                f"the hub cannot read the payment provider's bill (HTTP 503: {resp.text[:120]})",
+                code="sync.no_bill",
+            )
+        data = self._json(resp, ("date", "methods"))
+        try:
+            return {m: int(data["methods"][m]["net_fen"]) for m in ("wechat", "alipay")}
+        except (KeyError, TypeError, ValueError) as e:
+            raise HubUnavailable(
+                f"the hub's bill is not the API's shape: {e}", code="sync.bad_answer"
+            ) from e

@@ -83,6 +83,8 @@ class LocalHub:
             self.db_url,
             "--bind",
             f"127.0.0.1:{port}",
+            "--payments",
+            "sandbox",
         ]
         if importlib.util.find_spec("hub.ca") is not None:
             args += ["--ca-dir", str(self.base / "ca"), "--training-ca"]

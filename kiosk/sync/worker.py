@@ -117,6 +117,8 @@ class DrainResult:
     batches: int = 0
     certificates: int = 0
     config_updated: bool = False
+    roster_imported: int | None = None  # staff entries cached from the hub's roster this pass
+    roster_error: str | None = None  # the hub's roster could not be imported (sync goes on)
     error: str | None = None
 
     @property
@@ -179,6 +181,8 @@ class SyncWorker:
                 from kiosk.sync import hubconfig
 
                 result.config_updated = hubconfig.refresh(self.db, self.client)
+                if result.config_updated:
+                    self._import_roster(result)
             self._passes += 1
         except HubUnavailable as e:
             result.error = e.message
@@ -197,6 +201,28 @@ class SyncWorker:
             self.db, {"online": "1", "last_attempt": now, "last_success": now, "last_error": None}
         )
         return result
+
+    def _import_roster(self, result: DrainResult) -> None:
+        """Cache the hub's ``staff_roster`` in the local roster, so sign-in works offline.
+
+        The document is a list of entries or ``{"staff": [...]}`` (``Roster.import_from_hub``).
+        A roster the kiosk refuses is reported in ``result.roster_error`` and logged; the
+        previous local roster stays and the sync goes on.
+        """
+        from data.store import Store
+        from kiosk.errors import KioskError
+        from kiosk.staff import Roster
+        from kiosk.sync import hubconfig
+
+        doc = hubconfig.document(self.db, "staff_roster")
+        if doc is None:
+            return
+        entries = doc.get("staff", []) if isinstance(doc, dict) else doc
+        try:
+            result.roster_imported = Roster(Store(self.db, None)).import_from_hub(entries)
+        except (KioskError, KeyError, TypeError, ValueError) as e:
+            result.roster_error = f"the hub's staff roster was not imported: {e}"
+            log.warning("%s", result.roster_error)
 
     def _hold_training(self, batch: list[outbox.OutboxEvent]) -> list[outbox.OutboxEvent]:
         """Quarantine events of training visits instead of sending them to a production hub.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -48,3 +49,16 @@ def test_training_hub_receives_the_training_kiosks_events(tmp_path):
     finally:
         hub.stop()
     assert counts_by_kiosk(HubDB(hub.db_url)) == {TRAINING_KIOSK: 20}
+
+
+def test_training_hub_serves_the_payment_sandbox_and_its_bill(tmp_path):
+    """`kiosk hub serve --payments sandbox` (what training starts) answers the provider's bill."""
+    from kiosk.sync.client import HubClient
+
+    hub = LocalHub(tmp_path / "training" / "hub")
+    url, cred = hub.start()
+    try:
+        bill = HubClient(url, cred, timeout=5.0).payment_bill(date(2026, 11, 23))
+    finally:
+        hub.stop()
+    assert bill == {"wechat": 0, "alipay": 0}

@@ -303,3 +303,25 @@ async def test_clerk_reaches_the_day_close_from_staff_mode(make_app, service):
         await press(pilot, "#day-close")
         await wait_for(pilot, lambda: isinstance(app.screen, DayCloseScreen))
         assert app.screen.day == service.today()
+
+
+async def test_day_close_shows_what_the_provider_bill_said(make_app, day_service):
+    from kiosk.sync.client import HubUnavailable
+
+    day_service.qr_bill = lambda day: {"wechat": 40000, "alipay": 20000}
+    app = make_app(staff=day_service)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_day(pilot, app, day_service)
+        _fill(screen)
+        screen.query_one("#count-wechat", Input).value = "40"  # mistyped: the bill corrects it
+        await press(pilot, "#check")
+        await wait_for(pilot, lambda: "扫码收款核对" in shown(app, "#day-message"))
+        assert "provider bill 400.00" in shown(app, "#day-message")
+
+        def down(day):
+            raise HubUnavailable("connection refused")
+
+        day_service.qr_bill = down
+        await press(pilot, "#check")
+        await wait_for(pilot, lambda: "connection refused" in shown(app, "#day-message"))
+        assert "wechat：-360.00" in shown(app, "#day-message")

@@ -203,9 +203,13 @@ def test_day_close_cli(kiosk):
         and "is closed, but its report files were not written" in err
         and "PDF font" in err
     )
+    # No hub credential in this config: the typed QR figures stand, and the clerk is told.
+    assert "typed WeChat/Alipay figures are used" in out and "no hub credential" in out
     code, out, _ = kiosk("day", "report", "--date", "2026-11-20", "--format", "json")
     z = json.loads(out)
     assert z["report"] == "Z" and z["approver"] == "2001"
+    assert z["counted"]["qr_source"].startswith("clerk_typed: hub not reachable")
+    assert z["counted"]["methods"]["wechat"] == 40000
     code, _, err = kiosk(
         "day",
         "close",
@@ -289,3 +293,61 @@ def test_staff_import_caches_the_hub_roster(kiosk):
     f.write_text(json.dumps([{"staff_no": "5002"}]))
     code, _, err = kiosk("staff", "import", str(f))
     assert code == 2 and "lack" in err
+
+
+def test_day_close_takes_qr_figures_from_the_hub_bill(kiosk, tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import httpx
+
+    from hub import kiosks
+    from hub.app import create_app
+    from hub.db import HubDB
+    from hub.payments.sandbox import SandboxProvider
+    from tests.money_helpers import ALIPAY_OK, WECHAT_OK
+    from tests.support.procs import threaded_hub
+
+    _day_with_sales(kiosk)  # the kiosk's own ledger: wechat 40000 on DAY
+    hubdb = HubDB(f"sqlite:///{tmp_path}/hub.db")
+    cred = kiosks.enrol(hubdb, "dg-01")
+    provider = SandboxProvider()
+    provider.clock = lambda: datetime(2026, 11, 20, 10, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+    cfg = kiosk.tmp / "kiosk.toml"
+    with threaded_hub(create_app(hubdb, provider=provider)) as url:
+        text = cfg.read_text(encoding="utf-8")
+        text = text.replace('url = "https://hub.netca.example/api/v1"', f'url = "{url}/api/v1"')
+        cfg.write_text(text.replace('credential = ""', f'credential = "{cred}"', 1), "utf-8")
+        for no, code, fen in (
+            ("DG-20261120-0002-2", WECHAT_OK, 40000),
+            ("DG-20261120-0003-3", ALIPAY_OK, 20000),
+        ):
+            paid = httpx.post(
+                f"{url}/v1/payments/micropay",
+                json={"out_trade_no": no, "auth_code": code, "amount_fen": fen, "description": ""},
+                headers={"Authorization": f"Bearer {cred}"},
+            )
+            assert paid.status_code == 200 and paid.json()["trade"]["state"] == "SUCCESS"
+        typed = _counted(  # the clerk mistyped WeChat; the bill corrects it
+            kiosk, methods={"card": 120000, "wechat": 4000, "alipay": 20000, "transfer": 100000}
+        )
+        _, out, err = kiosk(
+            "day",
+            "close",
+            "--date",
+            "2026-11-20",
+            "--counted",
+            typed,
+            "--staff",
+            "3001",
+            "--no-print",
+            env={"KIOSK_STAFF_PIN": "112233"},
+        )
+    assert "wechat: typed 40.00, provider bill 400.00: the bill's figure is used" in out
+    assert "closed 2026-11-20" in out and "report files were not written" in err  # no PDF font
+    code, out, _ = kiosk("day", "report", "--date", "2026-11-20", "--format", "json")
+    z = json.loads(out)
+    assert z["report"] == "Z"
+    assert z["counted"]["qr_source"] == "provider_bill"
+    assert z["counted"]["methods"]["wechat"] == 40000
+    assert {d["item"]: d["difference"] for d in z["differences"]}["wechat"] == 0
