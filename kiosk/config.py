@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -40,6 +41,18 @@ SYSTEM_CONFIG = Path("/etc/netca-kiosk/kiosk.toml")
 
 Fen = Annotated[int, Field(ge=0, strict=True)]
 _PERIOD = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
+
+
+def _check_regex(v: str) -> str:
+    try:
+        re.compile(v)
+    except re.error as e:
+        raise ValueError(f"not a regular expression: {e}") from None
+    return v
+
+
+# A reader-name pattern: validated as a regular expression when the file loads.
+RegexPattern = Annotated[str, AfterValidator(_check_regex)]
 
 
 class Section(BaseModel):
@@ -257,21 +270,12 @@ class ReaderSettings(Section):
     """The ID card reader."""
 
     backend: Literal["pcsc", "sam"] = "pcsc"
-    reader_pattern: str = ".*"
+    reader_pattern: RegexPattern = ".*"
     serial_device: str = "/dev/ttyUSB0"
     baudrate: Annotated[int, Field(gt=0)] = 115200
     timeout_s: Annotated[float, Field(gt=0, le=600)] = 30
     sam_answer_timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
     profile: ReaderProfileSettings = ReaderProfileSettings()
-
-    @field_validator("reader_pattern")
-    @classmethod
-    def _regex(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as e:
-            raise ValueError(f"not a regular expression: {e}") from None
-        return v
 
 
 class TokenSettings(Section):
@@ -366,17 +370,8 @@ class StaffSettings(Section):
     pin_min_length: Annotated[int, Field(ge=4, le=12)] = 6
     pin_hash_time_cost: Annotated[int, Field(ge=1, le=10)] = 3
     pin_hash_memory_kib: Annotated[int, Field(ge=8, le=1048576)] = 65536
-    card_reader_pattern: str = ".*"
+    card_reader_pattern: RegexPattern = ".*"
     card_timeout_s: Annotated[float, Field(gt=0, le=600)] = 30
-
-    @field_validator("card_reader_pattern")
-    @classmethod
-    def _regex(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as e:
-            raise ValueError(f"not a regular expression: {e}") from None
-        return v
 
 
 class DayCloseSettings(Section):
