@@ -21,6 +21,7 @@ from textual.reactive import reactive, var
 from textual.worker import Worker, WorkerState
 
 from kiosk.config import Settings
+from kiosk.domain import fees
 from kiosk.domain.types import Kind, Program, SealPricing, Service
 from kiosk.errors import KioskError
 from kiosk.services import Services, build_services
@@ -40,6 +41,7 @@ from screens.staff_home import StaffHomeScreen
 from screens.sync import SyncScreen
 from screens.visit import VisitScreen
 from screens.welcome import WelcomeScreen
+from screens.years import YearsChoice
 
 if TYPE_CHECKING:
     from kiosk.cli import CliContext
@@ -364,8 +366,25 @@ class KioskApp(App[int], inherit_bindings=False):
                 event.kind,
                 event.seal,
                 self._materials(event.service, event.kind, event.program, event.seal),
+                years=self._years_choice(event.service, event.program, event.kind, event.seal),
             )
         )
+
+    def _years_choice(
+        self, service: Service, program: Program, kind: Kind, seal: bool
+    ) -> YearsChoice | None:
+        """The validity years the checklist offers (the quote follows), when the service
+        takes years; DOMAIN: 3 years or more recommended, so 3 is shown first."""
+        if not fees.takes_years(program, service):
+            return None
+
+        def price(years: int) -> int | None:
+            try:
+                return fees.quote(program, service, kind, years=years, seal=seal).total_fen
+            except KioskError:
+                return None
+
+        return YearsChoice(fees.MIN_YEARS, fees.MAX_YEARS, 3, 3, price)
 
     def on_checklist_screen_identify_requested(
         self, event: ChecklistScreen.IdentifyRequested
@@ -376,6 +395,7 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         c = event.checklist
         service, program, kind, seal = c.service, c.program, c.kind, c.seal
+        years = c.years if c.years is not None else (1 if service.value in _PRICED else None)
 
         def opener(earlier: str | None) -> Any:
             # Runs in the visit screen's worker thread: the engine opens the visit.
@@ -383,7 +403,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 service=service.value,
                 program=program.id,
                 kind=kind.value,
-                years=1 if service.value in _PRICED else None,
+                years=years,
                 seal=seal,
                 order=earlier,
             )

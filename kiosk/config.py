@@ -325,6 +325,7 @@ class PaymentSettings(Section):
     allow_issue_on_pending_transfer: bool = False
     poll_interval_s: Annotated[float, Field(gt=0, le=30)] = 2.0
     max_wait_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+    qr_wait_s: Annotated[float, Field(gt=0, le=900)] = 120.0
 
 
 class FlowSettings(Section):

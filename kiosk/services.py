@@ -252,7 +252,9 @@ def build_services(
         sync=sync,
         training_rig=rig,
         database=paths.database,
-        visits=VisitDesk(settings, paths.base, training=cli_ctx.training, money=money, rig=rig),
+        visits=VisitDesk(
+            settings, paths.base, training=cli_ctx.training, money=money, rig=rig, staff=staff
+        ),
     )
 
 

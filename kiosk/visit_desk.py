@@ -55,6 +55,7 @@ class VisitDesk:
         money: Any = None,
         rig: Any = None,
         staff_no: str = "kiosk",
+        staff: Any = None,
     ):
         self.settings = settings
         self.base = Path(base)
@@ -62,6 +63,12 @@ class VisitDesk:
         self.money = money
         self.rig = rig
         self.staff_no = staff_no
+        #: the staff area (``kiosk.staff_service.StaffService``): confirms transfers on screen.
+        self.staff = staff
+        #: seconds the pay step shows a QR code before it closes the trade unpaid.
+        self.qr_wait_s = float(getattr(settings.payments, "qr_wait_s", 120.0))
+        #: seconds between asking the provider about an open QR code.
+        self.qr_poll_s = float(settings.payments.poll_interval_s)
         self._res: Any = None
         self._lock = threading.Lock()
 
@@ -234,3 +241,97 @@ class VisitDesk:
         except KioskError as e:
             log.warning("no receipt preview for %s: %s", order, e.message)
             return []
+
+    # -- the pay step (kiosk.flows.paying), in worker threads --------------------------------
+
+    def pay_methods(self) -> list[Any]:
+        """Each payment method and whether it can be used now (offline: WeChat/Alipay off)."""
+        return list(self._payments().methods())
+
+    def pay_status(self, flow: Any) -> dict[str, Any] | None:
+        """The visit's current payment attempt (an open QR code is asked about once)."""
+        from kiosk.flows import paying
+
+        return paying.status(flow)
+
+    def pay_qr(self, flow: Any, channel: str) -> dict[str, Any]:
+        """Open (or show again) the visit's QR code for ``channel``; ``url`` is its text."""
+        from kiosk.flows import paying
+
+        return paying.open_qr(flow, channel)
+
+    def pay_cancel(self, flow: Any, reason: str) -> dict[str, Any] | None:
+        """Close the visit's open QR code (nothing charged), or find it paid meanwhile."""
+        from kiosk.flows import paying
+
+        return paying.cancel(flow, by=self.staff_no, reason=reason)
+
+    def transfer_details(self, flow: Any) -> dict[str, str]:
+        """What a transfer must carry: the payer (the unit, or the applicant) and the remark."""
+        from kiosk.flows import paying
+
+        program = self.settings.program(flow.row()["program"])
+        return {
+            "payer": paying.transfer_payer(flow),
+            "remark": str(getattr(program, "transfer_remark", "") or ""),
+        }
+
+    def simulate_payer(self, out_trade_no: str) -> None:
+        """Training only: the sandbox's payer scans the on-screen QR code and pays.
+
+        Raises:
+            KioskError: ``visit.not_training`` outside training mode.
+        """
+        gateway = getattr(self._payments(), "gateway", None)
+        provider = getattr(gateway, "provider", gateway)
+        simulate = getattr(provider, "simulate_scan", None)
+        if not self.training or simulate is None:
+            raise KioskError(
+                "only the training sandbox has a simulated payer", code="visit.not_training"
+            )
+        simulate(out_trade_no)
+
+    def can_issue(self, flow: Any) -> tuple[bool, str]:
+        """Whether the money allows key work now (a transfer not confirmed does not)."""
+        if not flow.data().get("payment"):
+            return True, ""
+        ok, why = self._payments().can_issue(flow.visit_id)
+        return bool(ok), str(why)
+
+    def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> dict[str, Any]:
+        """Staff confirm the visit's bank transfer arrived (staff number and PIN, typed at the
+        kiosk): a ``confirm_transfer`` override in the audit log, then the payment is paid.
+
+        Returns:
+            The visit's state afterwards.
+
+        Raises:
+            KioskError: ``staff.*`` (wrong PIN, locked, not allowed), ``payment.state`` (no
+                pending transfer), ``visit.no_staff`` (the staff area is not wired).
+        """
+        from kiosk import overrides
+
+        if self.staff is None:
+            raise KioskError("staff sign-in is not available here", code="visit.no_staff")
+        st = flow.state()
+        pay = st.get("payment") or {}
+        if pay.get("method") != "transfer" or pay.get("state") != "pending":
+            raise KioskError(
+                f"visit {st['order']} has no transfer waiting for confirmation",
+                code="payment.state",
+            )
+        member = self.staff.roster.authenticate(staff_no, pin, purpose="approve")
+        overrides.request(
+            self.staff.store,
+            member,
+            overrides.OverrideKind.CONFIRM_TRANSFER,
+            visit_id=flow.visit_id,
+            reason=overrides.Reason("seen_on_statement"),
+            before={"payment_id": pay["id"], "state": "pending"},
+            after={"payment_id": pay["id"], "state": "paid"},
+        )
+        self._payments().confirm_transfer(pay["id"], confirmed_by=member.staff_no, source="clerk")
+        return dict(flow.state())
+
+    def _payments(self) -> Any:
+        return self.resources().money().payments

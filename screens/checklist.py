@@ -17,6 +17,7 @@ from screens.base import KioskScreen
 from screens.host import current_lang, host
 from screens.i18n import Bi, Lang, bi, t
 from screens.widgets.text import LangButton, LangText, follow_language
+from screens.years import YearsChoice, YearsPicker
 
 
 class Material(Protocol):
@@ -87,6 +88,10 @@ class ChecklistScreen(KioskScreen):
         Binding("down", "scroll(1)", show=False),
         Binding("pageup", "scroll(-10)", show=False),
         Binding("pagedown", "scroll(10)", show=False),
+        # 有效期 (when the service takes years): the buttons keep the focus and Enter.
+        Binding("left,minus", "years(-1)", show=False),
+        Binding("right,plus", "years(1)", show=False),
+        *(Binding(str(n), f"years_set({n})", show=False) for n in range(1, 10)),
     ]
 
     def __init__(
@@ -96,8 +101,10 @@ class ChecklistScreen(KioskScreen):
         kind: Kind,
         seal: bool,
         materials: Sequence[Material] | None,
+        years: YearsChoice | None = None,
     ) -> None:
         super().__init__(name="checklist")
+        self.years_choice = years
         self.service = service
         self.program = program
         self.kind = kind
@@ -121,6 +128,8 @@ class ChecklistScreen(KioskScreen):
             else:
                 for i, m in enumerate(self.materials, start=1):
                     yield MaterialItem(i, m)
+        if self.years_choice is not None:
+            yield YearsPicker(self.years_choice)
         yield LangText("checklist.next", id="next", classes="hint")
         with Horizontal(id="nav"):
             yield LangButton("nav.back", id="back", classes="nav")
@@ -133,6 +142,22 @@ class ChecklistScreen(KioskScreen):
     def action_scroll(self, lines: int) -> None:
         """Scroll the materials list by ``lines``."""
         self.query_one("#materials", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    @property
+    def years(self) -> int | None:
+        """The validity years chosen (None: the service takes none)."""
+        found = self.query(YearsPicker)
+        return found.first().years if found else None
+
+    def action_years(self, delta: int) -> None:
+        """←/→: fewer or more years."""
+        for picker in self.query(YearsPicker):
+            picker.step(delta)
+
+    def action_years_set(self, years: int) -> None:
+        """A digit: that many years (within the range)."""
+        for picker in self.query(YearsPicker):
+            picker.set(years)
 
     def on_button_pressed(self, event: LangButton.Pressed) -> None:
         event.stop()

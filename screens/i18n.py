@@ -612,6 +612,160 @@ CATALOGUE.update(
 )
 
 
+# The visit's pay step (screens/visit_pay.py), unit type and address on the form, and the
+# validity years on the checklist (screens/years.py).
+CATALOGUE.update(
+    {
+        "visit.pay_keys_hint": Bi(
+            "付款方式：Shift+Tab 选到方式栏，←/→ 切换，回车进入；默认刷卡",
+            "Method: Shift+Tab to the methods, ←/→ to change, Enter to fill it in; card first",
+        ),
+        "visit.pay_m_card": Bi("刷卡", "Card"),
+        "visit.pay_m_wechat": Bi("微信支付", "WeChat Pay"),
+        "visit.pay_m_alipay": Bi("支付宝", "Alipay"),
+        "visit.pay_m_transfer": Bi("对公转账", "Bank transfer"),
+        "visit.pay_code_hint": Bi(
+            "请付款人出示付款码，用扫码枪扫描（自动提交）；或按“出示收款码”让付款人扫屏幕上的二维码",
+            "Scan the payer's payment code with the scanner (it goes on by itself), or press "
+            "Show QR code for the payer to scan the screen",
+        ),
+        "visit.pay_qr_show": Bi("出示收款码", "Show QR code"),
+        "visit.pay_qr_check": Bi("查询是否已付款", "Check payment"),
+        "visit.pay_qr_cancel": Bi("取消收款", "Cancel"),
+        "visit.pay_simulate": Bi("培训：模拟付款人扫码付款", "Training: the payer scans and pays"),
+        "visit.pay_qr_wait": Bi(
+            "请付款人用{channel_zh}扫描二维码付款，等待中…剩余 {seconds} 秒",
+            "The payer scans the code with {channel_en} and pays; waiting… {seconds} s left",
+        ),
+        "visit.pay_qr_timed_out": Bi(
+            "二维码已超时关闭，未扣款。可重新出示收款码，或改用其他方式",
+            "The QR code timed out and was closed; nothing was charged. Show a new one or "
+            "take the money another way",
+        ),
+        "visit.pay_qr_closed": Bi(
+            "收款已取消，未扣款。可重新出示收款码，或改用其他方式",
+            "Cancelled; nothing was charged. Show a new code or take the money another way",
+        ),
+        "visit.pay_qr_timeout_reason": Bi("二维码超时未付款", "QR code not paid in time"),
+        "visit.pay_qr_cancel_reason": Bi("柜台取消收款", "cancelled at the counter"),
+        "visit.pay_payer": Bi("付款账户名称", "Paying account's name"),
+        "visit.pay_serial": Bi("银行流水号", "Bank serial number"),
+        "visit.pay_transfer_note": Bi(
+            "须由“{payer}”的账户转账，备注：{remark}。到账经工作人员确认前不制作证书；业务会保存",
+            "The transfer must come from {payer}'s account, remark: {remark}. No certificate "
+            "is made until staff confirm the money arrived; the visit is saved",
+        ),
+        "visit.pay_transfer_go": Bi("登记转账", "Record transfer"),
+        "visit.transfer_wait": Bi(
+            "对公转账尚未确认到账，暂不能制作证书。请工作人员核对到账后输入工号和密码确认；"
+            "也可先离开，到账后由工作人员在“未完成业务”中继续本业务",
+            "The bank transfer is not confirmed yet, so no key is made. Staff who see the "
+            "money arrive confirm with their staff number and PIN; or leave, and staff resume "
+            "the visit once it has arrived",
+        ),
+        "visit.transfer_staff": Bi("工作人员工号", "Staff number"),
+        "visit.transfer_pin": Bi("工作人员密码", "Staff PIN"),
+        "visit.transfer_confirm": Bi("确认到账", "Confirm arrival"),
+        "visit.transfer_allowed": Bi(
+            "对公转账待确认；本柜台设置允许先制作证书。请按“开始”",
+            "The transfer is still unconfirmed; this counter issues meanwhile. Press Start",
+        ),
+        "visit.form_unit_type": Bi(
+            "单位性质（↑/↓ 选择，回车确认）", "Unit type (↑/↓ to choose, Enter to keep)"
+        ),
+        "visit.form_address": Bi("单位地址（营业执照住所）", "Unit address (as registered)"),
+        "years.line": Bi(
+            "有效期 {years} 年　合计 {total}　（←/→ 或数字键选择 {low}–{high} 年）",
+            "Valid {years} year(s) · total {total} (←/→ or a digit: {low}–{high} years)",
+        ),
+        "years.line_recommended": Bi(
+            "有效期 {years} 年（推荐）　合计 {total}　（←/→ 或数字键选择 {low}–{high} 年）",
+            "Valid {years} year(s) (recommended) · total {total} (←/→ or a digit: "
+            "{low}–{high} years)",
+        ),
+        "visit.err_pay_bad_code": Bi(
+            "这不是微信或支付宝付款码。请付款人刷新付款码后重新扫描",
+            "That is not a WeChat Pay or Alipay payment code: ask the payer to refresh it "
+            "and scan again",
+        ),
+        "visit.err_pay_refused": Bi(
+            "支付被拒绝，未扣款。请付款人换一种方式付款",
+            "The payment was refused; nothing was charged. Try another way",
+        ),
+        "visit.err_pay_not_confirmed": Bi(
+            "付款人未在规定时间内确认，交易已撤销，未扣款。请重新扫码",
+            "The payer did not confirm in time; the trade was reversed, nothing charged. "
+            "Scan again",
+        ),
+        "visit.err_pay_unclear": Bi(
+            "支付结果暂不明确，系统会自动核对。请稍后再按一次，切勿重复收款",
+            "The result is not clear yet and is being checked: try again shortly; do not "
+            "take the money twice",
+        ),
+        "visit.err_pay_offline": Bi(
+            "离线：微信支付和支付宝暂不可用。请改用刷卡或对公转账",
+            "Offline: WeChat Pay and Alipay are unavailable. Use the card or a transfer",
+        ),
+        "visit.err_pay_reference": Bi(
+            "参考号不正确：应为4到40位字母或数字。请对照终端或银行凭条",
+            "The reference is wrong: 4 to 40 letters or digits, from the terminal or bank slip",
+        ),
+        "visit.err_pay_duplicate_ref": Bi(
+            "该参考号已登记过。请核对终端小票或银行凭条",
+            "That reference was already recorded: check the terminal or bank slip",
+        ),
+        "visit.err_pay_payer": Bi(
+            "转账须从本单位（自然人证书为申请人本人）的账户转出，请核对付款账户名称",
+            "A transfer must come from the unit's account (the applicant's for a personal "
+            "certificate): check the account name",
+        ),
+        "visit.err_pay_cancelled": Bi(
+            "此次收款已关闭，未扣款。请重新收款",
+            "That attempt was closed; nothing was charged. Take the money again",
+        ),
+        "visit.err_pay_open": Bi(
+            "还有一笔收款未结束。请等它完成，或先“取消收款”再换方式",
+            "Another payment is still open: wait for it, or cancel it before changing method",
+        ),
+        "visit.err_pay_qr_waiting": Bi(
+            "付款人还没有付款。请稍候，或取消后改用其他方式",
+            "The payer has not paid yet: wait, or cancel and take the money another way",
+        ),
+        "visit.err_not_paid": Bi(
+            "款项尚未确认到账，不能制作证书。请工作人员确认到账后继续；业务已保存",
+            "The money is not confirmed yet, so no key is made: staff confirm it, then go on; "
+            "the visit is saved",
+        ),
+        "visit.err_staff_pin": Bi(
+            "工号或密码不正确。请工作人员重新输入",
+            "Staff number or PIN is wrong: type them again",
+        ),
+        "visit.err_staff_locked": Bi(
+            "该工号已锁定或停用。请其他工作人员确认，或联系主管",
+            "That staff number is locked or disabled: ask another member of staff or a supervisor",
+        ),
+        "visit.err_staff_role": Bi(
+            "该工号无权确认转账。请受理员或主管确认",
+            "That staff member may not confirm transfers: ask an operator or a supervisor",
+        ),
+        "visit.err_renew_too_long": Bi(
+            "续期后证书有效期将超过5年。请按 Esc 返回，减少续期年限后再开始",
+            "The renewal would leave the certificate valid more than 5 years from today: "
+            "press Esc, choose fewer years and start again",
+        ),
+        "visit.err_unit_type": Bi(
+            "单位性质不在可选范围内。请用↑/↓从列表中选择",
+            "That unit type is not one of the list: choose one with ↑/↓",
+        ),
+        "visit.err_address": Bi(
+            "单位地址不正确。请按营业执照上的住所完整填写（中文，6到100个字，一行）",
+            "The unit address is wrong: type the registered address in full (in Chinese, "
+            "6 to 100 characters, one line)",
+        ),
+    }
+)
+
+
 def t(key: str, lang: Lang, **values: object) -> str:
     """The catalogue text ``key`` in ``lang``, with ``{name}`` placeholders filled.
 

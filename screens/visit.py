@@ -23,18 +23,23 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, LoadingIndicator, Static
+from textual.widgets import Input, LoadingIndicator, OptionList, Static
 
+from kiosk.domain import identifiers
+from kiosk.domain import unit as unit_rules
 from kiosk.domain.fees import format_fen
 from kiosk.errors import KioskError
 from screens.base import KioskScreen
 from screens.host import current_lang, host
 from screens.i18n import Bi, bi, t
+from screens.visit_form import UnitTypeList
+from screens.visit_pay import PAY_ERROR_KEYS, PayPort, TransferWaitPanel, VisitPayPanel
 from screens.widgets.text import LangButton, LangText, follow_language
 
 
-class VisitPort(Protocol):
-    """What the visit screen asks of the flow engine (``kiosk.visit_desk.VisitDesk``)."""
+class VisitPort(PayPort, Protocol):
+    """What the visit screen asks of the flow engine (``kiosk.visit_desk.VisitDesk``); the pay
+    step's calls are :class:`screens.visit_pay.PayPort`'s."""
 
     training: bool
 
@@ -93,6 +98,7 @@ ERROR_KEYS = {
     _code("visit", "nothing_waiting"): "visit.err_nothing_waiting",
     _code("pickup", "wrong_agent"): "visit.err_wrong_agent",
 }
+ERROR_KEYS.update(PAY_ERROR_KEYS)  # the pay step, the transfer wait, the unit type and address
 
 
 def error_text(code: str, message: str) -> Bi:
@@ -285,8 +291,15 @@ class VisitScreen(KioskScreen):
         event.stop()
         self._set_busy(False)
         if event.state is not None:
+            same = event.state.get("next_step") == (self.visit or {}).get("next_step")
             self.visit = event.state
-            self._show_step(event.state, event.extra)
+            if event.error is not None and same and self.query("#visit-step > *"):
+                # Refused: the step stays as it was (what was typed, the method chosen).
+                self.query_one("#visit-progress", VisitProgress).show(
+                    event.state["steps"], event.state["done"], event.state.get("next_step")
+                )
+            else:
+                self._show_step(event.state, event.extra)
         if event.error is not None:
             self._say_error(event.error)
 
@@ -393,6 +406,10 @@ class VisitScreen(KioskScreen):
                     Input(unit.get("legal_rep") or "", id="unit-legal-rep", max_length=40),
                 ]
             fields += [
+                LangText("visit.form_unit_type", classes="field-label"),
+                UnitTypeList(unit.get("unit_type"), id="unit-type"),
+                LangText("visit.form_address", classes="field-label"),
+                Input(unit.get("address") or "", id="unit-address", max_length=100),
                 LangText("visit.form_phone", classes="field-label"),
                 Input(unit.get("phone") or "", id="unit-phone", max_length=20),
             ]
@@ -444,18 +461,38 @@ class VisitScreen(KioskScreen):
         self._next_label("visit.quote_ok")
 
     def _show_pay(self, state: dict[str, Any]) -> None:
+        # Every method (card, 付款码, QR on screen, transfer): screens/visit_pay.py.
         self._heading("visit.pay_heading")
-        total = format_fen(int(state.get("total_fen") or 0))
-        ref = f"T{state['order'].replace('-', '')[-8:]}" if self.port.training else ""
-        self._body(
-            LangText(bi("visit.pay_amount").format(total=total), id="visit-amount"),
-            LangText("visit.pay_hint", classes="hint"),
-            Input(ref, id="pay-ref", max_length=32),
-        )
+        total = int(state.get("total_fen") or 0)
+        self._body(VisitPayPanel(self.port, self.flow, total_fen=total, order=state["order"]))
         self._next_label("visit.pay_card")
+
+    def on_visit_pay_panel_submit(self, event: VisitPayPanel.Submit) -> None:
+        event.stop()
+        self._run("pay", event.inputs)
+
+    def on_visit_pay_panel_label(self, event: VisitPayPanel.Label) -> None:
+        event.stop()
+        self._next_label(event.key)
+
+    def on_visit_pay_panel_say(self, event: VisitPayPanel.Say) -> None:
+        event.stop()
+        self._say_error(event.error)
+
+    def on_transfer_wait_panel_confirmed(self, event: TransferWaitPanel.Confirmed) -> None:
+        event.stop()
+        if event.state is not None:
+            self.visit = event.state
+            self._show_step(event.state)
 
     def _show_keys(self, state: dict[str, Any]) -> None:
         self._heading("visit.keys_heading")
+        pay = state.get("payment") or {}
+        if pay.get("method") == "transfer" and pay.get("state") == "pending":
+            # No key before the money: staff confirm the transfer here (or resume later).
+            self._body(TransferWaitPanel(self.port, self.flow, pay))
+            self._next_label("visit.transfer_confirm")
+            return
         widgets: list[Widget] = [LangText("visit.keys_hint", classes="hint")]
         if state["service"] in ("renew", "change", "seal"):
             widgets += [
@@ -503,15 +540,35 @@ class VisitScreen(KioskScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter moves to the step's next field; on the last one it goes on.
         event.stop()
-        fields = list(self.query("#visit-step Input"))
-        if event.input in fields and fields.index(event.input) < len(fields) - 1:
-            fields[fields.index(event.input) + 1].focus()
+        self._field_done(event.input)
+
+    def _field_done(self, field: Widget) -> None:
+        fields = list(self.query("#visit-step Input, #visit-step UnitTypeList"))
+        if field in fields and fields.index(field) < len(fields) - 1:
+            fields[fields.index(field) + 1].focus()
         else:
             self.action_next()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        # Enter on the unit type keeps the highlighted one and moves on, like a field.
+        if isinstance(event.option_list, UnitTypeList):
+            event.stop()
+            self._field_done(event.option_list)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "unit-uscc" and len(event.value.strip()) == 18 and self.flow:
             self._prefill(event.value.strip().upper())
+            self._suggest_unit_type(event.value.strip().upper())
+
+    def _suggest_unit_type(self, uscc: str) -> None:
+        # The credit code's registration type points to the unit type (the agent may change it).
+        try:
+            suggested = unit_rules.suggest_unit_type(identifiers.parse_uscc(uscc))
+        except KioskError:
+            return
+        found = self.query("#unit-type")
+        if suggested and found:
+            found.first(UnitTypeList).choose(suggested)
 
     @work(thread=True, exclusive=True, group="prefill", exit_on_error=False)
     def _prefill(self, uscc: str) -> None:
@@ -528,11 +585,16 @@ class VisitScreen(KioskScreen):
             ("name", "#unit-name"),
             ("legal_rep", "#unit-legal-rep"),
             ("phone", "#unit-phone"),
+            ("address", "#unit-address"),
         ):
             found = self.query(selector)
             if found and unit.get(key) and not found.first(Input).value:
                 found.first(Input).value = str(unit[key])
                 filled.append(key)
+        types = self.query("#unit-type")
+        if types and unit.get("unit_type"):
+            types.first(UnitTypeList).choose(str(unit["unit_type"]))
+            filled.append("unit_type")
         if filled:
             self.query_one("#unit-prefilled", LangText).set_text("visit.form_prefilled")
 
@@ -567,9 +629,13 @@ class VisitScreen(KioskScreen):
                 "name": self._value("#unit-name"),
                 "legal_rep": self._value("#unit-legal-rep"),
                 "phone": self._value("#unit-phone"),
-                "unit_type": "enterprise",
             }
-            self._run("form", {"unit": {k: v for k, v in unit.items() if v}})
+            given: dict[str, Any] = {k: v for k, v in unit.items() if v}
+            types = self.query("#unit-type")
+            if types:  # the engine checks both and says what is wrong in words
+                given["unit_type"] = types.first(UnitTypeList).value
+                given["address"] = self._value("#unit-address")
+            self._run("form", {"unit": given})
         elif step == "seal":
             try:
                 path = self.port.seal_image()
@@ -579,12 +645,20 @@ class VisitScreen(KioskScreen):
             px = 7.5 if self.port.training else None
             self._run("seal", {"seal_image": {"path": path, "px_per_mm": px}})
         elif step == "pay":
-            self._run("pay", {"payment": {"method": "card", "reference": self._value("#pay-ref")}})
+            panels = self.query(VisitPayPanel)
+            if panels:
+                panels.first().submit()
+        elif step == "keys" and self._transfer_waiting():
+            self.query_one(TransferWaitPanel).submit()
         elif step == "keys":
             pin = self._value("#key-pin")
             self._run("keys", {"key": {"pin": pin}} if pin else {})
         elif step is not None:
             self._run(step, {})
+
+    def _transfer_waiting(self) -> bool:
+        found = self.query(TransferWaitPanel)
+        return bool(found) and found.first().waiting
 
     def agent_identified(self, name: str, id_number: str, valid_to: str | None) -> None:
         """The card screen read the agent: keep it for the identify step and run it."""

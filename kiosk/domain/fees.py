@@ -105,6 +105,13 @@ def format_fen(fen: int, *, symbol: str = "¥") -> str:
     return f"{sign}{symbol} {yuan:,}.{rest:02d}"
 
 
+def takes_years(program: Program, service: Service) -> bool:
+    """Whether the applicant chooses validity years for this service (the quote is per year)."""
+    return service in YEARLY_SERVICES or (
+        service is Service.SEAL and program.seal_pricing is SealPricing.PER_YEAR
+    )
+
+
 def check_years(years: int) -> int:
     """The validity years, or a ChoiceError naming the allowed range (1–5)."""
     if type(years) is not int or not MIN_YEARS <= years <= MAX_YEARS:

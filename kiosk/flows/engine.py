@@ -89,6 +89,56 @@ def _expired(res: Resources, serial: str | None) -> bool:
     return (na if na.tzinfo else na.replace(tzinfo=dt.UTC)) <= res.now()
 
 
+def _check_unit(unit: dict[str, Any], given: dict[str, Any]) -> None:
+    """The unit type and address, checked where given (the screen always gives both; a
+    headless file may leave them to the earlier visit's data, or out)."""
+    from kiosk.domain import unit as unit_rules
+
+    if unit.get("unit_type") or "unit_type" in given:
+        unit["unit_type"] = unit_rules.unit_type(str(unit.get("unit_type") or "")).key
+    if unit.get("address") or "address" in given:
+        unit["address"] = unit_rules.parse_address(str(unit.get("address") or ""))
+
+
+#: The longest certificate the CA issues, as the hub checks it (hub/issuing.py).
+MAX_WINDOW = dt.timedelta(days=5 * 366 + 1)
+
+
+def _check_renew_room(res: Resources, serial: str | None, years: int, program: Any) -> None:
+    """Refuse, before anything is quoted or paid, a renewal that would leave the certificate
+    valid for more than five years from now (the CA refuses it at the key step otherwise).
+
+    Raises:
+        ChoiceError: ``visit.renew_too_long``, saying how many years are possible now.
+    """
+    from kiosk.errors import ChoiceError
+
+    r = res.store.db.execute(
+        "SELECT cert_not_after FROM keys WHERE serial = ?", [serial]
+    ).fetchone()
+    if not serial or r is None or not r[0]:
+        return
+    na = dt.datetime.fromisoformat(str(r[0]).replace("Z", "+00:00"))
+    na = na if na.tzinfo else na.replace(tzinfo=dt.UTC)
+    now = res.now()
+
+    def end(n: int) -> dt.datetime | None:
+        v = validity.renew(now, na, n, expired_renewal=program.expired_renewal)
+        return v.not_after if isinstance(v.not_after, dt.datetime) else None
+
+    last = end(years)
+    if last is None or last - now <= MAX_WINDOW:
+        return
+    room = max((n for n in range(1, years) if (e := end(n)) and e - now <= MAX_WINDOW), default=0)
+    until = clock.local_today(last, res.settings.counter.timezone).isoformat()
+    more = f"at most {room} year(s) now" if room else "renew it later, nearer its expiry"
+    raise ChoiceError(
+        f"renewing {years} year(s) would make the certificate valid until {until}, more than "
+        f"5 years from today: {more}",
+        code="visit.renew_too_long",
+    )
+
+
 def _today(res: Resources) -> dt.date:
     return clock.local_today(res.now(), res.settings.counter.timezone)
 
@@ -173,6 +223,8 @@ class VisitFlow:
                     "(a new visit)",
                     code="visit.reapply",
                 )
+            if svc is Service.RENEW and years:
+                _check_renew_room(res, ed.get("key_serial"), years, prog)
             if renew_first:
                 years = years or 1
                 q = fees.quote(prog, Service.RENEW, k, years=years)
@@ -287,6 +339,11 @@ class VisitFlow:
         """The visit as the CLI's ``--json`` and the screens see it."""
         row, d = self.row(), self.data()
         pay = d.get("payment")
+        if pay and pay.get("id"):  # the payment's own state now (a transfer gets confirmed)
+            live = self.res.store.db.execute(
+                "SELECT state FROM payments WHERE id = ?", [pay["id"]]
+            ).fetchone()
+            pay = {**pay, "state": live[0]} if live else pay
         return {
             "order": row["order_no"],
             "service": row["service"],
@@ -437,6 +494,7 @@ class VisitFlow:
                 raise FlowError(f"the unit's {k} is missing", code="visit.unit_missing")
         if unit.get("phone"):
             pass  # landlines are allowed; only mobiles are checked (identifiers.parse_mobile)
+        _check_unit(unit, given)
         return {"uscc": uscc, "prefilled": sorted(prefill)}, {"unit": unit}
 
     def _step_materials(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -485,51 +543,17 @@ class VisitFlow:
         )
 
     def _step_pay(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        d = self.data()
-        q = self._quote_obj()
-        if q.total_fen == 0:
-            return {"free": True}, {"payment": None}
-        p = inputs.get("payment") or {}
-        method, ref = p.get("method"), p.get("reference")
-        if method not in ("card", "wechat", "alipay", "transfer"):
-            raise FlowError(
-                "the quote is not zero: give [payment] method = card|wechat|alipay|transfer",
-                code="visit.payment_missing",
-            )
-        if not ref:
-            raise FlowError("give [payment] reference", code="visit.payment_missing")
-        pay = self.res.money().payments
-        key = d["pay_key"]
-        staff = self.res.staff_no
-        if method == "card":
-            pm = pay.pay_card(
-                self.visit_id,
-                q,
-                terminal_ref=ref,
-                amount_fen=q.total_fen,
-                staff_no=staff,
-                idempotency_key=key,
-            )
-        elif method == "transfer":
-            pm = pay.record_transfer(
-                self.visit_id,
-                q,
-                payer_name=p.get("payer_name") or (d.get("unit") or {}).get("name") or "-",
-                bank_serial=ref,
-                amount_fen=q.total_fen,
-                staff_no=staff,
-            )
-        else:
-            pm = pay.pay_code(self.visit_id, q, scanned=ref, staff_no=staff, idempotency_key=key)
-        state = getattr(pm.state, "value", pm.state)
-        return (
-            {"payment_id": pm.id, "state": state},
-            {"payment": {"id": pm.id, "state": state, "method": method}},
-        )
+        from kiosk.flows import paying
+
+        return paying.pay_step(self, inputs)
 
     def _step_keys(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         from kiosk.flows import keywork
 
+        if self.data().get("payment"):  # no key work on money not confirmed (a transfer)
+            ok, why = self.res.money().payments.can_issue(self.visit_id)
+            if not ok:
+                raise FlowError(why, code="visit.not_paid")
         return keywork.run(self, inputs)
 
     def _step_handover(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -29,6 +29,7 @@ from screens.widgets.text import LangText
 SIZE = (120, 36)
 STAFF_NO, STAFF_PIN = "1001", "123456"  # training roster (kiosk.staff_service)
 USCC = "91441900MA00000010"
+ADDRESS = "东莞市南城街道元美路8号"  # the form asks for the unit's registered address
 
 
 async def until(pilot: Pilot, cond: Callable[[], bool], what: str, deadline: float = 30.0) -> None:
@@ -123,7 +124,14 @@ class Counter:
         await until(self.pilot, lambda: rig.card_person == person, "card placed")
         await self.pilot.press("escape")
 
-    async def start(self, service: str, program: str, kind: str, order: str | None = None) -> None:
+    async def start(
+        self,
+        service: str,
+        program: str,
+        kind: str,
+        order: str | None = None,
+        years: int | None = None,
+    ) -> None:
         await until(self.pilot, lambda: len(self.app.screen_stack) == 1, "welcome")
         await self.pilot.click(f"#service-{service}")
         await until(self.pilot, lambda: self.app.screen.name == "program", "program screen")
@@ -131,6 +139,8 @@ class Counter:
         await until(self.pilot, lambda: self.app.screen.name == "kind", "kind screen")
         await self.pilot.click(f"#kind-{kind}")
         await until(self.pilot, lambda: self.app.screen.name == "checklist", "checklist")
+        if years is not None:  # 有效期 on the checklist (a digit chooses it)
+            await self.pilot.press(str(years))
         await self.pilot.click("#identify")
         await until(self.pilot, lambda: isinstance(self.app.screen, VisitScreen), "visit")
         if order is not None:
@@ -200,7 +210,10 @@ async def new_org_with_seal(c: Counter) -> str:
         "receipt",
     ]
     await c.identify()
-    await c.go("form", **{"unit-uscc": USCC, "unit-name": "东莞市演示科技有限公司"})
+    await c.go(
+        "form",
+        **{"unit-uscc": USCC, "unit-name": "东莞市演示科技有限公司", "unit-address": ADDRESS},
+    )
     for step in ("materials", "seal", "quote", "pay", "keys", "handover", "receipt"):
         await c.go(step)
     return await c.done()
@@ -235,7 +248,8 @@ async def test_new_org_with_seal_then_renew_and_unlock(training_app: KioskApp) -
         pin = last_pin(sim.jobs())
 
         # Renew with that PIN; the form is not asked again (the unit comes from the first visit).
-        await c.start("renew", "dongguan-hpf", "org", order=first)
+        # (a 3-year certificate renewed for 3 years would exceed 5 years: refused, so 1 year)
+        await c.start("renew", "dongguan-hpf", "org", order=first, years=1)
         await c.identify()
         assert "form" not in visit(app).visit["steps"]
         await c.finish({"keys": {"key-pin": pin}})
@@ -342,7 +356,12 @@ async def test_a_bad_imprint_is_refused_in_words_and_staff_resume_the_visit(
         await c.start("new", "dongguan-hpf", "org")
         await c.identify()
         await c.go(
-            "form", **{"unit-uscc": "91441900MA00000023", "unit-name": "东莞市印章测试有限公司"}
+            "form",
+            **{
+                "unit-uscc": "91441900MA00000023",
+                "unit-name": "东莞市印章测试有限公司",
+                "unit-address": ADDRESS,
+            },
         )
         await c.go("materials")
         await until(pilot, lambda: step_of(app) == "seal", "seal step")
@@ -381,7 +400,12 @@ async def test_offline_new_then_pickup_by_the_same_agent(training_app: KioskApp)
         await c.start("new", "dongguan-hpf", "org")
         await c.identify()
         await c.go(
-            "form", **{"unit-uscc": "91441900MA00000036", "unit-name": "东莞市离线测试有限公司"}
+            "form",
+            **{
+                "unit-uscc": "91441900MA00000036",
+                "unit-name": "东莞市离线测试有限公司",
+                "unit-address": ADDRESS,
+            },
         )
         for step in ("materials", "seal", "quote", "pay"):
             await c.go(step)
