@@ -485,6 +485,18 @@ class VisitPayPanel(Vertical):
     def on_unmount(self) -> None:
         if self._ticker is not None:
             self._ticker.stop()
+        if self.qr is not None:
+            # The screen is left (Esc, start over, the idle timeout) with a QR code open: close
+            # the trade so nobody pays a code no longer shown. The app's worker outlives this
+            # panel; a payer who paid just now is recorded paid (the step finds it on resume).
+            port, flow = self.port, self.flow
+            reason = t("visit.pay_qr_cancel_reason", "en")
+            self.app.run_worker(
+                lambda: port.pay_cancel(flow, reason),
+                thread=True,
+                group="pay-leave",
+                exit_on_error=False,
+            )
 
 
 class TransferWaitPanel(Vertical):

@@ -49,11 +49,14 @@ class Desk:
         """From the done screen back to the welcome screen (its focused 回到首页 button)."""
         self.press("Enter", then=("请选择要办理的业务",))
 
-    def choose_service(self, rights: int) -> None:
-        """The service tile ``rights`` steps right of 新申请, the first program, the first kind."""
+    def choose_service(self, rights: int, years: int | None = None, total: str = "") -> None:
+        """The service tile ``rights`` steps right of 新申请, the first program, the first kind;
+        ``years`` typed as a digit on the checklist (有效期, shown for new and renew)."""
         self.press(*(["Right"] * rights), "Enter", then=("请选择证书用于哪个项目",))
         self.press("Enter", then=("请选择证书类型",))
         self.press("Enter", then=("请准备以下材料",))
+        if years is not None:
+            self.press(str(years), then=(f"有效期 {years} 年", total))
         self.press("Tab", "Enter")
 
     def identify(self) -> None:
@@ -105,13 +108,16 @@ def test_three_whole_visits_in_a_real_terminal(
     desk.press("Enter", then=("读卡区：张伟", "已完成：放上身份证"))
     desk.press("Escape", then=("请选择要办理的业务",))
 
-    # 1. New organisation certificate with a seal on 东莞市住房公积金.
-    desk.choose_service(0)
+    # 1. New organisation certificate with a seal on 东莞市住房公积金, 3 years (¥ 1,200.00).
+    desk.choose_service(0, years=3, total="合计 ¥ 1,200.00")
     desk.identify()
     desk.see("▶2.填写资料", "统一社会信用代码")
     desk.type(USCC)
     desk.press("Enter")
     desk.type("东莞市演示科技有限公司")
+    desk.press("Enter", then=("1. 企业",))
+    desk.press("Enter")  # 单位性质: the highlighted 企业 is kept
+    desk.type("东莞市南城街道元美路8号")
     desk.press("Enter")
     desk.type("0769-22000000")
     desk.press("Enter")
@@ -133,8 +139,8 @@ def test_three_whole_visits_in_a_real_terminal(
     desk.home()
     pin = _pin_from_last_slip(log.parent.parent / "run" / "printer")
 
-    # 3. Renew it with the PIN the unlock printed.
-    desk.choose_service(1)
+    # 3. Renew it with the PIN the unlock printed, by 1 year (3 more would pass 5 years).
+    desk.choose_service(1, years=1)
     desk.see("请输入原业务单号")
     desk.type(order)
     desk.press("Enter")

@@ -117,7 +117,7 @@ async def test_whole_visit_paid_by_a_wechat_qr_code_on_screen(app: KioskApp) -> 
     assert st["state"] == "done"
 
 
-async def test_a_qr_code_cancelled_then_a_scanned_alipay_code_pays(
+async def test_qr_codes_cancelled_or_timed_out_then_a_scanned_alipay_code_pays(
     app: KioskApp,
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
@@ -135,6 +135,17 @@ async def test_a_qr_code_cancelled_then_a_scanned_alipay_code_pays(
         await until(pilot, lambda: panel.qr is None, "closed")
         assert "未扣款" in app.screen.query_one("#pay-qr-note", LangText).shown
         assert [p.state for p in _payments(app, order)] == ["cancelled"]
+        # A second QR code is left unpaid until the wait runs out: closed, nothing charged.
+        desk = app.services.visits
+        desk.qr_wait_s, wait = 2.0, desk.qr_wait_s
+        try:
+            await pilot.press("enter")  # Enter in the empty code field: a new QR code
+            await until(pilot, lambda: panel.qr is not None, "a new QR code shown")
+            await until(pilot, lambda: panel.qr is None, "timed out", deadline=15)
+        finally:
+            desk.qr_wait_s = wait
+        assert "超时" in app.screen.query_one("#pay-qr-note", LangText).shown
+        assert [p.state for p in _payments(app, order)] == ["cancelled", "cancelled"]
         # The payer shows their 付款码: the scanner types it and Enter (the field has the focus).
         assert app.screen.query_one("#pay-code", Input).has_focus
         assert not app.screen.query_one(Tabs).disabled
@@ -144,9 +155,13 @@ async def test_a_qr_code_cancelled_then_a_scanned_alipay_code_pays(
         assert not error_of(app), error_of(app)
         order = await c.finish()
     ps = _payments(app, order)
-    assert [(p.method, p.state) for p in ps] == [("alipay", "cancelled"), ("alipay", "paid")]
-    # The second attempt had its own key; the first key still names the cancelled one.
-    assert [p.idempotency_key for p in ps] == [f"{order}:pay", f"{order}:pay:2"]
+    assert [(p.method, p.state) for p in ps] == [
+        ("alipay", "cancelled"),
+        ("alipay", "cancelled"),
+        ("alipay", "paid"),
+    ]
+    # Each attempt had its own key, moved on only after one ended with nothing charged.
+    assert [p.idempotency_key for p in ps] == [f"{order}:pay", f"{order}:pay:2", f"{order}:pay:3"]
 
 
 async def test_a_transfer_waits_for_staff_before_any_key(app: KioskApp) -> None:
