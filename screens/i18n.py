@@ -674,11 +674,11 @@ CATALOGUE.update(
             "单位性质（↑/↓ 选择，回车确认）", "Unit type (↑/↓ to choose, Enter to keep)"
         ),
         "visit.form_address": Bi("单位地址（营业执照住所）", "Unit address (as registered)"),
-        "years.line": Bi(
+        "checklist.years_line": Bi(
             "有效期 {years} 年　合计 {total}　（←/→ 或数字键选择 {low}–{high} 年）",
             "Valid {years} year(s) · total {total} (←/→ or a digit: {low}–{high} years)",
         ),
-        "years.line_recommended": Bi(
+        "checklist.years_line_recommended": Bi(
             "有效期 {years} 年（推荐）　合计 {total}　（←/→ 或数字键选择 {low}–{high} 年）",
             "Valid {years} year(s) (recommended) · total {total} (←/→ or a digit: "
             "{low}–{high} years)",

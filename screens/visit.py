@@ -234,7 +234,12 @@ class VisitScreen(KioskScreen):
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         self.query_one("#visit-busy").display = busy
-        self.query_one("#visit-next", LangButton).disabled = busy
+        button = self.query_one("#visit-next", LangButton)
+        if busy and button.has_focus:
+            # Disabling the focused button would pass the focus to 回到首页, where an Enter
+            # pressed before the next step is drawn would end the visit on screen.
+            self.query_one("#visit-step", VerticalScroll).focus()
+        button.disabled = busy
 
     def _open(self, earlier: str | None) -> None:
         self._set_busy(True)

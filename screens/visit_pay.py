@@ -56,6 +56,12 @@ class PayPort(Protocol):
 
 
 METHODS = ("card", "wechat", "alipay", "transfer")
+METHOD_KEYS = {
+    "card": "visit.pay_m_card",
+    "wechat": "visit.pay_m_wechat",
+    "alipay": "visit.pay_m_alipay",
+    "transfer": "visit.pay_m_transfer",
+}
 _SECTION = {
     "card": "sec-card",
     "wechat": "sec-code",
@@ -177,7 +183,7 @@ class VisitPayPanel(Vertical):
         total = format_fen(self.total_fen)
         yield LangText(bi("visit.pay_amount").format(total=total), id="visit-amount")
         yield LangText("visit.pay_keys_hint", classes="hint")
-        yield Tabs(*(Tab(t(f"visit.pay_m_{m}", "zh-CN"), id=f"pay-m-{m}") for m in METHODS))
+        yield Tabs(*(Tab(t(METHOD_KEYS[m], "zh-CN"), id=f"pay-m-{m}") for m in METHODS))
         yield LangText(Bi("", ""), id="pay-offline")
         ref = f"T{self.order.replace('-', '')[-8:]}" if self.port.training else ""
         with ContentSwitcher(initial="sec-card"):
@@ -207,7 +213,7 @@ class VisitPayPanel(Vertical):
 
     def _relabel(self, lang: Lang) -> None:
         for m in METHODS:
-            self.query_one(f"#pay-m-{m}", Tab).label = t(f"visit.pay_m_{m}", lang)
+            self.query_one(f"#pay-m-{m}", Tab).label = t(METHOD_KEYS[m], lang)
 
     # -- loading: methods available now, transfer details, a QR code left open -----------------
 
@@ -364,7 +370,7 @@ class VisitPayPanel(Vertical):
         if self.qr is None:
             return
         left = max(0, int(self._qr_deadline - monotonic() + 0.999))
-        channel = bi(f"visit.pay_m_{self.qr['method']}")
+        channel = bi(METHOD_KEYS[self.qr["method"]])
         self.query_one("#pay-qr-note", LangText).set_text(
             bi("visit.pay_qr_wait").format(
                 channel_zh=channel.zh, channel_en=channel.en, seconds=left
@@ -575,7 +581,9 @@ class TransferWaitPanel(Vertical):
         if not staff_no or not pin:
             self.query_one("#tw-staff" if not staff_no else "#tw-pin", Input).focus()
             self.post_message(
-                VisitPayPanel.Say(KioskError("staff number and PIN", code="staff.unknown"))
+                VisitPayPanel.Say(
+                    KioskError("staff number and PIN", code=_code("staff", "unknown"))
+                )
             )
             return
         self.busy = True

@@ -80,7 +80,11 @@ class YearsPicker(Horizontal):
     def _show(self) -> None:
         fen = self.choice.price(self.years)
         total = format_fen(fen) if fen is not None else "-"
-        key = "years.line_recommended" if self.years >= self.choice.recommended else "years.line"
+        key = (
+            "checklist.years_line_recommended"
+            if self.years >= self.choice.recommended
+            else "checklist.years_line"
+        )
         low, high = self.choice.low, self.choice.high
         self.query_one("#years-text", LangText).set_text(
             bi(key).format(years=self.years, total=total, low=low, high=high)

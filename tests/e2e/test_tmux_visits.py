@@ -25,6 +25,10 @@ USCC = "91441900MA00000010"
 # A refused step says why with its code ("…（代码 uscc.checksum）"); the form's label
 # 统一社会信用代码 must not count.
 REFUSED = re.compile(r"代码 [a-z_-]+\.")
+# The welcome screen's tiles from 新申请 rightwards (the program screen names the one chosen).
+# What a step shows once its field is drawn (and focused), before anything is typed there.
+FIELD_LABELS = {"制作介质": ("介质 PIN 码",)}
+SERVICE_TILES = ("新申请", "续期", "变更", "补办", "解锁")
 
 
 class Desk:
@@ -39,11 +43,26 @@ class Desk:
     def press(self, *keys: str, then: tuple[str, ...] = ()) -> str:
         for key in keys:
             self.tmux.send(key)
+            with open("/tmp/vpay_trace.txt", "a") as fh:
+                fh.write(f"=== after {key}\n{self.tmux.capture()}\n")
         return self.see(*then) if then else ""
 
     def type(self, text: str) -> None:
         self.tmux.run("send-keys", "-t", self.tmux.session, "-l", text)
         time.sleep(0.1)
+
+    def fill(self, text: str) -> None:
+        """Type into the focused field and wait until the text shows in it. Under load a burst
+        of CJK characters sent right after Enter was seen lost (STACK.md: tmux loses keys sent
+        back to back): a person retypes what did not appear, and so does this, once."""
+        self.type(text)
+        try:
+            self.see(text, deadline=5)
+        except AssertionError:
+            self.type(text)
+            self.see(text)
+        with open("/tmp/vpay_trace.txt", "a") as fh:
+            fh.write(f"=== after typing {text}\n{self.tmux.capture()}\n")
 
     def home(self) -> None:
         """From the done screen back to the welcome screen (its focused 回到首页 button)."""
@@ -52,7 +71,15 @@ class Desk:
     def choose_service(self, rights: int, years: int | None = None, total: str = "") -> None:
         """The service tile ``rights`` steps right of 新申请, the first program, the first kind;
         ``years`` typed as a digit on the checklist (有效期, shown for new and renew)."""
-        self.press(*(["Right"] * rights), "Enter", then=("请选择证书用于哪个项目",))
+        service = SERVICE_TILES[rights]
+        for _attempt in range(2):  # a Right lost under load picks another tile: back, again
+            screen = self.press(*(["Right"] * rights), "Enter", then=("请选择证书用于哪个项目",))
+            if re.search(rf"^\s*{service}\s*$", screen, re.M):
+                break
+            self.press("Escape", then=("请选择要办理的业务",))
+            self.press(*(["Left"] * 10))
+        else:
+            raise AssertionError(f"{service} not chosen:\n{screen}")
         self.press("Enter", then=("请选择证书类型",))
         self.press("Enter", then=("请准备以下材料",))
         if years is not None:
@@ -77,7 +104,11 @@ class Desk:
             assert m, screen
             marker = m.group(0)
             assert not REFUSED.search(screen), screen
+            if m.group(2) == "缴费":  # the pay step's methods drawn (a person sees them first)
+                self.see("应付金额")
             if m.group(2) in typed:
+                # The progress line moves before the step's fields are drawn: type into them.
+                self.see(*FIELD_LABELS.get(m.group(2), ()))
                 self.type(typed[m.group(2)])
             self.press("Enter")
             self.tmux.wait_for(
@@ -112,14 +143,14 @@ def test_three_whole_visits_in_a_real_terminal(
     desk.choose_service(0, years=3, total="合计 ¥ 1,200.00")
     desk.identify()
     desk.see("▶2.填写资料", "统一社会信用代码")
-    desk.type(USCC)
+    desk.fill(USCC)
     desk.press("Enter")
-    desk.type("东莞市演示科技有限公司")
+    desk.fill("东莞市演示科技有限公司")
     desk.press("Enter", then=("1. 企业",))
     desk.press("Enter")  # 单位性质: the highlighted 企业 is kept
-    desk.type("东莞市南城街道元美路8号")
+    desk.fill("东莞市南城街道元美路8号")
     desk.press("Enter")
-    desk.type("0769-22000000")
+    desk.fill("0769-22000000")
     desk.press("Enter")
     screen = desk.run_to_done()
     first = re.search(r"DG-\d{8}-\d{4}", screen)
@@ -130,7 +161,7 @@ def test_three_whole_visits_in_a_real_terminal(
 
     # 2. Unlock that key: the earlier order number first, then the same agent.
     desk.choose_service(4)
-    desk.see("请输入原业务单号")
+    desk.see("请输入原业务单号", "DG-…")  # the field drawn (and focused), not only the heading
     desk.type(order)
     desk.press("Enter")
     desk.identify()
@@ -141,7 +172,7 @@ def test_three_whole_visits_in_a_real_terminal(
 
     # 3. Renew it with the PIN the unlock printed, by 1 year (3 more would pass 5 years).
     desk.choose_service(1, years=1)
-    desk.see("请输入原业务单号")
+    desk.see("请输入原业务单号", "DG-…")  # the field drawn (and focused), not only the heading
     desk.type(order)
     desk.press("Enter")
     desk.identify()
