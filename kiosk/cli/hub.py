@@ -39,6 +39,15 @@ def hub() -> None:
 )
 @click.option("--training-ca", is_flag=True, help="Create a training CA in --ca-dir if empty.")
 @click.option(
+    "--kmc-dir",
+    type=click.Path(file_okay=False),
+    envvar="KIOSK_HUB_KMC_DIR",
+    help="The key management centre's directory (its master key, kmc.master): escrows "
+    "encryption key pairs for key recovery. Without it the /kmc endpoints answer 503. Made on "
+    "first start with --training-ca or --init-kmc.",
+)
+@click.option("--init-kmc", is_flag=True, help="Make the KMC master key in --kmc-dir if absent.")
+@click.option(
     "--payments",
     type=click.Choice(["none", "sandbox"]),
     default="none",
@@ -46,7 +55,15 @@ def hub() -> None:
     help="Payment provider behind /v1/payments: none (routes absent, bill answers 503) or the "
     "sandbox (training and tests). Real provider adapters plug in behind the same interface.",
 )
-def serve_cmd(db_url: str, bind: str, ca_dir: str | None, training_ca: bool, payments: str) -> None:
+def serve_cmd(
+    db_url: str,
+    bind: str,
+    ca_dir: str | None,
+    training_ca: bool,
+    kmc_dir: str | None,
+    init_kmc: bool,
+    payments: str,
+) -> None:
     """Serve the hub's HTTP API until interrupted."""
     from hub.server import load_ca, parse_bind, serve
 
@@ -56,7 +73,14 @@ def serve_cmd(db_url: str, bind: str, ca_dir: str | None, training_ca: bool, pay
         from hub.payments.sandbox import SandboxProvider
 
         provider = SandboxProvider()
-    serve(db_url, bind, load_ca(ca_dir, create=training_ca), provider)
+    serve(
+        db_url,
+        bind,
+        load_ca(ca_dir, create=training_ca),
+        provider,
+        kmc_dir,
+        create_kmc=training_ca or init_kmc,
+    )
 
 
 @hub.command("enrol-kiosk")
