@@ -138,6 +138,7 @@ def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
         rec = res.keys().repo.get(bst["key"]["serial"])
         assert rec.enc_cert_serial and st["key"]["state"] == "active"
         assert st["certificate"]["serial"] == bst["certificate"]["serial"]
+        assert st["recovered"] == {"key": "encryption", "encryption_serial": rec.enc_cert_serial}
     elif service == "seal":
         rec = res.keys().repo.get(bst["key"]["serial"])
         assert rec.seal_der is not None
