@@ -354,6 +354,7 @@ class HubSettings(Section):
     poll_interval_s: Annotated[float, Field(gt=0, le=600)] = 2.0
     backoff_base_s: Annotated[float, Field(gt=0, le=60)] = 0.5
     backoff_cap_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    keep_sent_days: Annotated[int, Field(ge=0, le=3650)] = 90
 
 
 class StorageSettings(Section):
