@@ -147,10 +147,7 @@ class KeyManagementCentre:
         if len(master) != 32:
             raise KmcError(f"the KMC master key {path} is not 32 bytes", code="kmc.bad_master_key")
         self._aead = AESGCM(master)
-        with db.transaction() as tx:
-            for stmt in _SCHEMA.replace("{serial}", _SERIAL[db.dialect]).split(";"):
-                if stmt.strip():
-                    tx.execute(stmt)
+        ensure_schema(db)
 
     # -- at rest -------------------------------------------------------------------------------
 
@@ -314,24 +311,8 @@ class KeyManagementCentre:
         return self._deliver(rid, status, enc, row[2], row[3], transport)
 
     def audit_rows(self) -> list[dict[str, Any]]:
-        """Every audit row, oldest first (``kiosk hub kmc-audit``, tests)."""
-        with self.db.transaction() as tx:
-            rows = tx.all(
-                "SELECT at, kiosk, action, request_id, order_no, agent_digest, signing_serial, "
-                "encryption_serial, detail FROM kmc_audit ORDER BY id"
-            )
-        keys = (
-            "at",
-            "kiosk",
-            "action",
-            "request_id",
-            "order_no",
-            "agent_digest",
-            "signing_serial",
-            "encryption_serial",
-            "detail",
-        )
-        return [dict(zip(keys, r, strict=True)) for r in rows]
+        """Every audit row, oldest first (see :func:`audit_rows`)."""
+        return audit_rows(self.db)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -453,6 +434,37 @@ class KeyManagementCentre:
             self._audit(tx, kiosk, "refused", rid, order_no, agent, signing, enc, code)
 
 
+AUDIT_FIELDS = (
+    "at",
+    "kiosk",
+    "action",
+    "request_id",
+    "order_no",
+    "agent_digest",
+    "signing_serial",
+    "encryption_serial",
+    "detail",
+)
+
+
+def ensure_schema(db: HubDB) -> None:
+    """Create the KMC's tables (idempotent); reading the audit needs no master key."""
+    with db.transaction() as tx:
+        for stmt in _SCHEMA.replace("{serial}", _SERIAL[db.dialect]).split(";"):
+            if stmt.strip():
+                tx.execute(stmt)
+
+
+def audit_rows(db: HubDB) -> list[dict[str, Any]]:
+    """The KMC audit, oldest first: who (kiosk, agent digest) escrowed, recovered or was
+    refused what (serials, the refusal's code), for which order, when (UTC)
+    (``kiosk hub kmc-audit``)."""
+    ensure_schema(db)
+    with db.transaction() as tx:
+        rows = tx.all(f"SELECT {', '.join(AUDIT_FIELDS)} FROM kmc_audit ORDER BY id")
+    return [dict(zip(AUDIT_FIELDS, r, strict=True)) for r in rows]
+
+
 def _serial(v: Any, field: str) -> str:
     if not isinstance(v, str) or not v or len(v) > 64:
         raise KmcError(f"{field} must be a hex serial", code="kmc.bad_request")
@@ -483,4 +495,3 @@ def _same_holder(p1: str, s1: dict[str, Any], p2: str, s2: dict[str, Any]) -> bo
     return not (
         p1 in ("legal-rep", "individual") and s1.get("person_name") != s2.get("person_name")
     )
-

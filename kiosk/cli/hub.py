@@ -129,6 +129,27 @@ def stats_cmd(db_url: str, as_json: bool) -> None:
             click.echo(f"{name}\t{n}")
 
 
+@hub.command("kmc-audit")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one list of rows).")
+def kmc_audit_cmd(db_url: str, as_json: bool) -> None:
+    """The key management centre's audit: every escrow, recovery and refusal (when, which kiosk,
+    which order, the agent's ID digest, the serials, the refusal's code)."""
+    from hub.db import HubDB
+    from hub.kmc import audit_rows
+
+    rows = audit_rows(HubDB(db_url))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['at']}\t{r['kiosk']}\t{r['action']}\t{r['order_no'] or '-'}\t"
+            f"sign {r['signing_serial'] or '-'}\tenc {r['encryption_serial'] or '-'}"
+            + (f"\t{r['detail']}" if r["detail"] else "")
+        )
+
+
 def standalone(group: click.Group) -> None:
     """Run one area's group as a program, with the root's error rule (until the root lands)."""
     try:

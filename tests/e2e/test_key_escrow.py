@@ -251,3 +251,39 @@ def test_kill_9_at_each_escrow_step_boundary_then_resume(data: Path, step: str) 
     ) == (1,)
     assert enc_private_keys(data, serial, pin_of(data, order)) == 1
     assert os.environ.get("KIOSK_CRASH_AFTER_KEY_STEP") is None
+
+
+@pytest.mark.parametrize("step", ["enc_fetch", "enc_cert"])
+def test_kill_9_in_a_recovery_then_resume_recovers_once(data: Path, step: str) -> None:
+    uscc = fresh_uscc()
+    new = json.loads(run_file(data, toml_for("new", years=1, uscc=uscc)).stdout)
+    pin = pin_of(data, new["order"])
+    env = {**ENV, "KIOSK_CRASH_AFTER_KEY_STEP": step}
+    p = run_file(data, toml_for("key-recovery", order=new["order"], uscc=uscc, pin=pin), env=env)
+    assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
+    kdb = data / "training" / "kiosk.db"
+    (order,) = one(kdb, "SELECT order_no FROM visits ORDER BY id DESC LIMIT 1")
+    args = ("visit", "resume", order, "--training", "--data-dir", str(data), "--json")
+    r = kiosk(*args, "--pin", pin)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)["state"] == "done"
+    (job,) = one(
+        kdb, "SELECT id FROM key_jobs WHERE order_no = ? AND service = 'key-recovery'", order
+    )
+    for s in ("enc_fetch", "enc_cert", "enc_verify"):
+        assert one(
+            kdb,
+            "SELECT COUNT(*) FROM key_job_steps WHERE job_id = ? AND step = ? AND state = 'done'",
+            job,
+            s,
+        ) == (1,), s
+    assert one(
+        kdb, "SELECT COUNT(*) FROM outbox WHERE visit_id = ? AND kind = 'key.recovered'", order
+    ) == (1,)
+    assert enc_private_keys(data, new["key"]["serial"], pin) == 1
+    hub_url = f"sqlite:///{data / 'training' / 'hub' / 'hub.db'}"
+    audit = kiosk("hub", "kmc-audit", "--db", hub_url, "--json")
+    assert audit.returncode == 0, audit.stderr
+    mine = [a for a in json.loads(audit.stdout) if a["order_no"] == order]
+    # one recovery, audited once, for all the crash
+    assert [a["action"] for a in mine] == ["recovered"]
