@@ -711,6 +711,27 @@ class KeySession:
             private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
         )
         wrapped_kek, wrapped_key = fetch(_spki(pub))
+        try:
+            self._unwrap_into(transport, key_id, label, wrapped_kek, wrapped_key)
+        except (p11e.GeneralError, p11e.WrappedKeyInvalid, p11e.WrappedKeyLenRange) as e:
+            # SoftHSM answers a damaged or foreign wrapping with CKR_GENERAL_ERROR: tell that
+            # apart from a pulled key, which the caller handles as such
+            gone = self.tokens._gone(self.serial, e)
+            if gone.code != "token.failed":
+                raise gone from e
+            raise TokenError(
+                "The key could not unwrap the encryption key the key management centre sent "
+                "(damaged on the way, or wrapped for another key); run the step again",
+                code="token.unwrap_failed",
+            ) from e
+        finally:
+            with contextlib.suppress(p11e.PKCS11Error):
+                transport.destroy()
+                pub.destroy()
+
+    def _unwrap_into(
+        self, transport: Any, key_id: bytes, label: str, wrapped_kek: bytes, wrapped_key: bytes
+    ) -> None:
         kek = transport.unwrap_key(
             ObjectClass.SECRET_KEY,
             KeyType.AES,
@@ -745,8 +766,7 @@ class KeySession:
                 Attribute.VERIFY: DEFAULT,
             },
         )
-        for obj in (kek, transport, pub):
-            obj.destroy()
+        kek.destroy()
 
     @_translated
     def decrypt(self, key_id: bytes, ciphertext: bytes) -> bytes:
