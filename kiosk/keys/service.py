@@ -466,7 +466,7 @@ class KeyService:
             if self.escrow is None:
                 raise KeyServiceError(
                     f"Order {j.order_no} was started with key escrow, which is no longer "
-                    "configured; set [flows] key_escrow = \"hub\" to finish it",
+                    'configured; set [flows] key_escrow = "hub" to finish it',
                     code="keys.no_escrow",
                 )
             signing = x509.load_der_x509_certificate(j.cert_der).serial_number
