@@ -310,3 +310,29 @@ async def test_a_bad_address_or_unit_type_is_refused_in_words(app: KioskApp) -> 
         app.go_home()
         await until(pilot, lambda: len(app.screen_stack) == 1, "home")
         assert app.agent is None
+
+
+async def test_the_idle_timeout_clears_the_screen_and_closes_an_open_qr_code(app: KioskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        c = Counter(pilot, app)
+        await c.ready()
+        await c.place_card()
+        await _to_pay(c, "foshan-yzt", _uscc(9106), "佛山市空闲测试有限公司")
+        order = visit(app).visit["order"]
+        await _method(pilot, 1)
+        await pilot.press("enter")
+        panel = app.screen.query_one(VisitPayPanel)
+        await until(pilot, lambda: panel.qr is not None, "the QR code shown")
+        app.idle_timeout_s = 2.0  # the agent walks away from the QR code
+        try:
+            await until(pilot, lambda: len(app.screen_stack) == 1, "cleared to welcome", 15)
+        finally:
+            app.idle_timeout_s = float(app.settings.ui.idle_timeout_s)
+        assert app.agent is None
+        await until(
+            pilot,
+            lambda: [p.state for p in _payments(app, order)] == ["cancelled"],
+            "the open QR trade closed",
+        )
+    # The visit stays resumable at its pay step (staff resume it; a new code is shown then).
+    assert app.services.visits.resume(order).next_step() == "pay"
