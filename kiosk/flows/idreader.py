@@ -6,8 +6,8 @@ PC/SC or the SAM on a serial line) and validated as the screen does
 validity period on the counter's date). In training the reader is the stand-in: a pcscd with
 vpcd's virtual reader and a virtual card, found in this order:
 
-1. the pcscd named by ``PCSCLITE_CSOCK_NAME`` (a private one; its vpcd port in
-   ``KIOSK_VPCD_PORT``, else 35963);
+1. the pcscd the environment names: ``PCSCLITE_CSOCK_NAME`` (a private one) or
+   ``KIOSK_VPCD_PORT`` (vpcd's port; else 35963), as ``kiosk sim card insert`` uses them;
 2. the one ``kiosk sim pcscd start`` runs for this data directory (``run/pcscd.pid``);
 3. else a private pcscd under ``<data>/stand-ins/pcscd``, started for this run and stopped by
    :meth:`kiosk.flows.resources.Resources.close`.
@@ -57,7 +57,7 @@ class TrainingCardReader:
         """Make sure a pcscd with vpcd runs; returns vpcd's port."""
         if self.port is not None:
             return self.port
-        if os.environ.get("PCSCLITE_CSOCK_NAME"):
+        if os.environ.get("PCSCLITE_CSOCK_NAME") or os.environ.get("KIOSK_VPCD_PORT"):
             self.port = int(os.environ.get("KIOSK_VPCD_PORT") or VPCD_PORT)
             return self.port
         if any(_alive(r / "run" / "pcscd.pid") for r in self.roots):
