@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from hardware.sim.pcscd import PcscdProcess
-from tests.flows_helpers import ROOT, fresh_uscc
+from tests.flows_helpers import AGENT, ROOT, fresh_uscc
+from tests.sample_dates import valid_now
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs_pcscd]
 
@@ -47,12 +48,7 @@ def visit_toml(service: str = "new", *, agent: dict[str, object], **kw: object) 
 
 
 CARD = {"from_reader": True, "mobile": "13800138000"}
-GIVEN = {
-    "name": "张三",
-    "id_number": "11010519491231002X",
-    "mobile": "13800138000",
-    "id_valid_to": "2035-01-01",
-}
+GIVEN = dict(AGENT)  # typed in, valid to a date relative to today
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +65,15 @@ def data(tmp_path_factory, pcscd: PcscdProcess) -> Path:
     )
     yield d
     hub.stop()
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory) -> dict[str, str]:
+    """Sample cards valid on the day the test runs (the shipped ones end on fixed dates; the
+    `kiosk` processes validate them against the real date). The expired one stays as shipped."""
+    d = tmp_path_factory.mktemp("people")
+    out = {n: str(valid_now(d, n)) for n in ("zhang_wei", "jin_meishan")}
+    return {**out, "huang_zhiqiang_expired": "huang_zhiqiang_expired"}
 
 
 @pytest.fixture(scope="module")
@@ -127,27 +132,29 @@ def token_sim(data: Path, env: dict[str, str], *args: str) -> str:
 
 
 @pytest.fixture
-def sim_card(data: Path, env: dict[str, str]):
+def sim_card(data: Path, env: dict[str, str], people: dict[str, str]):
     """`kiosk sim card insert --person NAME` (the background card holder), stopped after."""
 
     def insert(person: str) -> None:
-        p = kiosk(env, "--data-dir", str(data), "sim", "card", "insert", "--person", person)
+        path = people[person]
+        p = kiosk(env, "--data-dir", str(data), "sim", "card", "insert", "--person", path)
         assert p.returncode == 0, p.stderr
 
     yield insert
     kiosk(env, "--data-dir", str(data), "sim", "card", "stop")
 
 
-def new_visit_from_card(data: Path, env: dict[str, str]) -> dict:
-    p = run_file(data, env, visit_toml(agent={**CARD, "sample": "zhang_wei"}, key={"blank": True}))
+def new_visit_from_card(data: Path, env: dict[str, str], people: dict[str, str]) -> dict:
+    agent = {**CARD, "sample": people["zhang_wei"]}
+    p = run_file(data, env, visit_toml(agent=agent, key={"blank": True}))
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 
 
 @pytest.fixture(scope="module")
-def issued(data: Path, env: dict[str, str]) -> dict:
+def issued(data: Path, env: dict[str, str], people: dict[str, str]) -> dict:
     """One new visit whose agent came from the sample card (several tests work on its key)."""
-    return new_visit_from_card(data, env)
+    return new_visit_from_card(data, env, people)
 
 
 def test_sample_card_placed_visit_done(
@@ -267,10 +274,12 @@ def test_serial_matching_the_earlier_key(data: Path, env: dict[str, str], issued
     assert out["state"] == "done" and out["key"]["serial"] == serial
 
 
-def test_serial_the_standin_does_not_hold(data: Path, env: dict[str, str]) -> None:
+def test_serial_the_standin_does_not_hold(
+    data: Path, env: dict[str, str], people: dict[str, str]
+) -> None:
     from hardware.sim.softhsm import SoftHsm2
 
-    first = new_visit_from_card(data, env)
+    first = new_visit_from_card(data, env, people)
     serial = first["key"]["serial"]
     SoftHsm2(data / "training" / "tokens").destroy(serial)  # the key was lost
     p = run_file(
