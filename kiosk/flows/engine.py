@@ -420,7 +420,10 @@ class VisitFlow:
             a["id_valid_to"] = until.isoformat()
         agent = {k: a.get(k) for k in ("name", "id_number", "mobile", "id_valid_to")}
         agent["id_number"] = rid.number if hasattr(rid, "number") else a["id_number"]
-        return {"agent": agent["name"], "source": a.get("source", "given")}, {"agent": agent}
+        detail = {"agent": agent["name"]}
+        if a.get("source"):  # "card" when read here from the reader
+            detail["source"] = a["source"]
+        return detail, {"agent": agent}
 
     def _step_form(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         kind = self.row()["kind"]
