@@ -380,6 +380,8 @@ async def test_a_bad_imprint_is_refused_in_words_and_staff_resume_the_visit(
         app.screen.query_one("#staff-pin", Input).value = STAFF_PIN
         await pilot.click("#sign-in")
         await until(pilot, lambda: app.screen.name == "staff-home", "staff mode")
+        await until(pilot, lambda: bool(app.screen.query("#resume")), "the resume button")
+        await pilot.pause()  # laid out before the click (a loaded machine was seen to miss it)
         await pilot.click("#resume")
         await until(pilot, lambda: bool(app.screen.query(f"#resume-{order}")), "the visit listed")
         await pilot.click(f"#resume-{order}")
