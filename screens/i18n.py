@@ -637,7 +637,7 @@ CATALOGUE.update(
             "Press Esc to go back to the visit; staff check the camera, or sign in and use a "
             "photo file of the imprint",
         ),
-        "visit.seal_staff_f12": Bi(
+        "visit.seal_staff_sign_in": Bi(
             "工作人员请按 F12 登录，回到本页后再按 A 接受并填写原因",
             "Staff: sign in with F12, then press A here and give the reason",
         ),

@@ -101,7 +101,7 @@ class VisitSealScreen(SealScreen):
             threading.Thread(target=staff.sign_out, name="seal-staff-out", daemon=True).start()
 
     def on_seal_screen_approval_required(self, msg: SealScreen.ApprovalRequired) -> None:
-        self.notify(t("visit.seal_staff_f12", current_lang(self)), timeout=8)
+        self.notify(t("visit.seal_staff_sign_in", current_lang(self)), timeout=8)
 
     def _signed_in(self) -> StaffUser | None:
         who = self.staff.current() if self.staff is not None else None

@@ -23,7 +23,8 @@ from screens.approval import ApprovalModal
 from screens.seal import OverrideDialog
 from screens.simulator import SimulatorScreen
 from screens.visit_seal import VisitSealScreen
-from tests.functional.test_visit_screens import (  # noqa: F401 (fixtures)
+from tests.functional import test_visit_screens as _visits
+from tests.functional.test_visit_screens import (
     SIZE,
     STAFF_NO,
     STAFF_PIN,
@@ -31,11 +32,13 @@ from tests.functional.test_visit_screens import (  # noqa: F401 (fixtures)
     error_of,
     step_of,
     tap,
-    training,
-    training_app,
     until,
     visit,
 )
+
+# The visit screens' fixtures: one training rig for this module, on the session's pcscd.
+training = _visits.training
+training_app = _visits.training_app
 
 SUPERVISOR_NO = "2001"  # training roster (kiosk.staff_service), PIN as STAFF_PIN
 
@@ -278,7 +281,8 @@ async def test_a_resumed_visit_asks_for_a_failed_seal_again_but_never_a_done_one
         await until(pilot, lambda: step_of(app) == "quote", "resumed after the seal")
         assert "seal" in visit(app).visit["done"]
         assert not app.screen.query("#seal-type-official")
-        assert [r["state"] for r in seal_rows(app, order)] == ["started", "failed", "started", "done"]
+        states = [r["state"] for r in seal_rows(app, order)]
+        assert states == ["started", "failed", "started", "done"]
         assert sorted((desk.base / "evidence" / order).glob("*.png")) == evidence
         app.go_home()
 
