@@ -25,6 +25,8 @@ USCC = "91441900MA00000010"
 # A refused step says why with its code ("…（代码 uscc.checksum）"); the form's label
 # 统一社会信用代码 must not count.
 REFUSED = re.compile(r"代码 [a-z_-]+\.")
+# The seal screen's verdict of a clean pass (not 不合格, not a borderline 合格（临界…）).
+PASSED = re.compile(r"(?<!不)合格(?!（临界)")
 
 
 class Desk:
@@ -61,6 +63,27 @@ class Desk:
         self.press("Enter", then=("读卡成功",))
         self.press("Enter", then=("✓1.身份核验",))
 
+    def take_imprint(self) -> None:
+        """On the live seal screen: capture (Space) a passing imprint, accept it (A). The
+        training video loops back to the empty form: retake (R) if the capture caught that."""
+        for _ in range(5):
+            self.tmux.wait_for(
+                lambda sc: bool(PASSED.search(sc)), STEP_DEADLINE_S, "a passing imprint", self.log
+            )
+            self.press("Space")
+            screen = self.see("已拍摄")
+            if PASSED.search(screen):
+                self.press("a")
+                self.tmux.wait_for(
+                    lambda sc: "印模拍摄" not in sc,
+                    STEP_DEADLINE_S,
+                    "back to the visit",
+                    self.log,
+                )
+                return
+            self.press("r", then=("实时画面",))
+        raise AssertionError("no passing imprint captured")
+
     def run_to_done(self, typed: dict[str, str] | None = None) -> str:
         """Press Enter at every step the progress line marks (▶) until 办理完成, typing
         ``typed[step]`` first at that step (the step's first field has the focus)."""
@@ -70,6 +93,9 @@ class Desk:
             screen = self.tmux.capture()
             if "办理完成" in screen:
                 return screen
+            if "印模拍摄" in screen:
+                self.take_imprint()
+                continue
             m = re.search(r"▶(\d+)\.(\S+)", screen)
             assert m, screen
             marker = m.group(0)
