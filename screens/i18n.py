@@ -628,9 +628,13 @@ CATALOGUE.update(
         "visit.seal_type_mortgage": Bi("抵押业务专用章", "Mortgage seal"),
         "visit.seal_type_credit": Bi("信贷业务专用章", "Credit seal"),
         "visit.seal_type_chosen": Bi("已选：{type}", "Chosen: {type}"),
+        "visit.seal_photo_staff": Bi(
+            "摄像头故障时，工作人员可按 F12 登录后改用印模照片文件",
+            "If the camera is broken, staff can sign in with F12 and use a photo file instead",
+        ),
         "visit.seal_photo_label": Bi(
-            "摄像头故障时：印模照片文件（仅限已登录的工作人员，留空则使用摄像头）",
-            "Camera broken: a photo file of the imprint (signed-in staff only; empty = camera)",
+            "工作人员：摄像头故障时填写印模照片文件路径（留空则使用摄像头）",
+            "Staff: a photo file of the imprint if the camera is broken (empty = camera)",
         ),
         "visit.seal_cam_next": Bi(
             "按 Esc 返回业务页面；请工作人员检查摄像头，或登录后改用印模照片文件",

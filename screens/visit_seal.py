@@ -185,7 +185,25 @@ class SealStep(KioskScreen):
     port: Any
     flow: Any
     busy: bool
+    visit: dict[str, Any] | None
     seal_type: str | None = None
+    #: The photo field is on screen (staff were signed in when the step was drawn).
+    _photo_shown = False
+    #: Staff signed in (F12) at this seal step: signed out again when it is done or left.
+    _staff_signed_here = False
+
+    @property
+    def STAFF_SIGN_IN_RETURNS(self) -> bool:
+        """At the seal step, F12 signs staff in and comes back here (the photo fallback)."""
+        return self._at_seal()
+
+    def _at_seal(self) -> bool:
+        return (self.visit or {}).get("next_step") == "seal"
+
+    def _staff_no(self) -> str | None:
+        staff = host(self).staff
+        who = staff.current() if staff is not None else None
+        return None if who is None else who.staff_no
 
     class SealStationOpened(Message):
         """The seal camera gave its first picture (or the staff's photo was loaded)."""
@@ -239,12 +257,36 @@ class SealStep(KioskScreen):
             )
             widgets.append(button)
         widgets.append(LangText(self._seal_type_line(), id="seal-type-chosen", classes="hint"))
-        widgets += [
-            LangText("visit.seal_photo_label", classes="field-label"),
-            Input(id="seal-photo", max_length=300, placeholder="/…/imprint.jpg"),
-        ]
+        self._photo_shown = self._staff_no() is not None
+        if self._photo_shown:  # the counter's fallback when the camera is broken: staff only
+            widgets += [
+                LangText("visit.seal_photo_label", classes="field-label"),
+                Input(id="seal-photo", max_length=300, placeholder="/…/imprint.jpg"),
+            ]
+        else:
+            widgets.append(LangText("visit.seal_photo_staff", classes="hint"))
         self._body(*widgets)
         self._next_label("visit.seal_check")
+
+    def on_screen_resume(self) -> None:
+        # Back from the staff sign-in (F12) or the seal screen: the photo field follows whether
+        # staff are signed in now.
+        if not self._at_seal() or self.busy or self.visit is None:
+            return
+        signed = self._staff_no() is not None
+        if signed and not self._photo_shown:
+            self._staff_signed_here = True
+        if signed != self._photo_shown:
+            self._show_seal(self.visit)
+
+    def on_unmount(self) -> None:
+        self._sign_out_if_signed_here()
+
+    def _sign_out_if_signed_here(self) -> None:
+        staff = host(self).staff
+        if self._staff_signed_here and staff is not None:
+            self._staff_signed_here = False
+            threading.Thread(target=staff.sign_out, name="seal-staff-out", daemon=True).start()
 
     def _seal_type_line(self) -> Bi:
         chosen = bi(SEAL_TYPE_KEYS.get(self.seal_type or "official", "visit.seal_type_official"))
@@ -267,9 +309,7 @@ class SealStep(KioskScreen):
             return
         self._say_error(None)
         self._set_busy(True)
-        staff = host(self).staff
-        who = staff.current() if staff is not None else None
-        self._open_station(self.seal_type or "official", photo or None, who and who.staff_no)
+        self._open_station(self.seal_type or "official", photo or None, self._staff_no())
 
     @work(thread=True, exclusive=True, group="visit", exit_on_error=False)
     def _open_station(self, seal_type: str, photo: str | None, staff_no: str | None) -> None:
@@ -308,4 +348,5 @@ class SealStep(KioskScreen):
         except KioskError as e:
             self._post_answer(self.port.state(self.flow), e)
             return
+        self.app.call_from_thread(self._sign_out_if_signed_here)
         self._post_answer(state, None)

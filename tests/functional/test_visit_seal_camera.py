@@ -16,13 +16,16 @@ import pytest
 from textual.widgets import Input
 
 from kiosk.app import KioskApp
+from kiosk.cli import CliContext
 from kiosk.errors import KioskError
 from kiosk.sealobj import parse_seal
+from kiosk.services import Services
 from kiosk.visit_seal import open_station
 from screens.approval import ApprovalModal
 from screens.seal import OverrideDialog
 from screens.simulator import SimulatorScreen
 from screens.visit_seal import VisitSealScreen
+from screens.widgets.text import LangText
 from tests.functional import test_visit_screens as _visits
 from tests.functional.test_visit_screens import (
     SIZE,
@@ -311,13 +314,61 @@ async def test_no_camera_and_the_staff_only_photo_are_said_in_words(
         c = Counter(pilot, app)
         await c.ready()
         await c.place_card()
-        await to_seal_step(c, "91441900MA0000048R", "东莞市照片印章有限公司")
-        # A photo file typed without staff signed in: refused in words, the visit stays.
+        order = await to_seal_step(c, "91441900MA0000048R", "东莞市照片印章有限公司")
+        # The agent sees no photo field, only that staff can use one.
+        assert not app.screen.query("#seal-photo")
+        texts = [w.shown for w in app.screen.query("#visit-step LangText").results(LangText)]
+        assert any("工作人员可按 F12 登录" in x for x in texts), texts
+        # F12 at the seal step signs staff in and comes back to the visit with the field.
+        await pilot.press("f12")
+        await until(pilot, lambda: app.screen.name == "staff", "sign-in")
+        app.screen.query_one("#staff-number", Input).value = STAFF_NO
+        app.screen.query_one("#staff-pin", Input).value = STAFF_PIN
+        await pilot.click("#sign-in")
+        await until(pilot, lambda: bool(app.screen.query("#seal-photo")), "the photo field")
+        assert step_of(app) == "seal"
+
+        # A file that is not an image: said in words, the visit stays at the seal step.
+        junk = tmp_path / "imprint.jpg"
+        junk.write_text("not a photo")
+        app.screen.query_one("#seal-photo", Input).value = str(junk)
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(error_of(app)), "the refusal")
+        assert "照片文件无法使用" in error_of(app) and step_of(app) == "seal"
+
+        # The sample photo goes through the same seal screen and check.
         from hardware.sim.seal_samples import sample
 
         app.screen.query_one("#seal-photo", Input).value = str(sample("good.jpg"))
-        await pilot.click("#visit-next")
-        await until(pilot, lambda: bool(error_of(app)), "the refusal")
-        assert "只有已登录的工作人员可以改用照片文件" in error_of(app)
-        assert step_of(app) == "seal"
+        screen = await open_camera(c)
+        await capture_passing(c, screen)
+        await pilot.press("a")
+        await until(pilot, lambda: step_of(app) == "quote", "past the seal step")
+        d = detail(seal_rows(app, order)[-1])
+        assert d["source"] == "photo" and d["verdict"] == "pass"
+        # Staff who signed in at this step are signed out once it is done.
+        await until(pilot, lambda: app.staff.current() is None, "staff signed out")
         app.go_home()
+
+
+async def test_the_idle_timeout_clears_the_seal_screen_and_releases_the_camera(
+    training: tuple[CliContext, Services],
+) -> None:
+    ctx, services = training
+    app = KioskApp(ctx.settings(), services, idle_timeout_s=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        c = Counter(pilot, app)
+        await c.ready()
+        await c.place_card()
+        await c.start("new", "dongguan-hpf", "org")
+        await c.identify()
+        await c.go("form", **{"unit-uscc": "91441900MA0000049W", "unit-name": "东莞市空闲有限公司"})
+        await c.go("materials")
+        await until(pilot, lambda: step_of(app) == "seal", "seal step")
+        await pilot.click("#visit-next")
+        await until(pilot, lambda: isinstance(app.screen, VisitSealScreen), "the seal screen")
+        station = seal_screen(app).station
+        # Nobody touches the kiosk: back to the welcome screen, the agent gone, camera closed.
+        await until(pilot, lambda: len(app.screen_stack) == 1, "cleared by the idle timeout")
+        assert app.agent is None
+        await until(pilot, lambda: station.camera_state == "closed", "camera released")
