@@ -20,6 +20,7 @@ from kiosk.cli import CliContext
 from kiosk.errors import KioskError
 from kiosk.sealobj import parse_seal
 from kiosk.services import Services
+from kiosk.sync.service import StatusReader
 from kiosk.visit_seal import open_station
 from screens.approval import ApprovalModal
 from screens.seal import OverrideDialog
@@ -246,6 +247,10 @@ async def test_a_failed_imprint_is_taken_only_with_staff_and_supervisor_approval
         done = [p for p in payloads if p["step"] == "seal" and p["state"] == "done"]
         assert len(done) == 1 and done[0]["override"]["staff_no"] == STAFF_NO
         assert done[0]["override"]["reason"] == "原印章边缘磨损，已核对原件"
+        # The training hub on loopback takes that event (nothing held back or quarantined).
+        reader = StatusReader(app.services.database)
+        await until(pilot, lambda: reader.read().pending == 0, "events sent to the hub")
+        assert reader.read().quarantined == 0
         # Staff who signed in for the override are signed out when the seal screen closes.
         await until(pilot, lambda: app.staff.current() is None, "staff signed out")
         rig.sim_imprint("good.jpg")
@@ -355,7 +360,7 @@ async def test_the_idle_timeout_clears_the_seal_screen_and_releases_the_camera(
     training: tuple[CliContext, Services],
 ) -> None:
     ctx, services = training
-    app = KioskApp(ctx.settings(), services, idle_timeout_s=1.0)
+    app = KioskApp(ctx.settings(), services, idle_timeout_s=600.0)
     async with app.run_test(size=SIZE) as pilot:
         c = Counter(pilot, app)
         await c.ready()
@@ -368,7 +373,70 @@ async def test_the_idle_timeout_clears_the_seal_screen_and_releases_the_camera(
         await pilot.click("#visit-next")
         await until(pilot, lambda: isinstance(app.screen, VisitSealScreen), "the seal screen")
         station = seal_screen(app).station
+        await until(pilot, lambda: seal_screen(app).live_check is not None, "a checked frame")
+        app.idle_timeout_s = 1.0  # (short only now: the visit up to here took longer)
         # Nobody touches the kiosk: back to the welcome screen, the agent gone, camera closed.
         await until(pilot, lambda: len(app.screen_stack) == 1, "cleared by the idle timeout")
         assert app.agent is None
         await until(pilot, lambda: station.camera_state == "closed", "camera released")
+
+
+async def test_the_engine_takes_a_failed_imprint_only_with_an_override_in_force(
+    training: tuple[CliContext, Services],
+) -> None:
+    """The seal step's inputs carry only the override's id: the engine checks it is an
+    ``accept_seal`` of this visit, approved, and journals who made it from the staff area."""
+    from hardware.sim.seal_samples import SAMPLE_PX_PER_MM, sample
+    from kiosk.seal_view import OverrideRequest
+
+    _ctx, services = training
+    desk, staff = services.visits, services.staff
+
+    def to_seal(uscc: str) -> object:
+        flow = desk.open(service="new", program="dongguan-hpf", kind="org", years=1, seal=True)
+        agent = {"name": "张伟", "id_number": "44190019880615231X", "id_valid_to": "2035-01-01"}
+        desk.run(flow, "identify", {"agent": agent})
+        desk.run(flow, "form", {"unit": {"uscc": uscc, "name": "东莞市审批测试有限公司"}})
+        desk.run(flow, "materials", {})
+        return flow
+
+    flow = await asyncio.to_thread(to_seal, "91441900MA00000502")
+    other = await asyncio.to_thread(to_seal, "91441900MA00000515")
+    blurred = {"path": str(sample("bad_blurred.jpg")), "px_per_mm": SAMPLE_PX_PER_MM}
+    with pytest.raises(KioskError) as e:  # no override: refused
+        await asyncio.to_thread(desk.run, flow, "seal", {"seal_image": blurred})
+    assert e.value.code == "seal.check_failed"
+
+    await asyncio.to_thread(staff.sign_in, STAFF_NO, STAFF_PIN)
+    try:
+        request = OverrideRequest(STAFF_NO, "原件已核对", "fail", ("blurred",), ())
+        ov = await asyncio.to_thread(staff.request_seal_override, flow.visit_id, request)
+    finally:
+        staff.sign_out()
+    assert ov["state"] == "pending"
+    with_ov = {"seal_image": {**blurred, "override": {"id": ov["id"]}}}
+    with pytest.raises(KioskError) as e:  # not approved yet
+        await asyncio.to_thread(desk.run, flow, "seal", with_ov)
+    assert e.value.code == "override.not_approved"
+    with pytest.raises(KioskError) as e:  # another visit's override
+        await asyncio.to_thread(desk.run, other, "seal", with_ov)
+    assert e.value.code == "override.mismatch"
+
+    assert (
+        await asyncio.to_thread(staff.decide_override, ov["id"], SUPERVISOR_NO, STAFF_PIN, True)
+        == "approved"
+    )
+    state = await asyncio.to_thread(desk.run, flow, "seal", with_ov)
+    assert state["next_step"] == "quote"
+    rows = [r for r in flow.journal() if r["step"] == "seal"]
+    assert [r["state"] for r in rows] == [
+        "started",
+        "failed",
+        "started",
+        "failed",
+        "started",
+        "done",
+    ]
+    ov_seen = detail(rows[-1])["override"]
+    assert (ov_seen["staff_no"], ov_seen["approver_no"]) == (STAFF_NO, SUPERVISOR_NO)
+    assert ov_seen["reason"] == "原件已核对" and ov_seen["reasons"] == ["blurred"]
