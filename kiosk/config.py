@@ -112,7 +112,13 @@ class HoursSettings(Section):
 class CounterSettings(Section):
     """The counter: where it is, what it is called, when it is open."""
 
+    @property
+    def order_prefix(self) -> str:
+        """What this kiosk's order numbers start with: the counter's code and its station."""
+        return self.id + self.station
+
     id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")]
+    station: Annotated[str, StringConstraints(pattern=r"^[0-9]?$")] = ""
     name_zh: str
     name_en: str
     address_zh: str
@@ -354,6 +360,7 @@ class HubSettings(Section):
     poll_interval_s: Annotated[float, Field(gt=0, le=600)] = 2.0
     backoff_base_s: Annotated[float, Field(gt=0, le=60)] = 0.5
     backoff_cap_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    keep_sent_days: Annotated[int, Field(ge=0, le=3650)] = 90
 
 
 class StorageSettings(Section):
