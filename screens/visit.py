@@ -247,7 +247,12 @@ class VisitScreen(SealStep):
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         self.query_one("#visit-busy").display = busy
-        self.query_one("#visit-next", LangButton).disabled = busy
+        button = self.query_one("#visit-next", LangButton)
+        if busy and button.has_focus:
+            # A disabled button hands its focus on (to 回到首页): a second Enter while the step
+            # runs would then leave the visit. No focus: Enter is the screen's, ignored busy.
+            self.set_focus(None)
+        button.disabled = busy
 
     def _open(self, earlier: str | None) -> None:
         self._set_busy(True)
@@ -365,6 +370,11 @@ class VisitScreen(SealStep):
 
     def _show_step(self, state: dict[str, Any], extra: Any = None) -> None:
         step = state.get("next_step")
+        # The busy button gave its focus away (to 回到首页): take it back now, not only after
+        # the step's widgets are swapped in, so an Enter in between never leaves the visit.
+        button = self.query_one("#visit-next", LangButton)
+        if step is not None and self.focused in (None, self.query_one("#visit-home")):
+            button.focus()
         self.query_one("#visit-progress", VisitProgress).show(state["steps"], state["done"], step)
         self.query_one("#visit-subject", LangText).set_text(
             _lit(

@@ -27,6 +27,7 @@ USCC = "91441900MA00000010"
 REFUSED = re.compile(r"代码 [a-z_-]+\.")
 # The seal screen's verdict of a clean pass (not 不合格, not a borderline 合格（临界…）).
 PASSED = re.compile(r"(?<!不)合格(?!（临界)")
+SEAL_STEP = re.compile(r"▶\d+\.印章")  # the progress line at the seal step
 
 
 class Desk:
@@ -75,9 +76,9 @@ class Desk:
             if PASSED.search(screen):
                 self.press("a")
                 self.tmux.wait_for(
-                    lambda sc: "印模拍摄" not in sc,
+                    lambda sc: "印模拍摄" not in sc and not SEAL_STEP.search(sc),
                     STEP_DEADLINE_S,
-                    "back to the visit",
+                    "the visit past its seal step",
                     self.log,
                 )
                 return
