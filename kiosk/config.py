@@ -336,9 +336,12 @@ class PaymentSettings(Section):
 class FlowSettings(Section):
     """Visit flows: key escrow for key recovery (密钥恢复)."""
 
-    # "none": no escrow; key recovery is refused with a clear reason. Only encryption keys can
-    # ever be recovered (never signing keys) and this kiosk makes signing keys only.
-    key_escrow: Literal["none"] = "none"
+    # "hub": the hub's key management centre (KMC) makes and escrows an encryption key pair
+    # for every new or replaced key (双证书: it arrives wrapped and is unwrapped inside the key,
+    # with its encryption certificate), and key recovery gives it back. "none": signing keys
+    # only; key recovery is refused with a clear reason. Signing keys are never recovered.
+    # A kiosk.toml without [flows] keeps "none"; the shipped kiosk.toml says "hub".
+    key_escrow: Literal["none", "hub"] = "none"
 
 
 class DevicesSettings(Section):

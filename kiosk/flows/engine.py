@@ -305,6 +305,7 @@ class VisitFlow:
             "key": d.get("key"),
             "receipt": d.get("receipt"),
             "refund": d.get("refund"),
+            "recovered": d.get("recovered"),
             "renewed_in_visit": bool(d.get("renew_first")),
             "failure": d.get("failure"),
         }
