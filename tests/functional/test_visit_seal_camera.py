@@ -61,7 +61,7 @@ async def to_seal_step(c: Counter, uscc: str, name: str) -> str:
     """A new 机构 certificate with a seal, up to its seal step; returns the order number."""
     await c.start("new", "dongguan-hpf", "org")
     await c.identify()
-    await c.go("form", **{"unit-uscc": uscc, "unit-name": name})
+    await c.go("form", **{"unit-uscc": uscc, "unit-name": name, "unit-address": _visits.ADDRESS})
     await c.go("materials")
     await until(c.pilot, lambda: step_of(c.app) == "seal", "seal step")
     await until(c.pilot, lambda: bool(c.app.screen.query("#seal-type-official")), "seal types")
@@ -367,7 +367,14 @@ async def test_the_idle_timeout_clears_the_seal_screen_and_releases_the_camera(
         await c.place_card()
         await c.start("new", "dongguan-hpf", "org")
         await c.identify()
-        await c.go("form", **{"unit-uscc": "91441900MA0000049W", "unit-name": "东莞市空闲有限公司"})
+        await c.go(
+            "form",
+            **{
+                "unit-uscc": "91441900MA0000049W",
+                "unit-name": "东莞市空闲有限公司",
+                "unit-address": _visits.ADDRESS,
+            },
+        )
         await c.go("materials")
         await until(pilot, lambda: step_of(app) == "seal", "seal step")
         await pilot.click("#visit-next")
