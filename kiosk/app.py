@@ -5,8 +5,10 @@ language switch, the staff key, the idle timeout, and that the applicant cannot 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
@@ -167,8 +169,17 @@ class KioskApp(App[int], inherit_bindings=False):
     def get_default_screen(self) -> WelcomeScreen:
         return WelcomeScreen()
 
+    #: run_app sets it: SIGHUP (the terminal went away) and SIGTERM (systemd stopping the kiosk)
+    #: end the app in order, so the stand-ins and devices are closed rather than left running.
+    exit_on_signals = False
+
     def on_mount(self) -> None:
         self.set_class(self.care_mode, "care-mode")
+        if self.exit_on_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, self._signalled, sig)
         rig = self.services.training_rig
         if rig is not None:
             # Each stand-in coming up re-polls the status bar, so it shows them arrive.
@@ -181,6 +192,10 @@ class KioskApp(App[int], inherit_bindings=False):
         self.set_interval(min(1.0, self.idle_timeout_s / 4), self._check_idle)
         if self.staff is not None:
             self.set_interval(1.0, self._check_staff_session)
+
+    def _signalled(self, sig: int) -> None:
+        log.info("%s: closing the kiosk", signal.Signals(sig).name)
+        self.exit(return_code=128 + sig)
 
     # -- input and idle ----------------------------------------------------------------------
 
@@ -489,6 +504,7 @@ def run_app(cli_ctx: CliContext) -> int:
     services = build_services(cli_ctx)
     try:
         app = KioskApp(settings, services)
+        app.exit_on_signals = True
         code = app.run()
     finally:
         services.close()
