@@ -16,6 +16,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from kiosk.domain import clock
 from kiosk.keys.service import ENC_ID_PREFIX
 from tests.e2e.test_key_escrow import OAEP, Token, data, enc_private_keys, key_row, one
 from tests.e2e.test_visits_cli import ENV, kiosk, pin_of, run_file, toml_for
@@ -35,7 +36,8 @@ def hub_db(data: Path) -> Path:
 def crl_reason(data: Path, serial_hex: str) -> str | None:
     """The revocation reason of ``serial_hex`` on the hub's CRL (None: not revoked)."""
     url = json.loads((data / "training" / "hub" / "flows-hub.json").read_text())["url"]
-    crl = x509.load_der_x509_crl(httpx.get(url.rstrip("/") + "/api/v1/crl").content)
+    url = url.rstrip("/").removesuffix("/api/v1")
+    crl = x509.load_der_x509_crl(httpx.get(url + "/api/v1/crl").content)
     entry = crl.get_revoked_certificate_by_serial_number(int(serial_hex, 16))
     if entry is None:
         return None
@@ -73,7 +75,7 @@ def test_renew_certifies_the_escrowed_key_again_and_recovery_returns_the_current
     signing_not_after = out["certificate"]["not_after"]
     # the new encryption certificate: same key pair, the renewed validity, the same holder
     assert enc.public_key().public_bytes(*SPKI) == old_enc.public_key().public_bytes(*SPKI)
-    assert enc.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ") == signing_not_after
+    assert clock.to_storage(enc.not_valid_after_utc) == signing_not_after
     assert enc.not_valid_after_utc > old_enc.not_valid_after_utc
     assert enc.subject.rfc4514_string() == out["certificate"]["subject"]
     # on the key: the new certificate replaced the old one; the private key is the same one
@@ -134,9 +136,7 @@ def test_change_gives_the_encryption_certificate_the_new_subject(data: Path) -> 
     enc = x509.load_der_x509_certificate(enc2_der)
     assert enc2 != enc1
     assert enc.subject.rfc4514_string() == out["certificate"]["subject"]
-    assert (
-        enc.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ") == (out["certificate"]["not_after"])
-    )
+    assert clock.to_storage(enc.not_valid_after_utc) == (out["certificate"]["not_after"])
     assert token_enc_certs(data, serial, pin, key_id) == [enc2_der]
     assert crl_reason(data, enc1) == "affiliation_changed"
     # the holder (the unit) recovers the key after the change
