@@ -187,6 +187,8 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         return _key_info(flow, serial)
     digest = agent_digest((d.get("agent") or {}).get("id_number") or "")
     rec = ks.repo.get(serial)
+    if svc in ("renew", "change") and rec is not None and rec.enc_cert_serial:
+        _check_individual_holder(flow)
     expired = rec is not None and rec.cert_not_after is not None and rec.cert_not_after <= res.now()
     if svc == "renew":
         if expired and prog.expired_renewal == "reapply":
@@ -376,6 +378,23 @@ def _key_recovery(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         uscc=uscc,
     )
     return _recovered(flow, str(serial))
+
+
+def _check_individual_holder(flow: VisitFlow) -> None:
+    """An individual certificate with an escrowed encryption key is renewed, changed or
+    recovered by its holder only (the KMC checks the ID digest again): the agent's ID number
+    must be the issuing visit's agent's. Refused before the key is touched."""
+    if flow.row()["kind"] != "individual":
+        return
+    d = flow.data()
+    earlier = flow.res.visit_row(d.get("earlier_order") or "") or {}
+    agent = d.get("agent") or {}
+    if (earlier.get("agent_id_number") or "").upper() != (agent.get("id_number") or "").upper():
+        raise _err(
+            "an individual certificate with an escrowed encryption key is served for its "
+            "holder only: this ID card is not the holder's",
+            "visit.not_holder",
+        )
 
 
 def _recovered(flow: VisitFlow, serial: str) -> Out:

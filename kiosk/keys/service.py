@@ -1186,6 +1186,12 @@ class KeyService:
             serial=serial, uscc=uscc, need_unexpired=True, states=(KeyState.ACTIVE,)
         )
         assert rec.cert_not_after is not None
+        if (
+            self.escrow is not None
+            and rec.enc_cert_serial
+            and self.repo.job(order_no, "change") is None
+        ):
+            _same_escrow_holder(rec, subject)
         job = self._start(
             order_no,
             "change",
@@ -1551,6 +1557,24 @@ class KeyService:
             created=self.clock(),
         )
         return self.issuer.make_seal(spec, request_id=request_id)
+
+
+def _same_escrow_holder(rec: KeyRecord, subject: SubjectData) -> None:
+    """Refuse, before the key is touched, a change that would make the holder of the key's
+    escrowed encryption pair someone else (the KMC would refuse its new certificate): another
+    unit (USCC), or another person on a legal representative's certificate. Those are new
+    applications (新办), which bring a fresh escrowed pair."""
+    old = SubjectData.from_dict(rec.subject)
+    other_unit = rec.kind in ("org", "legal-rep") and old.uscc.upper() != subject.uscc.upper()
+    other_person = rec.kind == "legal-rep" and old.person_name != subject.person_name
+    if other_unit or other_person:
+        raise KeyServiceError(
+            f"Key {rec.serial} carries an escrowed encryption key of "
+            f"{old.person_name if other_person else old.uscc}; a change to "
+            f"{subject.person_name if other_person else subject.uscc} makes another holder: "
+            "apply for a new certificate (新办) instead",
+            code="keys.other_holder",
+        )
 
 
 def _cn(cert_der: bytes) -> str:

@@ -20,12 +20,13 @@ from kiosk.domain import clock
 from kiosk.keys.service import ENC_ID_PREFIX
 from tests.e2e.test_key_escrow import OAEP, Token, data, enc_private_keys, key_row, one
 from tests.e2e.test_visits_cli import ENV, kiosk, pin_of, run_file, toml_for
-from tests.flows_helpers import fresh_uscc
+from tests.flows_helpers import AGENT, fresh_uscc
 
 pytestmark = pytest.mark.e2e
 
 __all__ = ["data"]  # the module's training hub (with its KMC), shared with test_key_escrow
 
+ENTERPRISE = 'unit_type = "enterprise"'
 SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -194,3 +195,66 @@ def test_kill_9_at_each_renewal_escrow_step_then_resume(data: Path, step: str) -
     assert token_enc_certs(data, serial, pin, key_id) == [enc2_der]
     assert crl_reason(data, enc1) == "superseded" and crl_reason(data, enc2) is None
     assert enc_private_keys(data, serial, pin) == 1
+
+
+def resident_id(body17: str) -> str:
+    """A resident ID number with its GB 11643 check character."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(c) * w for c, w in zip(body17, weights, strict=True))
+    return body17 + "10X98765432"[total % 11]
+
+
+def test_a_namesake_cannot_renew_an_individual_key_with_an_escrowed_pair(data: Path) -> None:
+    p = run_file(data, toml_for("new", years=1, kind="individual", program="gd-procurement"))
+    assert p.returncode == 0, p.stdout + p.stderr
+    new = json.loads(p.stdout)
+    serial, pin = new["key"]["serial"], pin_of(data, new["order"])
+    before = key_row(data, serial)
+    namesake = resident_id("44190019850101123")
+    text = toml_for(
+        "renew", years=1, kind="individual", program="gd-procurement", order=new["order"], pin=pin
+    )
+    assert AGENT["id_number"] in text
+    r = run_file(data, text.replace(AGENT["id_number"], namesake))
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["code"] == "visit.not_holder" and out["step"] == "keys"
+    assert key_row(data, serial) == before  # nothing touched
+    # the holder renews, and the KMC (which kept the holder's ID digest) certifies the key again
+    r = run_file(
+        data,
+        toml_for(
+            "renew",
+            years=1,
+            kind="individual",
+            program="gd-procurement",
+            order=new["order"],
+            pin=pin,
+        ),
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert key_row(data, serial)[2] != before[2]
+
+
+def test_a_change_to_another_legal_representative_is_refused_before_the_key_is_touched(
+    data: Path,
+) -> None:
+    uscc = fresh_uscc()
+    text = toml_for("new", years=1, kind="legal-rep", program="gd-procurement", uscc=uscc)
+    p = run_file(data, text.replace(ENTERPRISE, ENTERPRISE + '\nlegal_rep = "李法人"'))
+    assert p.returncode == 0, p.stdout + p.stderr
+    new = json.loads(p.stdout)
+    serial, pin = new["key"]["serial"], pin_of(data, new["order"])
+    before = key_row(data, serial)
+    text = toml_for(
+        "change", kind="legal-rep", program="gd-procurement", order=new["order"], uscc=uscc, pin=pin
+    )
+    text = text.replace(
+        'unit_type = "enterprise"', 'unit_type = "enterprise"\nlegal_rep = "王另人"'
+    )
+    r = run_file(data, text)
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["code"] == "keys.other_holder", out
+    assert "新办" in out["reason"]
+    assert key_row(data, serial) == before
