@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from data.store import Store
-from kiosk.errors import VisitError
 
 
 class Resources:
@@ -51,6 +50,11 @@ class Resources:
         self._client: Any = None
         self.hub_url: str | None = None
         self.hub_credential: str | None = None
+        #: seconds a from-reader identify waits for the card (None: [devices.reader] timeout_s)
+        self.card_timeout_s: float | None = None
+        #: where a headless run says what it waits for ("place the ID card …"); the CLI: stderr
+        self.notice: Any = lambda _text: None
+        self._card_reader: Any = None
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
@@ -78,16 +82,34 @@ class Resources:
         return dict(json.loads(r[0] or "{}").get("unit") or {})
 
     # -- devices -------------------------------------------------------------------------------
-    def read_id_card(self) -> dict[str, Any]:
-        raise VisitError(
-            "reading the ID card headless is not wired yet; give [agent]",
-            code="visit.reader_unavailable",
-        )
+    def read_id_card(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The agent from the ID card reader, validated (``kiosk.flows.idreader``)."""
+        from kiosk.flows.idreader import read_agent
+
+        return read_agent(self, dict(given or {}))
+
+    def training_card_reader(self) -> Any:
+        """Training: the stand-in card reader (its pcscd reused or started for this run)."""
+        if self._card_reader is None:
+            from kiosk.flows.idreader import TrainingCardReader
+
+            self._card_reader = TrainingCardReader(self.base, [self.base, self.base.parent])
+        return self._card_reader
 
     def check_seal(
-        self, path: str, unit_type: str, seal_type: str, px_per_mm: float | None
+        self,
+        path: str,
+        unit_type: str,
+        seal_type: str,
+        px_per_mm: float | None,
+        *,
+        overridden: bool = False,
     ) -> dict[str, Any]:
-        """Analyse and extract an imprint photo (hardware/seal); refuses a failing imprint."""
+        """Analyse and extract an imprint photo (hardware/seal).
+
+        A failing imprint is refused unless ``overridden`` (staff accepted it, see
+        :meth:`seal_override`); even then the photo must hold exactly one seal to extract.
+        """
         from hardware.seal import RuleTable, check_frame
         from hardware.seal.extract import extract_seal
         from hardware.seal.image import load_image
@@ -96,18 +118,45 @@ class Resources:
         img = load_image(path)
         rule = RuleTable.load().find(unit_type, seal_type)
         analysis, measured = check_frame(img, px_per_mm, rule)
-        if analysis.verdict != "pass" or analysis.count != 1:
+        if analysis.count != 1 or (analysis.verdict != "pass" and not overridden):
             raise SealError(
                 f"the imprint did not pass the check ({', '.join(analysis.reasons) or 'no seal'})"
-                "; take a new photo (headless visits cannot take a staff override)",
+                "; take a new photo (only staff on the kiosk screen may accept a failed one)",
                 code="seal.check_failed",
             )
         ex = extract_seal(measured, analysis)
         return {
             "verdict": analysis.verdict,
+            "reasons": list(analysis.reasons),
+            "borderline": list(analysis.borderline_metrics),
             "width_mm": ex.picture_width_mm,
             "height_mm": ex.picture_height_mm,
             "png_hex": ex.png_bytes().hex(),
+        }
+
+    def seal_override(self, override_id: int, visit_id: int) -> dict[str, Any]:
+        """The staff area's ``accept_seal`` override of this visit, if it is in force: who made
+        it (and who approved it under dual control) and why.
+
+        Raises:
+            StaffError: ``override.mismatch`` (another kind or visit), ``override.not_approved``.
+            UsageError: ``override.unknown``.
+        """
+        from kiosk import overrides
+
+        ov = overrides.require_effective(
+            self.store, override_id, overrides.OverrideKind.ACCEPT_SEAL, visit_id=visit_id
+        )
+        before = ov.before if isinstance(ov.before, dict) else {}
+        return {
+            "id": ov.id,
+            "staff_no": ov.initiator_no,
+            "role": ov.initiator_role,
+            "approver_no": ov.approver_no,
+            "reason_code": ov.reason_code,
+            "reason": ov.reason_note,
+            "verdict": before.get("verdict"),
+            "reasons": before.get("reasons") or [],
         }
 
     def hub(self) -> tuple[str, str]:
@@ -260,4 +309,6 @@ class Resources:
             (self.base / "hub" / "flows-hub.json").unlink(missing_ok=True)
         if self._printer is not None:
             self._printer.stop()
+        if self._card_reader is not None:
+            self._card_reader.close()
         self.store.close()
