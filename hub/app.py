@@ -21,6 +21,10 @@ Endpoints (JSON unless said otherwise; all but health and the CRL need
   "status", "encryption_serial", "certificate_pem", "wrap", "wrapped_kek", "wrapped_key"}``:
   the key management centre (:mod:`hub.kmc`); 503 without one, 404 ``kmc.unknown_key``, 422
   for every other refusal (revoked or expired certificate, another holder).
+  ``POST /kmc/recertify`` ``{"request_id", "signing_serial", "encryption_serial", "order_no"?,
+  "agent_digest"?}`` -> ``{"request_id", "status", "encryption_serial", "certificate_pem",
+  "replaces"}``: a new encryption certificate for the same escrowed key after a renewal or
+  change. ``GET /kmc/status`` -> ``{"status", "escrowed", "master_key", "wrap", "ca"}``.
 - ``GET /payments/bill?date=YYYY-MM-DD`` -> ``{"date", "timezone", "rule", "methods": {"wechat"|
   "alipay": {"paid_fen", "refunded_fen", "net_fen", "count"}}}``: the provider's bill for the
   asking kiosk's trades (:mod:`hub.payments.bill`); 503 without a provider or when it is down.
@@ -211,15 +215,25 @@ def create_app(
         from hub.kmc import KmcError
 
         action = request.path_params["action"]
+        fns = {"escrow": kmc.escrow, "recover": kmc.recover, "recertify": kmc.recertify}
+        if action not in fns:
+            return _error(404, "hub.not_found", f"no KMC action {action!r}")
         try:
             body = await json_body(request)
-            fn = kmc.escrow if action == "escrow" else kmc.recover
-            answer = await run_in_threadpool(fn, kiosk, body)
+            answer = await run_in_threadpool(fns[action], kiosk, body)
         except _BadRequest as e:
             return e.response()
         except KmcError as e:
             return _error(404 if e.code == "kmc.unknown_key" else 422, e.code, e.message)
         return JSONResponse(answer.wire())
+
+    async def get_kmc_status(request: Request) -> Response:
+        kiosk = await kiosk_of(request)
+        if kiosk is None:
+            return _error(401, "hub.unauthorized", "missing or wrong kiosk credential")
+        if kmc is None:
+            return _error(503, "hub.no_kmc", "this hub has no key management centre (KMC)")
+        return JSONResponse(await run_in_threadpool(kmc.status))
 
     async def on_kiosk_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, KioskError)
@@ -235,6 +249,7 @@ def create_app(
         Route(API_ROOT + "/ca", get_ca, methods=["GET"]),
         Route(API_ROOT + "/seals", post_seal, methods=["POST"]),
         Route(API_ROOT + "/config", get_config, methods=["GET"]),
+        Route(API_ROOT + "/kmc/status", get_kmc_status, methods=["GET"]),
         Route(API_ROOT + "/kmc/{action:str}", post_kmc, methods=["POST"]),
         Route(API_ROOT + "/payments/bill", get_bill, methods=["GET"]),
     ]

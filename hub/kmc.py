@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS escrowed_keys (
     subject TEXT NOT NULL,
     certificate_pem TEXT NOT NULL,
     sealed_key TEXT NOT NULL,
-    escrowed_at TEXT NOT NULL
+    escrowed_at TEXT NOT NULL,
+    holder_digest TEXT
 );
 CREATE TABLE IF NOT EXISTS kmc_audit (
     id {serial},
@@ -114,6 +115,27 @@ class Delivery:
             "wrap": WRAP_SCHEME,
             "wrapped_kek": base64.b64encode(self.wrapped_kek).decode(),
             "wrapped_key": base64.b64encode(self.wrapped_key).decode(),
+        }
+
+
+@dataclass(frozen=True)
+class Recertified:
+    """A new encryption certificate for an escrowed key pair (no key material)."""
+
+    request_id: str
+    status: str
+    encryption_serial: str
+    certificate_pem: str
+    replaces: str
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON answer of ``POST /kmc/recertify``."""
+        return {
+            "request_id": self.request_id,
+            "status": self.status,
+            "encryption_serial": self.encryption_serial,
+            "certificate_pem": self.certificate_pem,
+            "replaces": self.replaces,
         }
 
 
@@ -182,6 +204,7 @@ class KeyManagementCentre:
         rid, transport = self._common(body)
         signing = _serial(body.get("signing_serial"), "signing_serial")
         order_no = _opt_str(body.get("order_no"))
+        holder = _opt_str(body.get("holder_digest"))
         with self.db.transaction() as tx:
             row = tx.one(
                 "SELECT signing_serial, encryption_serial, certificate_pem, sealed_key, kiosk "
@@ -196,6 +219,13 @@ class KeyManagementCentre:
                 )
             return self._deliver(rid, "already_escrowed", row[1], row[2], row[3], transport)
         profile, subject, nb, na = self._valid_signing(kiosk, rid, signing, order_no, None, now)
+        if profile == "individual" and not holder:
+            # an individual certificate's subject names the person only; the KMC keeps who the
+            # holder is (a digest of the ID number) to recognise them at recovery
+            raise KmcError(
+                "an individual certificate's escrow needs holder_digest (the holder's ID digest)",
+                code="kmc.holder_digest_missing",
+            )
         key = rsa.generate_private_key(65537, 2048)
         cert_der = self.ca.issue_encryption_certificate(
             key.public_key(), profile, subject, max(nb, now.replace(microsecond=0)), na
@@ -213,8 +243,9 @@ class KeyManagementCentre:
         with self.db.transaction() as tx:
             inserted = tx.execute(
                 "INSERT INTO escrowed_keys (request_id, kiosk, signing_serial, "
-                "encryption_serial, profile, subject, certificate_pem, sealed_key, escrowed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+                "encryption_serial, profile, subject, certificate_pem, sealed_key, escrowed_at, "
+                "holder_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (request_id) DO NOTHING",
                 (
                     rid,
                     kiosk,
@@ -225,6 +256,7 @@ class KeyManagementCentre:
                     pem,
                     sealed,
                     stamp,
+                    holder if profile == "individual" else None,
                 ),
             )
             if inserted:
@@ -278,15 +310,15 @@ class KeyManagementCentre:
         agent = _opt_str(body.get("agent_digest"))
         with self.db.transaction() as tx:
             row = tx.one(
-                "SELECT profile, subject, certificate_pem, sealed_key FROM escrowed_keys "
-                "WHERE encryption_serial = ?",
+                "SELECT profile, subject, certificate_pem, sealed_key, holder_digest "
+                "FROM escrowed_keys WHERE encryption_serial = ?",
                 (enc,),
             )
         if row is None:
             self._refuse(kiosk, rid, order_no, agent, signing, enc, "kmc.unknown_key")
             raise KmcError(f"no encryption key {enc} is in escrow here", code="kmc.unknown_key")
         profile, subject, *_ = self._valid_signing(kiosk, rid, signing, order_no, agent, now, enc)
-        if not _same_holder(profile, subject, row[0], json.loads(row[1])):
+        if not _same_holder(profile, subject, agent, row[0], json.loads(row[1]), row[4]):
             self._refuse(kiosk, rid, order_no, agent, signing, enc, "kmc.other_holder")
             raise KmcError(
                 f"certificate {signing} and escrowed key {enc} belong to different holders",
@@ -310,6 +342,162 @@ class KeyManagementCentre:
         status = "already_recovered" if seen else "recovered"
         return self._deliver(rid, status, enc, row[2], row[3], transport)
 
+    def recertify(self, kiosk: str, body: Any, now: dt.datetime | None = None) -> Recertified:
+        """``POST /kmc/recertify``: a new encryption certificate for the *same* escrowed key
+        pair, after the holder's signing certificate was renewed (更新) or changed (变更): the
+        subject and validity of the new signing certificate, nothing private on the wire. The
+        key is sealed again under the new serial (a new ``escrowed_keys`` row, the holder's
+        digest carried over), so a later recovery by the new serial finds it. The kiosk revokes
+        the previous encryption certificate once the new one is on the key. Once per request id;
+        audited (``recertified``, detail ``replaces <serial>``).
+
+        Body: ``{"request_id", "signing_serial" (the new one), "encryption_serial" (the one
+        on the key), "order_no"?, "agent_digest"?}``.
+
+        Raises:
+            KmcError: ``kmc.unknown_key`` (404), ``kmc.cert_revoked`` (either certificate),
+                ``kmc.cert_expired``, ``kmc.unknown_certificate``, ``kmc.other_holder``,
+                ``kmc.request_id_reused``, bad input.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        rid = _request_id(body)
+        signing = _serial(body.get("signing_serial"), "signing_serial")
+        enc = _serial(body.get("encryption_serial"), "encryption_serial")
+        order_no = _opt_str(body.get("order_no"))
+        agent = _opt_str(body.get("agent_digest"))
+        with self.db.transaction() as tx:
+            done = tx.one(
+                "SELECT signing_serial, encryption_serial, certificate_pem, kiosk "
+                "FROM escrowed_keys WHERE request_id = ?",
+                (rid,),
+            )
+            old = tx.one(
+                "SELECT profile, subject, sealed_key, holder_digest FROM escrowed_keys "
+                "WHERE encryption_serial = ?",
+                (enc,),
+            )
+        if done is not None:
+            if done[0] != signing or done[3] != kiosk:
+                raise KmcError(
+                    f"request id {rid} was already used for another certificate",
+                    code="kmc.request_id_reused",
+                )
+            return Recertified(rid, "already_recertified", done[1], done[2], enc)
+        if old is None:
+            self._refuse(kiosk, rid, order_no, agent, signing, enc, "kmc.unknown_key")
+            raise KmcError(f"no encryption key {enc} is in escrow here", code="kmc.unknown_key")
+        profile, subject, nb, na = self._valid_signing(
+            kiosk, rid, signing, order_no, agent, now, enc
+        )
+        if not _same_holder(profile, subject, agent, old[0], json.loads(old[1]), old[3]):
+            self._refuse(kiosk, rid, order_no, agent, signing, enc, "kmc.other_holder")
+            raise KmcError(
+                f"certificate {signing} and escrowed key {enc} belong to different holders",
+                code="kmc.other_holder",
+            )
+        st = self.ca.status(int(enc, 16))
+        if st.revoked_at is not None:
+            self._refuse(kiosk, rid, order_no, agent, signing, enc, "kmc.cert_revoked")
+            raise KmcError(
+                f"the encryption certificate {enc} is revoked ({st.reason}); its key is not "
+                "certified again",
+                code="kmc.cert_revoked",
+            )
+        pkcs8 = self._open(old[2], enc)
+        key = serialization.load_der_private_key(pkcs8, password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        cert_der = self.ca.issue_encryption_certificate(
+            key.public_key(), profile, subject, max(nb, now.replace(microsecond=0)), na
+        )
+        cert = x509.load_der_x509_certificate(cert_der)
+        new_serial = format(cert.serial_number, "x")
+        pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+        subject_json = json.dumps(subject, ensure_ascii=False, sort_keys=True)
+        stamp = _iso(now)
+        with self.db.transaction() as tx:
+            inserted = tx.execute(
+                "INSERT INTO escrowed_keys (request_id, kiosk, signing_serial, "
+                "encryption_serial, profile, subject, certificate_pem, sealed_key, escrowed_at, "
+                "holder_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (request_id) DO NOTHING",
+                (
+                    rid,
+                    kiosk,
+                    signing,
+                    new_serial,
+                    profile,
+                    subject_json,
+                    pem,
+                    self._seal(pkcs8, new_serial),
+                    stamp,
+                    old[3],
+                ),
+            )
+            if inserted:
+                tx.execute(
+                    "INSERT INTO certificates (request_id, kiosk, serial, profile, subject, "
+                    "csr_digest, certificate_pem, not_before, not_after, issued_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+                    (
+                        "kmc:" + rid,
+                        kiosk,
+                        new_serial,
+                        profile,
+                        subject_json,
+                        "kmc",
+                        pem,
+                        _iso(cert.not_valid_before_utc),
+                        _iso(cert.not_valid_after_utc),
+                        stamp,
+                    ),
+                )
+                self._audit(
+                    tx,
+                    kiosk,
+                    "recertified",
+                    rid,
+                    order_no,
+                    agent,
+                    signing,
+                    new_serial,
+                    f"replaces {enc}",
+                )
+            row = tx.one(
+                "SELECT encryption_serial, certificate_pem FROM escrowed_keys WHERE request_id = ?",
+                (rid,),
+            )
+        if not inserted:  # a racing resend won: its certificate stands, ours is withdrawn
+            self.ca.revoke(cert.serial_number, "superseded")
+        assert row is not None
+        log.info("kmc: encryption key %s certified again as %s for %s", enc, row[0], signing)
+        return Recertified(rid, "recertified", row[0], row[1], enc)
+
+    def status(self) -> dict[str, Any]:
+        """``GET /kmc/status``: the KMC is there, how many keys it holds, and whether its master
+        key opens the most recent of them (a KMC restored without its ``kmc.master`` says
+        ``"does_not_open"``; one that holds nothing yet ``"unused"``). One AES-GCM open; no
+        key material in the answer."""
+        with self.db.transaction() as tx:
+            (count,) = tx.one("SELECT COUNT(*) FROM escrowed_keys") or (0,)
+            last = tx.one(
+                "SELECT encryption_serial, sealed_key FROM escrowed_keys "
+                "ORDER BY escrowed_at DESC, encryption_serial LIMIT 1"
+            )
+        master = "unused"
+        if last is not None:
+            try:
+                self._open(last[1], last[0])
+                master = "opens"
+            except KmcError:
+                master = "does_not_open"
+        return {
+            "status": "ok" if master != "does_not_open" else "bad_master_key",
+            "escrowed": int(count),
+            "master_key": master,
+            "wrap": WRAP_SCHEME,
+            "ca": self.ca is not None,
+        }
+
     def audit_rows(self) -> list[dict[str, Any]]:
         """Every audit row, oldest first (see :func:`audit_rows`)."""
         return audit_rows(self.db)
@@ -317,11 +505,7 @@ class KeyManagementCentre:
     # -- helpers -------------------------------------------------------------------------------
 
     def _common(self, body: Any) -> tuple[str, rsa.RSAPublicKey]:
-        if not isinstance(body, dict):
-            raise KmcError("request body must be a JSON object", code="kmc.bad_request")
-        rid = body.get("request_id")
-        if not isinstance(rid, str) or not 8 <= len(rid) <= 64:
-            raise KmcError("request_id must be a string of 8-64 characters", code="kmc.bad_request")
+        rid = _request_id(body)
         try:
             pub = serialization.load_der_public_key(
                 base64.b64decode(str(body.get("transport_key", "")), validate=True)
@@ -453,6 +637,11 @@ def ensure_schema(db: HubDB) -> None:
         for stmt in _SCHEMA.replace("{serial}", _SERIAL[db.dialect]).split(";"):
             if stmt.strip():
                 tx.execute(stmt)
+        # escrowed_keys before the holder's ID digest was kept (issue 9, dual certificates)
+        if db.dialect == "postgresql":
+            tx.execute("ALTER TABLE escrowed_keys ADD COLUMN IF NOT EXISTS holder_digest TEXT")
+        elif "holder_digest" not in {r[1] for r in tx.all("PRAGMA table_info(escrowed_keys)")}:
+            tx.execute("ALTER TABLE escrowed_keys ADD COLUMN holder_digest TEXT")
 
 
 def audit_rows(db: HubDB) -> list[dict[str, Any]]:
@@ -463,6 +652,15 @@ def audit_rows(db: HubDB) -> list[dict[str, Any]]:
     with db.transaction() as tx:
         rows = tx.all(f"SELECT {', '.join(AUDIT_FIELDS)} FROM kmc_audit ORDER BY id")
     return [dict(zip(AUDIT_FIELDS, r, strict=True)) for r in rows]
+
+
+def _request_id(body: Any) -> str:
+    if not isinstance(body, dict):
+        raise KmcError("request body must be a JSON object", code="kmc.bad_request")
+    rid = body.get("request_id")
+    if not isinstance(rid, str) or not 8 <= len(rid) <= 64:
+        raise KmcError("request_id must be a string of 8-64 characters", code="kmc.bad_request")
+    return rid
 
 
 def _serial(v: Any, field: str) -> str:
@@ -482,16 +680,31 @@ def _opt_str(v: Any) -> str | None:
     return v
 
 
-def _same_holder(p1: str, s1: dict[str, Any], p2: str, s2: dict[str, Any]) -> bool:
-    """One holder: same kind, same unit (USCC) for unit certificates, same person for person
-    certificates (renew and change keep these; change may rename the unit)."""
-    if p1 != p2:
+def _same_holder(
+    profile: str,
+    subject: dict[str, Any],
+    agent: str | None,
+    e_profile: str,
+    e_subject: dict[str, Any],
+    e_holder: str | None,
+) -> bool:
+    """Is the holder of a signing certificate (``profile``, ``subject``; ``agent``: the ID
+    digest of the person at the counter) the holder of an escrowed key (``e_*``)?
+
+    Same kind; a unit certificate's holder is the unit (same USCC; a change may rename it); a
+    legal representative's is the unit and the named person; an individual's is the *person*,
+    whose certificate subject carries only a name, so the KMC compares the digest of the ID
+    number kept at escrow with the agent's: another person of the same name is refused, the
+    same person after a change of name is not."""
+    if profile != e_profile:
         return False
     if (
-        p1 in ("org", "legal-rep")
-        and (s1.get("uscc") or "").upper() != (s2.get("uscc") or "").upper()
+        profile in ("org", "legal-rep")
+        and (subject.get("uscc") or "").upper() != (e_subject.get("uscc") or "").upper()
     ):
         return False
-    return not (
-        p1 in ("legal-rep", "individual") and s1.get("person_name") != s2.get("person_name")
-    )
+    if profile == "legal-rep":
+        return bool(subject.get("person_name") == e_subject.get("person_name"))
+    if profile == "individual":
+        return bool(agent and e_holder and secrets.compare_digest(agent, e_holder))
+    return True

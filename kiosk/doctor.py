@@ -361,6 +361,69 @@ def check_hub(settings: Settings, skew_warn_s: float = 30.0, skew_fail_s: float 
     return ok(f"hub at {hs.url} answers and accepts the credential; clock {skew:+.1f} s", **details)
 
 
+def check_kmc(settings: Settings) -> Finding:
+    """With ``[flows] key_escrow = "hub"``: the hub's key management centre (KMC) answers its
+    authenticated status call (``GET /kmc/status``), and its master key opens the escrow."""
+    from kiosk.errors import SyncError
+    from kiosk.sync.client import HubClient, HubRefused, HubUnauthorized
+
+    hs = settings.hub
+    credential = os.environ.get("KIOSK_HUB_CREDENTIAL") or hs.credential
+    uses = "new keys get no encryption key pair (双证书) and key recovery (密钥恢复) cannot work"
+    if not credential:
+        return fail(
+            f"key escrow is the hub's, but this kiosk has no hub credential to ask it: {uses}",
+            "on the hub: kiosk hub enrol-kiosk NAME; put NAME:SECRET in KIOSK_HUB_CREDENTIAL "
+            "or [hub] credential",
+            url=hs.url,
+        )
+    with HubClient(hs.url, credential, timeout=hs.timeout_s) as client:
+        try:
+            st = client.kmc_status()
+        except HubUnauthorized:
+            return fail(
+                "the hub refuses this kiosk's credential (401): the KMC cannot be asked",
+                "enrol the kiosk again (on the hub: kiosk hub enrol-kiosk NAME); "
+                "update [hub] credential",
+                url=hs.url,
+            )
+        except HubRefused as e:
+            return warning(
+                f"the hub does not answer the KMC status call ({e.code}: {e.message}); an "
+                "older hub?",
+                "update the hub; until then a visit's keys step shows whether escrow works",
+                url=hs.url,
+            )
+        except SyncError as e:
+            if e.code == "sync.no_kmc":
+                return fail(
+                    f"the hub at {hs.url} has no key management centre (KMC): {uses}",
+                    "start the hub with --kmc-dir DIR (--init-kmc the first time, and keep "
+                    'kmc.master backed up), or set [flows] key_escrow = "none" at this counter',
+                    url=hs.url,
+                )
+            return fail(
+                f"the KMC could not be asked, the hub does not answer: {e.message}",
+                "check the network and [hub] url (see the hub check)",
+                url=hs.url,
+            )
+    details = {
+        "url": hs.url,
+        "escrowed": st.get("escrowed"),
+        "master_key": st.get("master_key"),
+        "wrap": st.get("wrap"),
+    }
+    if st.get("master_key") == "does_not_open":
+        return fail(
+            "the hub's KMC master key does not open its escrowed keys (restored without its "
+            f"kmc.master?): {uses}",
+            "on the hub: restore kmc.master from its backup into the --kmc-dir",
+            **details,
+        )
+    held = f"{st.get('escrowed', 0)} encryption keys in escrow"
+    return ok(f"the hub's KMC answers: {held}, master key {st.get('master_key')}", **details)
+
+
 def check_storage(paths: DataPaths, low_mb: int = 1024, critical_mb: int = 200) -> Finding:
     """The data dir is writable; the store passes integrity_check and its migrations are current."""
     from data.store import bundled_migrations
@@ -481,6 +544,11 @@ def build_checks(
         Check("camera", lambda: check_camera(settings, camera_wait), t(6.0)),
         Check("printer", lambda: check_printer(settings), t(8.0)),
         Check("hub", lambda: check_hub(settings), t(settings.hub.timeout_s * 2 + 2.0)),
+        *(
+            [Check("kmc", lambda: check_kmc(settings), t(settings.hub.timeout_s * 2 + 2.0))]
+            if settings.flows.key_escrow == "hub"
+            else []
+        ),
         Check("storage", lambda: check_storage(paths), t(15.0)),
     ]
 

@@ -215,6 +215,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             not_before=res.now(),
             not_after=_end_of_day(v.not_after, tz),
             seal=_seal_request(flow),
+            holder_digest=_holder_digest(flow),
         )
         result = ks.issue_new(req, actor=actor)
         flow.pin = result.user_pin
@@ -231,7 +232,13 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             _check_blank(flow)
         else:
             _only_key(flow, None)
-        result = ks.replace(order_no=order, actor=actor, old_serial=serial, lost=True)
+        result = ks.replace(
+            order_no=order,
+            actor=actor,
+            old_serial=serial,
+            lost=True,
+            holder_digest=_holder_digest(flow),
+        )
         flow.pin = result.user_pin
         _escrow_event(flow, result.serial)
         return _key_info(flow, result.serial)
@@ -240,8 +247,12 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     _only_key(flow, serial)
     done_job = ks.repo.job(order, svc if svc != "change" else "change")
     if done_job is not None and done_job.state == "done":
+        _recertified_events(flow, serial)
         return _key_info(flow, serial)
+    digest = agent_digest((d.get("agent") or {}).get("id_number") or "")
     rec = ks.repo.get(serial)
+    if svc in ("renew", "change") and rec is not None and rec.enc_cert_serial:
+        _check_individual_holder(flow)
     expired = rec is not None and rec.cert_not_after is not None and rec.cert_not_after <= res.now()
     if svc == "renew":
         if expired and prog.expired_renewal == "reapply":
@@ -256,6 +267,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             years=d["years"] or 1,
             serial=serial,
             expired_renewal=prog.expired_renewal,
+            agent_digest=digest,
         )
     elif svc == "change":
         if expired or d.get("renew_first"):
@@ -271,6 +283,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
                 years=d.get("years") or 1,
                 serial=serial,
                 expired_renewal=prog.expired_renewal,
+                agent_digest=digest,
             )
         ks.change(
             order_no=order,
@@ -278,6 +291,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             user_pin=_pin(inputs),
             subject=_subject(flow),
             serial=serial,
+            agent_digest=digest,
         )
     elif svc == "unlock":
         pin, _before = ks.unlock(order_no=order, actor=actor, serial=serial)
@@ -294,12 +308,52 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             seal=_seal_request(flow),
             serial=serial,
         )
+    _recertified_events(flow, serial)
     return _key_info(flow, serial)
 
 
 def agent_digest(id_number: str) -> str:
     """How the hub's KMC audit names the agent of a recovery: a digest, never the ID number."""
     return hashlib.sha256(("kmc-agent:" + id_number.strip().upper()).encode()).hexdigest()[:32]
+
+
+def _holder_digest(flow: VisitFlow) -> str | None:
+    """An individual certificate's holder for the KMC: the digest of the agent's ID number (the
+    holder applies in person); unit certificates are held by the unit (USCC), so None."""
+    if flow.row()["kind"] != "individual":
+        return None
+    return agent_digest((flow.data().get("agent") or {}).get("id_number") or "")
+
+
+def _recertified_events(flow: VisitFlow, serial: str) -> None:
+    """``key.encryption_recertified`` (outbox, once per visit and service): a renewal or change
+    of this visit gave the escrowed encryption key a new certificate (serials only). Also run
+    when a resumed visit finds the key job done, so a crash before the event loses nothing."""
+    ks = flow.res.keys()
+    for service in ("renew", "change"):
+        job = ks.repo.job(flow.order_no, service)
+        if job is None or job.state != "done" or not job.params.get("escrow"):
+            continue
+        if not job.enc_cert_der:
+            continue
+        new = x509.load_der_x509_certificate(job.enc_cert_der)
+        signing = x509.load_der_x509_certificate(job.cert_der) if job.cert_der else None
+        with flow.res.store.atomic() as db:
+            journal.emit(
+                db,
+                flow.order_no,
+                "key.encryption_recertified",
+                {
+                    "key_serial": serial,
+                    "service": service,
+                    "signing_serial": format(signing.serial_number, "x") if signing else None,
+                    "encryption_serial": format(new.serial_number, "x"),
+                    "replaces": job.params.get("enc_serial"),
+                    "not_after": clock.to_storage(new.not_valid_after_utc),
+                },
+                f"key.encryption_recertified:{service}",
+                flow.res.training,
+            )
 
 
 def _escrow_event(flow: VisitFlow, serial: str) -> None:
@@ -391,6 +445,23 @@ def _key_recovery(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         uscc=uscc,
     )
     return _recovered(flow, str(serial))
+
+
+def _check_individual_holder(flow: VisitFlow) -> None:
+    """An individual certificate with an escrowed encryption key is renewed, changed or
+    recovered by its holder only (the KMC checks the ID digest again): the agent's ID number
+    must be the issuing visit's agent's. Refused before the key is touched."""
+    if flow.row()["kind"] != "individual":
+        return
+    d = flow.data()
+    earlier = flow.res.visit_row(d.get("earlier_order") or "") or {}
+    agent = d.get("agent") or {}
+    if (earlier.get("agent_id_number") or "").upper() != (agent.get("id_number") or "").upper():
+        raise _err(
+            "an individual certificate with an escrowed encryption key is served for its "
+            "holder only: this ID card is not the holder's",
+            "visit.not_holder",
+        )
 
 
 def _recovered(flow: VisitFlow, serial: str) -> Out:

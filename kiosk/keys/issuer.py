@@ -63,10 +63,32 @@ class KeyEscrow(Protocol):
     """The key management centre (KMC) the kiosk asks for encryption key pairs (双证书)."""
 
     def escrow(
-        self, signing_serial: str, transport_spki: bytes, *, request_id: str, order_no: str
+        self,
+        signing_serial: str,
+        transport_spki: bytes,
+        *,
+        request_id: str,
+        order_no: str,
+        holder_digest: str | None = None,
     ) -> EscrowedKey:
         """A new encryption key pair for the holder of ``signing_serial`` (made and escrowed
-        there), wrapped for ``transport_spki``; the same key again for a repeated request id."""
+        there), wrapped for ``transport_spki``; the same key again for a repeated request id.
+        ``holder_digest``: the ID digest of an individual certificate's holder (the KMC
+        recognises the person by it; the certificate names only the person)."""
+        ...
+
+    def recertify(
+        self,
+        signing_serial: str,
+        encryption_serial: str,
+        *,
+        request_id: str,
+        order_no: str,
+        agent_digest: str | None = None,
+    ) -> bytes:
+        """A new encryption certificate (DER) for the escrowed key ``encryption_serial``, with
+        the subject and validity of the renewed or changed signing certificate
+        ``signing_serial``; the same certificate again for a repeated request id."""
         ...
 
     def recover(

@@ -63,6 +63,12 @@ ISSUE_STEPS: tuple[str, ...] = (
 #: a new issue or a replacement (with key escrow), and the whole of a key recovery (密钥恢复).
 ESCROW_STEPS: tuple[str, ...] = ("enc_fetch", "enc_cert", "enc_verify")
 
+#: The steps that follow a renewal (更新) or a change (变更) on a key that carries an escrowed
+#: encryption pair: the KMC certifies the *same* escrowed key again with the new subject and
+#: validity (``enc_recertify``), the new certificate replaces the old one on the key
+#: (``enc_cert``), and the previous encryption certificate is revoked (``enc_revoke_old``).
+RECERT_ESCROW_STEPS: tuple[str, ...] = ("enc_recertify", "enc_cert", "enc_revoke_old")
+
 #: Prefix of the encryption key pair's CKA_ID (the signing pair's id follows it).
 ENC_ID_PREFIX = b"enc:"
 
@@ -113,6 +119,8 @@ class IssueRequest:
         not_before, not_after: validity (aware datetimes).
         seal: the electronic seal to write, if any.
         algorithm: overrides the kiosk's configured key algorithm.
+        holder_digest: an individual holder's ID digest (``kiosk.flows.keywork.agent_digest``),
+            kept by the KMC with the escrowed key to recognise the person at recovery.
     """
 
     order_no: str
@@ -122,6 +130,7 @@ class IssueRequest:
     not_after: dt.datetime
     seal: SealRequest | None = None
     algorithm: KeyAlgorithm | None = None
+    holder_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,6 +286,7 @@ class KeyService:
             "seal": req.seal.to_params() if req.seal else None,
             "actor": actor,
             "escrow": self.escrow is not None,
+            "holder_digest": req.holder_digest,
         }
         job = self.repo.start_job(req.order_no, "new", params)
         if job.state == "done":
@@ -475,6 +485,7 @@ class KeyService:
                 spki,
                 request_id=f"{j.order_no}:{j.service}:escrow",
                 order_no=j.order_no,
+                holder_digest=j.params.get("holder_digest"),
             )
 
         plan: list[tuple[str, Callable[[], tuple[dict[str, Any], dict[str, Any]] | None]]] = [
@@ -891,8 +902,12 @@ class KeyService:
         revoke_reason: str,
         seal: SealRequest | None = None,
     ) -> KeyJob:
-        """New certificate on the key's existing pair; seal re-bound; old certificate revoked."""
+        """New certificate on the key's existing pair; seal re-bound; old certificate revoked;
+        with ``escrow`` in the job's params, the escrowed encryption key certified again
+        (:data:`RECERT_ESCROW_STEPS`)."""
         steps = ("csr", "certify", "write_cert", "write_seal", "verify", "revoke_old")
+        if job.params.get("escrow"):
+            steps += RECERT_ESCROW_STEPS
         assert rec.key_id is not None and rec.kind is not None
         key_id = rec.key_id
         guard = self._login_guard(key.serial, "system", job.order_no)
@@ -971,17 +986,93 @@ class KeyService:
                 )
             return {"revoked": rec.cert_serial, "reason": revoke_reason}, {}
 
+        plan: list[tuple[str, Callable[[], tuple[dict[str, Any], dict[str, Any]]]]] = [
+            ("csr", csr),
+            ("certify", certify),
+            ("write_cert", write_cert),
+            ("write_seal", write_seal),
+            ("verify", verify),
+            ("revoke_old", revoke_old),
+        ]
+        if job.params.get("escrow"):
+            plan += self._recert_escrow_plan(job, key_id, user_session, revoke_reason)
         with held:
-            for name, fn in (
-                ("csr", csr),
-                ("certify", certify),
-                ("write_cert", write_cert),
-                ("write_seal", write_seal),
-                ("verify", verify),
-                ("revoke_old", revoke_old),
-            ):
+            for name, fn in plan:
                 job = self._run_step(job, name, steps, fn)
         return self._job(job)
+
+    def _recert_escrow_plan(
+        self,
+        job: KeyJob,
+        key_id: bytes,
+        user_session: Callable[[], KeySession],
+        revoke_reason: str,
+    ) -> list[tuple[str, Callable[[], tuple[dict[str, Any], dict[str, Any]]]]]:
+        """The encryption certificate follows the signing one (双证书): the KMC certifies the
+        same escrowed key pair again for the new signing certificate (idempotent per request
+        id ``ORDER:SERVICE:enc-recertify``), the new certificate replaces the old one on the
+        key, and the old one is revoked (superseded after a renewal, affiliationChanged after a
+        change). No private key crosses the wire: the pair on the key stays."""
+        old_serial = str(job.params["enc_serial"])
+        old_der = bytes.fromhex(job.params["enc_cert"])
+        enc_id = ENC_ID_PREFIX + key_id
+
+        def escrow() -> KeyEscrow:
+            if self.escrow is None:
+                raise KeyServiceError(
+                    f"Order {job.order_no} was started with key escrow, which is no longer "
+                    'configured; set [flows] key_escrow = "hub" to finish it',
+                    code="keys.no_escrow",
+                )
+            return self.escrow
+
+        def enc_recertify() -> tuple[dict[str, Any], dict[str, Any]]:
+            j = self._job(job)
+            if j.enc_cert_der:
+                return {"kept": True}, {}
+            assert j.cert_der is not None
+            signing = x509.load_der_x509_certificate(j.cert_der).serial_number
+            der = escrow().recertify(
+                format(signing, "x"),
+                old_serial,
+                request_id=f"{j.order_no}:{j.service}:enc-recertify",
+                order_no=j.order_no,
+                agent_digest=j.params.get("agent_digest"),
+            )
+            fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            new_pub = x509.load_der_x509_certificate(der).public_key().public_bytes(*fmt)
+            old_pub = x509.load_der_x509_certificate(old_der).public_key().public_bytes(*fmt)
+            if new_pub != old_pub:
+                raise KeyServiceError(
+                    "The KMC's new encryption certificate is for another key pair; it was not "
+                    "written",
+                    code="keys.cert_mismatch",
+                )
+            return {"enc_serial": _serial_hex(der), "replaces": old_serial}, {"enc_cert_der": der}
+
+        def enc_cert() -> tuple[dict[str, Any], dict[str, Any]]:
+            j = self._job(job)
+            assert j.enc_cert_der is not None
+            user_session().write_certificate(
+                enc_id, j.enc_cert_der, label=_cn(j.enc_cert_der) + " (encryption)"
+            )
+            return {}, {}
+
+        def enc_revoke_old() -> tuple[dict[str, Any], dict[str, Any]]:
+            j = self._job(job)
+            if _serial_hex(j.enc_cert_der) != old_serial:
+                self.issuer.revoke(
+                    int(old_serial, 16),
+                    revoke_reason,
+                    request_id=f"{j.order_no}:{j.service}:revoke:enc",
+                )
+            return {"revoked": old_serial, "reason": revoke_reason}, {}
+
+        return [
+            ("enc_recertify", enc_recertify),
+            ("enc_cert", enc_cert),
+            ("enc_revoke_old", enc_revoke_old),
+        ]
 
     def _finish_recert(self, job: KeyJob, serial: str, subject: SubjectData, **extra: Any) -> None:
         j = self._job(job)
@@ -998,8 +1089,29 @@ class KeyService:
             }
             if j.seal_der:
                 fields["seal_der"] = j.seal_der
+            if j.params.get("escrow") and j.enc_cert_der:
+                fields["enc_cert_der"] = j.enc_cert_der
+                fields["enc_cert_serial"] = _serial_hex(j.enc_cert_der)
             self.repo.upsert(serial, **fields)
             self.repo.update_job(j.id, state="done")
+
+    def _recert_params(self, rec: KeyRecord, agent_digest: str | None) -> dict[str, Any]:
+        """Job params of a renewal or change: whether the escrowed encryption certificate
+        follows (a key with one, and escrow configured), and the one it replaces."""
+        if self.escrow is None or not rec.enc_cert_der or not rec.enc_cert_serial:
+            if rec.enc_cert_serial:
+                log.warning(
+                    "key %s carries an escrowed encryption certificate but no key escrow is "
+                    "configured: its encryption certificate is not renewed",
+                    rec.serial,
+                )
+            return {"escrow": False}
+        return {
+            "escrow": True,
+            "enc_serial": rec.enc_cert_serial,
+            "enc_cert": rec.enc_cert_der.hex(),
+            "agent_digest": agent_digest,
+        }
 
     def renew(
         self,
@@ -1011,11 +1123,15 @@ class KeyService:
         serial: str | None = None,
         uscc: str | None = None,
         expired_renewal: str = "renew",
+        agent_digest: str | None = None,
     ) -> IssueResult:
         """Renew: a new certificate on the same key, extended from the later of today and the
         old expiry by ``years`` (no paid day is lost); the seal is re-bound; the old
         certificate is revoked as superseded. ``expired_renewal`` is the program's rule
-        (``"reapply"``: an expired certificate cannot be renewed, 平安采购).
+        (``"reapply"``: an expired certificate cannot be renewed, 平安采购). A key with an
+        escrowed encryption pair (and escrow configured) also gets a new encryption certificate
+        for that pair (:data:`RECERT_ESCROW_STEPS`; ``agent_digest``: the agent's ID digest,
+        which the KMC checks against an individual holder's).
 
         Raises:
             KeyServiceError / TokenError: see :meth:`holder_key`; ``token.wrong_pin``;
@@ -1031,7 +1147,12 @@ class KeyService:
             raise KeyServiceError(res.en, code="keys.reapply")
         na = res.not_after
         assert isinstance(na, dt.datetime)  # given datetimes, the domain rule returns one
-        job = self._start(order_no, "renew", key.serial, {"years": years})
+        job = self._start(
+            order_no,
+            "renew",
+            key.serial,
+            {"years": years, **self._recert_params(rec, agent_digest)},
+        )
         subject = SubjectData.from_dict(rec.subject)
         job = self._recertify(
             job,
@@ -1056,14 +1177,27 @@ class KeyService:
         subject: SubjectData,
         serial: str | None = None,
         uscc: str | None = None,
+        agent_digest: str | None = None,
     ) -> IssueResult:
         """Change: new subject data on the same key, same notAfter; refused when expired
-        (renew first). The old certificate is revoked (affiliationChanged)."""
+        (renew first). The old certificate is revoked (affiliationChanged); an escrowed
+        encryption pair gets a new certificate with the new subject (see :meth:`renew`)."""
         key, rec = self.holder_key(
             serial=serial, uscc=uscc, need_unexpired=True, states=(KeyState.ACTIVE,)
         )
         assert rec.cert_not_after is not None
-        job = self._start(order_no, "change", key.serial, {"subject": subject.to_dict()})
+        if (
+            self.escrow is not None
+            and rec.enc_cert_serial
+            and self.repo.job(order_no, "change") is None
+        ):
+            _same_escrow_holder(rec, subject)
+        job = self._start(
+            order_no,
+            "change",
+            key.serial,
+            {"subject": subject.to_dict(), **self._recert_params(rec, agent_digest)},
+        )
         job = self._recertify(
             job,
             key,
@@ -1212,7 +1346,13 @@ class KeyService:
             self.repo.update_job(job.id, state="done")
 
     def replace(
-        self, *, order_no: str, actor: str, old_serial: str, lost: bool = True
+        self,
+        *,
+        order_no: str,
+        actor: str,
+        old_serial: str,
+        lost: bool = True,
+        holder_digest: str | None = None,
     ) -> IssueResult:
         """Replace a lost or damaged key: a blank key with the same subject and notAfter (and
         seal); the old certificate is revoked (keyCompromise when lost, superseded when
@@ -1249,6 +1389,7 @@ class KeyService:
             "old_serial": old_serial,
             "lost": lost,
             "escrow": self.escrow is not None,
+            "holder_digest": holder_digest,
         }
         job = self.repo.start_job(order_no, "replace", params)
         if job.state != "running":
@@ -1418,6 +1559,24 @@ class KeyService:
         return self.issuer.make_seal(spec, request_id=request_id)
 
 
+def _same_escrow_holder(rec: KeyRecord, subject: SubjectData) -> None:
+    """Refuse, before the key is touched, a change that would make the holder of the key's
+    escrowed encryption pair someone else (the KMC would refuse its new certificate): another
+    unit (USCC), or another person on a legal representative's certificate. Those are new
+    applications (新办), which bring a fresh escrowed pair."""
+    old = SubjectData.from_dict(rec.subject)
+    other_unit = rec.kind in ("org", "legal-rep") and old.uscc.upper() != subject.uscc.upper()
+    other_person = rec.kind == "legal-rep" and old.person_name != subject.person_name
+    if other_unit or other_person:
+        raise KeyServiceError(
+            f"Key {rec.serial} carries an escrowed encryption key of "
+            f"{old.person_name if other_person else old.uscc}; a change to "
+            f"{subject.person_name if other_person else subject.uscc} makes another holder: "
+            "apply for a new certificate (新办) instead",
+            code="keys.other_holder",
+        )
+
+
 def _cn(cert_der: bytes) -> str:
     cert = x509.load_der_x509_certificate(cert_der)
     cns = cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)
@@ -1443,6 +1602,7 @@ def _seal_request_of(seal_der: bytes) -> SealRequest:
 __all__ = [
     "ESCROW_STEPS",
     "ISSUE_STEPS",
+    "RECERT_ESCROW_STEPS",
     "SEAL_APPLICATION",
     "SEAL_LABEL",
     "IssueRequest",

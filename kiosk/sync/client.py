@@ -251,7 +251,7 @@ class HubClient:
             raise HubUnavailable("the hub's seal is not base64", code="sync.bad_answer") from e
 
     def kmc(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        """``POST /kmc/escrow`` or ``POST /kmc/recover``: the key management centre's answer
+        """``POST /kmc/escrow``, ``/kmc/recover`` or ``/kmc/recertify``: the KMC's answer
         (``{"request_id", "status", "encryption_serial", "certificate_pem", "wrap",
         "wrapped_kek", "wrapped_key"}``; the key itself only ever wrapped).
 
@@ -265,7 +265,25 @@ class HubClient:
             raise HubUnavailable(
                 "the hub has no key management centre (KMC) for key escrow", code="sync.no_kmc"
             )
+        if action == "recertify":
+            return self._json(resp, ("encryption_serial", "certificate_pem"))
         return self._json(resp, ("encryption_serial", "certificate_pem", "wrapped_kek"))
+
+    def kmc_status(self) -> dict[str, Any]:
+        """``GET /kmc/status``: ``{"status", "escrowed", "master_key", "wrap", "ca"}``.
+
+        Raises:
+            HubUnavailable: ``sync.no_kmc`` (503: the hub runs without a KMC), or no answer.
+            HubUnauthorized: the credential is refused.
+        """
+        resp = self._request("GET", "/kmc/status")
+        if resp.status_code == 503:
+            raise HubUnavailable(
+                "the hub has no key management centre (KMC): key escrow and key recovery "
+                "cannot work (start the hub with --kmc-dir)",
+                code="sync.no_kmc",
+            )
+        return self._json(resp, ("status", "master_key"))
 
     def ca_certificates(self) -> list[bytes]:
         """``GET /ca``: the CA certificates (DER) holders and seal makers chain to."""

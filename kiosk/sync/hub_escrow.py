@@ -40,7 +40,7 @@ def _answer(data: dict[str, Any]) -> EscrowedKey:
 
 
 class HubEscrow:
-    """``KeyEscrow`` (escrow, recover) over :class:`HubClient`.
+    """``KeyEscrow`` (escrow, recover, recertify) over :class:`HubClient`.
 
     Args:
         client: the kiosk's hub client.
@@ -50,25 +50,62 @@ class HubEscrow:
         self.client = client
 
     def escrow(
-        self, signing_serial: str, transport_spki: bytes, *, request_id: str, order_no: str
+        self,
+        signing_serial: str,
+        transport_spki: bytes,
+        *,
+        request_id: str,
+        order_no: str,
+        holder_digest: str | None = None,
     ) -> EscrowedKey:
-        """``POST /kmc/escrow``.
+        """``POST /kmc/escrow`` (``holder_digest``: the ID digest of an individual holder).
 
         Raises:
             HubUnavailable: no answer / no KMC (the key step fails and stays resumable).
             HubRefused: the KMC refused (unknown or revoked signing certificate).
         """
-        return _answer(
-            self.client.kmc(
-                "escrow",
-                {
-                    "request_id": request_id,
-                    "signing_serial": signing_serial,
-                    "transport_key": base64.b64encode(transport_spki).decode(),
-                    "order_no": order_no,
-                },
-            )
-        )
+        body = {
+            "request_id": request_id,
+            "signing_serial": signing_serial,
+            "transport_key": base64.b64encode(transport_spki).decode(),
+            "order_no": order_no,
+        }
+        if holder_digest:
+            body["holder_digest"] = holder_digest
+        return _answer(self.client.kmc("escrow", body))
+
+    def recertify(
+        self,
+        signing_serial: str,
+        encryption_serial: str,
+        *,
+        request_id: str,
+        order_no: str,
+        agent_digest: str | None = None,
+    ) -> bytes:
+        """``POST /kmc/recertify``: the new encryption certificate (DER) for the same escrowed
+        key, after ``signing_serial`` replaced the holder's signing certificate.
+
+        Raises:
+            HubUnavailable: no answer / no KMC.
+            HubRefused: ``kmc.other_holder``, ``kmc.cert_revoked``, ``kmc.unknown_key``, ...
+        """
+        body: dict[str, Any] = {
+            "request_id": request_id,
+            "signing_serial": signing_serial,
+            "encryption_serial": encryption_serial,
+            "order_no": order_no,
+        }
+        if agent_digest:
+            body["agent_digest"] = agent_digest
+        data = self.client.kmc("recertify", body)
+        try:
+            cert = x509.load_pem_x509_certificate(str(data["certificate_pem"]).encode())
+        except (KeyError, ValueError) as e:
+            raise HubUnavailable(
+                f"the KMC's answer is not the API's shape: {e}", code="sync.bad_answer"
+            ) from e
+        return cert.public_bytes(serialization.Encoding.DER)
 
     def recover(
         self,

@@ -70,15 +70,21 @@ def spki(key: rsa.RSAPrivateKey) -> str:
     return base64.b64encode(der).decode()
 
 
-def signing_cert(client: TestClient, rid: str, subject: dict[str, str] = UNIT) -> str:
+def signing_cert(
+    client: TestClient,
+    rid: str,
+    subject: dict[str, str] = UNIT,
+    profile: str = "org",
+    years: int = 1,
+) -> str:
     r = client.post(
         "/api/v1/certificates",
         json={
             "request_id": rid,
             "csr": base64.b64encode(make_csr()).decode(),
-            "profile": "org",
+            "profile": profile,
             "subject": subject,
-            "validity": {"years": 1},
+            "validity": {"years": years},
         },
     )
     assert r.status_code == 200, r.text
@@ -271,3 +277,175 @@ def test_no_kmc_is_503_and_bad_transport_key_is_refused(hubdb, ca, client, trans
     weak = rsa.generate_private_key(65537, 1024)
     r = escrow(client, signing, weak, rid="DG-18:new:escrow")
     assert r.status_code == 422 and r.json()["error"]["code"] == "kmc.bad_transport_key"
+
+
+# -- renewal and change: the same escrowed key certified again (issue 9) ---------------------
+
+
+def recertify(client, signing: str, enc: str, rid: str, agent: str | None = None):
+    body = {"request_id": rid, "signing_serial": signing, "encryption_serial": enc}
+    body["order_no"] = rid.split(":")[0]
+    if agent:
+        body["agent_digest"] = agent
+    return client.post("/api/v1/kmc/recertify", json=body)
+
+
+def test_recertify_certifies_the_same_key_with_the_renewed_subject_and_validity(
+    client, transport, ca, kmc
+) -> None:
+    signing = signing_cert(client, "DG-20:new:certify:0")
+    a = escrow(client, signing, transport, rid="DG-20:new:escrow").json()
+    renamed = {**UNIT, "unit_name": "东莞托管测试（变更后）有限公司"}
+    renewed = signing_cert(client, "DG-21:change:certify:0", renamed, years=3)
+    r = recertify(client, renewed, a["encryption_serial"], "DG-21:change:enc-recertify")
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["status"] == "recertified" and b["replaces"] == a["encryption_serial"]
+    assert "wrapped_key" not in b  # nothing private on the wire
+    old = x509.load_pem_x509_certificate(a["certificate_pem"].encode())
+    new = x509.load_pem_x509_certificate(b["certificate_pem"].encode())
+    assert new.serial_number != old.serial_number
+    assert new.public_key().public_numbers() == old.public_key().public_numbers()
+    st = ca.status(int(renewed, 16))
+    assert new.subject.rfc4514_string() == st.subject and "变更后" in st.subject
+    sig = ca.status(int(renewed, 16))
+    assert new.not_valid_after_utc == sig.not_after
+    assert new.not_valid_after_utc > old.not_valid_after_utc + dt.timedelta(days=700)
+    ku = new.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert ku.key_encipherment and not ku.digital_signature
+    assert lint(new.public_bytes(serialization.Encoding.DER)) == []
+    # once per request id: a repeat answers the same certificate
+    again = recertify(client, renewed, a["encryption_serial"], "DG-21:change:enc-recertify")
+    assert again.json()["status"] == "already_recertified"
+    assert again.json()["encryption_serial"] == b["encryption_serial"]
+    rows = [x for x in kmc.audit_rows() if x["request_id"] == "DG-21:change:enc-recertify"]
+    assert [(x["action"], x["detail"]) for x in rows] == [
+        ("recertified", f"replaces {a['encryption_serial']}")
+    ]
+    # recovery by the new serial returns the same private key and the new certificate
+    fresh = rsa.generate_private_key(65537, 2048)
+    rec = recover(client, renewed, b["encryption_serial"], fresh, rid="DG-22:key-recovery")
+    assert rec.status_code == 200, rec.text
+    assert rec.json()["certificate_pem"] == b["certificate_pem"]
+    assert unwrap(rec.json(), fresh).private_numbers() == unwrap(a, transport).private_numbers()
+
+
+def test_recertify_refuses_another_unit_a_revoked_key_and_an_unknown_key(client, transport) -> None:
+    signing = signing_cert(client, "DG-23:new:certify:0")
+    a = escrow(client, signing, transport, rid="DG-23:new:escrow").json()
+    stranger = signing_cert(client, "DG-24:renew:certify:0", OTHER)
+    r = recertify(client, stranger, a["encryption_serial"], "DG-24:renew:enc-recertify")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "kmc.other_holder"
+    r = recertify(client, signing, "abc123", "DG-25:renew:enc-recertify")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "kmc.unknown_key"
+    client.post(
+        f"/api/v1/certificates/{a['encryption_serial']}/revoke", json={"reason": "keyCompromise"}
+    )
+    renewed = signing_cert(client, "DG-26:renew:certify:0")
+    r = recertify(client, renewed, a["encryption_serial"], "DG-26:renew:enc-recertify")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "kmc.cert_revoked"
+
+
+PERSON = {"person_name": "陈小明"}
+
+
+def person_digest(n: int) -> str:
+    return f"{n:032x}"
+
+
+def test_an_individual_key_is_recovered_for_the_same_person_only_not_a_namesake(
+    client, transport, kmc
+) -> None:
+    signing = signing_cert(client, "DG-27:new:certify:0", PERSON, profile="individual")
+    r = escrow(client, signing, transport, rid="DG-27:new:escrow")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "kmc.holder_digest_missing"
+    r = client.post(
+        "/api/v1/kmc/escrow",
+        json={
+            "request_id": "DG-27:new:escrow",
+            "signing_serial": signing,
+            "transport_key": spki(transport),
+            "holder_digest": person_digest(1),
+        },
+    )
+    assert r.status_code == 200, r.text
+    enc = r.json()["encryption_serial"]
+    # another person of the same name, with a certificate of their own: refused
+    namesake = signing_cert(client, "DG-28:new:certify:0", PERSON, profile="individual")
+
+    def ask(signing_serial: str, digest: str, rid: str):
+        return client.post(
+            "/api/v1/kmc/recover",
+            json={
+                "request_id": rid,
+                "signing_serial": signing_serial,
+                "encryption_serial": enc,
+                "transport_key": spki(transport),
+                "order_no": rid.split(":")[0],
+                "agent_digest": digest,
+            },
+        )
+
+    r = ask(namesake, person_digest(2), "DG-29:key-recovery")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "kmc.other_holder"
+    # the namesake presenting the holder's certificate but their own ID: refused too
+    r = ask(signing, person_digest(2), "DG-30:key-recovery")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "kmc.other_holder"
+    assert kmc.audit_rows()[-1]["detail"] == "kmc.other_holder"
+    # the holder: recovered; and after a change of name, still recognised (by the ID digest)
+    r = ask(signing, person_digest(1), "DG-31:key-recovery")
+    assert r.status_code == 200, r.text
+    renamed = signing_cert(
+        client, "DG-32:change:certify:0", {"person_name": "陈晓明"}, "individual"
+    )
+    r = recertify(client, renamed, enc, "DG-32:change:enc-recertify", agent=person_digest(1))
+    assert r.status_code == 200, r.text
+    r = recertify(client, renamed, enc, "DG-33:change:enc-recertify", agent=person_digest(2))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "kmc.other_holder"
+
+
+def test_kmc_status_answers_and_says_when_the_master_key_does_not_open_the_escrow(
+    hubdb, ca, client, transport, tmp_path
+) -> None:
+    r = client.get("/api/v1/kmc/status")
+    assert r.status_code == 200, r.text
+    assert r.json()["master_key"] == "unused" and r.json()["status"] == "ok"
+    signing = signing_cert(client, "DG-34:new:certify:0")
+    escrow(client, signing, transport, rid="DG-34:new:escrow")
+    st = client.get("/api/v1/kmc/status").json()
+    assert st == {
+        "status": "ok",
+        "escrowed": 1,
+        "master_key": "opens",
+        "wrap": "rsa-oaep-sha1/aes-kwp",
+        "ca": True,
+    }
+    stranger = KeyManagementCentre(tmp_path / "restored-without-key", hubdb, ca)
+    assert stranger.status()["master_key"] == "does_not_open"
+    assert stranger.status()["status"] == "bad_master_key"
+    # without a KMC: 503 in words; without a credential: 401
+    cred = kiosks.enrol(hubdb, "dg-03")
+    bare = TestClient(create_app(hubdb, ca))
+    r = bare.get("/api/v1/kmc/status", headers={"Authorization": f"Bearer {cred}"})
+    assert r.status_code == 503 and r.json()["error"]["code"] == "hub.no_kmc"
+    assert (
+        TestClient(create_app(hubdb, ca, kmc=stranger)).get("/api/v1/kmc/status").status_code == 401
+    )
+    r = client.post("/api/v1/kmc/nonsense", json={})
+    assert r.status_code == 404
+
+
+def test_an_escrow_table_from_before_the_holder_digest_gains_the_column(tmp_path, ca) -> None:
+    db = HubDB(f"sqlite:///{tmp_path}/old.db")
+    with db.transaction() as tx:
+        tx.execute(
+            "CREATE TABLE escrowed_keys (request_id TEXT PRIMARY KEY, kiosk TEXT NOT NULL, "
+            "signing_serial TEXT NOT NULL, encryption_serial TEXT NOT NULL UNIQUE, "
+            "profile TEXT NOT NULL, subject TEXT NOT NULL, certificate_pem TEXT NOT NULL, "
+            "sealed_key TEXT NOT NULL, escrowed_at TEXT NOT NULL)"
+        )
+    KeyManagementCentre(tmp_path / "kmc", db, ca)
+    with db.transaction() as tx:
+        cols = {r[1] for r in tx.all("PRAGMA table_info(escrowed_keys)")}
+    assert "holder_digest" in cols
+    db.close()
