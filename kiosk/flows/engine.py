@@ -478,10 +478,26 @@ class VisitFlow:
             a["id_valid_to"] = until.isoformat()
         agent = {k: a.get(k) for k in ("name", "id_number", "mobile", "id_valid_to")}
         agent["id_number"] = rid.number if hasattr(rid, "number") else a["id_number"]
+        self._check_holder(str(agent["id_number"]))
         detail = {"agent": agent["name"]}
         if a.get("source"):  # "card" when read here from the reader
             detail["source"] = a["source"]
         return detail, {"agent": agent}
+
+    def _check_holder(self, id_number: str) -> None:
+        """An individual certificate is served for its holder only, who comes in person
+        (DOMAIN.md: the agent acts "for themself"): on an existing certificate the ID card must
+        be the one it was issued to. Refused here, before anything is paid."""
+        if self.row()["kind"] != "individual":
+            return
+        earlier = self.res.visit_row(self.data().get("earlier_order") or "")
+        holder = (earlier or {}).get("agent_id_number")
+        if holder and str(holder).upper() != id_number.upper():
+            raise FlowError(
+                "an individual certificate is served for its holder only, in person: this ID "
+                "card is not the one the certificate was issued to",
+                code="visit.not_holder",
+            )
 
     def _step_form(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         kind = self.row()["kind"]

@@ -339,3 +339,28 @@ def test_unit_data_is_prefilled_from_an_earlier_visit(res: Resources) -> None:
     doc2["unit"] = {"uscc": doc["unit"]["uscc"]}  # only the code typed
     f2.run_all(doc2)
     assert f2.data()["unit"]["name"] == doc["unit"]["name"]
+
+
+@pytest.mark.parametrize("service", ["renew", "unlock", "cancel"])
+def test_an_individual_certificate_is_served_for_its_holder_only(
+    res: Resources, service: str
+) -> None:
+    base, _ = _new(res, "gd-procurement", "individual", years=1)
+    f = VisitFlow.open(
+        res,
+        service=service,
+        program="gd-procurement",
+        kind="individual",
+        years=1 if service == "renew" else None,
+        order=base.state()["order"],
+    )
+    other = inputs("individual", pin=base.pin)
+    # Another person (a valid ID number of someone else, same name as the holder).
+    other["agent"] = {**other["agent"], "id_number": "44190019580101001X"}
+    with pytest.raises(FlowError) as ei:
+        f.run_all(other)
+    assert ei.value.code == "visit.not_holder" and ei.value.step == "identify"
+    st = f.state()
+    assert st["next_step"] == "identify" and st["payment"] is None  # nothing paid, nothing done
+    # The holder in person goes on with the same visit.
+    assert f.run_all(inputs("individual", pin=base.pin))["state"] == "done"
