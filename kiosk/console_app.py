@@ -43,11 +43,16 @@ _INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScro
 
 
 class SessionEnded(Message):
-    """The supervisor's session ended (signed out, timed out); the sign-in screen returns."""
+    """The supervisor's session ended (signed out, timed out); the sign-in screen returns.
 
-    def __init__(self, notice: str) -> None:
+    ``seen_on`` is the console screen that was showing when the end was noticed: a late notice
+    (a worker of an earlier session) must not throw out the session signed in since.
+    """
+
+    def __init__(self, notice: str, seen_on: ConsoleScreen) -> None:
         super().__init__()
         self.notice = notice
+        self.seen_on = seen_on
 
 
 class SupervisorConsole(App[int]):
@@ -110,33 +115,34 @@ class SupervisorConsole(App[int]):
         self.switch_screen(ConsoleScreen(event.who, refresh_s=self.refresh_s))
 
     def on_console_screen_sign_out_requested(self, event: ConsoleScreen.SignOutRequested) -> None:
-        self._end_session("sign_out", "console.signed_out")
+        if isinstance(self.screen, ConsoleScreen):
+            self._end_session("sign_out", "console.signed_out", self.screen)
 
     def on_console_screen_read_failed(self, event: ConsoleScreen.ReadFailed) -> None:
         if event.error.code.startswith("staff."):  # the desk ended the session (timeout)
-            self.post_message(SessionEnded("console.timed_out"))
+            self.post_message(SessionEnded("console.timed_out", event.screen))
 
     def _check_session(self) -> None:
         """Once a second: pass input on to the desk's session clock; notice a timeout."""
         if not isinstance(self.screen, ConsoleScreen):
             return
-        self._session_tick(self._last_input > self._touched)
+        self._session_tick(self._last_input > self._touched, self.screen)
         self._touched = self._last_input
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-session")
-    def _session_tick(self, active: bool) -> None:
+    def _session_tick(self, active: bool, screen: ConsoleScreen) -> None:
         if active:
             self.desk.touch()
         if self.desk.current() is None:  # timed out: the desk ended it and audited it
-            self.post_message(SessionEnded("console.timed_out"))
+            self.post_message(SessionEnded("console.timed_out", screen))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-session")
-    def _end_session(self, reason: str, notice: str) -> None:
+    def _end_session(self, reason: str, notice: str, screen: ConsoleScreen) -> None:
         self.desk.sign_out(reason)
-        self.post_message(SessionEnded(notice))
+        self.post_message(SessionEnded(notice, screen))
 
     def on_session_ended(self, event: SessionEnded) -> None:
-        if isinstance(self.screen, ConsoleScreen):
+        if self.screen is event.seen_on:
             self.switch_screen(ConsoleSignInScreen(event.notice))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

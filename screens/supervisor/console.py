@@ -94,9 +94,10 @@ class ConsoleScreen(ConsoleBase):
     class ReadFailed(Message):
         """The read was refused (session over) or the store could not be read."""
 
-        def __init__(self, error: KioskError) -> None:
+        def __init__(self, error: KioskError, screen: ConsoleScreen) -> None:
             super().__init__()
             self.error = error
+            self.screen = screen
 
     class SignOutRequested(Message):
         """The supervisor signs out (the app ends the session and shows the sign-in)."""
@@ -186,7 +187,7 @@ class ConsoleScreen(ConsoleBase):
         try:
             snap = port(self).snapshot()
         except KioskError as e:
-            self.post_message(self.ReadFailed(e))
+            self.post_message(self.ReadFailed(e, self))
         else:
             self.post_message(self.SnapshotRead(snap))
 
