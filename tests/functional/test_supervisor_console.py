@@ -244,3 +244,34 @@ async def test_devices_show_as_the_kiosk_recorded_them(
         assert rows["打印机"][1:3] == ["故障", "打印机缺纸"]
         assert rows["印章摄像头"][1] == "未连接"
         assert "设备状态为柜台程序于" in app.screen.query_one("#devices-at", LangText).shown
+
+
+async def test_the_kiosk_app_records_what_its_status_bar_polled(
+    tmp_path: Path, settings: Settings
+) -> None:
+    from kiosk.app import KioskApp
+    from kiosk.services import Services
+    from kiosk.status_log import read_devices
+    from tests.functional.support import FixedStatus
+
+    database = tmp_path / "kiosk.db"
+    Store.open(database).close()
+    services = Services(
+        status=FixedStatus(), training=True, status_interval_s=60.0,
+        status_log=StatusLog(database),
+    )  # fmt: skip
+    app = KioskApp(settings, services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.status is not None)
+
+            def recorded() -> list:
+                with Store.open(database) as store:
+                    return read_devices(store.db)
+
+            await wait_for(pilot, lambda: len(recorded()) == 4)
+    finally:
+        services.close()
+    printer = recorded()[-1]
+    assert (printer.device, printer.state) == ("printer", "fault")
+    assert printer.reason_en == "out of paper"
