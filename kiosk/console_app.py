@@ -32,7 +32,7 @@ from screens import STYLESHEET
 from screens.i18n import LANGUAGES, Lang
 from screens.supervisor import STYLESHEET as CONSOLE_STYLES
 from screens.supervisor.console import ConsoleScreen
-from screens.supervisor.signin import ConsoleSignInScreen
+from screens.supervisor.signin import SIGNED_OUT, TIMED_OUT, ConsoleSignInScreen
 
 if TYPE_CHECKING:
     from kiosk.cli import CliContext
@@ -116,15 +116,15 @@ class SupervisorConsole(App[int]):
 
     def on_console_screen_sign_out_requested(self, event: ConsoleScreen.SignOutRequested) -> None:
         if isinstance(self.screen, ConsoleScreen):
-            self._end_session("sign_out", "console.signed_out", self.screen)
+            self._end_session("sign_out", SIGNED_OUT, self.screen)
 
     def on_console_screen_read_failed(self, event: ConsoleScreen.ReadFailed) -> None:
         if event.error.code.startswith("staff."):  # the desk ended the session (timeout)
-            self.post_message(SessionEnded("console.timed_out", event.screen))
+            self.post_message(SessionEnded(TIMED_OUT, event.screen))
 
     def _check_session(self) -> None:
         """Once a second: pass input on to the desk's session clock; notice a timeout."""
-        if not isinstance(self.screen, ConsoleScreen):
+        if not isinstance(self.screen, ConsoleScreen) or self.screen.ended:
             return
         self._session_tick(self._last_input > self._touched, self.screen)
         self._touched = self._last_input
@@ -134,7 +134,7 @@ class SupervisorConsole(App[int]):
         if active:
             self.desk.touch()
         if self.desk.current() is None:  # timed out: the desk ended it and audited it
-            self.post_message(SessionEnded("console.timed_out", screen))
+            self.post_message(SessionEnded(TIMED_OUT, screen))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-session")
     def _end_session(self, reason: str, notice: str, screen: ConsoleScreen) -> None:
@@ -142,7 +142,9 @@ class SupervisorConsole(App[int]):
         self.post_message(SessionEnded(notice, screen))
 
     def on_session_ended(self, event: SessionEnded) -> None:
-        if self.screen is event.seen_on:
+        # Once per console screen: a second notice can arrive before the switch completes.
+        if self.screen is event.seen_on and not event.seen_on.ended:
+            event.seen_on.ended = True
             self.switch_screen(ConsoleSignInScreen(event.notice))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -650,7 +650,7 @@ CATALOGUE.update(
         "console.tab_money": Bi("3 收款", "3 Money"),
         "console.tab_keys": Bi("4 介质", "4 Keys"),
         "console.tab_status": Bi("5 同步与设备", "5 Sync & devices"),
-        "console.keys_hint": Bi(
+        "keys.console": Bi(
             "F2 English　1-5 切换　F5 刷新　F10 签退　Ctrl+Q 退出",
             "F2 中文 · 1-5 switch · F5 refresh · F10 sign out · Ctrl+Q quit",
         ),
@@ -681,7 +681,6 @@ CATALOGUE.update(
         "console.col_since": Bi("自", "Since"),
         "console.total": Bi("合计", "Total"),
         "console.yes": Bi("是", "yes"),
-        "console.no": Bi("", ""),
         "console.state_open": Bi("进行中", "open"),
         "console.state_done": Bi("已完成", "done"),
         "console.state_failed": Bi("失败", "failed"),

@@ -6,5 +6,5 @@ only through :class:`kiosk.console_model.ConsolePort` (the app's ``desk``), in t
 
 from pathlib import Path
 
-STYLESHEET = Path(__file__).parent / "console.tcss"
+STYLESHEET = Path(__file__).parent / "supervisor.tcss"
 """The console's own styles (on top of the kiosk's)."""

@@ -35,7 +35,7 @@ class ConsoleBase(Screen[None]):
             yield LangText(Bi(counter.name_zh, counter.name_en), id="header-counter")
         with Vertical(id="body"):
             yield from self.compose_body()
-        yield LangText("console.keys_hint", id="console-hints")
+        yield LangText("keys.console", id="console-hints")
 
     def compose_body(self) -> Iterable[Widget]:
         """The screen's own content."""

@@ -33,7 +33,69 @@ from screens.supervisor.base import ConsoleBase, port
 from screens.visit import error_text
 from screens.widgets.text import LangButton, LangText, follow_language
 
-TABS = ("visits", "unfinished", "money", "keys", "status")
+TABS = {
+    "visits": "console.tab_visits",
+    "unfinished": "console.tab_unfinished",
+    "money": "console.tab_money",
+    "keys": "console.tab_keys",
+    "status": "console.tab_status",
+}
+VISIT_STATES = {
+    "open": "console.state_open",
+    "done": "console.state_done",
+    "failed": "console.state_failed",
+    "voided": "console.state_voided",
+}
+PAYMENT_STATES = {
+    "paid": "console.pay_paid",
+    "pending": "console.pay_pending",
+    "cancelled": "console.pay_cancelled",
+    "refunded": "console.pay_refunded",
+}
+KEY_STOCK = (
+    ("opening", "console.key_opening"),
+    ("received", "console.key_received"),
+    ("issued", "console.key_issued"),
+    ("spoiled", "console.key_spoiled"),
+    ("adjusted", "console.key_adjusted"),
+    ("expected_closing", "console.key_expected"),
+)
+VISIT_COLUMNS = (
+    "console.col_order",
+    "console.col_opened",
+    "console.col_service",
+    "console.col_program",
+    "console.col_kind",
+    "console.col_state",
+    "console.col_step",
+    "console.col_amount",
+    "console.col_payment",
+    "console.col_training",
+)
+UNFINISHED_COLUMNS = (
+    "console.col_order",
+    "console.col_opened",
+    "console.col_updated",
+    "console.col_service",
+    "console.col_state",
+    "console.col_step",
+    "console.col_failure",
+)
+MONEY_COLUMNS = (
+    "console.col_method",
+    "console.col_paid_n",
+    "console.col_paid",
+    "console.col_refund_n",
+    "console.col_refunded",
+    "console.col_adjusted",
+    "console.col_expected",
+)
+DEVICE_COLUMNS = (
+    "console.col_device",
+    "console.col_state",
+    "console.col_reason",
+    "console.col_since",
+)
 _EMPTY = Bi("", "")
 
 
@@ -108,6 +170,7 @@ class ConsoleScreen(ConsoleBase):
         self.refresh_s = refresh_s
         self.snapshot: Snapshot | None = None
         self.reads = 0  # snapshots shown (tests wait on it)
+        self.ended = False  # the session shown here is over (the sign-in replaces this screen)
         self._program_names: dict[str, Bi] = {}
 
     # -- layout --------------------------------------------------------------------------------
@@ -123,9 +186,9 @@ class ConsoleScreen(ConsoleBase):
             yield LangButton("console.sign_out", id="console-sign-out", classes="console-small")
         yield LangText("console.loading", id="console-summary")
         with Horizontal(id="console-tabs"):
-            for i, name in enumerate(TABS):
+            for i, (name, key) in enumerate(TABS.items()):
                 yield LangButton(
-                    f"console.tab_{name}",
+                    key,
                     id=f"tab-{name}",
                     classes="console-tab" + (" -active" if i == 0 else ""),
                 )
@@ -247,7 +310,8 @@ class ConsoleScreen(ConsoleBase):
         return name.get(lang) if name else pid
 
     def _state(self, v: VisitLine, lang: Lang) -> str:
-        return _key_or(f"console.state_{v.state}", v.state, lang)
+        key = VISIT_STATES.get(v.state)
+        return t(key, lang) if key else v.state
 
     def _step(self, v: VisitLine, lang: Lang) -> str:
         if v.step is None:
@@ -259,7 +323,8 @@ class ConsoleScreen(ConsoleBase):
         if v.payment_state is None:
             return t("console.pay_free", lang) if v.total_fen == 0 else "-"
         method = METHOD_KEYS.get(v.payment_method or "")
-        state = _key_or(f"console.pay_{v.payment_state}", v.payment_state, lang)
+        key = PAYMENT_STATES.get(v.payment_state)
+        state = t(key, lang) if key else v.payment_state
         return f"{t(method, lang) if method else (v.payment_method or '')} {state}".strip()
 
     @staticmethod
@@ -270,19 +335,8 @@ class ConsoleScreen(ConsoleBase):
         return table
 
     def _draw_visits(self, lang: Lang, snap: Snapshot) -> None:
-        cols = [
-            "order",
-            "opened",
-            "service",
-            "program",
-            "kind",
-            "state",
-            "step",
-            "amount",
-            "payment",
-            "training",
-        ]
-        table = self._table("visits-table", self, [t(f"console.col_{c}", lang) for c in cols])
+        cols = VISIT_COLUMNS
+        table = self._table("visits-table", self, [t(c, lang) for c in cols])
         for v in snap.visits:
             table.add_row(
                 v.order,
@@ -294,15 +348,15 @@ class ConsoleScreen(ConsoleBase):
                 self._step(v, lang),
                 fen_to_yuan(v.total_fen),
                 self._payment(v, lang),
-                t("console.yes" if v.training else "console.no", lang),
+                t("console.yes", lang) if v.training else "",
                 key=v.order,
             )
         if not snap.visits:
             table.add_row(t("console.no_visits", lang), *[""] * (len(cols) - 1))
 
     def _draw_unfinished(self, lang: Lang, snap: Snapshot) -> None:
-        cols = ["order", "opened", "updated", "service", "state", "step", "failure"]
-        table = self._table("unfinished-table", self, [t(f"console.col_{c}", lang) for c in cols])
+        cols = UNFINISHED_COLUMNS
+        table = self._table("unfinished-table", self, [t(c, lang) for c in cols])
         for v in snap.unfinished:
             words = failure_words(v).get(lang)
             table.add_row(
@@ -342,8 +396,7 @@ class ConsoleScreen(ConsoleBase):
             "console.report_z" if r["report"] == "Z" else "console.report_x",
             {"day": r["business_date"]},
         )
-        cols = ["method", "paid_n", "paid", "refund_n", "refunded", "adjusted", "expected"]
-        table = self._table("money-table", self, [t(f"console.col_{c}", lang) for c in cols])
+        table = self._table("money-table", self, [t(c, lang) for c in MONEY_COLUMNS])
         for m in r["methods"]:
             key = METHOD_KEYS.get(m["method"])
             table.add_row(
@@ -379,14 +432,7 @@ class ConsoleScreen(ConsoleBase):
         if stock is None:
             table.add_row(t("console.key_no_stock", lang), "")
         else:
-            for item, key in (
-                ("opening", "console.key_opening"),
-                ("received", "console.key_received"),
-                ("issued", "console.key_issued"),
-                ("spoiled", "console.key_spoiled"),
-                ("adjusted", "console.key_adjusted"),
-                ("expected_closing", "console.key_expected"),
-            ):
+            for item, key in KEY_STOCK:
                 table.add_row(t(key, lang), str(stock[item]))
         for state, n in snap.keys.states.items():
             table.add_row(t("console.key_state", lang, state=state), str(n))
@@ -435,8 +481,7 @@ class ConsoleScreen(ConsoleBase):
             at.set_text(
                 "console.devices_at", {"at": snap.devices_checked, "age": snap.devices_age_s}
             )
-        cols = ["device", "state", "reason", "since"]
-        table = self._table("devices-table", self, [t(f"console.col_{c}", lang) for c in cols])
+        table = self._table("devices-table", self, [t(c, lang) for c in DEVICE_COLUMNS])
         for d in snap.devices:
             table.add_row(
                 _key_or(f"device.{d.device}", d.device, lang),

@@ -24,6 +24,11 @@ from screens.supervisor.base import ConsoleBase, port
 from screens.widgets.text import LangButton, LangText, follow_language
 
 
+#: Notices the sign-in screen opens with when a session ended.
+SIGNED_OUT = "console.signed_out"
+TIMED_OUT = "console.timed_out"
+
+
 class ConsoleSignInScreen(ConsoleBase):
     """The console's first screen."""
 

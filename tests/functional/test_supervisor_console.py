@@ -81,6 +81,10 @@ def _message(app: SupervisorConsole) -> str:
     return app.screen.query_one("#staff-message", LangText).shown
 
 
+def _signed_out(app: SupervisorConsole) -> bool:
+    return isinstance(app.screen, ConsoleSignInScreen) and bool(app.screen.query("#staff-message"))
+
+
 async def test_a_supervisor_sees_todays_visits_money_keys_and_failures(
     visits: Visits, desk: ConsoleDesk, settings: Settings
 ) -> None:
@@ -198,7 +202,7 @@ async def test_the_session_ends_after_the_staff_timeout_and_on_f10(
             await _sign_in(app, pilot, SUPERVISOR[0], SUPERVISOR[2])
             await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen), 10)
             clock.advance(FAST_POLICY.session_timeout_s + 1)
-            await wait_for(pilot, lambda: isinstance(app.screen, ConsoleSignInScreen), 5)
+            await wait_for(pilot, lambda: _signed_out(app), 5)
             assert "自动签退" in _message(app)
             assert _audit(visits.database, SIGN_OUT)[-1].reason_code == "timeout"
 
@@ -208,7 +212,7 @@ async def test_the_session_ends_after_the_staff_timeout_and_on_f10(
             except AssertionError:
                 raise AssertionError(_message(app)) from None
             await pilot.press("f10")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConsoleSignInScreen), 5)
+            await wait_for(pilot, lambda: _signed_out(app), 5)
             assert "已签退" in _message(app)
             assert _audit(visits.database, SIGN_OUT)[-1].reason_code == "sign_out"
     finally:
