@@ -23,7 +23,6 @@ from screens.staff import error_bi
 from screens.supervisor.base import ConsoleBase, port
 from screens.widgets.text import LangButton, LangText, follow_language
 
-
 #: Notices the sign-in screen opens with when a session ended.
 SIGNED_OUT = "console.signed_out"
 TIMED_OUT = "console.timed_out"
