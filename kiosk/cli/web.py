@@ -76,12 +76,18 @@ def serve_web(
     from kiosk.web import load_or_create_token, make_server, parse_bind, token_check
 
     host, port = parse_bind(bind)
+    if not show_token:
+        # A wrong --data-dir fails now, in words (and writes nothing there), rather than in
+        # each browser session.
+        desk = ConsoleDesk(obj.paths().database, obj.settings(), training=obj.training)
+        try:
+            desk.check()
+        finally:
+            desk.close()
     token, path, created = load_or_create_token(obj.paths().base)
     if show_token:
         click.echo(token)
         return
-    # A wrong --data-dir fails now, in words, rather than in each browser session.
-    ConsoleDesk(obj.paths().database, obj.settings(), training=obj.training).check()
     if created:
         click.echo(f"A new supervisor token was written to {path} (mode 0600).")
     url = public_url or f"http://{host}:{port}"
