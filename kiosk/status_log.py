@@ -108,6 +108,9 @@ class StatusLog:
                 str(self.database), timeout=10.0, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA busy_timeout = 10000")
+            # As the kiosk's own store connections: WAL commits without an fsync each time
+            # (a status write must never stall a visit step waiting for the disk).
+            conn.execute("PRAGMA synchronous = NORMAL")
             self._conn = conn
         conn = self._conn
         at = clock.to_storage(now)
