@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from pathlib import Path
 from typing import Any
 
+from hardware.idcard.validation import today_in_shanghai
 from kiosk.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +18,8 @@ AGENT = {
     "name": "张三",
     "id_number": "11010519491231002X",
     "mobile": "13800138000",
-    "id_valid_to": "2035-01-01",
+    # relative to today: the visit refuses an agent whose ID card has expired on the day it runs
+    "id_valid_to": (today_in_shanghai() + dt.timedelta(days=3650)).isoformat(),
 }
 
 

@@ -47,7 +47,7 @@ TOP_KEYS = {
     "key",
 }
 SECTION_KEYS = {
-    "agent": {"name", "id_number", "mobile", "id_valid_to", "from_reader"},
+    "agent": {"name", "id_number", "mobile", "id_valid_to", "from_reader", "sample"},
     "unit": {"name", "uscc", "address", "phone", "legal_rep", "unit_type"},
     "seal_image": {"path", "seal_type", "px_per_mm"},
     "payment": {"method", "reference", "payer_name"},
@@ -88,12 +88,93 @@ def load_visit_file(path: Path) -> dict[str, Any]:
         raise UsageError(
             f"{path}: service must be one of {', '.join(SERVICES)}", code="visit.bad_service"
         )
-    if "agent" in doc and doc["agent"].get("from_reader"):
-        doc["agent"] = {"from_reader": True}
+    _check_agent(path, doc)
+    _check_key(path, doc)
     sp = doc.get("seal_image", {}).get("path")
     if sp and not Path(sp).is_absolute():
         doc["seal_image"]["path"] = str((path.parent / sp).resolve())
     return doc
+
+
+#: services that issue onto a blank key (the others work on the earlier visit's key)
+BLANK_KEY_SERVICES = ("new", "replace")
+
+
+def _check_agent(path: Path, doc: dict[str, Any]) -> None:
+    """``[agent] from_reader = true`` takes name, number and validity from the card: giving them
+    too is a contradiction, not a fallback; ``sample`` (training) goes with ``from_reader``."""
+    agent = doc.get("agent")
+    if agent is None:
+        return
+    reader = agent.get("from_reader", False)
+    if not isinstance(reader, bool):
+        raise UsageError(f"{path}: [agent] from_reader must be true or false", code="visit.agent")
+    if reader:
+        given = sorted({"name", "id_number", "id_valid_to"} & set(agent))
+        if given:
+            raise UsageError(
+                f"{path}: [agent] from_reader = true reads {', '.join(given)} from the ID card; "
+                "do not give them too (keep mobile, which a card does not carry)",
+                code="visit.agent",
+            )
+        if "sample" in agent and not (isinstance(agent["sample"], str) and agent["sample"]):
+            raise UsageError(f"{path}: [agent] sample must be a person's name", code="visit.agent")
+        if agent.get("sample"):
+            from hardware.sim.person import resolve_person
+
+            sample = Path(agent["sample"])
+            rel = path.parent / sample
+            agent["sample"] = str(resolve_person(rel if rel.is_file() else sample))
+    elif "sample" in agent:
+        raise UsageError(
+            f"{path}: [agent] sample goes with from_reader = true (training: the sample "
+            "person's card is placed on the stand-in reader)",
+            code="visit.agent",
+        )
+
+
+def _check_key(path: Path, doc: dict[str, Any]) -> None:
+    """``[key] blank`` / ``serial``: their types, and the services they make sense for."""
+    key = doc.get("key")
+    if key is None:
+        return
+    blank, serial = key.get("blank", False), key.get("serial")
+    if not isinstance(blank, bool):
+        raise UsageError(f"{path}: [key] blank must be true or false", code="visit.key")
+    if serial is not None and not (isinstance(serial, str) and serial.strip()):
+        raise UsageError(f"{path}: [key] serial must be the key's serial", code="visit.key")
+    if blank and serial:
+        raise UsageError(f"{path}: [key] give blank = true or serial, not both", code="visit.key")
+    svc = doc["service"]
+    if blank and svc not in BLANK_KEY_SERVICES:
+        raise UsageError(
+            f"{path}: [key] blank = true: {svc} works on the earlier visit's key, not a blank "
+            "one (give serial = the key's serial, or leave [key] blank out)",
+            code="visit.key",
+        )
+    if serial and svc in BLANK_KEY_SERVICES:
+        raise UsageError(
+            f"{path}: [key] serial: {svc} issues onto a blank key from stock, and a blank key "
+            "reports no serial until it is initialised; give blank = true",
+            code="visit.key",
+        )
+
+
+def _check_key_of_order(res: Any, doc: dict[str, Any]) -> None:
+    """``[key] serial`` must be the earlier visit's key: refused before a visit opens (nothing
+    is paid or journalled for a file naming another key)."""
+    from kiosk.flows.engine import FlowError
+
+    serial = (doc.get("key") or {}).get("serial")
+    if not serial or not doc.get("order"):
+        return
+    earlier = res.visit_data(doc["order"]).get("key_serial")
+    if earlier and str(earlier).lower() != serial.strip().lower():
+        raise FlowError(
+            f"[key] serial {serial} is not the key of {doc['order']} (that visit's key is "
+            f"{earlier}); correct the file",
+            code="visit.key_mismatch",
+        )
 
 
 def _resources(obj: CliContext, training: bool, data_dir: Path | None) -> Any:
@@ -198,6 +279,19 @@ _data_opt = click.option(
     help="Data directory (kept between runs).",
 )
 _json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+_card_timeout_opt = click.option(
+    "--card-timeout",
+    type=click.FloatRange(min=0, min_open=True, max=600),
+    default=None,
+    help="[agent] from_reader: seconds to wait for the ID card (default: [devices.reader] "
+    "timeout_s).",
+)
+
+
+def _reader_wait(res: Any, card_timeout: float | None) -> None:
+    """A from-reader identify says on stderr what it waits for (stdout stays the JSON)."""
+    res.card_timeout_s = card_timeout
+    res.notice = lambda text: click.echo(text, err=True)
 
 
 @visit.command("run")
@@ -205,14 +299,30 @@ _json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readab
 @_training_opt
 @_data_opt
 @_json_opt
+@_card_timeout_opt
 @click.pass_obj
-def run(obj: CliContext, file: Path, training: bool, data_dir: Path | None, as_json: bool) -> None:
+def run(
+    obj: CliContext,
+    file: Path,
+    training: bool,
+    data_dir: Path | None,
+    as_json: bool,
+    card_timeout: float | None,
+) -> None:
     """Run the visit described in FILE (TOML) to its end; exit 1 with the failed step."""
     from kiosk.flows import VisitFlow
 
     doc = load_visit_file(file)
     res = _resources(obj, training, data_dir)
+    _reader_wait(res, card_timeout)
     try:
+        if (doc.get("agent") or {}).get("sample") and not res.training:
+            raise UsageError(
+                f"{file}: [agent] sample places a sample person's card on the training "
+                "stand-in reader; it is refused on a counter (drop it, or run with --training)",
+                code="visit.sample_training_only",
+            )
+        _check_key_of_order(res, doc)
         flow = VisitFlow.open(
             res,
             service=doc["service"],
@@ -222,8 +332,11 @@ def run(obj: CliContext, file: Path, training: bool, data_dir: Path | None, as_j
             seal=bool(doc.get("seal", False)),
             order=doc.get("order"),
         )
-        # the inputs are kept in the journal (no PIN) so `visit resume` needs no file
+        # the inputs are kept in the journal (never the PIN) so `visit resume` needs no file
         inputs = {k: v for k, v in doc.items() if k not in ("key",)}
+        key = {k: v for k, v in (doc.get("key") or {}).items() if k != "pin"}
+        if key:
+            inputs["key"] = key
         with res.store.atomic() as db:
             flow._set(db, inputs=inputs)
         rc = _drive(res, flow, doc, as_json)
@@ -238,6 +351,7 @@ def run(obj: CliContext, file: Path, training: bool, data_dir: Path | None, as_j
 @_data_opt
 @_json_opt
 @click.option("--pin", default=None, help="The key's PIN, for services that need it.")
+@_card_timeout_opt
 @click.pass_obj
 def resume(
     obj: CliContext,
@@ -246,16 +360,18 @@ def resume(
     data_dir: Path | None,
     as_json: bool,
     pin: str | None,
+    card_timeout: float | None,
 ) -> None:
     """Continue ORDER at its first step not done (after a crash or a failed step)."""
     from kiosk.flows import VisitFlow
 
     res = _resources(obj, training, data_dir)
+    _reader_wait(res, card_timeout)
     try:
         flow = VisitFlow.resume(res, order)
         inputs = dict(flow.data().get("inputs") or {})
         if pin:
-            inputs["key"] = {"pin": pin}
+            inputs["key"] = {**(inputs.get("key") or {}), "pin": pin}
         rc = _drive(res, flow, inputs, as_json)
     finally:
         res.close()

@@ -405,7 +405,7 @@ class VisitFlow:
     def _step_identify(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         a = dict(inputs.get("agent") or {})
         if a.get("from_reader"):
-            a = self.res.read_id_card()
+            a = self.res.read_id_card(a)  # read and validated as on screen (idreader.py)
         for k in ("name", "id_number"):
             if not a.get(k):
                 raise FlowError(f"the agent's {k} is missing", code="visit.agent_missing")
@@ -420,7 +420,10 @@ class VisitFlow:
             a["id_valid_to"] = until.isoformat()
         agent = {k: a.get(k) for k in ("name", "id_number", "mobile", "id_valid_to")}
         agent["id_number"] = rid.number if hasattr(rid, "number") else a["id_number"]
-        return {"agent": agent["name"]}, {"agent": agent}
+        detail = {"agent": agent["name"]}
+        if a.get("source"):  # "card" when read here from the reader
+            detail["source"] = a["source"]
+        return detail, {"agent": agent}
 
     def _step_form(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         kind = self.row()["kind"]

@@ -98,6 +98,55 @@ def _only_key(flow: VisitFlow, serial: str | None) -> None:
     flow.res.keys().tokens.rescan()
 
 
+def _key_choice(inputs: dict[str, Any]) -> tuple[bool, str | None]:
+    """The file's ``[key] blank`` / ``[key] serial`` (``kiosk visit run`` checked their form)."""
+    k = inputs.get("key") or {}
+    serial = str(k["serial"]).strip().lower() if k.get("serial") else None
+    return bool(k.get("blank")), serial
+
+
+def _check_blank(flow: VisitFlow) -> None:
+    """``[key] blank = true``: the reader must hold a blank key and no issued one.
+
+    In training the stand-in still supplies a blank key from stock when none is in the reader,
+    but an issued key left in it is refused by name, as on a counter (nothing is pulled for you).
+    """
+    sim = flow.res.standin()
+    if sim is not None:
+        issued = list(sim.inserted())
+        if not issued and not sim.blank_present():
+            _only_key(flow, None)
+    else:
+        issued = [k.serial for k in flow.res.keys().tokens.keys(rescan=True) if not k.blank]
+    if issued:
+        labels = ", ".join(issued)
+        raise _err(
+            f"the key in the reader ({labels}) is not blank; this visit needs a blank key "
+            "([key] blank = true): take that key out, insert a blank key from stock and resume",
+            "visit.key_not_blank",
+        )
+
+
+def _check_serial(flow: VisitFlow, serial: str) -> None:
+    """``[key] serial``: the key this visit works on must be that one, in the reader."""
+    sim = flow.res.standin()
+    if sim is not None:
+        if serial not in sim.inserted() and serial not in sim.pulled():
+            raise _err(
+                f"training: the key stand-in has no key {serial} in its reader or drawer "
+                "(kiosk --training token sim status lists them)",
+                "visit.key_not_in_standin",
+            )
+        return  # the stand-in puts it in the reader (_only_key)
+    present = flow.res.keys().tokens.keys(rescan=True)
+    if not any(k.serial.lower() == serial for k in present):
+        there = ", ".join(k.serial or "a blank key" for k in present) or "no key"
+        raise _err(
+            f"key {serial} is not in the reader ({there} is); insert key {serial} and resume",
+            "visit.key_wrong",
+        )
+
+
 def _seal_request(flow: VisitFlow) -> Any:
     from kiosk.keys.service import SealRequest
 
@@ -125,6 +174,13 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     actor = res.staff_no
     today = clock.local_today(res.now(), res.settings.counter.timezone)
     tz = res.settings.counter.timezone
+    want_blank, want_serial = _key_choice(inputs)
+    if want_serial and want_serial != str(d.get("key_serial") or "").lower():
+        raise _err(
+            f"[key] serial {want_serial} is not the key of {d.get('earlier_order')} "
+            f"({d.get('key_serial') or 'none'})",
+            "visit.key_mismatch",
+        )
     if svc == "key-recovery":
         return _key_recovery(flow, inputs)
     if svc == "refund":
@@ -139,7 +195,10 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         if job is not None and job.state == "done" and job.key_serial:
             return _key_info(flow, job.key_serial)
         if job is None or not job.key_serial:
-            _only_key(flow, None)
+            if want_blank:
+                _check_blank(flow)
+            else:
+                _only_key(flow, None)
         else:
             _only_key(flow, job.key_serial)
         pay_ok, why = (
@@ -168,11 +227,16 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         job = ks.repo.job(order, "replace")
         if job is not None and job.state == "done" and job.key_serial:
             return _key_info(flow, job.key_serial)
-        _only_key(flow, None)
+        if want_blank and (job is None or not job.key_serial):
+            _check_blank(flow)
+        else:
+            _only_key(flow, None)
         result = ks.replace(order_no=order, actor=actor, old_serial=serial, lost=True)
         flow.pin = result.user_pin
         _escrow_event(flow, result.serial)
         return _key_info(flow, result.serial)
+    if want_serial:
+        _check_serial(flow, want_serial)
     _only_key(flow, serial)
     done_job = ks.repo.job(order, svc if svc != "change" else "change")
     if done_job is not None and done_job.state == "done":
@@ -314,6 +378,9 @@ def _key_recovery(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             "ID card is not the holder's",
             "visit.not_holder",
         )
+    want_serial = _key_choice(inputs)[1]
+    if want_serial:
+        _check_serial(flow, want_serial)
     _only_key(flow, str(serial))
     ks.recover_encryption_key(
         order_no=order,

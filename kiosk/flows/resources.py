@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from data.store import Store
-from kiosk.errors import VisitError
 
 
 class Resources:
@@ -51,6 +50,11 @@ class Resources:
         self._client: Any = None
         self.hub_url: str | None = None
         self.hub_credential: str | None = None
+        #: seconds a from-reader identify waits for the card (None: [devices.reader] timeout_s)
+        self.card_timeout_s: float | None = None
+        #: where a headless run says what it waits for ("place the ID card …"); the CLI: stderr
+        self.notice: Any = lambda _text: None
+        self._card_reader: Any = None
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
@@ -78,11 +82,19 @@ class Resources:
         return dict(json.loads(r[0] or "{}").get("unit") or {})
 
     # -- devices -------------------------------------------------------------------------------
-    def read_id_card(self) -> dict[str, Any]:
-        raise VisitError(
-            "reading the ID card headless is not wired yet; give [agent]",
-            code="visit.reader_unavailable",
-        )
+    def read_id_card(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The agent from the ID card reader, validated (``kiosk.flows.idreader``)."""
+        from kiosk.flows.idreader import read_agent
+
+        return read_agent(self, dict(given or {}))
+
+    def training_card_reader(self) -> Any:
+        """Training: the stand-in card reader (its pcscd reused or started for this run)."""
+        if self._card_reader is None:
+            from kiosk.flows.idreader import TrainingCardReader
+
+            self._card_reader = TrainingCardReader(self.base, [self.base, self.base.parent])
+        return self._card_reader
 
     def check_seal(
         self, path: str, unit_type: str, seal_type: str, px_per_mm: float | None
@@ -260,4 +272,6 @@ class Resources:
             (self.base / "hub" / "flows-hub.json").unlink(missing_ok=True)
         if self._printer is not None:
             self._printer.stop()
+        if self._card_reader is not None:
+            self._card_reader.close()
         self.store.close()

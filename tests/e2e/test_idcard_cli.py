@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from hardware.idcard import validation
 from hardware.sim.pcscd import PcscdProcess
 from hardware.sim.person import load_card
 from hardware.sim.sam import SimulatedSam
 from hardware.sim.vicc import CardBehaviour, VirtualCard
+from tests.sample_dates import TODAY, valid_now
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs_pcscd]
 KIOSK = [sys.executable, "-m", "kiosk"]
@@ -42,6 +44,9 @@ def run_in_process(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int,
 def in_process(pcscd: PcscdProcess, data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("KIOSK_DATA_DIR", str(data_dir))
     monkeypatch.setenv("KIOSK_VPCD_PORT", str(pcscd.port))
+    # cards are validated on a fixed date here, not on the day the suite runs (the sample
+    # permit ends 2028-07-10): the reader's clock is validation.today_in_shanghai
+    monkeypatch.setattr(validation, "today_in_shanghai", lambda now=None: TODAY)
     return data_dir
 
 
@@ -69,8 +74,12 @@ def stop_sim_in_process(in_process: Path):
     daemon.request(in_process / "run", {"op": "stop"})
 
 
-def test_sim_card_insert_read_remove(env: dict[str, str], stop_sim, pcsc_reader) -> None:
-    r = kiosk("sim", "card", "insert", "--person", "zhang_wei", env=env)
+def test_sim_card_insert_read_remove(
+    env: dict[str, str], stop_sim, pcsc_reader, tmp_path: Path
+) -> None:
+    # `kiosk idcard read` validates on today's date: a copy of the card valid today
+    person = valid_now(tmp_path, "zhang_wei")
+    r = kiosk("sim", "card", "insert", "--person", str(person), env=env)
     assert r.returncode == 0, r.stderr
     assert "inserted:" in r.stdout and "zhang_wei.json" in r.stdout
 
@@ -217,7 +226,8 @@ def test_training_pcscd_on_the_standard_socket(pcscd: PcscdProcess, data_dir: Pa
         r = kiosk("sim", "pcscd", "start", env=env)
         assert r.returncode == 0, r.stderr
         assert "Virtual PCD 00 00" in r.stdout and "port 35963" in r.stdout
-        assert kiosk("sim", "card", "insert", "--person", "jin_meishan", env=env).returncode == 0
+        person = str(valid_now(data_dir / "people", "jin_meishan"))  # the shipped card ends 2027
+        assert kiosk("sim", "card", "insert", "--person", person, env=env).returncode == 0
         r = kiosk("idcard", "read", "--json", "--timeout", "5", env=env)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["nation"] == "朝鲜"
