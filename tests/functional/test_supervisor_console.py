@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Button, DataTable, Input
 
 from data.store import Store
 from kiosk import audit
@@ -71,10 +71,10 @@ async def _sign_in(app: SupervisorConsole, pilot, staff_no: str, pin: str) -> No
         pilot,
         lambda: isinstance(app.screen, ConsoleSignInScreen) and bool(app.screen.query("#sign-in")),
     )
-    await pilot.pause()  # laid out, so the click lands on the button
     app.screen.query_one("#staff-number", Input).value = staff_no
     app.screen.query_one("#staff-pin", Input).value = pin
-    await pilot.click("#sign-in")
+    # press() rather than a click: a click on a screen not laid out yet lands nowhere
+    app.screen.query_one("#sign-in", Button).press()
 
 
 def _message(app: SupervisorConsole) -> str:
