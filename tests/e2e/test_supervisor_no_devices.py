@@ -138,10 +138,10 @@ def test_the_console_opens_no_device(tmp_path: Path, traps: dict[str, Trap]) -> 
         tmux.wait_for(shows("主管登录", "工号", "密码"), START_DEADLINE_S, "the sign-in", log)
         pid = int(tmux.run("display", "-p", "-t", tmux.session, "#{pane_pid}").strip())
         assert "supervise" in Path(f"/proc/{pid}/cmdline").read_text()
-        for key in (*SUPERVISOR[0], "Enter"):
+        for key in SUPERVISOR[0]:
             tmux.send(key)
-        tmux.wait_for(shows("密码"), KEY_DEADLINE_S, "the PIN field", log)
-        for key in (*SUPERVISOR[2], "Enter"):
+        tmux.wait_for(shows(SUPERVISOR[0]), KEY_DEADLINE_S, "the staff number typed", log)
+        for key in ("Enter", *SUPERVISOR[2], "Enter"):  # Enter moves on to the PIN field
             tmux.send(key)
         screen = tmux.wait_for(
             shows("今日业务", visits.done, visits.failed, visits.open),
