@@ -292,6 +292,8 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def on_staff_sign_in_screen_signed_in(self, event: StaffSignInScreen.SignedIn) -> None:
         self.pop_screen()
+        if getattr(self.screen, "STAFF_SIGN_IN_RETURNS", False):
+            return  # staff were needed right there (a seal override): back to it, signed in
         self.push_screen(StaffHomeScreen(event.who))
 
     def on_staff_home_screen_day_close_requested(

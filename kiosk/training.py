@@ -41,7 +41,14 @@ PARTS: dict[str, tuple[str, str]] = {
 }
 
 #: Sample imprints the panel offers: good, and the bad ones the check must refuse.
-IMPRINTS = ("good.jpg", "bad_blurred.jpg", "bad_incomplete.jpg", "bad_two_seals.jpg")
+IMPRINTS = (
+    "good.jpg",
+    "bad_blurred.jpg",
+    "bad_incomplete.jpg",
+    "bad_two_seals.jpg",
+    "bad_faint.jpg",
+    "bad_deformed.jpg",
+)
 
 
 @dataclass

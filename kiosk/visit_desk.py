@@ -209,21 +209,59 @@ class VisitDesk:
             seal=bool(d.get("seal")),
         )
 
-    def seal_image(self) -> str:
-        """The imprint photo the seal step analyses: in training, the rig's chosen sample.
+    # -- the seal step (kiosk.visit_seal) -------------------------------------------------------
+
+    def seal_types(self, flow: Any) -> list[str]:
+        """The seal types this visit's program makes (official first where it is offered)."""
+        return list(self.settings.program(flow.row()["program"]).seal_types)
+
+    def seal_station(
+        self,
+        flow: Any,
+        seal_type: str,
+        *,
+        photo: str | None = None,
+        staff_no: str | None = None,
+    ) -> Any:
+        """A started seal station on the camera (training: the simulator's imprint), or on a
+        photo file for signed-in staff; it has given its first picture.
 
         Raises:
-            KioskError: ``visit.no_camera`` outside training (the live seal screen's capture is
-                not wired to the engine yet).
+            KioskError: ``visit.no_camera`` (in words, with the next step),
+                ``visit.photo_staff_only``, ``seal.*`` (a bad photo file).
         """
-        if self.rig is None:
-            raise KioskError(
-                "no imprint photo: the live camera is not wired to the visit yet",
-                code="visit.no_camera",
-            )
-        from hardware.sim.seal_samples import sample
+        from kiosk.visit_seal import open_station
 
-        return str(sample(self.rig.imprint))
+        unit_type = (flow.data().get("unit") or {}).get("unit_type") or "enterprise"
+        return open_station(
+            self.settings,
+            rig=self.rig,
+            unit_type=unit_type,
+            seal_type=seal_type,
+            photo=photo,
+            staff_no=staff_no,
+        )
+
+    def seal_inputs(
+        self,
+        flow: Any,
+        acceptance: Any,
+        seal_type: str,
+        *,
+        override_id: int | None = None,
+        source: str = "camera",
+    ) -> dict[str, Any]:
+        """Save the accepted frame as the visit's evidence and give the seal step's inputs."""
+        from kiosk.visit_seal import seal_inputs
+
+        return seal_inputs(
+            self.base,
+            flow.order_no,
+            acceptance,
+            seal_type,
+            override_id=override_id,
+            source=source,
+        )
 
     def receipt_lines(self, order: str) -> list[str]:
         """The receipt as printed (the preview lines of the stored receipt)."""

@@ -486,10 +486,12 @@ CATALOGUE.update(
         "visit.materials_ok": Bi("材料已核对", "Materials checked"),
         "visit.seal_heading": Bi("电子印章：拍摄印模", "Electronic seal: the imprint"),
         "visit.seal_hint": Bi(
-            "请在白纸上盖实物印章，放在摄像头下，然后按“拍照检查”",
-            "Stamp the real seal on white paper, put it under the camera and press Check",
+            "请在《电子印章申请表》上盖好实物印章，选择印章类型，然后按“打开摄像头”，"
+            "将印模放在镜头下",
+            "Stamp the real seal on the seal application form, choose the seal type, press "
+            "Open camera and hold the imprint under it",
         ),
-        "visit.seal_check": Bi("拍照检查", "Check imprint"),
+        "visit.seal_check": Bi("打开摄像头", "Open camera"),
         "visit.quote_heading": Bi("费用明细", "Fees"),
         "visit.quote_total": Bi("合计　{total}", "Total  {total}"),
         "visit.quote_ok": Bi("确认费用", "Accept fees"),
@@ -606,7 +608,67 @@ CATALOGUE.update(
             "The back office cannot be reached now: try again shortly; the visit is saved",
         ),
         "visit.err_camera": Bi(
-            "印章摄像头不可用。请工作人员检查摄像头", "The seal camera is not available: call staff"
+            "印章摄像头没有画面（未连接，或 kiosk.toml 的 [devices.camera] source 不对）。"
+            "请工作人员检查摄像头（kiosk doctor）；或工作人员登录（F12）后在下方填写印模照片文件，"
+            "再按“打开摄像头”",
+            "No picture from the seal camera (not connected, or [devices.camera] source in "
+            "kiosk.toml is wrong). Staff: check the camera (kiosk doctor), or sign in (F12), "
+            "give a photo file of the imprint below and press Open camera",
+        ),
+    }
+)
+
+
+# The visit's seal step on the live camera (screens/visit_seal.py)
+CATALOGUE.update(
+    {
+        "visit.seal_type_label": Bi("印章类型", "Seal type"),
+        "visit.seal_type_official": Bi("公章", "Official seal"),
+        "visit.seal_type_contract": Bi("合同专用章", "Contract seal"),
+        "visit.seal_type_mortgage": Bi("抵押业务专用章", "Mortgage seal"),
+        "visit.seal_type_credit": Bi("信贷业务专用章", "Credit seal"),
+        "visit.seal_type_chosen": Bi("已选：{type}", "Chosen: {type}"),
+        "visit.seal_photo_staff": Bi(
+            "摄像头故障时，工作人员可按 F12 登录后改用印模照片文件",
+            "If the camera is broken, staff can sign in with F12 and use a photo file instead",
+        ),
+        "visit.seal_photo_label": Bi(
+            "工作人员：摄像头故障时填写印模照片文件路径（留空则使用摄像头）",
+            "Staff: a photo file of the imprint if the camera is broken (empty = camera)",
+        ),
+        "visit.seal_cam_next": Bi(
+            "按 Esc 返回业务页面；请工作人员检查摄像头，或登录后改用印模照片文件",
+            "Press Esc to go back to the visit; staff check the camera, or sign in and use a "
+            "photo file of the imprint",
+        ),
+        "visit.seal_staff_sign_in": Bi(
+            "工作人员请按 F12 登录，回到本页后再按 A 接受并填写原因",
+            "Staff: sign in with F12, then press A here and give the reason",
+        ),
+        "visit.seal_need_supervisor": Bi(
+            "接受不合格印模需复查员审批：请复查员输入工号和 PIN",
+            "Accepting a failed imprint needs a supervisor: supervisor, type your number and PIN",
+        ),
+        "visit.seal_override_not_approved": Bi(
+            "未获批准：请重拍印模，或由其他复查员审批",
+            "Not approved: retake the imprint, or ask another supervisor",
+        ),
+        "visit.seal_left": Bi(
+            "未采用印模。准备好后再按“打开摄像头”",
+            "No imprint taken. Press Open camera when ready",
+        ),
+        "visit.seal_err_photo_staff": Bi(
+            "只有已登录的工作人员可以改用照片文件：请按 F12 登录，或清空照片栏使用摄像头",
+            "Only signed-in staff may use a photo file: sign in with F12, or empty the field "
+            "to use the camera",
+        ),
+        "visit.seal_err_photo": Bi(
+            "照片文件无法使用（不存在、不是图片或过大）。请核对文件路径",
+            "The photo file cannot be used (missing, not an image or too large): check the path",
+        ),
+        "visit.seal_err_override": Bi(
+            "接受不合格印模的审批未生效。请重新拍摄，或请复查员审批",
+            "The override for this imprint is not in force: retake it, or ask a supervisor",
         ),
     }
 )

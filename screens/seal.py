@@ -254,7 +254,12 @@ class SealScreen(Screen[SealAcceptance | None]):
         Binding("r", "retake", show=False),
         Binding("a", "accept", show=False),
     ]
-    HINTS = ("keys.seal_capture", "keys.seal_retake", "keys.seal_accept", "keys.language")
+    HINTS: tuple[str, ...] = (
+        "keys.seal_capture",
+        "keys.seal_retake",
+        "keys.seal_accept",
+        "keys.language",
+    )
 
     class FrameChecked(Message):
         """A live frame was checked (posted by the camera worker)."""

@@ -62,6 +62,7 @@ IMPRINT_NAMES: tuple[str, ...] = (
     "bad_incomplete.jpg",
     "bad_two_seals.jpg",
     "bad_faint.jpg",
+    "bad_deformed.jpg",
 )
 
 

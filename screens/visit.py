@@ -27,9 +27,9 @@ from textual.widgets import Input, LoadingIndicator, Static
 
 from kiosk.domain.fees import format_fen
 from kiosk.errors import KioskError
-from screens.base import KioskScreen
 from screens.host import current_lang, host
 from screens.i18n import Bi, bi, t
+from screens.visit_seal import SealStep
 from screens.widgets.text import LangButton, LangText, follow_language
 
 
@@ -44,7 +44,19 @@ class VisitPort(Protocol):
     def prefill(self, flow: Any, uscc: str) -> dict[str, Any]: ...
     def materials(self, flow: Any) -> list[Any]: ...
     def quote(self, flow: Any) -> Any: ...
-    def seal_image(self) -> str: ...
+    def seal_types(self, flow: Any) -> list[str]: ...
+    def seal_station(
+        self, flow: Any, seal_type: str, *, photo: str | None = ..., staff_no: str | None = ...
+    ) -> Any: ...
+    def seal_inputs(
+        self,
+        flow: Any,
+        acceptance: Any,
+        seal_type: str,
+        *,
+        override_id: int | None = ...,
+        source: str = ...,
+    ) -> dict[str, Any]: ...
     def receipt_lines(self, order: str) -> list[str]: ...
 
 
@@ -88,6 +100,13 @@ ERROR_KEYS = {
     _code("visit", "pin_required"): "visit.err_pin",
     _code("token", "wrong_pin"): "visit.err_pin_wrong",
     _code("visit", "no_camera"): "visit.err_camera",
+    _code("visit", "photo_staff_only"): "visit.seal_err_photo_staff",
+    _code("seal", "not_found"): "visit.seal_err_photo",
+    _code("seal", "not_image"): "visit.seal_err_photo",
+    _code("seal", "too_large"): "visit.seal_err_photo",
+    _code("seal", "truncated"): "visit.seal_err_photo",
+    _code("override", "not_approved"): "visit.seal_err_override",
+    _code("override", "mismatch"): "visit.seal_err_override",
     _code("visit", "offline_queued"): "visit.err_offline_queued",
     _code("visit", "not_arrived"): "visit.err_not_arrived",
     _code("visit", "nothing_waiting"): "visit.err_nothing_waiting",
@@ -149,7 +168,7 @@ class VisitProgress(Static):
         self.update(" → ".join(parts))
 
 
-class VisitScreen(KioskScreen):
+class VisitScreen(SealStep):
     """A visit from its first step to the receipt.
 
     Args:
@@ -228,7 +247,12 @@ class VisitScreen(KioskScreen):
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         self.query_one("#visit-busy").display = busy
-        self.query_one("#visit-next", LangButton).disabled = busy
+        button = self.query_one("#visit-next", LangButton)
+        if busy and button.has_focus:
+            # A disabled button hands its focus on (to 回到首页): a second Enter while the step
+            # runs would then leave the visit. No focus: Enter is the screen's, ignored busy.
+            self.set_focus(None)
+        button.disabled = busy
 
     def _open(self, earlier: str | None) -> None:
         self._set_busy(True)
@@ -274,6 +298,10 @@ class VisitScreen(KioskScreen):
         if state.get("next_step") is None:
             extra = self.port.receipt_lines(state["order"])
         self.post_message(self.Answered(state, None, extra))
+
+    def _post_answer(self, state: dict[str, Any] | None, error: KioskError | None) -> None:
+        """From a worker: the engine's answer (state, or a refusal) reaches the screen."""
+        self.post_message(self.Answered(state, error))
 
     def _safe_state(self) -> dict[str, Any] | None:
         try:
@@ -342,6 +370,11 @@ class VisitScreen(KioskScreen):
 
     def _show_step(self, state: dict[str, Any], extra: Any = None) -> None:
         step = state.get("next_step")
+        # The busy button gave its focus away (to 回到首页): take it back now, not only after
+        # the step's widgets are swapped in, so an Enter in between never leaves the visit.
+        button = self.query_one("#visit-next", LangButton)
+        if step is not None and self.focused in (None, self.query_one("#visit-home")):
+            button.focus()
         self.query_one("#visit-progress", VisitProgress).show(state["steps"], state["done"], step)
         self.query_one("#visit-subject", LangText).set_text(
             _lit(
@@ -419,11 +452,6 @@ class VisitScreen(KioskScreen):
         )
         self._next_label("visit.materials_ok")
 
-    def _show_seal(self, state: dict[str, Any]) -> None:
-        self._heading("visit.seal_heading")
-        self._body(LangText("visit.seal_hint", classes="hint"))
-        self._next_label("visit.seal_check")
-
     def _show_quote(self, state: dict[str, Any]) -> None:
         self._heading("visit.quote_heading")
         try:
@@ -499,6 +527,9 @@ class VisitScreen(KioskScreen):
         elif bid == "visit-next":
             event.stop()
             self.action_next()
+        elif bid and bid.startswith("seal-type-"):
+            event.stop()
+            self.seal_type_chosen(bid.removeprefix("seal-type-"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter moves to the step's next field; on the last one it goes on.
@@ -571,13 +602,7 @@ class VisitScreen(KioskScreen):
             }
             self._run("form", {"unit": {k: v for k, v in unit.items() if v}})
         elif step == "seal":
-            try:
-                path = self.port.seal_image()
-            except KioskError as e:
-                self._say_error(e)
-                return
-            px = 7.5 if self.port.training else None
-            self._run("seal", {"seal_image": {"path": path, "px_per_mm": px}})
+            self.seal_next(self._value("#seal-photo"))
         elif step == "pay":
             self._run("pay", {"payment": {"method": "card", "reference": self._value("#pay-ref")}})
         elif step == "keys":

@@ -334,9 +334,10 @@ class VisitFlow:
                 ],
             )
             what = f"step:{step}:done" if state == "done" else f"step:{step}:{state}:{n}"
-            journal.emit(
-                db, order, "visit.step", {"step": step, "state": state}, what, self.res.training
-            )
+            payload: dict[str, Any] = {"step": step, "state": state}
+            if state == "done" and detail and detail.get("override"):
+                payload["override"] = detail["override"]  # the back office sees who and why
+            journal.emit(db, order, "visit.step", payload, what, self.res.training)
             if state == "failed":
                 db.execute("UPDATE visits SET state = 'failed' WHERE id = ?", [self.visit_id])
             elif state == "started":
@@ -467,8 +468,18 @@ class VisitFlow:
             raise FlowError(
                 f"{prog.id} accepts seal types {', '.join(prog.seal_types)}", code="visit.seal_type"
             )
+        # A staff override (the screen's accept of a failed or borderline imprint): who made
+        # it, who approved it and why come from the staff area's record, never from the inputs.
+        override = None
+        if si.get("override"):
+            override = self.res.seal_override(int(si["override"]["id"]), self.visit_id)
         unit_type = (self.data().get("unit") or {}).get("unit_type", "enterprise")
-        info = self.res.check_seal(si["path"], unit_type, seal_type, si.get("px_per_mm"))
+        info = self.res.check_seal(
+            si["path"], unit_type, seal_type, si.get("px_per_mm"), overridden=override is not None
+        )
+        info.update(seal_type=seal_type, source=si.get("source", "file"), evidence=si["path"])
+        if override is not None:
+            info["override"] = override
         return {k: v for k, v in info.items() if k != "png_hex"}, {"seal_picture": info}
 
     def _step_quote(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -97,9 +97,19 @@ class Resources:
         return self._card_reader
 
     def check_seal(
-        self, path: str, unit_type: str, seal_type: str, px_per_mm: float | None
+        self,
+        path: str,
+        unit_type: str,
+        seal_type: str,
+        px_per_mm: float | None,
+        *,
+        overridden: bool = False,
     ) -> dict[str, Any]:
-        """Analyse and extract an imprint photo (hardware/seal); refuses a failing imprint."""
+        """Analyse and extract an imprint photo (hardware/seal).
+
+        A failing imprint is refused unless ``overridden`` (staff accepted it, see
+        :meth:`seal_override`); even then the photo must hold exactly one seal to extract.
+        """
         from hardware.seal import RuleTable, check_frame
         from hardware.seal.extract import extract_seal
         from hardware.seal.image import load_image
@@ -108,18 +118,45 @@ class Resources:
         img = load_image(path)
         rule = RuleTable.load().find(unit_type, seal_type)
         analysis, measured = check_frame(img, px_per_mm, rule)
-        if analysis.verdict != "pass" or analysis.count != 1:
+        if analysis.count != 1 or (analysis.verdict != "pass" and not overridden):
             raise SealError(
                 f"the imprint did not pass the check ({', '.join(analysis.reasons) or 'no seal'})"
-                "; take a new photo (headless visits cannot take a staff override)",
+                "; take a new photo (only staff on the kiosk screen may accept a failed one)",
                 code="seal.check_failed",
             )
         ex = extract_seal(measured, analysis)
         return {
             "verdict": analysis.verdict,
+            "reasons": list(analysis.reasons),
+            "borderline": list(analysis.borderline_metrics),
             "width_mm": ex.picture_width_mm,
             "height_mm": ex.picture_height_mm,
             "png_hex": ex.png_bytes().hex(),
+        }
+
+    def seal_override(self, override_id: int, visit_id: int) -> dict[str, Any]:
+        """The staff area's ``accept_seal`` override of this visit, if it is in force: who made
+        it (and who approved it under dual control) and why.
+
+        Raises:
+            StaffError: ``override.mismatch`` (another kind or visit), ``override.not_approved``.
+            UsageError: ``override.unknown``.
+        """
+        from kiosk import overrides
+
+        ov = overrides.require_effective(
+            self.store, override_id, overrides.OverrideKind.ACCEPT_SEAL, visit_id=visit_id
+        )
+        before = ov.before if isinstance(ov.before, dict) else {}
+        return {
+            "id": ov.id,
+            "staff_no": ov.initiator_no,
+            "role": ov.initiator_role,
+            "approver_no": ov.approver_no,
+            "reason_code": ov.reason_code,
+            "reason": ov.reason_note,
+            "verdict": before.get("verdict"),
+            "reasons": before.get("reasons") or [],
         }
 
     def hub(self) -> tuple[str, str]:

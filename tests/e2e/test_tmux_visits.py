@@ -25,6 +25,12 @@ USCC = "91441900MA00000010"
 # A refused step says why with its code ("…（代码 uscc.checksum）"); the form's label
 # 统一社会信用代码 must not count.
 REFUSED = re.compile(r"代码 [a-z_-]+\.")
+# The seal screen's verdict of a clean pass (not 不合格, not a borderline 合格（临界…）).
+PASSED = re.compile(r"(?<!不)合格(?!（临界)")
+SEAL_STEP = re.compile(r"▶\d+\.印章")  # the progress line at the seal step
+# The welcome screen's tiles in order; the focused one is drawn with heavy borders (┃ name ┃).
+TILES = ("新申请", "续期", "变更", "补办", "解锁", "注销", "密钥恢复", "电子印章", "领取", "退费")
+FOCUSED_TILE = re.compile(r"┃\s*(\S+)\s*┃")
 
 
 class Desk:
@@ -50,16 +56,56 @@ class Desk:
         self.press("Enter", then=("请选择要办理的业务",))
 
     def choose_service(self, rights: int) -> None:
-        """The service tile ``rights`` steps right of 新申请, the first program, the first kind."""
-        self.press(*(["Right"] * rights), "Enter", then=("请选择证书用于哪个项目",))
+        """The service tile ``rights`` steps right of 新申请, the first program, the first kind.
+
+        Right is pressed until the wanted tile is the focused one (drawn with ┃): a Right that
+        arrives while the welcome screen still resets its focus, or is lost, is made up for."""
+        want = TILES[rights]
+        self.see("请选择要办理的业务")
+        for _ in range(3 * len(TILES)):
+            now = self.focused_tile()
+            if now == want:
+                break
+            self.press("Right")
+            end = time.monotonic() + 2.0
+            while time.monotonic() < end and self.focused_tile() == now:
+                time.sleep(0.05)  # polling the pane for the focus to move (bounded)
+        else:
+            raise AssertionError(f"the tile {want} never took the focus")
+        self.press("Enter", then=("请选择证书用于哪个项目",))
         self.press("Enter", then=("请选择证书类型",))
         self.press("Enter", then=("请准备以下材料",))
         self.press("Tab", "Enter")
+
+    def focused_tile(self) -> str | None:
+        m = FOCUSED_TILE.search(self.tmux.capture())
+        return m.group(1) if m else None
 
     def identify(self) -> None:
         self.see("▶1.身份核验", "读取身份证")
         self.press("Enter", then=("读卡成功",))
         self.press("Enter", then=("✓1.身份核验",))
+
+    def take_imprint(self) -> None:
+        """On the live seal screen: capture (Space) a passing imprint, accept it (A). The
+        training video loops back to the empty form: retake (R) if the capture caught that."""
+        for _ in range(5):
+            self.tmux.wait_for(
+                lambda sc: bool(PASSED.search(sc)), STEP_DEADLINE_S, "a passing imprint", self.log
+            )
+            self.press("Space")
+            screen = self.see("已拍摄")
+            if PASSED.search(screen):
+                self.press("a")
+                self.tmux.wait_for(
+                    lambda sc: "印模拍摄" not in sc and not SEAL_STEP.search(sc),
+                    STEP_DEADLINE_S,
+                    "the visit past its seal step",
+                    self.log,
+                )
+                return
+            self.press("r", then=("实时画面",))
+        raise AssertionError("no passing imprint captured")
 
     def run_to_done(self, typed: dict[str, str] | None = None) -> str:
         """Press Enter at every step the progress line marks (▶) until 办理完成, typing
@@ -70,6 +116,9 @@ class Desk:
             screen = self.tmux.capture()
             if "办理完成" in screen:
                 return screen
+            if "印模拍摄" in screen:
+                self.take_imprint()
+                continue
             m = re.search(r"▶(\d+)\.(\S+)", screen)
             assert m, screen
             marker = m.group(0)
