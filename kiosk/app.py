@@ -481,7 +481,11 @@ class KioskApp(App[int], inherit_bindings=False):
         )
 
     def _poll_in_thread(self) -> None:
-        self.post_message(StatusPolled(self.services.status.poll()))
+        status = self.services.status.poll()
+        self.post_message(StatusPolled(status))
+        if self.services.status_log is not None:
+            # For the supervisor console, which reads device states rather than opening devices.
+            self.services.status_log.record(status)
 
     def on_status_polled(self, event: StatusPolled) -> None:
         self.status = event.status

@@ -98,11 +98,16 @@ class Services:
     """The kiosk's SQLite file (the staff sync screen reads it)."""
     visits: Any = None
     """The visit screens' port onto the flow engine (``kiosk.visit_desk.VisitDesk``)."""
+    status_log: Any = None
+    """Records each poll's device states for the supervisor console
+    (``kiosk.status_log.StatusLog``), or None."""
 
     def close(self) -> None:
         """Release what the services hold (stand-ins, sync and print workers, store)."""
         if self.visits is not None:
             self.visits.close()
+        if self.status_log is not None:
+            self.status_log.close()
         if self.training_rig is not None:
             self.training_rig.stop()
         if self.sync is not None:
@@ -207,6 +212,7 @@ def build_services(
     paths = cli_ctx.paths().ensure()
     store = Store.open(paths.database)
     money, sim = build_money_services(settings, store, paths.run, training=cli_ctx.training)
+    from kiosk.status_log import StatusLog
     from kiosk.visit_desk import VisitDesk
 
     rig = None
@@ -255,6 +261,7 @@ def build_services(
         visits=VisitDesk(
             settings, paths.base, training=cli_ctx.training, money=money, rig=rig, staff=staff
         ),
+        status_log=StatusLog(paths.database),
     )
 
 

@@ -34,6 +34,9 @@ ERROR_ZH: dict[str, str] = {
     "day.already_closed": "该日已日结；更正请在之后的营业日做调整。",
     "day.future": "该日期尚未到来。",
     "day.pdf_font": "报表字体缺失，PDF 未生成。",
+    "console.no_store": "找不到柜台数据库：请先在本机运行一次柜台程序，或检查数据目录设置。",
+    "console.schema_behind": "柜台数据库版本较旧：请重启一次柜台程序后再登录。",
+    "console.read": "无法读取柜台数据库。",
 }
 
 #: Shown when a code has no entry (the English message still says what happened).

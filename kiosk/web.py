@@ -1,14 +1,20 @@
-"""The supervisor's browser view of the kiosk, through textual-serve, for staff only.
+"""The supervisor console in a browser, through textual-serve, for supervisors only.
 
-textual-serve runs one kiosk process per browser session and relays its terminal over a
-websocket. On top of it this module adds what a counter needs:
+textual-serve runs one process per browser session and relays its terminal over a websocket.
+The process is the **supervisor console** (``kiosk supervise``: read-only, opens no device), not
+the kiosk: a second kiosk would open the counter's ID card reader, USB key reader, camera and
+printer and let a browser act as the counter. On top of textual-serve this module adds:
 
-* **Access for supervisors only.** Every request (page, static files, websocket) needs the
-  supervisor token: as the password of HTTP basic auth (any user name), or once as
-  ``/?token=…``, which sets an HttpOnly, SameSite=Strict cookie and redirects to ``/`` so the
-  token leaves the address bar. A websocket whose ``Origin`` is another site is refused.
-  The token lives in ``<data>/web/supervisor.token`` (0600), made on first start. When the staff
-  roster (issue "staff") lands, ``check`` can be given its supervisor PIN check instead.
+* **The supervisor token, before anything else.** Every request (page, static files, websocket)
+  needs it: as the password of HTTP basic auth (any user name), or once as ``/?token=…``, which
+  sets an HttpOnly, SameSite=Strict cookie and redirects to ``/`` so the token leaves the address
+  bar. A websocket whose ``Origin`` is another site is refused. The token lives in
+  ``<data>/web/supervisor.token`` (0600), made on first start. It stays although the console has
+  its own sign-in (a supervisor's staff number and PIN against the roster, audited): without it,
+  anyone who reaches the port could start console processes at will and try PINs until the
+  counter's supervisors are locked out. Defence in depth: the token keeps the surface closed, the
+  roster says which person is looking.
+* **A cap on sessions** (``max_sessions``): each websocket is a process; more are refused (503).
 * **No internet.** textual-serve's page loads "Roboto Mono" from fonts.googleapis.com; the page
   served here drops that link and declares the same face from the copy textual-serve ships in
   its own static folder, so an offline counter renders the same. CJK glyphs come from the
@@ -132,16 +138,29 @@ def make_server(
     port: int,
     check: Callable[[str], bool],
     *,
-    title: str = "NETCA kiosk (supervisor view)",
+    title: str = "NETCA supervisor console",
     public_url: str | None = None,
+    max_sessions: int = 4,
 ) -> Any:
-    """A textual-serve server for ``command`` that admits only requests passing ``check``."""
+    """A textual-serve server for ``command`` that admits only requests passing ``check``.
+
+    Args:
+        command: the shell command each browser session runs (the supervisor console).
+        host: address to listen on.
+        port: port to listen on.
+        check: ``check(secret) -> bool`` for the token the request carries.
+        title: the page's title.
+        public_url: the address the browser uses (the websocket's expected ``Origin``).
+        max_sessions: websocket sessions at once; more are answered 503.
+    """
     import aiohttp_jinja2
     import jinja2
     from aiohttp import web
     from textual_serve.server import Server
 
     class KioskWebServer(Server):  # type: ignore[misc]
+        _sessions = 0  # websockets open now (one event loop: no lock needed)
+
         async def _make_app(self) -> web.Application:
             app: web.Application = await super()._make_app()
             original = (Path(self.templates_path) / "app_index.html").read_text(encoding="utf-8")
@@ -174,10 +193,17 @@ def make_server(
                 if origin is not None and origin.rstrip("/") != self.public_url.rstrip("/"):
                     log.warning("web: websocket from foreign origin %s refused", origin)
                     return web.Response(status=403, text="foreign origin\n")
+                if self._sessions >= max_sessions:
+                    log.warning("web: session from %s refused: %d open", peer, self._sessions)
+                    return web.Response(
+                        status=503, text=f"{max_sessions} console sessions are open already\n"
+                    )
+                self._sessions += 1
                 log.info("web: supervisor session opened from %s", peer)
                 try:
                     return await handler(request)
                 finally:
+                    self._sessions -= 1
                     log.info("web: supervisor session closed from %s", peer)
             return await handler(request)
 

@@ -828,6 +828,134 @@ CATALOGUE.update(
 )
 
 
+# The supervisor console (screens/supervisor, ``kiosk supervise`` / ``kiosk serve-web``): a
+# read-only view of the counter's day for a signed-in supervisor.
+CATALOGUE.update(
+    {
+        "console.title": Bi("主管监控台（只读）", "Supervisor console (read-only)"),
+        "console.heading": Bi("主管登录", "Supervisor sign-in"),
+        "console.intro": Bi(
+            "仅限复查员（主管）登录。本页面只查看柜台数据，不连接任何设备。",
+            "Supervisors only. This view reads the counter's records and opens no device.",
+        ),
+        "console.fill_both": Bi("请输入工号和密码。", "Enter your staff number and PIN."),
+        "console.signing_in": Bi("正在验证……", "Checking…"),
+        "console.signed_out": Bi("已签退。", "Signed out."),
+        "console.timed_out": Bi(
+            "长时间无操作，已自动签退，请重新登录。",
+            "Signed out after a while without activity: sign in again.",
+        ),
+        "console.who": Bi("复查员：{name}（{staff_no}）", "Supervisor: {name} ({staff_no})"),
+        "console.loading": Bi("正在读取柜台数据……", "Reading the counter's records…"),
+        "console.updated": Bi(
+            "{day}　更新于 {at}（每 {n} 秒刷新）", "{day} · updated {at} (every {n} s)"
+        ),
+        "console.read_failed": Bi(
+            "读取柜台数据失败：{error}。将自动重试；如持续失败，请检查柜台程序是否运行。",
+            "Cannot read the counter's records: {error}. Retrying; if it persists, check the "
+            "kiosk is running.",
+        ),
+        "console.summary": Bi(
+            "今日受理 {total}（完成 {done}，进行中 {open}，失败 {failed}）　今日应收 ￥{expected}"
+            "　待上传 {pending}　隔离 {quarantined}",
+            "Today {total} visits ({done} done, {open} open, {failed} failed) · expected "
+            "¥{expected} · outbox {pending} · quarantined {quarantined}",
+        ),
+        "console.tab_visits": Bi("1 今日业务", "1 Today"),
+        "console.tab_unfinished": Bi("2 未完成", "2 Unfinished"),
+        "console.tab_money": Bi("3 收款", "3 Money"),
+        "console.tab_keys": Bi("4 介质", "4 Keys"),
+        "console.tab_status": Bi("5 同步与设备", "5 Sync & devices"),
+        "keys.console": Bi(
+            "F2 English　1-5 切换　F5 刷新　F10 签退　Ctrl+Q 退出",
+            "F2 中文 · 1-5 switch · F5 refresh · F10 sign out · Ctrl+Q quit",
+        ),
+        "console.sign_out": Bi("签退", "Sign out"),
+        "console.col_order": Bi("单号", "Order"),
+        "console.col_opened": Bi("开单", "Opened"),
+        "console.col_updated": Bi("更新", "Updated"),
+        "console.col_service": Bi("业务", "Service"),
+        "console.col_program": Bi("项目", "Program"),
+        "console.col_kind": Bi("类型", "Kind"),
+        "console.col_state": Bi("状态", "State"),
+        "console.col_step": Bi("步骤", "Step"),
+        "console.col_amount": Bi("金额（元）", "Amount (¥)"),
+        "console.col_payment": Bi("付款", "Payment"),
+        "console.col_training": Bi("培训", "Training"),
+        "console.col_failure": Bi("原因", "Why"),
+        "console.col_method": Bi("方式", "Method"),
+        "console.col_paid_n": Bi("收款笔数", "Payments"),
+        "console.col_paid": Bi("收款（元）", "Paid (¥)"),
+        "console.col_refund_n": Bi("退款笔数", "Refunds"),
+        "console.col_refunded": Bi("退款（元）", "Refunded (¥)"),
+        "console.col_adjusted": Bi("调整（元）", "Adjusted (¥)"),
+        "console.col_expected": Bi("应收（元）", "Expected (¥)"),
+        "console.col_item": Bi("项目", "Item"),
+        "console.col_count": Bi("数量", "Count"),
+        "console.col_device": Bi("设备", "Device"),
+        "console.col_reason": Bi("说明", "Detail"),
+        "console.col_since": Bi("自", "Since"),
+        "console.total": Bi("合计", "Total"),
+        "console.yes": Bi("是", "yes"),
+        "console.state_open": Bi("进行中", "open"),
+        "console.state_done": Bi("已完成", "done"),
+        "console.state_failed": Bi("失败", "failed"),
+        "console.state_voided": Bi("已作废", "voided"),
+        "console.step_done": Bi("完成", "finished"),
+        "console.pay_paid": Bi("已付", "paid"),
+        "console.pay_pending": Bi("待确认", "pending"),
+        "console.pay_cancelled": Bi("已取消", "cancelled"),
+        "console.pay_refunded": Bi("已退款", "refunded"),
+        "console.pay_free": Bi("免费", "free"),
+        "console.no_visits": Bi("今日尚无受理。", "No visits today yet."),
+        "console.no_unfinished": Bi("没有未完成的受理。", "No unfinished visits."),
+        "console.unfinished_hint": Bi(
+            "选中一行查看原因；续办请在柜台以工作人员身份（F12）操作。",
+            "Select a row for the reason; staff resume a visit at the counter (F12).",
+        ),
+        "console.failure_none": Bi("尚未完成，未报错。", "Not finished; no error recorded."),
+        "console.report_x": Bi(
+            "{day} 未日结（X 报表，实时计算）", "{day} not closed (X-report, live)"
+        ),
+        "console.report_z": Bi("{day} 已日结（Z 报表）", "{day} closed (Z-report)"),
+        "console.in_flight": Bi(
+            "进行中的受理 {visits} 笔，待确认付款 {payments} 笔",
+            "{visits} visit(s) open, {payments} payment(s) pending",
+        ),
+        "console.key_opening": Bi("期初库存", "Opening stock"),
+        "console.key_received": Bi("入库", "Received"),
+        "console.key_issued": Bi("发出", "Issued"),
+        "console.key_spoiled": Bi("报损", "Spoiled"),
+        "console.key_adjusted": Bi("调整", "Adjusted"),
+        "console.key_expected": Bi("应有库存", "Expected closing"),
+        "console.key_no_stock": Bi("本机未记录介质库存。", "No key stock is kept here."),
+        "console.key_state": Bi("介质状态：{state}", "Keys {state}"),
+        "console.key_waiting": Bi(
+            "留在柜台待证书或待领取的介质：{n} 个", "Keys kept at the counter: {n}"
+        ),
+        "console.sync_line": Bi(
+            "后台：{online}　待上传 {pending}　隔离 {quarantined}　上次成功 {last}",
+            "Hub: {online} · outbox {pending} · quarantined {quarantined} · last sent {last}",
+        ),
+        "console.sync_error": Bi("上次错误：{error}", "Last error: {error}"),
+        "console.never": Bi("从未", "never"),
+        "console.devices_at": Bi(
+            "设备状态为柜台程序于 {at} 记录（{age} 秒前）",
+            "Device states as the kiosk recorded them at {at} ({age} s ago)",
+        ),
+        "console.devices_stale": Bi(
+            "柜台程序已超过 {age} 秒未更新设备状态，可能未在运行；以下为最后记录。",
+            "The kiosk has not recorded device states for {age} s: it may not be running. "
+            "Last known states below.",
+        ),
+        "console.devices_never": Bi(
+            "柜台程序尚未记录过设备状态（未运行过，或版本较旧）。",
+            "The kiosk has never recorded device states (not run yet, or an older version).",
+        ),
+    }
+)
+
+
 def t(key: str, lang: Lang, **values: object) -> str:
     """The catalogue text ``key`` in ``lang``, with ``{name}`` placeholders filled.
 

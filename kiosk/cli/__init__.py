@@ -41,6 +41,7 @@ AREAS: dict[str, str] = {
     "hub": "kiosk.cli.hub:hub",
     "visit": "kiosk.cli.visit:visit",
     "doctor": "kiosk.cli.doctor:doctor",
+    "supervise": "kiosk.cli.supervise:supervise",
     "serve-web": "kiosk.cli.web:serve_web",
 }
 

@@ -1,8 +1,9 @@
-"""``kiosk serve-web``: the supervisor's browser view (textual-serve), token-protected, offline.
+"""``kiosk serve-web``: the supervisor console in a browser (textual-serve): token first, then a
+supervisor's sign-in; offline; the console, never a second kiosk.
 
-A real server process on loopback; a websocket client reads the kiosk's own terminal output; one
-page check in headless Chromium driven over the DevTools protocol (skipped when Chromium is not
-installed).
+A real server process on loopback over a store filled by real visits; a websocket client reads
+the console's terminal output; one page check in headless Chromium driven over the DevTools
+protocol: the sign-in in Chinese, a supervisor signs in by keyboard, today's visits appear.
 """
 
 from __future__ import annotations
@@ -24,11 +25,17 @@ import aiohttp
 import httpx
 import pytest
 
+from data.store import Store
+from kiosk import audit
+from kiosk.console import SIGN_IN
 from kiosk.web import COOKIE, load_or_create_token
+from tests.support.console_store import SUPERVISOR, Visits, add_staff, populate
 from tests.support.procs import ROOT, env, free_port, wait_until
 
-WELCOME = "请选择要办理的业务"  # screens/i18n.py "welcome.heading", zh-CN first
+SIGN_IN_HEADING = "主管登录"  # screens/i18n.py "console.heading", zh-CN first
+WELCOME = "请选择要办理的业务"  # the kiosk's own welcome: never served to a browser
 KIOSK = (sys.executable, "-m", "kiosk")
+SERVE_ARGS = ("--max-sessions", "2", "--refresh", "2", "--bind")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -38,6 +45,7 @@ class WebView:
     token: str
     log: Path
     proc: subprocess.Popen[bytes]
+    visits: Visits
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -47,13 +55,15 @@ class WebView:
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebView]:
     base = tmp_path_factory.mktemp("web")
     data = base / "data"
+    visits = populate(data / "training")
+    add_staff(visits.database)
     token, _, _ = load_or_create_token(data / "training")
     port = free_port()
     bind = f"127.0.0.1:{port}"
     log = base / "serve-web.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [*KIOSK, "--training", "--data-dir", str(data), "serve-web", "--bind", bind],
+            [*KIOSK, "--training", "--data-dir", str(data), "serve-web", *SERVE_ARGS, bind],
             env={**env(), "COLUMNS": "200"},
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -70,7 +80,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebView]:
 
     wait_until(up, 20, "serve-web to answer")
     try:
-        yield WebView(url, token, log, proc)
+        yield WebView(url, token, log, proc, visits)
     finally:
         proc.terminate()
         try:
@@ -120,7 +130,7 @@ def test_the_token_opens_the_page_without_internet_fonts(web: WebView) -> None:
     assert font.status_code == 200 and len(font.content) > 10_000
 
 
-def test_a_websocket_session_runs_the_kiosk_welcome_screen(web: WebView) -> None:
+def test_a_websocket_session_runs_the_console_not_the_kiosk(web: WebView) -> None:
     async def session() -> str:
         seen = b""
         async with (
@@ -129,9 +139,9 @@ def test_a_websocket_session_runs_the_kiosk_welcome_screen(web: WebView) -> None
         ):
             await ws.send_str(json.dumps(["resize", {"width": 120, "height": 36}]))
             end = time.monotonic() + 25
-            while WELCOME.encode() not in seen:
+            while SIGN_IN_HEADING.encode() not in seen:
                 left = end - time.monotonic()
-                assert left > 0, f"no welcome heading; got {seen[-400:]!r}"
+                assert left > 0, f"no sign-in heading; got {seen[-400:]!r}"
                 msg = await ws.receive(timeout=left)
                 if msg.type == aiohttp.WSMsgType.BINARY:
                     seen += msg.data
@@ -140,7 +150,8 @@ def test_a_websocket_session_runs_the_kiosk_welcome_screen(web: WebView) -> None
         return seen.decode(errors="replace")
 
     screen = asyncio.run(session())
-    assert WELCOME in screen
+    assert SIGN_IN_HEADING in screen and "主管监控台" in screen
+    assert WELCOME not in screen, "a browser session must never run the kiosk itself"
     wait_until(lambda: "supervisor session closed" in web.log_text(), 10, "the session to end")
     assert "supervisor session opened from 127.0.0.1" in web.log_text()
 
@@ -186,8 +197,34 @@ class Cdp:
         return r["result"].get("value")
 
 
+# What the page's websocket receives is what textual.js writes into xterm: recorded here (before
+# the page's own script runs) so the test reads the console's text the browser drew.
+SCREEN_HOOK = """
+(() => {
+  window.__screen = "";
+  const Native = window.WebSocket;
+  const decoder = new TextDecoder();
+  function Recorded(url, protocols) {
+    const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    ws.addEventListener("message", (e) => {
+      if (typeof e.data !== "string") {
+        window.__screen = (window.__screen + decoder.decode(new Uint8Array(e.data),
+          {stream: true})).slice(-400000);
+      }
+    });
+    return ws;
+  }
+  Recorded.prototype = Native.prototype;
+  for (const k of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Recorded[k] = Native[k];
+  window.WebSocket = Recorded;
+})();
+"""
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt install chromium)")
-def test_chromium_shows_the_kiosk(web: WebView, tmp_path: Path) -> None:
+def test_chromium_shows_the_console_sign_in_then_todays_visits(
+    web: WebView, tmp_path: Path
+) -> None:
     profile = tmp_path / "profile"
     args = [
         CHROMIUM,
@@ -203,7 +240,7 @@ def test_chromium_shows_the_kiosk(web: WebView, tmp_path: Path) -> None:
         "--window-size=1280,800",
         "--remote-debugging-address=127.0.0.1",
         "--remote-debugging-port=0",
-        f"{web.url}/?token={web.token}",
+        "about:blank",
     ]
     browser = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -216,29 +253,74 @@ def test_chromium_shows_the_kiosk(web: WebView, tmp_path: Path) -> None:
                 targets = httpx.get(f"http://127.0.0.1:{devtools}/json/list", timeout=2).json()
             except httpx.HTTPError:
                 return None
-            pages = [t for t in targets if t["type"] == "page" and t["url"].startswith(web.url)]
+            pages = [t for t in targets if t["type"] == "page"]
             return pages[0]["webSocketDebuggerUrl"] if pages else None
 
-        target = wait_until(page_ws, 15, "the kiosk page in Chromium")
+        target = wait_until(page_ws, 15, "a page in Chromium")
 
-        async def check() -> tuple[str, str, list[str], bytes]:
+        async def check() -> tuple[str, str, str, list[str], bytes]:
             async with aiohttp.ClientSession() as http, http.ws_connect(target) as ws:
                 cdp = Cdp(ws)
-                end = time.monotonic() + 20
-                while True:  # the kiosk sent its screen: textual.js marks the body -first-byte
-                    body = str(await cdp.js("document.body.className"))
-                    if "-first-byte" in body or time.monotonic() > end:
-                        break
-                    await asyncio.sleep(0.1)
+                await cdp.call("Page.enable")
+                await cdp.call("Page.addScriptToEvaluateOnNewDocument", source=SCREEN_HOOK)
+                await cdp.call("Page.navigate", url=f"{web.url}/?token={web.token}")
+
+                async def screen_shows(*texts: str, within: float = 25) -> str:
+                    end = time.monotonic() + within
+                    while True:
+                        seen = str(await cdp.js("window.__screen || ''"))
+                        if all(t in seen for t in texts):
+                            return seen
+                        if time.monotonic() > end:
+                            raise AssertionError(f"{texts} not shown; got {seen[-600:]!r}")
+                        await asyncio.sleep(0.1)
+
+                async def key(name: str, code: int, text: str, where: str = "") -> None:
+                    for kind in ("keyDown", "keyUp"):
+                        await cdp.call(
+                            "Input.dispatchKeyEvent",
+                            type=kind,
+                            key=name,
+                            code=where or name,
+                            windowsVirtualKeyCode=code,
+                            nativeVirtualKeyCode=code,
+                            **({"text": text} if kind == "keyDown" else {}),
+                        )
+
+                await screen_shows(SIGN_IN_HEADING, "工号", "密码")
+                signin = str(await cdp.js("document.body.className"))
+                await cdp.js("document.querySelector('.xterm-helper-textarea').focus()")
+                staff_no, _, pin = SUPERVISOR
+                for ch in staff_no:
+                    await key(ch, ord(ch), ch, f"Digit{ch}")
+                mark = int(await cdp.js("window.__screen.length"))
+                await key("Enter", 13, "\r")  # to the PIN field
+                # Keys typed before the console moved the focus would land in the number field:
+                # wait until it redrew the PIN field, focused.
+                end = time.monotonic() + 10
+                while "密码" not in str(await cdp.js(f"window.__screen.slice({mark})")):
+                    assert time.monotonic() < end, "the focus never moved to the PIN field"
+                    await asyncio.sleep(0.05)
+                for ch in pin:
+                    await key(ch, ord(ch), ch, f"Digit{ch}")
+                await key("Enter", 13, "\r")  # sign in
+                visits = web.visits
+                await screen_shows("今日业务", "李强", visits.done, visits.failed, visits.open)
                 await asyncio.sleep(1.0)  # let xterm paint the rest before the picture
                 term = str(await cdp.js("document.getElementById('terminal').className"))
                 resources = await cdp.js(
                     "performance.getEntriesByType('resource').map(e => e.name)"
                 )
                 shot = await cdp.call("Page.captureScreenshot", format="png")
-                return body, term, list(resources or []), base64.b64decode(shot["data"])
+                return (
+                    signin,
+                    str(await cdp.js("document.body.className")),
+                    term,
+                    list(resources or []),
+                    base64.b64decode(shot["data"]),
+                )
 
-        body, term, resources, png = asyncio.run(check())
+        signin, body, term, resources, png = asyncio.run(check())
     finally:
         browser.terminate()
         try:
@@ -247,9 +329,36 @@ def test_chromium_shows_the_kiosk(web: WebView, tmp_path: Path) -> None:
             browser.kill()
     shot_path = tmp_path / "web-view.png"
     shot_path.write_bytes(png)
-    assert "-first-byte" in body, f"the kiosk never drew in the page (body {body!r})"
+    assert "-first-byte" in signin, f"the console never drew in the page (body {signin!r})"
     assert "-closed" not in body
     assert "-connected" in term
     assert resources and all(r.startswith(web.url) for r in resources), resources
     assert png.startswith(b"\x89PNG") and len(png) > 20_000, shot_path
+    with Store.open(web.visits.database) as store:
+        rows = [e for e in audit.entries(store.db) if e.action == SIGN_IN]
+    assert rows and rows[-1].staff_no == SUPERVISOR[0] and rows[-1].outcome == "done"
+    assert json.loads(rows[-1].after or "{}")["via"] == "web"
     wait_until(lambda: web.log_text().count("supervisor session opened") >= 1, 5, "the log")
+
+
+def test_sessions_beyond_the_cap_are_refused(web: WebView) -> None:
+    async def sessions() -> int:
+        url = web.url.replace("http", "ws") + "/ws?width=80&height=24"
+        async with (
+            aiohttp.ClientSession(headers=_basic("supervisor", web.token)) as http,
+            http.ws_connect(url),
+            http.ws_connect(url),
+        ):
+            try:
+                async with http.ws_connect(url):
+                    return 101
+            except aiohttp.WSServerHandshakeError as e:
+                return e.status
+
+    # earlier tests' sessions end asynchronously: wait until the server has counted them out
+    wait_until(
+        lambda: web.log_text().count("session opened") == web.log_text().count("session closed"),
+        15,
+        "earlier sessions to close",
+    )
+    assert asyncio.run(sessions()) == 503

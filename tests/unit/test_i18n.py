@@ -14,7 +14,7 @@ from screens.i18n import CATALOGUE, t
 SCREENS_DIR = Path(screens.__file__).parent
 # Catalogue keys as screens name them: t("a.b", …), bi("a.b"), LangText("a.b"), HINTS, f-keys.
 _KEY = re.compile(
-    r"""["']((?:app|keys|nav|welcome|program|kind|checklist|device|state|hub|counter|status|training|staff|idcard|seal|sync|sim|care|visit)\.[a-z_]+)["']"""
+    r"""["']((?:app|keys|nav|welcome|program|kind|checklist|device|state|hub|counter|status|training|staff|idcard|seal|sync|sim|care|visit|console)\.[a-z_]+)["']"""
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -1,0 +1,42 @@
+"""The frame of the console's screens: a header naming the console and the counter, the key
+hints at the foot. Unlike the kiosk's screens there is no device status bar: the console
+shows the devices as the kiosk recorded them, on its own tab."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import cast
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widget import Widget
+
+from kiosk.console_model import ConsolePort
+from screens.i18n import Bi
+from screens.widgets.text import LangText
+
+
+def port(node: DOMNode) -> ConsolePort:
+    """The console's store side, from the hosting app (``SupervisorConsole.desk``)."""
+    return cast(ConsolePort, getattr(node.app, "desk"))  # noqa: B009 - typed by the cast
+
+
+class ConsoleBase(Screen[None]):
+    """Header, body, key hints. Subclasses provide :meth:`compose_body`."""
+
+    def compose(self) -> ComposeResult:
+        counter = self.app.settings.counter  # type: ignore[attr-defined]
+        with Horizontal(id="header"):
+            yield LangText("console.title", id="header-title")
+            if getattr(self.app, "training", False):
+                yield LangText("training.badge", id="console-training")
+            yield LangText(Bi(counter.name_zh, counter.name_en), id="header-counter")
+        with Vertical(id="body"):
+            yield from self.compose_body()
+        yield LangText("keys.console", id="console-hints")
+
+    def compose_body(self) -> Iterable[Widget]:
+        """The screen's own content."""
+        return ()
