@@ -31,8 +31,9 @@ from kiosk.domain.fees import format_fen
 from kiosk.errors import KioskError
 from screens.host import current_lang, host
 from screens.i18n import Bi, bi, t
+from screens.visit_errors import _code, _lit, error_text
 from screens.visit_form import UnitTypeList
-from screens.visit_pay import PAY_ERROR_KEYS, PayPort, TransferWaitPanel, VisitPayPanel
+from screens.visit_pay import PayPort, TransferWaitPanel, VisitPayPanel
 from screens.visit_seal import SealStep
 from screens.widgets.text import LangButton, LangText, follow_language
 
@@ -81,70 +82,6 @@ STEP_KEYS = {
     "handover": "visit.step_handover",
     "receipt": "visit.step_receipt",
 }
-
-
-# The engine's refusal codes the screen words itself (what happened and what to do next);
-# any other code shows the engine's message with the general next step.
-def _code(area: str, what: str) -> str:
-    # Codes are written in two parts so they are not mistaken for catalogue keys (same shape).
-    return f"{area}.{what}"
-
-
-ERROR_KEYS = {
-    _code("visit", "unknown_order"): "visit.err_unknown_order",
-    _code("visit", "order_required"): "visit.err_unknown_order",
-    _code("visit", "agent_missing"): "visit.err_agent",
-    _code("visit", "id_expired"): "visit.err_id_expired",
-    _code("visit", "uscc_missing"): "visit.err_uscc",
-    _code("identifier", "uscc"): "visit.err_uscc",
-    _code("visit", "unit_missing"): "visit.err_unit",
-    _code("seal", "check_failed"): "visit.err_seal",
-    _code("visit", "seal_image_missing"): "visit.err_seal",
-    _code("visit", "payment_missing"): "visit.err_payment",
-    _code("visit", "not_paid"): "visit.err_payment",
-    _code("visit", "pin_required"): "visit.err_pin",
-    _code("token", "wrong_pin"): "visit.err_pin_wrong",
-    _code("visit", "no_camera"): "visit.err_camera",
-    _code("visit", "photo_staff_only"): "visit.seal_err_photo_staff",
-    _code("seal", "not_found"): "visit.seal_err_photo",
-    _code("seal", "not_image"): "visit.seal_err_photo",
-    _code("seal", "too_large"): "visit.seal_err_photo",
-    _code("seal", "truncated"): "visit.seal_err_photo",
-    _code("override", "not_approved"): "visit.seal_err_override",
-    _code("override", "mismatch"): "visit.seal_err_override",
-    _code("visit", "offline_queued"): "visit.err_offline_queued",
-    _code("visit", "not_arrived"): "visit.err_not_arrived",
-    _code("visit", "nothing_waiting"): "visit.err_nothing_waiting",
-    _code("pickup", "wrong_agent"): "visit.err_wrong_agent",
-}
-ERROR_KEYS.update(PAY_ERROR_KEYS)  # the pay step, the transfer wait, the unit type and address
-
-
-def error_text(code: str, message: str) -> Bi:
-    """A refusal in words with the next step, in both languages."""
-    key = ERROR_KEYS.get(code)
-    if key is None:
-        for prefix, k in (
-            ("identifier.", "visit.err_uscc"),
-            ("uscc.", "visit.err_uscc"),
-            ("payment.", "visit.err_payment"),
-            ("token.", "visit.err_key"),
-            ("keys.", "visit.err_key"),
-            ("sync.", "visit.err_hub"),
-            ("seal.", "visit.err_seal"),
-        ):
-            if code.startswith(prefix):
-                key = k
-                break
-    if key is None:
-        return _lit(
-            t("visit.err_other", "zh-CN", detail=message, code=code),
-            t("visit.err_other", "en", detail=message, code=code),
-        )
-    return _lit(
-        t(key, "zh-CN") + t("visit.err_detail", "zh-CN", detail=message, code=code),
-        t(key, "en") + t("visit.err_detail", "en", detail=message, code=code),
-    )
 
 
 class VisitProgress(Static):
@@ -698,10 +635,6 @@ class VisitScreen(SealStep):
         """Esc leaves the visit on screen (it stays resumable in the journal)."""
         if not self.busy:
             super().action_back()
-
-
-def _lit(zh: str, en: str) -> Bi:
-    return Bi(zh.replace("{", "{{").replace("}", "}}"), en.replace("{", "{{").replace("}", "}}"))
 
 
 def _mask(number: str) -> str:

@@ -77,33 +77,6 @@ def _code(area: str, what: str) -> str:
 
 
 #: Refusal codes of the pay step and the transfer wait, worded on screen (visit.ERROR_KEYS).
-PAY_ERROR_KEYS = {
-    _code("payment", "bad_code"): "visit.err_pay_bad_code",
-    _code("payment", "refused"): "visit.err_pay_refused",
-    _code("payment", "not_confirmed"): "visit.err_pay_not_confirmed",
-    _code("payment", "unclear"): "visit.err_pay_unclear",
-    _code("payment", "provider_offline"): "visit.err_pay_offline",
-    _code("payment", "bad_reference"): "visit.err_pay_reference",
-    _code("payment", "duplicate_reference"): "visit.err_pay_duplicate_ref",
-    _code("payment", "payer_mismatch"): "visit.err_pay_payer",
-    _code("payment", "payer_missing"): "visit.err_pay_payer",
-    _code("payment", "cancelled"): "visit.err_pay_cancelled",
-    _code("visit", "payment_open"): "visit.err_pay_open",
-    _code("visit", "qr_waiting"): "visit.err_pay_qr_waiting",
-    _code("visit", "not_paid"): "visit.err_not_paid",
-    _code("staff", "unknown"): "visit.err_staff_pin",
-    _code("staff", "wrong_pin"): "visit.err_staff_pin",
-    _code("staff", "locked"): "visit.err_staff_locked",
-    _code("staff", "forbidden"): "visit.err_staff_role",
-    _code("staff", "disabled"): "visit.err_staff_locked",
-    _code("visit", "renew_too_long"): "visit.err_renew_too_long",
-    _code("unit", "type"): "visit.err_unit_type",
-    _code("address", "missing"): "visit.err_address",
-    _code("address", "too_short"): "visit.err_address",
-    _code("address", "too_long"): "visit.err_address",
-    _code("address", "bad_char"): "visit.err_address",
-    _code("address", "not_chinese"): "visit.err_address",
-}
 
 
 def qr_text(data: str) -> str:

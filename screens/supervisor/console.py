@@ -30,7 +30,7 @@ from screens.host import current_lang
 from screens.i18n import Bi, Lang, t
 from screens.staff import error_bi, literal_bi
 from screens.supervisor.base import ConsoleBase, port
-from screens.visit import error_text
+from screens.visit_errors import error_text
 from screens.widgets.text import LangButton, LangText, follow_language
 
 TABS = {
