@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
@@ -195,7 +197,23 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def _signalled(self, sig: int) -> None:
         log.info("%s: closing the kiosk", signal.Signals(sig).name)
+        if sig == signal.SIGHUP:
+            # The terminal is gone: Textual's shutdown would wait on its writer thread for a
+            # dead pty (seen: blocked for good in WriterThread.stop), so close what we hold and go.
+            self._leave(sig)
         self.exit(return_code=128 + sig)
+        # Last resort should the orderly exit hang: the stand-ins and devices are still closed.
+        timer = threading.Timer(10.0, self._leave, args=(sig,))
+        timer.daemon = True  # an exit that works does not wait for it
+        timer.start()
+
+    def _leave(self, sig: int) -> None:
+        try:
+            self.services.close()
+        except Exception:  # leaving anyway; say why in the log
+            log.exception("closing the services on %s failed", signal.Signals(sig).name)
+        logging.shutdown()
+        os._exit(128 + sig)
 
     # -- input and idle ----------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ Later issues plug in here: each device adapter replaces its ``not_connected`` pr
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,8 +103,18 @@ class Services:
     """Records each poll's device states for the supervisor console
     (``kiosk.status_log.StatusLog``), or None."""
 
+    _closing: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
     def close(self) -> None:
-        """Release what the services hold (stand-ins, sync and print workers, store)."""
+        """Release what the services hold (stand-ins, sync and print workers, store).
+
+        Once only, whichever comes first: the end of ``run_app`` or a signal's last resort.
+        """
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
         if self.visits is not None:
             self.visits.close()
         if self.status_log is not None:

@@ -218,8 +218,10 @@ def test_a_namesake_cannot_renew_an_individual_key_with_an_escrowed_pair(data: P
     r = run_file(data, text.replace(AGENT["id_number"], namesake))
     assert r.returncode == 1, r.stdout + r.stderr
     out = json.loads(r.stdout)
-    assert out["code"] == "visit.not_holder" and out["step"] == "keys"
-    assert key_row(data, serial) == before  # nothing touched
+    # Refused at identify: before anything is paid, and the key is not touched.
+    assert out["code"] == "visit.not_holder" and out["step"] == "identify"
+    assert out["payment"] is None, out
+    assert key_row(data, serial) == before
     # the holder renews, and the KMC (which kept the holder's ID digest) certifies the key again
     r = run_file(
         data,
