@@ -30,6 +30,8 @@ from kiosk.errors import KioskError
 from screens.base import KioskScreen
 from screens.host import current_lang, host
 from screens.i18n import Bi, bi, t
+from screens.visit_services import ERROR_KEYS as SERVICE_ERROR_KEYS
+from screens.visit_services import ServiceSteps
 from screens.widgets.text import LangButton, LangText, follow_language
 
 
@@ -46,6 +48,17 @@ class VisitPort(Protocol):
     def quote(self, flow: Any) -> Any: ...
     def seal_image(self) -> str: ...
     def receipt_lines(self, order: str) -> list[str]: ...
+    def find_earlier(
+        self,
+        service: str,
+        program: str,
+        kind: str,
+        *,
+        agent_id_number: str | None = None,
+        from_reader: bool = False,
+    ) -> list[Any]: ...
+    def key_status(self, flow: Any) -> dict[str, Any]: ...
+    def refund_decision(self, flow: Any) -> dict[str, Any]: ...
 
 
 log = logging.getLogger(__name__)
@@ -92,6 +105,7 @@ ERROR_KEYS = {
     _code("visit", "not_arrived"): "visit.err_not_arrived",
     _code("visit", "nothing_waiting"): "visit.err_nothing_waiting",
     _code("pickup", "wrong_agent"): "visit.err_wrong_agent",
+    **SERVICE_ERROR_KEYS,
 }
 
 
@@ -158,6 +172,8 @@ class VisitScreen(KioskScreen):
             order number when ``needs_order``.
         needs_order: the service works on an existing key: ask the earlier order number first.
         subject: the service/program line shown above the progress.
+        choice: (service, program, kind) of a new visit, to find the earlier visit by the ID
+            card or the inserted key when the agent has no order number.
     """
 
     # Enter on no field and no button (the step's widgets are still being swapped in) is the
@@ -188,6 +204,7 @@ class VisitScreen(KioskScreen):
         *,
         needs_order: bool = False,
         subject: Bi | None = None,
+        choice: tuple[str, str, str] | None = None,
     ) -> None:
         super().__init__(name="visit")
         self.port = port
@@ -199,6 +216,8 @@ class VisitScreen(KioskScreen):
         self.agent: dict[str, Any] | None = None
         self.busy = False
         self._swap_lock = asyncio.Lock()
+        self.choice = choice
+        self.svc = ServiceSteps(self)  # the services on an existing key (visit_services.py)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -322,7 +341,7 @@ class VisitScreen(KioskScreen):
 
     def _focus_first(self) -> None:
         """Enter goes on: the step's first field has the focus, or else the main button."""
-        fields = self.query("#visit-step Input")
+        fields = self.query("#visit-step Input, #visit-step .svc-choice")
         button = self.query_one("#visit-next", LangButton)
         if fields:
             fields.first().focus()
@@ -337,6 +356,7 @@ class VisitScreen(KioskScreen):
         self._body(
             LangText("visit.order_hint", classes="hint"),
             Input(id="visit-order", max_length=32, placeholder="DG-…"),
+            *self.svc.order_widgets(),
         )
         self._next_label("visit.next")
 
@@ -349,6 +369,8 @@ class VisitScreen(KioskScreen):
                 f"{self.subject.en} · {t('visit.order', 'en', order=state['order'])}",
             )
         )
+        if step and self.svc.show(step, state):
+            return
         show = getattr(self, f"_show_{step}", None) if step else self._show_done
         if show is None:
             self._heading(STEP_KEYS.get(step or "", "visit.step_other"))
@@ -486,6 +508,7 @@ class VisitScreen(KioskScreen):
         if receipt:
             text = "\n".join(receipt).replace("{", "{{").replace("}", "}}")
             widgets.append(LangText(Bi(text, text), id="visit-receipt"))
+        widgets[1:1] = self.svc.done_widgets(state)
         self._body(*widgets)
         self.query_one("#visit-next", LangButton).display = False
 
@@ -499,6 +522,8 @@ class VisitScreen(KioskScreen):
         elif bid == "visit-next":
             event.stop()
             self.action_next()
+        elif self.svc.on_button(bid):
+            event.stop()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter moves to the step's next field; on the last one it goes on.
@@ -581,8 +606,9 @@ class VisitScreen(KioskScreen):
         elif step == "pay":
             self._run("pay", {"payment": {"method": "card", "reference": self._value("#pay-ref")}})
         elif step == "keys":
-            pin = self._value("#key-pin")
-            self._run("keys", {"key": {"pin": pin}} if pin else {})
+            inputs = self.svc.keys_inputs(state)
+            if inputs is not None:
+                self._run("keys", inputs)
         elif step is not None:
             self._run(step, {})
 
@@ -591,6 +617,9 @@ class VisitScreen(KioskScreen):
         self.agent = {"name": name, "id_number": id_number}
         if valid_to:
             self.agent["id_valid_to"] = valid_to
+        if self.flow is None and self.needs_order:
+            self.svc.agent_read(self.agent)  # no order number: find the agent's earlier visits
+            return
         if self.visit is not None and self.visit.get("next_step") == "identify":
             self._show_identify(self.visit)
             self._run("identify", {"agent": self.agent})
