@@ -616,6 +616,14 @@ CATALOGUE.update(
 CATALOGUE.update(
     {
         "svc.reading": Bi("正在读取介质和证书…", "Reading the key and certificate…"),
+        "svc.step_change": Bi("写入变更", "Change"),
+        "svc.step_replace": Bi("制作新介质", "New key"),
+        "svc.step_unlock": Bi("解锁", "Unlock"),
+        "svc.step_cancel": Bi("注销", "Cancel"),
+        "svc.step_recovery": Bi("密钥恢复", "Recovery"),
+        "svc.step_seal": Bi("写入印章", "Write seal"),
+        "svc.step_pickup": Bi("领取", "Collect"),
+        "svc.step_refund": Bi("退费", "Refund"),
         "svc.info_failed": Bi(
             "暂时读不到介质信息（{reason}）。请检查介质已插好；仍可继续办理",
             "Cannot read the key now ({reason}). Check the key is inserted; you may go on",
@@ -753,6 +761,7 @@ CATALOGUE.update(
             "已退费 {amount}，原路退回付款账户", "Refunded {amount} to the paying account"
         ),
         # refusals, with the next step
+        "svc.err_code": Bi("（代码 {code}）", " (code {code})"),
         "svc.err_no_escrow": Bi(
             "本柜台没有配置密钥托管，不能在此恢复加密密钥（签名密钥任何情况下都不恢复）。"
             "请拨打服务热线，由后台办理密钥恢复；本次受理已记录",

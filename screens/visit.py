@@ -31,7 +31,7 @@ from screens.base import KioskScreen
 from screens.host import current_lang, host
 from screens.i18n import Bi, bi, t
 from screens.visit_services import ERROR_KEYS as SERVICE_ERROR_KEYS
-from screens.visit_services import ServiceSteps
+from screens.visit_services import ServiceSteps, step_label
 from screens.widgets.text import LangButton, LangText, follow_language
 
 
@@ -130,9 +130,11 @@ def error_text(code: str, message: str) -> Bi:
             t("visit.err_other", "zh-CN", detail=message, code=code),
             t("visit.err_other", "en", detail=message, code=code),
         )
+    # The screen's own refusals (a choice not made yet) carry no detail beyond the words.
+    detail = "visit.err_detail" if message else "svc.err_code"
     return _lit(
-        t(key, "zh-CN") + t("visit.err_detail", "zh-CN", detail=message, code=code),
-        t(key, "en") + t("visit.err_detail", "en", detail=message, code=code),
+        t(key, "zh-CN") + t(detail, "zh-CN", detail=message, code=code),
+        t(key, "en") + t(detail, "en", detail=message, code=code),
     )
 
 
@@ -144,6 +146,7 @@ class VisitProgress(Static):
         self.steps: list[str] = []
         self.done: list[str] = []
         self.current: str | None = None
+        self.service: str | None = None
 
     def on_mount(self) -> None:
         follow_language(self, lambda _lang: self.refresh_text())
@@ -157,7 +160,9 @@ class VisitProgress(Static):
         lang = current_lang(self)
         parts = []
         for i, step in enumerate(self.steps, 1):
-            name = t(STEP_KEYS.get(step, "visit.step_other"), lang)
+            name = t(
+                step_label(self.service, step) or STEP_KEYS.get(step, "visit.step_other"), lang
+            )
             mark = "✓" if step in self.done else ("▶" if step == self.current else " ")
             parts.append(f"{mark}{i}.{name}")
         self.update(" → ".join(parts))
@@ -329,9 +334,16 @@ class VisitScreen(KioskScreen):
     async def _swap(self, widgets: list[Widget]) -> None:
         async with self._swap_lock:
             body = self.query_one("#visit-step", VerticalScroll)
-            await body.remove_children()
-            await body.mount_all(widgets)
-            self._focus_first()
+            # The focused field goes with the old body: Textual would hand the focus to the
+            # next widget (回到首页 among them) and an Enter typed meanwhile would press it. With
+            # no focus, Enter is the screen's "next" for the step already shown above.
+            self.set_focus(None)
+            # Nothing of the new body is drawn before its first field has the focus: text typed
+            # as soon as the step shows lands in that field (a person, and the tmux test).
+            with self.app.batch_update():
+                await body.remove_children()
+                await body.mount_all(widgets)
+                self._focus_first()
 
     def _next_label(self, key: str) -> None:
         button = self.query_one("#visit-next", LangButton)
@@ -343,12 +355,14 @@ class VisitScreen(KioskScreen):
         """Enter goes on: the step's first field has the focus, or else the main button."""
         fields = self.query("#visit-step Input, #visit-step .svc-choice")
         button = self.query_one("#visit-next", LangButton)
+        # set_focus at once (Widget.focus() is deferred): keys typed as soon as the step is
+        # drawn land in its first field.
         if fields:
-            fields.first().focus()
+            self.set_focus(fields.first())
         elif button.display:
-            button.focus()
+            self.set_focus(button)
         else:
-            self.query_one("#visit-home", LangButton).focus()
+            self.set_focus(self.query_one("#visit-home", LangButton))
 
     def _show_order_entry(self) -> None:
         self.query_one("#visit-progress", VisitProgress).show([], [], None)
@@ -362,7 +376,9 @@ class VisitScreen(KioskScreen):
 
     def _show_step(self, state: dict[str, Any], extra: Any = None) -> None:
         step = state.get("next_step")
-        self.query_one("#visit-progress", VisitProgress).show(state["steps"], state["done"], step)
+        progress = self.query_one("#visit-progress", VisitProgress)
+        progress.service = state.get("service")
+        progress.show(state["steps"], state["done"], step)
         self.query_one("#visit-subject", LangText).set_text(
             _lit(
                 f"{self.subject.zh}　{t('visit.order', 'zh-CN', order=state['order'])}",
@@ -530,7 +546,7 @@ class VisitScreen(KioskScreen):
         event.stop()
         fields = list(self.query("#visit-step Input"))
         if event.input in fields and fields.index(event.input) < len(fields) - 1:
-            fields[fields.index(event.input) + 1].focus()
+            self.set_focus(fields[fields.index(event.input) + 1])  # at once: typing goes on
         else:
             self.action_next()
 
@@ -581,6 +597,9 @@ class VisitScreen(KioskScreen):
             return
         state = self.visit or {}
         step = state.get("next_step")
+        if step is None and state.get("state") == "done":
+            host(self).go_home()  # Enter on the done screen: the next agent's turn
+            return
         if step == "identify":
             if self.agent is None:
                 self.post_message(self.IdentifyNeeded())

@@ -74,6 +74,27 @@ WITH_PIN = frozenset({"renew", "change", "seal"})
 SHOWS_KEY = frozenset({"renew", "change", "replace", "unlock", "cancel", "seal"})
 
 
+#: The key step's name on the progress line, per service (new and renew write a key).
+KEY_STEP_LABELS = {
+    "change": "svc.step_change",
+    "replace": "svc.step_replace",
+    "unlock": "svc.step_unlock",
+    "cancel": "svc.step_cancel",
+    "key-recovery": "svc.step_recovery",
+    "seal": "svc.step_seal",
+    "pickup": "svc.step_pickup",
+    "refund": "svc.step_refund",
+}
+
+
+def step_label(service: str | None, step: str) -> str | None:
+    """The catalogue key naming ``step`` of ``service`` on the progress line, when the
+    service names it its own way (None: the visit screen's general name)."""
+    if step == "keys" and service is not None:
+        return KEY_STEP_LABELS.get(service)
+    return None
+
+
 def _lit(zh: str, en: str) -> Bi:
     return Bi(zh.replace("{", "{{").replace("}", "}}"), en.replace("{", "{{").replace("}", "}}"))
 
@@ -87,7 +108,9 @@ class ChoiceButton(LangButton):
 
     def __init__(self, group: str, value: str, text: Bi) -> None:
         self.group, self.value, self.base = group, value, text
-        super().__init__(self._marked(False), id=f"choice-{group}-{value}", classes="svc-choice")
+        super().__init__(
+            self._marked(False), id=f"choice-{group}-{value}", classes="svc-choice svc-line"
+        )
         self.selected = False
 
     @staticmethod
@@ -144,8 +167,8 @@ class ServiceSteps:
         found.styles.height = "auto"  # inside the step's scroll: as tall as its rows
         return [
             LangText("svc.find_hint", classes="hint"),
-            LangButton("svc.find_card", id="svc-find-card"),
-            LangButton("svc.find_key", id="svc-find-key"),
+            LangButton("svc.find_card", id="svc-find-card", classes="svc-line"),
+            LangButton("svc.find_key", id="svc-find-key", classes="svc-line"),
             found,
         ]
 
@@ -182,7 +205,7 @@ class ServiceSteps:
         scr._set_busy(False)
         self.found = found
         if error is None and not found:
-            error = KioskError("no earlier visit found", code=_code("visit", "none_found"))
+            error = KioskError("", code=_code("visit", "none_found"))
         if error is not None:
             scr._say_error(error)
         boxes = scr.query("#svc-found")
@@ -195,9 +218,9 @@ class ServiceSteps:
         rows: list[Widget] = [LangText("svc.found_heading", classes="field-label")]
         for v in found:
             words = self._visit_words(v)
-            rows.append(LangButton(words, id=f"svc-found-{v.order}", classes="svc-found"))
+            rows.append(LangButton(words, id=f"svc-found-{v.order}", classes="svc-found svc-line"))
         box.mount_all(rows)
-        scr.call_after_refresh(lambda: scr.query(".svc-found").first().focus())
+        scr.call_after_refresh(lambda: scr.set_focus(scr.query(".svc-found").first()))
 
     @staticmethod
     def _visit_words(v: Any) -> Bi:
@@ -252,7 +275,7 @@ class ServiceSteps:
             scr.query_one("#svc-confirm", LangButton)._text = self._confirm_text()
             scr.query_one("#svc-confirm", LangButton)._show(current_lang(scr))
             if self.confirmed:
-                scr.query_one("#visit-next").focus()
+                scr.set_focus(scr.query_one("#visit-next"))
             return True
         return False
 
@@ -268,7 +291,7 @@ class ServiceSteps:
         # keyboard: on to the next thing to answer
         nxt = scr.query("#svc-confirm") if group == "reason" else scr.query("#visit-next")
         if nxt:
-            nxt.first().focus()
+            scr.set_focus(nxt.first())
 
     def _confirm_text(self) -> Bi:
         mark = "☑ " if self.confirmed else "☐ "
@@ -337,7 +360,7 @@ class ServiceSteps:
             LangText("svc.cancel_warning", id="svc-cancel-warning", classes="notice"),
             LangText("svc.cancel_ask", classes="field-label"),
             *(ChoiceButton("reason", r, bi(f"svc.reason_{r}")) for r in CANCEL_REASONS),
-            LangButton(self._confirm_text(), id="svc-confirm"),
+            LangButton(self._confirm_text(), id="svc-confirm", classes="svc-line"),
         ]
 
     def _keys_seal(self, state: dict[str, Any]) -> list[Widget]:
@@ -425,15 +448,15 @@ class ServiceSteps:
                 key["pin"] = pin
         if service == "replace":
             if "condition" not in self.choices:
-                scr._say_error(KioskError("lost or damaged?", code=_code("visit", "bad_condition")))
+                scr._say_error(KioskError("", code=_code("visit", "bad_condition")))
                 return None
             key["condition"] = self.choices["condition"]
         if service == "cancel":
             if "reason" not in self.choices:
-                scr._say_error(KioskError("no reason chosen", code=_code("visit", "bad_reason")))
+                scr._say_error(KioskError("", code=_code("visit", "bad_reason")))
                 return None
             if not self.confirmed:
-                scr._say_error(KioskError("not confirmed", code=_code("visit", "confirm_needed")))
+                scr._say_error(KioskError("", code=_code("visit", "confirm_needed")))
                 return None
             key["reason"] = self.choices["reason"]
         return {"key": key} if key else {}

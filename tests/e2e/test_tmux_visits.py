@@ -1,10 +1,11 @@
 """Whole visits in a real terminal: ``kiosk --training`` under tmux, keys as a keyboard sends them.
 
-Three visits in one kiosk session, each from the welcome screen to 办理完成, on the real stand-ins
+Four visits in one kiosk session, each from the welcome screen to 办理完成, on the real stand-ins
 the training mode starts (pcscd + vpcd with the virtual ID card placed from the F9 simulator
 panel, SoftHSM2 keys, the loopback hub, the printer stand-in): a new organisation certificate
 with a seal on 东莞市住房公积金, then an unlock and a renewal of that key (the renewal's PIN is the
-one the unlock printed on its PIN slip, read back from the printer stand-in's capture).
+one the unlock printed on its PIN slip, read back from the printer stand-in's capture), then its
+cancellation with the reason and the confirmation chosen by the keyboard alone.
 """
 
 from __future__ import annotations
@@ -41,9 +42,18 @@ class Desk:
             self.tmux.send(key)
         return self.see(*then) if then else ""
 
-    def type(self, text: str) -> None:
+    def type(self, text: str, shown: str | None = None) -> None:
+        """Type ``text`` literally, then wait until the screen shows it (``shown``: what a
+        password field shows instead)."""
         self.tmux.run("send-keys", "-t", self.tmux.session, "-l", text)
-        time.sleep(0.1)
+        self.see(text if shown is None else shown)
+
+    def order(self, order: str) -> None:
+        """The order-number step: once its field is in (its hint is drawn after the field
+        has the focus), type the earlier visit's number and go on."""
+        self.see("请输入原业务单号", "请输入原受理单上的单号")
+        self.type(order)
+        self.press("Enter")
 
     def home(self) -> None:
         """From the done screen back to the welcome screen (its focused 回到首页 button)."""
@@ -61,10 +71,18 @@ class Desk:
         self.press("Enter", then=("读卡成功",))
         self.press("Enter", then=("✓1.身份核验",))
 
-    def run_to_done(self, typed: dict[str, str] | None = None) -> str:
-        """Press Enter at every step the progress line marks (▶) until 办理完成, typing
-        ``typed[step]`` first at that step (the step's first field has the focus)."""
-        typed = typed or {}
+    def run_to_done(
+        self,
+        typed: dict[str, tuple[str, str]] | None = None,
+        expect: dict[str, str] | None = None,
+    ) -> str:
+        """Press Enter at every step the progress line marks (▶) until 办理完成.
+
+        ``typed[step] = (label, text)``: at that step, once its field's ``label`` is on screen
+        (the step's body is in and its first field has the focus), type ``text`` (a PIN: wait
+        until its dots show) before Enter. ``expect[step]``: text to see at that step first.
+        """
+        typed, expect = typed or {}, expect or {}
         end = time.monotonic() + 4 * STEP_DEADLINE_S
         while time.monotonic() < end:
             screen = self.tmux.capture()
@@ -74,8 +92,12 @@ class Desk:
             assert m, screen
             marker = m.group(0)
             assert not REFUSED.search(screen), screen
+            if m.group(2) in expect:
+                self.see(marker, expect[m.group(2)])
             if m.group(2) in typed:
-                self.type(typed[m.group(2)])
+                label, text = typed[m.group(2)]
+                self.see(marker, label)
+                self.type(text, shown="•" * len(text))
             self.press("Enter")
             self.tmux.wait_for(
                 lambda sc, mk=marker: mk not in sc or "办理完成" in sc or bool(REFUSED.search(sc)),
@@ -124,21 +146,29 @@ def test_three_whole_visits_in_a_real_terminal(
 
     # 2. Unlock that key: the earlier order number first, then the same agent.
     desk.choose_service(4)
-    desk.see("请输入原业务单号")
-    desk.type(order)
-    desk.press("Enter")
+    desk.order(order)
     desk.identify()
-    screen = desk.run_to_done()
+    # The PIN's state is shown before the key is unlocked.
+    screen = desk.run_to_done(expect={"解锁": "PIN 码状态"})
     assert "✓1.身份核验" in screen and "缴费" not in screen  # unlock is free
     desk.home()
     pin = _pin_from_last_slip(log.parent.parent / "run" / "printer")
 
     # 3. Renew it with the PIN the unlock printed.
     desk.choose_service(1)
-    desk.see("请输入原业务单号")
-    desk.type(order)
-    desk.press("Enter")
+    desk.order(order)
     desk.identify()
-    screen = desk.run_to_done({"制作介质": pin})
+    screen = desk.run_to_done({"制作介质": ("介质 PIN 码", pin)})
     assert "收据" in screen
-    assert time.monotonic() - t0 < 110
+    desk.home()
+
+    # 4. Cancel it, keyboard only: the reason, the confirmation, then 确认注销.
+    desk.choose_service(5)
+    desk.order(order)
+    desk.identify()
+    desk.press("Enter", then=("▶3.注销", "注销不可撤销", "○ 停止使用"))
+    desk.press("Enter", then=("◉ 停止使用",))  # the first reason has the focus
+    desk.press("Enter", then=("☑ 我已知晓注销不可撤销",))  # then the confirmation
+    screen = desk.press("Enter", then=("办理完成", "证书已注销"))  # then 确认注销
+    assert "停止使用（单位注销或不再需要）" in screen
+    assert time.monotonic() - t0 < 130
