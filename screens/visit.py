@@ -251,6 +251,10 @@ class VisitScreen(KioskScreen):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
+        if busy:
+            # Disabling the focused button would hand the focus to 回到首页 (Textual moves it to
+            # the widget before): an Enter pressed just after the answer would end the visit.
+            self.set_focus(None)
         self.query_one("#visit-busy").display = busy
         self.query_one("#visit-next", LangButton).disabled = busy
 
@@ -310,7 +314,9 @@ class VisitScreen(KioskScreen):
         self._set_busy(False)
         if event.state is not None:
             self.visit = event.state
-            self._show_step(event.state, event.extra)
+            self._show_step(event.state, event.extra)  # its body takes the focus when in
+        else:
+            self._focus_first()  # nothing opened: the order field takes the typing again
         if event.error is not None:
             self._say_error(event.error)
 

@@ -106,12 +106,14 @@ def _both(key: str, **values: object) -> tuple[str, str]:
 class ChoiceButton(LangButton):
     """One answer of a choice (○ / ◉ before its words); Enter or a touch picks it."""
 
-    def __init__(self, group: str, value: str, text: Bi) -> None:
+    def __init__(self, group: str, value: str, text: Bi, *, selected: bool = False) -> None:
         self.group, self.value, self.base = group, value, text
         super().__init__(
-            self._marked(False), id=f"choice-{group}-{value}", classes="svc-choice svc-line"
+            self._marked(selected), id=f"choice-{group}-{value}", classes="svc-choice svc-line"
         )
-        self.selected = False
+        self.selected = selected
+        if selected:
+            self.variant = "primary"
 
     @staticmethod
     def _mark(on: bool) -> str:
@@ -156,6 +158,7 @@ class ServiceSteps:
         self.info: dict[str, Any] | None = None
         self.info_text: Bi | None = None
         self.found: list[Any] = []
+        self._shown: tuple[str, str] | None = None  # (order, step) on screen
 
     # -- the order-number step: find the earlier visit ------------------------------------
 
@@ -208,6 +211,7 @@ class ServiceSteps:
             error = KioskError("", code=_code("visit", "none_found"))
         if error is not None:
             scr._say_error(error)
+            scr._focus_first()  # the order field takes the typing again
         boxes = scr.query("#svc-found")
         if not boxes:
             return
@@ -306,7 +310,10 @@ class ServiceSteps:
         if step != "keys" or service == "new":
             return False
         scr = self.screen
-        self.choices, self.confirmed = {}, False
+        if self._shown != (state["order"], step):
+            # a new step: nothing answered yet (a refusal re-shows the step with its answers)
+            self.choices, self.confirmed = {}, False
+        self._shown = (state["order"], step)
         self.info, self.info_text = None, None
         builder: Callable[[dict[str, Any]], list[Widget]] = getattr(
             self, "_keys_" + service.replace("-", "_")
@@ -319,6 +326,9 @@ class ServiceSteps:
         elif service == "refund":
             self._load(lambda: scr.port.refund_decision(scr.flow), self._refund_words)
         return True
+
+    def _choice(self, group: str, value: str, key: str) -> ChoiceButton:
+        return ChoiceButton(group, value, bi(key), selected=self.choices.get(group) == value)
 
     def _pin_field(self) -> list[Widget]:
         return [
@@ -347,7 +357,7 @@ class ServiceSteps:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.replace_ask", classes="field-label"),
-            *(ChoiceButton("condition", c, bi(f"svc.replace_{c}")) for c in CONDITIONS),
+            *(self._choice("condition", c, f"svc.replace_{c}") for c in CONDITIONS),
             LangText("svc.replace_hint", id="svc-condition-note", classes="hint"),
         ]
 
@@ -359,7 +369,7 @@ class ServiceSteps:
             InfoText(self, id="svc-info"),
             LangText("svc.cancel_warning", id="svc-cancel-warning", classes="notice"),
             LangText("svc.cancel_ask", classes="field-label"),
-            *(ChoiceButton("reason", r, bi(f"svc.reason_{r}")) for r in CANCEL_REASONS),
+            *(self._choice("reason", r, f"svc.reason_{r}") for r in CANCEL_REASONS),
             LangButton(self._confirm_text(), id="svc-confirm", classes="svc-line"),
         ]
 

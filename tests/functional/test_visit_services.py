@@ -13,13 +13,15 @@ import datetime as dt
 import json
 from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from hardware.sim.escpos_decode import decode
 from kiosk.app import KioskApp
+from kiosk.domain.fees import format_fen
 from screens.idcard import IdCardScreen
 from screens.visit import VisitScreen
-from screens.widgets.text import LangText
+from screens.widgets.text import LangButton, LangText
 from tests.functional import test_visit_screens as screen_tests
 from tests.functional.test_visit_screens import (
     SIZE,
@@ -65,32 +67,70 @@ def state_of(app: KioskApp, order: str) -> dict[str, Any]:
     return dict(app.services.visits.resume(order).state())
 
 
-async def open_with_lookup(c: Counter, service: str, *, by: str, pick: str) -> None:
+async def tap(pilot: Pilot, selector: str) -> None:
+    """Touch a widget once it is laid out on screen (a click on a screen still being laid out
+    lands nowhere, on a busy machine)."""
+    app = pilot.app
+
+    def laid_out() -> bool:
+        found = app.screen.query(selector)
+        return bool(found) and found.first().region.area > 0
+
+    await until(pilot, laid_out, f"{selector} on screen")
+    await pilot.click(selector)
+
+
+class Desk(Counter):
+    """The shared driver, touching each tile only once it is on screen."""
+
+    async def choose(self, service: str, program: str, kind: str) -> None:
+        app, pilot = self.app, self.pilot
+        await until(pilot, lambda: len(app.screen_stack) == 1, "welcome")
+        await tap(pilot, f"#service-{service}")
+        await until(pilot, lambda: app.screen.name == "program", "program screen")
+        await tap(pilot, f"#program-{program}")
+        await until(pilot, lambda: app.screen.name == "kind", "kind screen")
+        await tap(pilot, f"#kind-{kind}")
+        await until(pilot, lambda: app.screen.name == "checklist", "checklist")
+        await tap(pilot, "#identify")
+        await until(pilot, lambda: isinstance(app.screen, VisitScreen), "visit")
+
+    async def place_card(self, person: str = "zhang_wei") -> None:
+        await self.pilot.press("f9")
+        await until(self.pilot, lambda: self.app.screen.name == "simulator", "panel")
+        await tap(self.pilot, "#sim-card-place")
+        rig = self.app.services.training_rig
+        await until(self.pilot, lambda: rig.card_person == person, "card placed")
+        await self.pilot.press("escape")
+
+    async def start(self, service: str, program: str, kind: str, order: str | None = None) -> None:
+        await self.choose(service, program, kind)
+        if order is not None:
+            await until(self.pilot, lambda: bool(self.app.screen.query("#visit-order")), "order")
+            self.app.screen.query_one("#visit-order", Input).value = order
+            await tap(self.pilot, "#visit-next")
+        await until(self.pilot, lambda: step_of(self.app) == "identify", "identify step")
+
+
+async def open_with_lookup(c: Desk, service: str, *, by: str, pick: str) -> None:
     """Start ``service`` without the order number: find the earlier visit by the agent's ID
     card (``by="card"``) or by the key in the reader (``by="key"``), then pick ``pick``."""
     app, pilot = c.app, c.pilot
-    await until(pilot, lambda: len(app.screen_stack) == 1, "welcome")
-    await pilot.click(f"#service-{service}")
-    await until(pilot, lambda: app.screen.name == "program", "program screen")
-    await pilot.click(f"#program-{PROGRAM}")
-    await until(pilot, lambda: app.screen.name == "kind", "kind screen")
-    await pilot.click("#kind-org")
-    await until(pilot, lambda: app.screen.name == "checklist", "checklist")
-    await pilot.click("#identify")
+    await c.choose(service, PROGRAM, "org")
     await until(pilot, lambda: bool(app.screen.query("#svc-find-card")), "the order step")
     if by == "card":
-        await pilot.click("#svc-find-card")
+        await tap(pilot, "#svc-find-card")
         await until(pilot, lambda: isinstance(app.screen, IdCardScreen), "card screen")
         await until(
             pilot, lambda: not app.screen.query_one("#idcard-confirm").disabled, "card read"
         )
-        await pilot.click("#idcard-confirm")
+        await tap(pilot, "#idcard-confirm")
     else:
-        await pilot.click("#svc-find-key")
+        await tap(pilot, "#svc-find-key")
     await until(pilot, lambda: bool(app.screen.query(f"#svc-found-{pick}")), f"{pick} found")
     app.screen.query_one(f"#svc-found-{pick}").scroll_visible(animate=False)
     await pilot.pause()
-    await pilot.click(f"#svc-found-{pick}")
+    await tap(pilot, f"#svc-found-{pick}")
     await until(
         pilot,
         lambda: step_of(app) == "identify" or bool(error_of(app)),
@@ -99,13 +139,13 @@ async def open_with_lookup(c: Counter, service: str, *, by: str, pick: str) -> N
     assert not error_of(app), error_of(app)
     if by == "card":  # the card was read already: the agent is confirmed with one press
         assert "张伟" in text_of(app, "#visit-agent")
-        await pilot.click("#visit-next")
+        await tap(pilot, "#visit-next")
         await until(pilot, lambda: step_of(app) not in (None, "identify"), "identified")
     else:
         await c.identify()
 
 
-async def at_keys(c: Counter) -> None:
+async def at_keys(c: Desk) -> None:
     """Every step before the key step (materials; the seal's imprint, fees and payment)."""
     while (step := step_of(c.app)) != "keys":
         if step is None:
@@ -114,14 +154,18 @@ async def at_keys(c: Counter) -> None:
         await c.go(step)
 
 
-async def press_next(c: Counter) -> None:
-    await c.pilot.click("#visit-next")
+async def press_next(c: Desk, *, refused: bool | None = False) -> None:
+    """Press the key step's button; it goes on, or (``refused``) it is refused in words
+    (``None``: either)."""
+    await tap(c.pilot, "#visit-next")
     await until(
         c.pilot,
         lambda: bool(error_of(c.app)) or step_of(c.app) not in (None, "keys"),
         "the key step answered",
         deadline=60,
     )
+    if refused is not None:
+        assert bool(error_of(c.app)) is refused, error_of(c.app)
 
 
 async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: KioskApp) -> None:
@@ -129,7 +173,7 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
     rig = app.services.training_rig
     sim = app.services.printer_sim
     async with app.run_test(size=SIZE) as pilot:
-        c = Counter(pilot, app)
+        c = Desk(pilot, app)
         await c.ready()
         await c.place_card()
         first = await new_org_with_seal(c)
@@ -185,12 +229,11 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         await open_with_lookup(c, "replace", by="card", pick=sealed)
         await at_keys(c)
         await until(pilot, lambda: "介质 " + k1 in text_of(app, "#svc-info"), "the old key")
-        await press_next(c)  # lost or damaged not chosen yet: asked in words
+        await press_next(c, refused=True)  # lost or damaged not chosen yet: asked in words
         assert "遗失" in error_of(app) and step_of(app) == "keys"
-        await pilot.click("#choice-condition-damaged")
+        await tap(pilot, "#choice-condition-damaged")
         assert "交给工作人员" in text_of(app, "#svc-condition-note")
         await press_next(c)
-        assert not error_of(app), error_of(app)
         replaced = await c.finish()
         st = state_of(app, replaced)
         k2 = st["key"]["serial"]
@@ -203,7 +246,7 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         await c.start("replace", PROGRAM, "org", order=replaced)
         await c.identify()
         await at_keys(c)
-        await pilot.click("#choice-condition-lost")
+        await tap(pilot, "#choice-condition-lost")
         assert "密钥泄露" in text_of(app, "#svc-condition-note")
         await press_next(c)
         lost = await c.finish()
@@ -216,7 +259,7 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         await c.identify()
         await at_keys(c)
         assert "签名密钥" in text_of(app, "#svc-info")
-        await press_next(c)
+        await press_next(c, refused=None)
         if error_of(app):
             assert "密钥托管" in error_of(app) and "服务热线" in error_of(app)
             assert state_of(app, visit(app).visit["order"])["next_step"] == "keys"
@@ -234,13 +277,15 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         assert visit(app).visit["steps"] == ["identify", "materials", "keys"]
         await at_keys(c)
         assert "不可撤销" in text_of(app, "#svc-cancel-warning")
-        await press_next(c)
+        await press_next(c, refused=True)
         assert "注销原因" in error_of(app)
-        await pilot.click("#choice-reason-affiliationChanged")
-        await press_next(c)
+        await tap(pilot, "#choice-reason-affiliationChanged")
+        await press_next(c, refused=True)
         assert "我已知晓" in error_of(app)
+        chosen = app.screen.query_one("#choice-reason-affiliationChanged", LangButton)
+        assert str(chosen.label).startswith("◉")  # the refusal kept the answer
         assert key_row(app, k3)["state"] == "active"  # nothing happened yet
-        await pilot.click("#svc-confirm")
+        await tap(pilot, "#svc-confirm")
         await press_next(c)
         await until(pilot, lambda: step_of(app) == "done", "cancel done")
         assert "单位信息或隶属关系变更" in text_of(app, "#svc-done")
@@ -254,7 +299,7 @@ async def test_refund_refused_outside_the_window_then_granted_inside(
 ) -> None:
     app = training_app
     async with app.run_test(size=SIZE) as pilot:
-        c = Counter(pilot, app)
+        c = Desk(pilot, app)
         await c.ready()
         res = await asyncio.to_thread(app.services.visits.resources)
         await c.place_card()
@@ -272,7 +317,7 @@ async def test_refund_refused_outside_the_window_then_granted_inside(
             await at_keys(c)
             await until(pilot, lambda: "不予退费" in text_of(app, "#svc-info"), "the decision")
             assert "不符合退费规则" in text_of(app, "#svc-info")
-            await press_next(c)
+            await press_next(c, refused=True)
             assert "不符合退费规则" in error_of(app) and "服务热线" in error_of(app)
             order = visit(app).visit["order"]
             assert state_of(app, order)["refund"] is None
@@ -286,7 +331,7 @@ async def test_refund_refused_outside_the_window_then_granted_inside(
         await c.identify()
         await at_keys(c)
         await until(pilot, lambda: "可以退费" in text_of(app, "#svc-info"), "the decision")
-        assert "12" in text_of(app, "#svc-info") or "可退金额" in text_of(app, "#svc-info")
+        assert f"可退金额：{format_fen(total)}" in text_of(app, "#svc-info")
         await press_next(c)
         await until(pilot, lambda: step_of(app) == "done", "refund done")
         assert "已退费" in text_of(app, "#svc-done")
@@ -311,7 +356,7 @@ async def test_pickup_found_by_the_agents_card_after_an_offline_new(
     app = training_app
     rig = app.services.training_rig
     async with app.run_test(size=SIZE) as pilot:
-        c = Counter(pilot, app)
+        c = Desk(pilot, app)
         await c.ready()
         await c.place_card()
         await asyncio.to_thread(rig.sim_network, False)
@@ -321,7 +366,7 @@ async def test_pickup_found_by_the_agents_card_after_an_offline_new(
             "form", **{"unit-uscc": "91441900MA0000005C", "unit-name": "东莞市领取测试有限公司"}
         )
         await at_keys(c)
-        await pilot.click("#visit-next")
+        await tap(pilot, "#visit-next")
         await until(pilot, lambda: bool(error_of(app)), "queued offline", deadline=60)
         assert "证书申请已排队" in error_of(app), error_of(app)
         order = visit(app).visit["order"]
@@ -349,43 +394,38 @@ async def test_the_order_step_says_what_it_cannot_find_and_idle_clears_the_agent
     training: tuple[Any, Any],
 ) -> None:
     ctx, services = training
-    app = KioskApp(ctx.settings(), services, idle_timeout_s=2.0)
+    app = KioskApp(ctx.settings(), services)
     async with app.run_test(size=SIZE) as pilot:
-        c = Counter(pilot, app)
+        c = Desk(pilot, app)
         await c.ready()
         await c.place_card()
-        await until(pilot, lambda: len(app.screen_stack) == 1, "welcome")
-        await pilot.click("#service-unlock")
-        await until(pilot, lambda: app.screen.name == "program", "program screen")
-        await pilot.click(f"#program-{PROGRAM}")
-        await until(pilot, lambda: app.screen.name == "kind", "kind screen")
-        await pilot.click("#kind-org")
-        await until(pilot, lambda: app.screen.name == "checklist", "checklist")
-        await pilot.click("#identify")
+        await c.choose("unlock", PROGRAM, "org")
         await until(pilot, lambda: bool(app.screen.query("#svc-find-key")), "the order step")
         # No key in the reader: said in words, with what to do.
         await asyncio.to_thread(services.training_rig.sim_pull_keys)
-        await pilot.click("#svc-find-key")
+        await tap(pilot, "#svc-find-key")
         await until(pilot, lambda: bool(error_of(app)), "no key")
         assert "插入原介质" in error_of(app)
         assert isinstance(app.screen, VisitScreen) and app.screen.flow is None
         # A mistyped order number: said in words.
         app.screen.query_one("#visit-order", Input).value = "DG-20000101-0001"
-        await pilot.click("#visit-next")
+        await tap(pilot, "#visit-next")
         await until(pilot, lambda: "单号" in error_of(app), "unknown order")
         # The agent's card: their visits are listed (or, with none, said so).
-        await pilot.click("#svc-find-card")
+        await tap(pilot, "#svc-find-card")
         await until(pilot, lambda: isinstance(app.screen, IdCardScreen), "card screen")
         await until(
             pilot, lambda: not app.screen.query_one("#idcard-confirm").disabled, "card read"
         )
-        await pilot.click("#idcard-confirm")
+        await tap(pilot, "#idcard-confirm")
         await until(
             pilot,
             lambda: bool(app.screen.query(".svc-found")) or "没有找到" in error_of(app),
             "the agent's visits",
         )
         assert app.agent is not None
-        # Nobody touches the kiosk: the agent's data leaves the screen.
+        # Nobody touches the kiosk: the agent's data leaves the screen (a short timeout from now
+        # on; the app checks every second).
+        app.idle_timeout_s = 1.0
         await until(pilot, lambda: len(app.screen_stack) == 1, "idle: back home", deadline=10)
         assert app.agent is None
