@@ -27,7 +27,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from kiosk.errors import StoreError, UsageError
@@ -272,6 +272,44 @@ def retry_quarantined(db: Any, event_ids: Iterable[str] | None = None) -> int:
             (eid,),
         ).rowcount
     return n
+
+
+def prune_sent(db: Any, before: str, *, chunk: int = 5000) -> int:
+    """Delete events the hub acknowledged before ``before`` (UTC ISO, the ``sent_at`` format).
+
+    Only ``sent`` rows go: pending and quarantined events are kept whatever their age (they are
+    the records not yet safe on the hub). The facts behind a sent event stay in the kiosk's own
+    tables (visits, payments, keys); the hub keeps the event. Deleted in chunks, each its own
+    short transaction, so the print worker and the visit flow never wait long for the write lock.
+
+    Returns:
+        How many events were deleted.
+    """
+    conn = _conn(db)
+    if conn.in_transaction:
+        raise StoreError("prune the outbox outside a transaction", code="outbox.in_transaction")
+    total = 0
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            n = conn.execute(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox "
+                "WHERE state = 'sent' AND sent_at < ? ORDER BY seq LIMIT ?)",
+                (before, chunk),
+            ).rowcount
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        total += n
+        if n < chunk:
+            return total
+
+
+def cutoff(days: float, *, now: datetime | None = None) -> str:
+    """The ``sent_at`` value ``days`` before ``now`` (UTC), for :func:`prune_sent`."""
+    moment = (now or datetime.now(UTC)) - timedelta(days=days)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def get_state(db: Any, key: str) -> str | None:

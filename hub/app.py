@@ -15,6 +15,12 @@ Endpoints (JSON unless said otherwise; all but health and the CRL need
 - ``POST /seals`` ``{"request_id", "spec": SealSpec as JSON}`` -> ``{"request_id", "status":
   "made"|"already_made", "seal": b64 DER}`` (every bound certificate issued here, not revoked)
 - ``GET /config`` -> ``{"version", "documents": {...}}`` (``ETag``; 304 on ``If-None-Match``)
+- ``POST /kmc/escrow`` ``{"request_id", "signing_serial", "transport_key": b64 SPKI,
+  "order_no"?}`` and ``POST /kmc/recover`` ``{"request_id", "signing_serial",
+  "encryption_serial", "transport_key", "order_no", "agent_digest"}`` -> ``{"request_id",
+  "status", "encryption_serial", "certificate_pem", "wrap", "wrapped_kek", "wrapped_key"}``:
+  the key management centre (:mod:`hub.kmc`); 503 without one, 404 ``kmc.unknown_key``, 422
+  for every other refusal (revoked or expired certificate, another holder).
 - ``GET /payments/bill?date=YYYY-MM-DD`` -> ``{"date", "timezone", "rule", "methods": {"wechat"|
   "alipay": {"paid_fen", "refunded_fen", "net_fen", "count"}}}``: the provider's bill for the
   asking kiosk's trades (:mod:`hub.payments.bill`); 503 without a provider or when it is down.
@@ -60,7 +66,10 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def create_app(
-    db: HubDB, ca: CertificateAuthority | None = None, provider: PaymentProvider | None = None
+    db: HubDB,
+    ca: CertificateAuthority | None = None,
+    provider: PaymentProvider | None = None,
+    kmc: Any = None,
 ) -> Starlette:
     """Build the hub's ASGI app on an open database and (optionally) an issuing CA.
 
@@ -69,6 +78,8 @@ def create_app(
         ca: the issuing CA; without one the certificate endpoints answer 503.
         provider: the payment provider (or the sandbox); without one the payment routes are
             absent and the bill answers 503.
+        kmc: the key management centre (``hub.kmc.KeyManagementCentre``); without one the
+            ``/kmc`` endpoints answer 503.
     """
     owners: dict[str, str] = {}  # out_trade_no -> kiosk (in memory, like the sandbox's trades)
 
@@ -191,6 +202,25 @@ def create_app(
             return _error(503 if e.status >= 500 else 400, code, e.message)
         return JSONResponse(answer)
 
+    async def post_kmc(request: Request) -> Response:
+        kiosk = await kiosk_of(request)
+        if kiosk is None:
+            return _error(401, "hub.unauthorized", "missing or wrong kiosk credential")
+        if kmc is None:
+            return _error(503, "hub.no_kmc", "this hub has no key management centre (KMC)")
+        from hub.kmc import KmcError
+
+        action = request.path_params["action"]
+        try:
+            body = await json_body(request)
+            fn = kmc.escrow if action == "escrow" else kmc.recover
+            answer = await run_in_threadpool(fn, kiosk, body)
+        except _BadRequest as e:
+            return e.response()
+        except KmcError as e:
+            return _error(404 if e.code == "kmc.unknown_key" else 422, e.code, e.message)
+        return JSONResponse(answer.wire())
+
     async def on_kiosk_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, KioskError)
         log.warning("refused %s %s: %s", request.method, request.url.path, exc)
@@ -205,6 +235,7 @@ def create_app(
         Route(API_ROOT + "/ca", get_ca, methods=["GET"]),
         Route(API_ROOT + "/seals", post_seal, methods=["POST"]),
         Route(API_ROOT + "/config", get_config, methods=["GET"]),
+        Route(API_ROOT + "/kmc/{action:str}", post_kmc, methods=["POST"]),
         Route(API_ROOT + "/payments/bill", get_bill, methods=["GET"]),
     ]
     if provider is not None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub.db import HubDB
+from hub.issuing import STATION_CLASH
 
 MAX_BATCH = 1000
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -131,8 +132,14 @@ def ingest(db: HubDB, kiosk: str, events: list[Any]) -> list[dict[str, Any]]:
         stored = existing.get(res["event_id"])
         if stored is None:
             continue
-        if stored == by_id[res["event_id"]][7]:
+        digest, owner = stored
+        if digest == by_id[res["event_id"]][7]:
             res["status"] = "duplicate"
+        elif owner != kiosk:
+            res.update(
+                status="rejected",
+                reason="event_id already stored with different content" + STATION_CLASH,
+            )
         else:
             res.update(status="rejected", reason="event_id already stored with different content")
     return results
@@ -148,25 +155,27 @@ class _Raced(Exception):
     """Another writer stored some of the batch between our look and our insert."""
 
 
-def _row_by_row(db: HubDB, valid: list[tuple[Any, ...]]) -> dict[str, str]:
+def _row_by_row(db: HubDB, valid: list[tuple[Any, ...]]) -> dict[str, tuple[str, str]]:
     # Each row's own INSERT tells whether it went in; the ones that did not were there already.
-    existing: dict[str, str] = {}
+    existing: dict[str, tuple[str, str]] = {}
     with db.transaction() as tx:
         for row in valid:
             if not tx.execute(_INSERT, row):
-                found = tx.one("SELECT digest FROM events WHERE event_id = ?", (row[0],))
-                existing[row[0]] = found[0] if found else ""
+                found = tx.one("SELECT digest, kiosk FROM events WHERE event_id = ?", (row[0],))
+                existing[row[0]] = (found[0], found[1]) if found else ("", "")
     return existing
 
 
-def _existing(tx: Any, ids: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _existing(tx: Any, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """event id -> (digest, kiosk) of the ones already stored."""
+    out: dict[str, tuple[str, str]] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         marks = ",".join("?" * len(chunk))
-        out.update(
-            tx.all(f"SELECT event_id, digest FROM events WHERE event_id IN ({marks})", chunk)
+        rows = tx.all(
+            f"SELECT event_id, digest, kiosk FROM events WHERE event_id IN ({marks})", chunk
         )
+        out.update((r[0], (r[1], r[2])) for r in rows)
     return out
 
 

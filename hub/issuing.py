@@ -22,6 +22,12 @@ from cryptography.hazmat.primitives import serialization
 from hub.db import HubDB
 from kiosk.errors import KioskError
 
+#: Said when a request id (order number based) comes from a second kiosk: a configuration fault.
+STATION_CLASH = (
+    " by another kiosk: two kiosks make the same order numbers; give each kiosk of the counter"
+    " its own [counter] station"
+)
+
 
 class IssuanceError(KioskError):
     """A certificate request or revocation the hub refuses (bad CSR, unknown profile, …)."""
@@ -232,8 +238,9 @@ def issue(
 def _existing(request_id: str, kiosk: str, digest: str, row: tuple[Any, ...]) -> Issued:
     owner, stored_digest, serial, pem, nb, na = row
     if owner != kiosk or stored_digest != digest:
+        by = STATION_CLASH if owner != kiosk else ""
         raise IssuanceError(
-            f"request id {request_id} was already used for another certificate request",
+            f"request id {request_id} was already used for another certificate request{by}",
             code="hub.request_id_reused",
         )
     return Issued(request_id, serial, pem, nb, na, already=True)

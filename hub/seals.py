@@ -17,7 +17,7 @@ from typing import Any
 from cryptography import x509
 
 from hub.db import HubDB
-from hub.issuing import IssuanceError
+from hub.issuing import STATION_CLASH, IssuanceError
 from kiosk.errors import KioskError
 
 _SCHEMA = """
@@ -116,8 +116,9 @@ def make(db: HubDB, ca: Any, kiosk: str, body: Any) -> dict[str, Any]:
         )
     if row is not None:
         if row[0] != kiosk or row[1] != digest:
+            by = STATION_CLASH if row[0] != kiosk else ""
             raise IssuanceError(
-                f"request id {request_id} was already used for another seal",
+                f"request id {request_id} was already used for another seal{by}",
                 code="hub.request_id_reused",
             )
         return {"request_id": request_id, "status": "already_made", "seal": row[2]}

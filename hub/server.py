@@ -60,11 +60,29 @@ def serve(
     bind: str = DEFAULT_BIND,
     ca: CertificateAuthority | None = None,
     provider: PaymentProvider | None = None,
+    kmc_dir: str | None = None,
+    *,
+    create_kmc: bool = False,
 ) -> None:
-    """Serve the hub until interrupted (blocking)."""
+    """Serve the hub until interrupted (blocking). ``kmc_dir``: the key management centre's
+    directory (its master key); ``create_kmc`` makes the master key there when absent."""
     host, port = parse_bind(bind)
     db = HubDB(db_url)
-    app = create_app(db, ca, provider)
+    kmc = None
+    if kmc_dir:
+        if ca is None:
+            raise ConfigError(
+                "--kmc-dir needs --ca-dir (the KMC certifies its keys)", code="hub.kmc_no_ca"
+            )
+        from hub.kmc import KeyManagementCentre
+
+        try:
+            kmc = KeyManagementCentre(Path(kmc_dir), db, ca, create=create_kmc)
+        except KioskError as e:
+            raise ConfigError(
+                f"the KMC in {kmc_dir} does not load: {e}", code="hub.kmc_load"
+            ) from e
+    app = create_app(db, ca, provider, kmc)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run(
         app,

@@ -112,7 +112,13 @@ class HoursSettings(Section):
 class CounterSettings(Section):
     """The counter: where it is, what it is called, when it is open."""
 
+    @property
+    def order_prefix(self) -> str:
+        """What this kiosk's order numbers start with: the counter's code and its station."""
+        return self.id + self.station
+
     id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")]
+    station: Annotated[str, StringConstraints(pattern=r"^[0-9]?$")] = ""
     name_zh: str
     name_en: str
     address_zh: str
@@ -330,9 +336,12 @@ class PaymentSettings(Section):
 class FlowSettings(Section):
     """Visit flows: key escrow for key recovery (密钥恢复)."""
 
-    # "none": no escrow; key recovery is refused with a clear reason. Only encryption keys can
-    # ever be recovered (never signing keys) and this kiosk makes signing keys only.
-    key_escrow: Literal["none"] = "none"
+    # "hub": the hub's key management centre (KMC) makes and escrows an encryption key pair
+    # for every new or replaced key (双证书: it arrives wrapped and is unwrapped inside the key,
+    # with its encryption certificate), and key recovery gives it back. "none": signing keys
+    # only; key recovery is refused with a clear reason. Signing keys are never recovered.
+    # A kiosk.toml without [flows] keeps "none"; the shipped kiosk.toml says "hub".
+    key_escrow: Literal["none", "hub"] = "none"
 
 
 class DevicesSettings(Section):
@@ -354,6 +363,7 @@ class HubSettings(Section):
     poll_interval_s: Annotated[float, Field(gt=0, le=600)] = 2.0
     backoff_base_s: Annotated[float, Field(gt=0, le=60)] = 0.5
     backoff_cap_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    keep_sent_days: Annotated[int, Field(ge=0, le=3650)] = 90
 
 
 class StorageSettings(Section):

@@ -24,7 +24,8 @@ import pkcs11
 import pkcs11.exceptions as p11e
 from asn1crypto import algos as asn1algos
 from asn1crypto import keys as asn1keys
-from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass, TokenFlag
+from pkcs11 import MGF, Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass, TokenFlag
+from pkcs11.constants import DEFAULT
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pkcs11.util.rsa import encode_rsa_public_key
 from pkcs11.util.x509 import decode_x509_certificate
@@ -679,6 +680,106 @@ class KeySession:
             raw = priv.sign(hashlib.sha256(data).digest(), mechanism=Mechanism.ECDSA)
             return asn1algos.DSASignature.from_p1363(raw).dump(), "sha256_ecdsa"
         return priv.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS), "sha256_rsa"
+
+    @_translated
+    def import_wrapped_key(
+        self,
+        key_id: bytes,
+        label: str,
+        fetch: Callable[[bytes], tuple[bytes, bytes]],
+    ) -> None:
+        """Receive an RSA private key that crosses the wire only wrapped (key escrow, 密钥恢复).
+
+        A fresh RSA-2048 *transport* key pair is made on the key as session objects (gone when
+        the session closes; the private half sensitive and never extractable);
+        ``fetch(transport_spki)`` asks the key management centre, which answers
+        ``(wrapped_kek, wrapped_key)``: a one-time AES-256 key under RSA-OAEP (SHA-1, MGF1-SHA-1:
+        the only OAEP hash SoftHSM2 2.6 accepts) and the PKCS#8 private key under that AES key
+        with AES key wrap with padding (RFC 5649). Both are unwrapped *inside* the key
+        (``C_UnwrapKey``); the private key is stored as ``key_id`` (sensitive, not extractable,
+        decrypt and unwrap only), replacing any earlier one with that id.
+
+        Raises:
+            TokenError: the key refused (``token.failed``) or was pulled (``token.removed``);
+                whatever ``fetch`` raises passes through.
+        """
+        pub, transport = self._s.generate_keypair(
+            KeyType.RSA,
+            2048,
+            store=False,
+            capabilities=MechanismFlag.WRAP | MechanismFlag.UNWRAP,
+            private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
+        )
+        wrapped_kek, wrapped_key = fetch(_spki(pub))
+        try:
+            self._unwrap_into(transport, key_id, label, wrapped_kek, wrapped_key)
+        except (p11e.GeneralError, p11e.WrappedKeyInvalid, p11e.WrappedKeyLenRange) as e:
+            # SoftHSM answers a damaged or foreign wrapping with CKR_GENERAL_ERROR: tell that
+            # apart from a pulled key, which the caller handles as such
+            gone = self.tokens._gone(self.serial, e)
+            if gone.code != "token.failed":
+                raise gone from e
+            raise TokenError(
+                "The key could not unwrap the encryption key the key management centre sent "
+                "(damaged on the way, or wrapped for another key); run the step again",
+                code="token.unwrap_failed",
+            ) from e
+        finally:
+            with contextlib.suppress(p11e.PKCS11Error):
+                transport.destroy()
+                pub.destroy()
+
+    def _unwrap_into(
+        self, transport: Any, key_id: bytes, label: str, wrapped_kek: bytes, wrapped_key: bytes
+    ) -> None:
+        kek = transport.unwrap_key(
+            ObjectClass.SECRET_KEY,
+            KeyType.AES,
+            wrapped_kek,
+            mechanism=Mechanism.RSA_PKCS_OAEP,
+            mechanism_param=(Mechanism.SHA_1, MGF.SHA1, None),
+            store=False,
+            capabilities=MechanismFlag.UNWRAP,
+            template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
+        )
+        for old in list(
+            self._s.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: key_id})
+        ):
+            old.destroy()
+        kek.unwrap_key(
+            ObjectClass.PRIVATE_KEY,
+            KeyType.RSA,
+            wrapped_key,
+            id=key_id,
+            label=label,
+            mechanism=Mechanism.AES_KEY_WRAP_PAD,
+            store=True,
+            capabilities=MechanismFlag.DECRYPT | MechanismFlag.UNWRAP,
+            # python-pkcs11 templates every capability; a private key has no ENCRYPT, WRAP or
+            # VERIFY attribute and SoftHSM refuses the unwrap if they are present
+            template={
+                Attribute.SENSITIVE: True,
+                Attribute.EXTRACTABLE: False,
+                Attribute.PRIVATE: True,
+                Attribute.ENCRYPT: DEFAULT,
+                Attribute.WRAP: DEFAULT,
+                Attribute.VERIFY: DEFAULT,
+            },
+        )
+        kek.destroy()
+
+    @_translated
+    def decrypt(self, key_id: bytes, ciphertext: bytes) -> bytes:
+        """Decrypt RSA-OAEP (SHA-1) ``ciphertext`` with the private key ``key_id`` on the key
+        (the encryption key pair's proof that the key holds it)."""
+        priv = self._s.get_key(object_class=ObjectClass.PRIVATE_KEY, id=key_id)
+        return bytes(
+            priv.decrypt(
+                ciphertext,
+                mechanism=Mechanism.RSA_PKCS_OAEP,
+                mechanism_param=(Mechanism.SHA_1, MGF.SHA1, None),
+            )
+        )
 
     @_translated
     def write_certificate(self, key_id: bytes, cert_der: bytes, label: str) -> None:

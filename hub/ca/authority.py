@@ -27,6 +27,7 @@ from hub.ca.profiles import (
     CaError,
     Profile,
     SubjectData,
+    encryption_extensions,
     end_entity_extensions,
     subject_name,
 )
@@ -219,7 +220,46 @@ class CertificateAuthority:
             raise CaError(f"The certificate request does not parse: {e}", code="ca.bad_csr") from e
         if not ok:
             raise CaError("The certificate request's signature is wrong", code="ca.bad_csr")
-        pub = csr.public_key()
+        return self._issue(csr.public_key(), prof, data, not_before, not_after, "signing")
+
+    def issue_encryption_certificate(
+        self,
+        public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
+        profile: Profile | str,
+        subject_data: SubjectData | dict[str, str],
+        not_before: dt.datetime,
+        not_after: dt.datetime,
+    ) -> bytes:
+        """Certify an *encryption* key pair the hub's key management centre (KMC) made.
+
+        The subject is built by the same profile from the same subject data as the holder's
+        signing certificate, so the pair of certificates (双证书) names one holder; the key
+        usage is keyEncipherment (RSA) or keyAgreement (EC) only (no possession proof: the KMC
+        made the key itself).
+
+        Raises:
+            CaError: as :meth:`issue_from_csr`.
+        """
+        try:
+            prof = Profile(profile)
+        except ValueError:
+            raise CaError(f"Unknown profile {profile!r}", code="ca.bad_profile") from None
+        data = (
+            subject_data
+            if isinstance(subject_data, SubjectData)
+            else SubjectData.from_dict(subject_data)
+        )
+        return self._issue(public_key, prof, data, not_before, not_after, "encryption")
+
+    def _issue(
+        self,
+        pub: object,
+        prof: Profile,
+        data: SubjectData,
+        not_before: dt.datetime,
+        not_after: dt.datetime,
+        usage: str,
+    ) -> bytes:
         if isinstance(pub, rsa.RSAPublicKey):
             if pub.key_size < 2048:
                 raise CaError("RSA keys must be at least 2048 bits", code="ca.bad_csr")
@@ -252,7 +292,10 @@ class CertificateAuthority:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
             .add_extension(_crl_dp(self.crl_url), critical=False)
         )
-        for ext, critical in end_entity_extensions(prof):
+        extensions = (
+            encryption_extensions(pub) if usage == "encryption" else end_entity_extensions(prof)
+        )
+        for ext, critical in extensions:
             builder = builder.add_extension(ext, critical=critical)
         cert = builder.sign(self.key, hashes.SHA256())
         der = cert.public_bytes(serialization.Encoding.DER)

@@ -146,3 +146,29 @@ def end_entity_extensions(profile: Profile) -> list[tuple[x509.ExtensionType, bo
         (ku, True),
         (eku, False),
     ]
+
+
+def encryption_extensions(
+    public_key: object,
+) -> list[tuple[x509.ExtensionType, bool]]:
+    """Key usage of a holder's *encryption* certificate (双证书: the KMC's escrowed key pair):
+    keyEncipherment for an RSA key, keyAgreement for an EC key; never digitalSignature or
+    nonRepudiation, so the escrowed key can never pass for the holder's signature."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    is_ec = isinstance(public_key, ec.EllipticCurvePublicKey)
+    ku = x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=not is_ec,
+        data_encipherment=False,
+        key_agreement=is_ec,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (ku, True),
+    ]

@@ -39,6 +39,15 @@ def hub() -> None:
 )
 @click.option("--training-ca", is_flag=True, help="Create a training CA in --ca-dir if empty.")
 @click.option(
+    "--kmc-dir",
+    type=click.Path(file_okay=False),
+    envvar="KIOSK_HUB_KMC_DIR",
+    help="The key management centre's directory (its master key, kmc.master): escrows "
+    "encryption key pairs for key recovery. Without it the /kmc endpoints answer 503. Made on "
+    "first start with --training-ca or --init-kmc.",
+)
+@click.option("--init-kmc", is_flag=True, help="Make the KMC master key in --kmc-dir if absent.")
+@click.option(
     "--payments",
     type=click.Choice(["none", "sandbox"]),
     default="none",
@@ -46,7 +55,15 @@ def hub() -> None:
     help="Payment provider behind /v1/payments: none (routes absent, bill answers 503) or the "
     "sandbox (training and tests). Real provider adapters plug in behind the same interface.",
 )
-def serve_cmd(db_url: str, bind: str, ca_dir: str | None, training_ca: bool, payments: str) -> None:
+def serve_cmd(
+    db_url: str,
+    bind: str,
+    ca_dir: str | None,
+    training_ca: bool,
+    kmc_dir: str | None,
+    init_kmc: bool,
+    payments: str,
+) -> None:
     """Serve the hub's HTTP API until interrupted."""
     from hub.server import load_ca, parse_bind, serve
 
@@ -56,7 +73,14 @@ def serve_cmd(db_url: str, bind: str, ca_dir: str | None, training_ca: bool, pay
         from hub.payments.sandbox import SandboxProvider
 
         provider = SandboxProvider()
-    serve(db_url, bind, load_ca(ca_dir, create=training_ca), provider)
+    serve(
+        db_url,
+        bind,
+        load_ca(ca_dir, create=training_ca),
+        provider,
+        kmc_dir,
+        create_kmc=training_ca or init_kmc,
+    )
 
 
 @hub.command("enrol-kiosk")
@@ -103,6 +127,27 @@ def stats_cmd(db_url: str, as_json: bool) -> None:
     else:
         for name, n in sorted(counts.items()):
             click.echo(f"{name}\t{n}")
+
+
+@hub.command("kmc-audit")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one list of rows).")
+def kmc_audit_cmd(db_url: str, as_json: bool) -> None:
+    """The key management centre's audit: every escrow, recovery and refusal (when, which kiosk,
+    which order, the agent's ID digest, the serials, the refusal's code)."""
+    from hub.db import HubDB
+    from hub.kmc import audit_rows
+
+    rows = audit_rows(HubDB(db_url))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['at']}\t{r['kiosk']}\t{r['action']}\t{r['order_no'] or '-'}\t"
+            f"sign {r['signing_serial'] or '-'}\tenc {r['encryption_serial'] or '-'}"
+            + (f"\t{r['detail']}" if r["detail"] else "")
+        )
 
 
 def standalone(group: click.Group) -> None:

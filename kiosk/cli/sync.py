@@ -163,7 +163,10 @@ def run_cmd(
     path = _db_path(ctx, db)
     kdb = open_kiosk_db(path)
     with SyncLock(path), _client(ctx, hub_url, credential, timeout) as client:
-        worker = SyncWorker(kdb, client, batch_size=batch_size or hs.batch_size)
+        keep = (hs or _hub_settings(ctx)).keep_sent_days
+        worker = SyncWorker(
+            kdb, client, batch_size=batch_size or hs.batch_size, keep_sent_days=keep
+        )
         if once:
             res = worker.drain_once()
             click.echo(
@@ -196,6 +199,33 @@ def retry_cmd(ctx: click.Context, db: str | None, event_ids: tuple[str, ...], al
     kdb = open_kiosk_db(_db_path(ctx, db))
     n = outbox.retry_quarantined(kdb, None if all_ else event_ids)
     click.echo(f"{n} event(s) back in the queue")
+
+
+@sync.command("prune")
+@DB
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    help="Days since the hub acknowledged an event (default: [hub] keep_sent_days).",
+)
+@click.pass_context
+def prune_cmd(ctx: click.Context, db: str | None, days: float | None) -> None:
+    """Delete events the hub acknowledged long ago; pending and quarantined ones always stay."""
+    from data import outbox
+
+    if days is None:
+        days = float(_hub_settings(ctx).keep_sent_days)
+        if days == 0:
+            click.echo("[hub] keep_sent_days = 0: acknowledged events are kept; nothing pruned")
+            return
+    kdb = open_kiosk_db(_db_path(ctx, db))
+    n = outbox.prune_sent(kdb, outbox.cutoff(days))
+    left = outbox.counts(kdb)
+    click.echo(
+        f"pruned {n} acknowledged event(s) older than {days:g} day(s); "
+        f"left: {left['pending']} pending, {left['sent']} sent, {left['quarantined']} quarantined"
+    )
 
 
 @sync.command("export")

@@ -51,7 +51,7 @@ SECTION_KEYS = {
     "unit": {"name", "uscc", "address", "phone", "legal_rep", "unit_type"},
     "seal_image": {"path", "seal_type", "px_per_mm"},
     "payment": {"method", "reference", "payer_name"},
-    "key": {"blank", "serial", "pin", "condition", "reason"},
+    "key": {"blank", "serial", "pin", "recover", "condition", "reason"},
 }
 
 
@@ -148,9 +148,24 @@ def _crash_hook(flow: Any) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _key_crash_hook(res: Any) -> None:
+    """Test seam: KIOSK_CRASH_AFTER_KEY_STEP=name kills this process (SIGKILL) once the key
+    job's step of that name (``enc_fetch``, ``write_cert``, …) is journalled done."""
+    target = os.environ.get("KIOSK_CRASH_AFTER_KEY_STEP")
+    if not target:
+        return
+
+    def after(order_no: str, step: str) -> None:
+        if step == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    res.keys().after_step = after
+
+
 def _drive(res: Any, flow: Any, inputs: dict[str, Any], as_json: bool) -> int:
     failure = None
     try:
+        _key_crash_hook(res)
         while (step := flow.next_step()) is not None:
             flow.run_step(step, inputs)
             _crash_hook(flow)

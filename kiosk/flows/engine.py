@@ -189,7 +189,9 @@ class VisitFlow:
             data["unit"] = ed.get("unit")
         now = journal.now_utc()
         with res.store.atomic() as db:
-            order_no = journal.next_order_no(db, s.counter.id, s.counter.timezone, res.now())
+            order_no = journal.next_order_no(
+                db, s.counter.order_prefix, s.counter.timezone, res.now()
+            )
             db.execute(
                 "INSERT INTO visits (order_no, service, program, kind, state, training, data, "
                 "created_at, updated_at, unit_uscc, unit_name) "
@@ -303,6 +305,7 @@ class VisitFlow:
             "key": d.get("key"),
             "receipt": d.get("receipt"),
             "refund": d.get("refund"),
+            "recovered": d.get("recovered"),
             "renewed_in_visit": bool(d.get("renew_first")),
             "failure": d.get("failure"),
         }

@@ -24,8 +24,9 @@ def now_utc() -> str:
 
 
 def next_order_no(db: Any, counter_id: str, tz: str, at: dt.datetime | None = None) -> str:
-    """The next order number ``DG-YYYYMMDD-NNNN`` (counter's local date); call inside the
-    transaction that inserts the visit, so a number is never used twice nor skipped."""
+    """The next order number ``DG-YYYYMMDD-NNNN`` (counter's local date; ``counter_id`` is the
+    counter's code and station, ``DG2`` for station 2); call inside the transaction that inserts
+    the visit, so a number is never used twice nor skipped."""
     at = at or dt.datetime.now(dt.UTC)
     prefix = f"{counter_id}-{at.astimezone(ZoneInfo(tz)):%Y%m%d}"
     db.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from hub.ca import SubjectData
 from kiosk.domain import clock, validity
 from kiosk.domain.types import Service
 from kiosk.errors import KioskError
+from kiosk.flows import journal
 
 if TYPE_CHECKING:
     from kiosk.flows.engine import VisitFlow
@@ -160,18 +162,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     today = clock.local_today(res.now(), res.settings.counter.timezone)
     tz = res.settings.counter.timezone
     if svc == "key-recovery":
-        escrow = getattr(getattr(res.settings, "flows", None), "key_escrow", "none")
-        if escrow == "none":
-            raise _err(
-                "key recovery (密钥恢复) needs a key escrow and none is configured at this "
-                "counter; only encryption keys can ever be recovered, never signing keys. "
-                "Ask the back office to recover the encryption key",
-                "visit.no_escrow",
-            )
-        raise _err(
-            "this kiosk issues signing keys only; signing keys are never recovered",
-            "visit.signing_key_not_recoverable",
-        )
+        return _key_recovery(flow, inputs)
     if svc == "refund":
         return _refund(flow)
     if svc == "pickup":
@@ -204,6 +195,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         )
         result = ks.issue_new(req, actor=actor)
         flow.pin = result.user_pin
+        _escrow_event(flow, result.serial)
         return _key_info(flow, result.serial)
     serial = d.get("key_serial")
     if not serial:
@@ -216,6 +208,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         _only_key(flow, None)
         result = ks.replace(order_no=order, actor=actor, old_serial=serial, lost=lost)
         flow.pin = result.user_pin
+        _escrow_event(flow, result.serial)
         return _key_info(flow, result.serial)
     _only_key(flow, serial)
     done_job = ks.repo.job(order, svc if svc != "change" else "change")
@@ -275,6 +268,121 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             serial=serial,
         )
     return _key_info(flow, serial)
+
+
+def agent_digest(id_number: str) -> str:
+    """How the hub's KMC audit names the agent of a recovery: a digest, never the ID number."""
+    return hashlib.sha256(("kmc-agent:" + id_number.strip().upper()).encode()).hexdigest()[:32]
+
+
+def _escrow_event(flow: VisitFlow, serial: str) -> None:
+    """``key.encryption_escrowed`` (outbox, once per visit): the KMC delivered an encryption
+    key pair onto this key (serials only; key material never leaves the key or the KMC)."""
+    rec = flow.res.keys().repo.get(serial)
+    if rec is None or not rec.enc_cert_serial:
+        return
+    with flow.res.store.atomic() as db:
+        journal.emit(
+            db,
+            flow.order_no,
+            "key.encryption_escrowed",
+            {
+                "key_serial": serial,
+                "signing_serial": rec.cert_serial,
+                "encryption_serial": rec.enc_cert_serial,
+            },
+            "key.encryption_escrowed",
+            flow.res.training,
+        )
+
+
+def _key_recovery(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
+    """密钥恢复: the holder's escrowed encryption key back onto their key (never a signing key).
+
+    The agent must be the holder's: the unit of the key (USCC) for unit certificates, the
+    holder themself for an individual certificate. The key must be the holder's key from the
+    earlier visit, active and unexpired; the hub's KMC checks the signing certificate again and
+    refuses a key whose encryption certificate is revoked. A lost key is replaced first (补办),
+    which brings a fresh escrowed pair; recovery never goes onto a blank key.
+    """
+    res = flow.res
+    d = flow.data()
+    order = flow.order_no
+    wanted = str((inputs.get("key") or {}).get("recover") or "encryption").lower()
+    if wanted not in ("encryption", "signing"):
+        raise _err(
+            f'[key] recover = {wanted!r}: only "encryption" keys are recovered',
+            "visit.bad_recover",
+        )
+    if wanted == "signing":
+        raise _err(
+            "signing keys are never recovered: they were made on the USB key and never left "
+            "it, so no copy exists anywhere; a lost signing key means a replacement (补办) with "
+            "a new key pair",
+            "visit.signing_key_not_recoverable",
+        )
+    if res.escrow_mode() == "none":
+        raise _err(
+            "key recovery (密钥恢复) needs a key escrow and none is configured at this "
+            "counter; only encryption keys can ever be recovered, never signing keys. "
+            "Ask the back office to recover the encryption key",
+            "visit.no_escrow",
+        )
+    serial = d.get("key_serial")
+    if not serial:
+        raise _err("the earlier visit has no key", "visit.no_key")
+    ks = res.keys()
+    job = ks.repo.job(order, "key-recovery")
+    if job is not None and job.state == "done":
+        return _recovered(flow, str(serial))
+    agent = d.get("agent") or {}
+    earlier = res.visit_row(d.get("earlier_order") or "") or {}
+    kind = flow.row()["kind"]
+    uscc = None
+    if kind in ("org", "legal-rep"):
+        given = ((inputs.get("unit") or {}).get("uscc") or "").strip().upper()
+        uscc = given or (d.get("unit") or {}).get("uscc")
+    if (
+        kind == "individual"
+        and (earlier.get("agent_id_number") or "").upper() != (agent.get("id_number") or "").upper()
+    ):
+        raise _err(
+            "an individual certificate's encryption key is recovered for its holder only: this "
+            "ID card is not the holder's",
+            "visit.not_holder",
+        )
+    _only_key(flow, str(serial))
+    ks.recover_encryption_key(
+        order_no=order,
+        actor=res.staff_no,
+        user_pin=_pin(inputs),
+        agent_digest=agent_digest(agent.get("id_number") or ""),
+        serial=str(serial),
+        uscc=uscc,
+    )
+    return _recovered(flow, str(serial))
+
+
+def _recovered(flow: VisitFlow, serial: str) -> Out:
+    rec = flow.res.keys().repo.get(serial)
+    enc = rec.enc_cert_serial if rec else None
+    with flow.res.store.atomic() as db:
+        journal.emit(
+            db,
+            flow.order_no,
+            "key.recovered",
+            {
+                "key_serial": serial,
+                "signing_serial": rec.cert_serial if rec else None,
+                "encryption_serial": enc,
+                "agent_digest": agent_digest((flow.data().get("agent") or {}).get("id_number", "")),
+            },
+            "key.recovered",
+            flow.res.training,
+        )
+    detail, data = _key_info(flow, serial)
+    info = {"key": "encryption", "encryption_serial": enc}
+    return {**detail, "recovered": info}, {**data, "recovered": info}
 
 
 def _pickup(flow: VisitFlow) -> Out:

@@ -168,14 +168,24 @@ class Resources:
             from kiosk.sync.hub_issuer import HubIssuer
 
             alg = self.key_algorithm or self.settings.devices.token.key_algorithm
+            escrow = None
+            if self.escrow_mode() == "hub":
+                from kiosk.sync.hub_escrow import HubEscrow
+
+                escrow = HubEscrow(self.client())
             self._keys = KeyService(
                 wiring.reader_for(self.settings, self.base, training=self.training),
                 KeyRepository(self.store.db),
                 wiring.vault_for(self.base),
                 FallbackIssuer(HubIssuer(self.client()), self.store.db),
                 algorithm=KeyAlgorithm(alg),
+                escrow=escrow,
             )
         return self._keys
+
+    def escrow_mode(self) -> str:
+        """``[flows] key_escrow``: ``"hub"`` (the hub's KMC) or ``"none"``."""
+        return str(getattr(getattr(self.settings, "flows", None), "key_escrow", "none"))
 
     def standin(self) -> Any:
         """The SoftHSM2 stand-in (training), else None."""

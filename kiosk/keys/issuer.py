@@ -9,6 +9,7 @@ answer instead of certifying twice.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from hub.ca import CertificateAuthority, SubjectData
@@ -42,6 +43,43 @@ class CertificateIssuer(Protocol):
 
     def trusted_cas(self) -> list[bytes]:
         """CA certificates (DER) that seal makers and holders chain to."""
+        ...
+
+
+@dataclass(frozen=True)
+class EscrowedKey:
+    """An encryption key pair from the key management centre, as it crosses the wire: the
+    private key wrapped (AES key wrap with padding) under a one-time key that is itself wrapped
+    (RSA-OAEP-SHA1) for the transport key made on the USB key; never in clear."""
+
+    encryption_serial: str
+    cert_der: bytes = field(repr=False)
+    wrapped_kek: bytes = field(repr=False)
+    wrapped_key: bytes = field(repr=False)
+
+
+@runtime_checkable
+class KeyEscrow(Protocol):
+    """The key management centre (KMC) the kiosk asks for encryption key pairs (双证书)."""
+
+    def escrow(
+        self, signing_serial: str, transport_spki: bytes, *, request_id: str, order_no: str
+    ) -> EscrowedKey:
+        """A new encryption key pair for the holder of ``signing_serial`` (made and escrowed
+        there), wrapped for ``transport_spki``; the same key again for a repeated request id."""
+        ...
+
+    def recover(
+        self,
+        signing_serial: str,
+        encryption_serial: str,
+        transport_spki: bytes,
+        *,
+        request_id: str,
+        order_no: str,
+        agent_digest: str,
+    ) -> EscrowedKey:
+        """The escrowed key ``encryption_serial`` back, wrapped for ``transport_spki``."""
         ...
 
 

@@ -43,6 +43,9 @@ class KeyRecord:
     issuances: int
     renewals: int
     pin_resets: int
+    #: the encryption certificate (key escrow, migration 0011), when the KMC delivered one.
+    enc_cert_serial: str | None = None
+    enc_cert_der: bytes | None = None
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> KeyRecord:
@@ -64,6 +67,8 @@ class KeyRecord:
             issuances=r["issuances"],
             renewals=r["renewals"],
             pin_resets=r["pin_resets"],
+            enc_cert_serial=r.get("enc_cert_serial"),
+            enc_cert_der=r.get("enc_cert_der"),
         )
 
 
@@ -83,6 +88,7 @@ class KeyJob:
     cert_der: bytes | None
     seal_der: bytes | None
     last_step: str
+    enc_cert_der: bytes | None = None
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> KeyJob:
@@ -99,6 +105,7 @@ class KeyJob:
             cert_der=r["cert_der"],
             seal_der=r["seal_der"],
             last_step=r["last_step"],
+            enc_cert_der=r.get("enc_cert_der"),
         )
 
 

@@ -39,7 +39,7 @@ from hub.ca import Profile, SubjectData, subject_data_of
 from hub.ca.profiles import subject_name
 from kiosk.domain import validity
 from kiosk.errors import KioskError, TokenError
-from kiosk.keys.issuer import CertificateIssuer
+from kiosk.keys.issuer import CertificateIssuer, EscrowedKey, KeyEscrow
 from kiosk.keys.lifecycle import KeyState
 from kiosk.keys.repository import KeyJob, KeyRecord, KeyRepository
 from kiosk.keys.vault import PinVault, random_digits, random_so_pin
@@ -58,6 +58,13 @@ ISSUE_STEPS: tuple[str, ...] = (
     "write_seal",
     "verify",
 )
+
+#: The steps that put the escrowed encryption key pair (双证书) on the key: after ``verify`` of
+#: a new issue or a replacement (with key escrow), and the whole of a key recovery (密钥恢复).
+ESCROW_STEPS: tuple[str, ...] = ("enc_fetch", "enc_cert", "enc_verify")
+
+#: Prefix of the encryption key pair's CKA_ID (the signing pair's id follows it).
+ENC_ID_PREFIX = b"enc:"
 
 #: The token object label of the seal and its CKA_APPLICATION.
 SEAL_LABEL = "SESeal"
@@ -164,6 +171,9 @@ class KeyService:
         on_step: called with ``(order_no, service, step, state)`` after each journal write (the
             visit flow mirrors it into the visit journal; never given a PIN).
         clock: "now" (tests move it).
+        escrow: the key management centre (``[flows] key_escrow = "hub"``): new issues and
+            replacements also receive an escrowed encryption key pair and its certificate, and
+            :meth:`recover_encryption_key` works. None: signing keys only.
     """
 
     def __init__(
@@ -176,7 +186,9 @@ class KeyService:
         algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048,
         on_step: Callable[[str, str, str, str], None] | None = None,
         clock: Callable[[], dt.datetime] = _now,
+        escrow: KeyEscrow | None = None,
     ):
+        self.escrow = escrow
         self.tokens = tokens
         self.repo = repo
         self.vault = vault
@@ -264,6 +276,7 @@ class KeyService:
             "algorithm": (req.algorithm or self.algorithm).value,
             "seal": req.seal.to_params() if req.seal else None,
             "actor": actor,
+            "escrow": self.escrow is not None,
         }
         job = self.repo.start_job(req.order_no, "new", params)
         if job.state == "done":
@@ -306,7 +319,7 @@ class KeyService:
         self, job: KeyJob, key: KeyInfo, *, actor: str, resumed: bool = False
     ) -> IssueResult:
         p = job.params
-        steps = ISSUE_STEPS
+        steps = ISSUE_STEPS + (ESCROW_STEPS if p.get("escrow") else ())
         state: dict[str, Any] = {"key": key, "pin": None, "session": None, "spki": None}
         # One user session (one login) serves every step after the PIN is set: logins are the
         # slow part of a PKCS#11 module (SoftHSM derives a key from the PIN on each).
@@ -447,22 +460,37 @@ class KeyService:
             self._verify_on_key(user_session(), j.key_id, j.cert_der)
             return {"verified": True}, {}
 
-        with held:
-            self._issue_steps(
-                job,
-                state,
-                steps,
-                (
-                    ("init_token", init_token),
-                    ("init_pin", init_pin),
-                    ("keygen", keygen),
-                    ("csr", csr),
-                    ("certify", certify),
-                    ("write_cert", write_cert),
-                    ("write_seal", write_seal),
-                    ("verify", verify),
-                ),
+        def ask_escrow(spki: bytes) -> EscrowedKey:
+            j = self._job(job)
+            assert j.cert_der is not None
+            if self.escrow is None:
+                raise KeyServiceError(
+                    f"Order {j.order_no} was started with key escrow, which is no longer "
+                    'configured; set [flows] key_escrow = "hub" to finish it',
+                    code="keys.no_escrow",
+                )
+            signing = x509.load_der_x509_certificate(j.cert_der).serial_number
+            return self.escrow.escrow(
+                format(signing, "x"),
+                spki,
+                request_id=f"{j.order_no}:{j.service}:escrow",
+                order_no=j.order_no,
             )
+
+        plan: list[tuple[str, Callable[[], tuple[dict[str, Any], dict[str, Any]] | None]]] = [
+            ("init_token", init_token),
+            ("init_pin", init_pin),
+            ("keygen", keygen),
+            ("csr", csr),
+            ("certify", certify),
+            ("write_cert", write_cert),
+            ("write_seal", write_seal),
+            ("verify", verify),
+        ]
+        if p.get("escrow"):
+            plan += self._escrow_plan(job, user_session, ask_escrow)
+        with held:
+            self._issue_steps(job, state, steps, tuple(plan))
         job = self._job(job)
         # a resumed job that had finished every step but not closed still needs a fresh PIN
         pin = user_pin()
@@ -488,6 +516,8 @@ class KeyService:
                 cert_der=j.cert_der,
                 seal_der=j.seal_der,
                 seal_es_id=_es_id(j.order_no) if j.seal_der else None,
+                enc_cert_der=j.enc_cert_der,
+                enc_cert_serial=_serial_hex(j.enc_cert_der),
             )
             self.repo.bump(j.key_serial, "issuances")
             self.repo.update_job(j.id, state="done")
@@ -517,6 +547,152 @@ class KeyService:
 
     def _job(self, job: KeyJob) -> KeyJob:
         return self.repo.job_by_id(job.id)
+
+    # == key escrow (双证书) and key recovery (密钥恢复) ==========================================
+
+    def _escrow_plan(
+        self,
+        job: KeyJob,
+        user_session: Callable[[], KeySession],
+        ask: Callable[[bytes], EscrowedKey],
+    ) -> list[tuple[str, Callable[[], tuple[dict[str, Any], dict[str, Any]]]]]:
+        """The three escrow steps: receive the wrapped encryption key from the KMC and unwrap
+        it inside the key (``enc_fetch``), write its certificate (``enc_cert``), prove the key
+        decrypts for that certificate (``enc_verify``). Safe to repeat: the KMC answers the same
+        key pair for the same request id (re-wrapped for a new transport key), and the unwrap
+        replaces a key left by an earlier try."""
+
+        def enc_id() -> bytes:
+            j = self._job(job)
+            assert j.key_id is not None or j.params.get("signing_key_id")
+            return ENC_ID_PREFIX + (j.key_id or bytes.fromhex(j.params["signing_key_id"]))
+
+        def enc_fetch() -> tuple[dict[str, Any], dict[str, Any]]:
+            got: list[EscrowedKey] = []
+
+            def fetch(spki: bytes) -> tuple[bytes, bytes]:
+                got.append(ask(spki))
+                return got[0].wrapped_kek, got[0].wrapped_key
+
+            user_session().import_wrapped_key(enc_id(), "encryption " + job.order_no, fetch)
+            ek = got[0]
+            return {"enc_serial": ek.encryption_serial}, {"enc_cert_der": ek.cert_der}
+
+        def enc_cert() -> tuple[dict[str, Any], dict[str, Any]]:
+            j = self._job(job)
+            assert j.enc_cert_der is not None
+            user_session().write_certificate(
+                enc_id(), j.enc_cert_der, label=_cn(j.enc_cert_der) + " (encryption)"
+            )
+            return {}, {}
+
+        def enc_verify() -> tuple[dict[str, Any], dict[str, Any]]:
+            j = self._job(job)
+            assert j.enc_cert_der is not None
+            pub = x509.load_der_x509_certificate(j.enc_cert_der).public_key()
+            if not isinstance(pub, rsa.RSAPublicKey):
+                raise KeyServiceError(
+                    "The encryption certificate is not for an RSA key", code="keys.verify_failed"
+                )
+            challenge = secrets.token_bytes(32)
+            oaep = padding.OAEP(
+                mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None
+            )
+            if user_session().decrypt(enc_id(), pub.encrypt(challenge, oaep)) != challenge:
+                raise KeyServiceError(
+                    "The encryption key on the key does not match its certificate",
+                    code="keys.verify_failed",
+                )
+            return {"verified": True}, {}
+
+        return [("enc_fetch", enc_fetch), ("enc_cert", enc_cert), ("enc_verify", enc_verify)]
+
+    def recover_encryption_key(
+        self,
+        *,
+        order_no: str,
+        actor: str,
+        user_pin: str,
+        agent_digest: str,
+        serial: str | None = None,
+        uscc: str | None = None,
+    ) -> str:
+        """Key recovery (密钥恢复): the holder's escrowed *encryption* key back onto their key.
+
+        Signing keys are never recovered (they were made on the key and never left it). The key
+        must be the holder's, active, its signing certificate unexpired; the KMC checks again
+        that the signing certificate is valid and names the same holder, and refuses a key whose
+        encryption certificate is revoked. Journalled as a ``key-recovery`` job
+        (``enc_fetch``, ``enc_cert``, ``enc_verify``); calling again with the same order resumes.
+
+        Returns:
+            the encryption certificate's serial (hex).
+
+        Raises:
+            KeyServiceError: ``keys.no_escrow`` (no KMC configured), ``keys.no_escrowed_key``
+                (this key carries no escrowed key), and :meth:`holder_key`'s refusals.
+            TokenError: ``token.wrong_pin`` and the like.
+            SyncError: the KMC refused (``kmc.cert_revoked``, ...) or cannot be reached.
+        """
+        if self.escrow is None:
+            raise KeyServiceError(
+                "No key escrow is configured at this counter", code="keys.no_escrow"
+            )
+        escrow = self.escrow
+        key, rec = self.holder_key(
+            serial=serial, uscc=uscc, need_unexpired=True, states=(KeyState.ACTIVE,)
+        )
+        if not rec.enc_cert_der or not rec.enc_cert_serial or rec.key_id is None:
+            raise KeyServiceError(
+                f"Key {key.serial} carries no escrowed encryption key (issued for signing "
+                "only); nothing can be recovered",
+                code="keys.no_escrowed_key",
+            )
+        job = self._start(
+            order_no,
+            "key-recovery",
+            key.serial,
+            {"signing_key_id": rec.key_id.hex(), "encryption_serial": rec.enc_cert_serial},
+        )
+        signing, enc_serial = rec.cert_serial or "", rec.enc_cert_serial
+        guard = self._login_guard(key.serial, actor, order_no)
+        held = contextlib.ExitStack()
+        opened: list[KeySession] = []
+
+        def user_session() -> KeySession:
+            if not opened:
+                try:
+                    opened.append(
+                        held.enter_context(
+                            self.tokens.session(key.serial, user_pin=user_pin, rw=True)
+                        )
+                    )
+                except TokenError as e:
+                    guard(e)
+                    raise
+            return opened[0]
+
+        def ask(spki: bytes) -> EscrowedKey:
+            return escrow.recover(
+                signing,
+                enc_serial,
+                spki,
+                request_id=f"{order_no}:key-recovery",
+                order_no=order_no,
+                agent_digest=agent_digest,
+            )
+
+        with held:
+            for name, fn in self._escrow_plan(job, user_session, ask):
+                job = self._run_step(job, name, ESCROW_STEPS, fn)
+        j = self._job(job)
+        with self.repo.db.atomic():
+            self.repo.upsert(key.serial, enc_cert_der=j.enc_cert_der)
+            self.repo.update_job(j.id, state="done")
+        log.info(
+            "order %s: encryption key %s recovered onto key %s", order_no, enc_serial, key.serial
+        )
+        return enc_serial
 
     def _request_id(self, job: KeyJob, step: str) -> str:
         """Idempotency key for a CA call: the same after a crash or an unreachable CA (so the
@@ -618,6 +794,8 @@ class KeyService:
             cert_der=None,
             seal_der=None,
             seal_es_id=None,
+            enc_cert_der=None,
+            enc_cert_serial=None,
         )
         log.info("key %s wiped by %s: %s", serial, actor, reason)
 
@@ -1002,6 +1180,12 @@ class KeyService:
                 self.issuer.revoke(
                     int(rec.cert_serial, 16), reason, request_id=f"{order_no}:cancel"
                 )
+            if rec.enc_cert_serial:
+                # the encryption certificate goes with the signing one (双证书); its escrowed key
+                # is then never recovered
+                self.issuer.revoke(
+                    int(rec.enc_cert_serial, 16), reason, request_id=f"{order_no}:cancel:enc"
+                )
             return {"cert_serial": rec.cert_serial, "reason": reason}, {}
 
         def wipe_objects() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -1023,6 +1207,7 @@ class KeyService:
                 label="",
                 cert_der=None,
                 seal_der=None,
+                enc_cert_der=None,
             )
             self.repo.update_job(job.id, state="done")
 
@@ -1063,6 +1248,7 @@ class KeyService:
             "seal": seal.to_params() if seal else None,
             "old_serial": old_serial,
             "lost": lost,
+            "escrow": self.escrow is not None,
         }
         job = self.repo.start_job(order_no, "replace", params)
         if job.state != "running":
@@ -1086,6 +1272,14 @@ class KeyService:
                 int(cur.cert_serial, 16),
                 "keyCompromise" if lost else "superseded",
                 request_id=f"{job.order_no}:replace:revoke",
+            )
+        if cur.enc_cert_serial:
+            # the old key's encryption key left with it: its certificate is revoked too (the
+            # replacement got a fresh escrowed pair when escrow is on)
+            self.issuer.revoke(
+                int(cur.enc_cert_serial, 16),
+                "keyCompromise" if lost else "superseded",
+                request_id=f"{job.order_no}:replace:revoke:enc",
             )
         with self.repo.db.atomic():
             if cur.state in (KeyState.ACTIVE, KeyState.SUSPENDED):
@@ -1230,6 +1424,12 @@ def _cn(cert_der: bytes) -> str:
     return str(cns[0].value) if cns else "certificate"
 
 
+def _serial_hex(cert_der: bytes | None) -> str | None:
+    if not cert_der:
+        return None
+    return format(x509.load_der_x509_certificate(cert_der).serial_number, "x")
+
+
 def _es_id(order_no: str) -> str:
     # 印章编码: the counter's order number keeps it unique and traceable to the visit.
     return "ES-" + order_no
@@ -1241,6 +1441,7 @@ def _seal_request_of(seal_der: bytes) -> SealRequest:
 
 
 __all__ = [
+    "ESCROW_STEPS",
     "ISSUE_STEPS",
     "SEAL_APPLICATION",
     "SEAL_LABEL",

@@ -250,6 +250,23 @@ class HubClient:
         except (ValueError, TypeError) as e:
             raise HubUnavailable("the hub's seal is not base64", code="sync.bad_answer") from e
 
+    def kmc(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /kmc/escrow`` or ``POST /kmc/recover``: the key management centre's answer
+        (``{"request_id", "status", "encryption_serial", "certificate_pem", "wrap",
+        "wrapped_kek", "wrapped_key"}``; the key itself only ever wrapped).
+
+        Raises:
+            HubUnavailable: no usable answer, or the hub has no KMC (503, ``sync.no_kmc``).
+            HubRefused: the KMC refused (``kmc.cert_revoked``, ``kmc.unknown_key``, ...).
+            HubUnauthorized: the credential is refused.
+        """
+        resp = self._request("POST", f"/kmc/{action}", json=body)
+        if resp.status_code == 503:
+            raise HubUnavailable(
+                "the hub has no key management centre (KMC) for key escrow", code="sync.no_kmc"
+            )
+        return self._json(resp, ("encryption_serial", "certificate_pem", "wrapped_kek"))
+
     def ca_certificates(self) -> list[bytes]:
         """``GET /ca``: the CA certificates (DER) holders and seal makers chain to."""
         resp = self._request("GET", "/ca")

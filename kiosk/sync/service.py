@@ -119,7 +119,11 @@ class SyncService:
                 db = open_kiosk_db(self.db_path)
                 with HubClient(self.hub.url, self.hub.credential, timeout=self.hub.timeout_s) as c:
                     worker = SyncWorker(
-                        db, c, batch_size=self.hub.batch_size, training_hub=self.training_hub
+                        db,
+                        c,
+                        batch_size=self.hub.batch_size,
+                        training_hub=self.training_hub,
+                        keep_sent_days=getattr(self.hub, "keep_sent_days", 0),
                     )
                     worker.run(
                         self._stop,

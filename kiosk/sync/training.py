@@ -88,6 +88,7 @@ class LocalHub:
         ]
         if importlib.util.find_spec("hub.ca") is not None:
             args += ["--ca-dir", str(self.base / "ca"), "--training-ca"]
+            args += ["--kmc-dir", str(self.base / "kmc")]
         log = (self.base / "hub.log").open("ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=log)
         log.close()

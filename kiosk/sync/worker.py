@@ -21,13 +21,14 @@ import os
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from data import outbox
-from kiosk.errors import SyncError
+from kiosk.errors import StoreError, SyncError
 from kiosk.sync.client import HubClient, HubRefused, HubUnauthorized, HubUnavailable
 
 log = logging.getLogger("kiosk.sync")
@@ -119,6 +120,7 @@ class DrainResult:
     config_updated: bool = False
     roster_imported: int | None = None  # staff entries cached from the hub's roster this pass
     roster_error: str | None = None  # the hub's roster could not be imported (sync goes on)
+    pruned: int = 0  # acknowledged events deleted after [hub] keep_sent_days
     error: str | None = None
 
     @property
@@ -136,6 +138,8 @@ class SyncWorker:
         clock: UTC ISO time source for the status rows (tests may skew it).
         config_every: fetch the hub's configuration documents on the first successful pass and
             every this many passes after it (0: never); a 304 costs one small request.
+        keep_sent_days: after a successful pass, at most once every ``prune_every_s``, delete
+            events the hub acknowledged more than this many days ago (0: keep them all).
     """
 
     def __init__(
@@ -147,8 +151,13 @@ class SyncWorker:
         clock: Callable[[], str] = outbox.utc_now,
         config_every: int = 30,
         training_hub: bool = False,
+        keep_sent_days: int = 0,
+        prune_every_s: float = 3600.0,
     ):
         self.db = db
+        self.keep_sent_days = keep_sent_days
+        self.prune_every_s = prune_every_s
+        self._last_prune: float | None = None
         #: only a training hub (kiosk.sync.training.LocalHub) may receive training events
         self.training_hub = training_hub
         self.client = client
@@ -200,7 +209,29 @@ class SyncWorker:
         outbox.set_state(
             self.db, {"online": "1", "last_attempt": now, "last_success": now, "last_error": None}
         )
+        self._prune(result)
         return result
+
+    def _prune(self, result: DrainResult) -> None:
+        """Delete long-acknowledged events (the outbox would otherwise grow for ever)."""
+        if self.keep_sent_days <= 0:
+            return
+        tick = time.monotonic()
+        if self._last_prune is not None and tick - self._last_prune < self.prune_every_s:
+            return
+        self._last_prune = tick
+        try:
+            result.pruned = outbox.prune_sent(self.db, outbox.cutoff(self.keep_sent_days))
+        except (sqlite3.Error, StoreError) as e:
+            # A busy database is no reason to stop sending; the next hour tries again.
+            log.warning("could not prune the outbox: %s", e)
+            return
+        if result.pruned:
+            log.info(
+                "pruned %d event(s) acknowledged over %d days ago",
+                result.pruned,
+                self.keep_sent_days,
+            )
 
     def _import_roster(self, result: DrainResult) -> None:
         """Cache the hub's ``staff_roster`` in the local roster, so sign-in works offline.

@@ -196,7 +196,11 @@ def test_kill_9_at_each_step_boundary_then_resume(data: Path, step: str) -> None
             == 1
         ), s
     hub = data / "training" / "hub" / "hub.db"
-    assert _count(hub, "SELECT COUNT(*) FROM certificates WHERE subject LIKE ?", f"%{uscc}%") == 1
+    signing = "SELECT COUNT(*) FROM certificates WHERE subject LIKE ? AND csr_digest != 'kmc'"
+    assert _count(hub, signing, f"%{uscc}%") == 1
+    # and its encryption certificate from the hub's KMC (key escrow, the shipped kiosk.toml)
+    enc = "SELECT COUNT(*) FROM certificates WHERE subject LIKE ? AND csr_digest = 'kmc'"
+    assert _count(hub, enc, f"%{uscc}%") == 1
     # nothing lost: every kiosk event of the visit is on the hub, once
     # (the payments area files its events under the visit's row id, the flow under its order)
     ids = (order, str(vid))
