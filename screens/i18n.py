@@ -738,8 +738,10 @@ CATALOGUE.update(
         "svc.refund_go": Bi("申请退费", "Refund"),
         "svc.key_recovery_heading": Bi("密钥恢复", "Key recovery"),
         "svc.recovery_hint": Bi(
-            "只能恢复加密密钥，签名密钥任何情况下都不恢复；恢复需要密钥托管",
-            "Only encryption keys can be recovered, never signing keys; it needs key escrow",
+            "只能恢复加密密钥，签名密钥任何情况下都不恢复。请插入原介质并输入 PIN 码，"
+            "托管的加密密钥将写回介质",
+            "Only encryption keys are recovered, never signing keys. Insert the key and enter "
+            "its PIN: the escrowed encryption key is written back onto it",
         ),
         "svc.key_recovery_go": Bi("恢复加密密钥", "Recover the encryption key"),
         "svc.pickup_heading": Bi("领取介质", "Collect the key"),
@@ -757,6 +759,10 @@ CATALOGUE.update(
             "证书已注销，介质 {serial} 已清空作废。原因：{reason}",
             "The certificate is cancelled; key {serial} wiped. Reason: {reason}",
         ),
+        "svc.done_recovered": Bi(
+            "加密密钥已恢复到介质 {serial}（加密证书序列号 {enc}）",
+            "The encryption key is back on key {serial} (encryption certificate {enc})",
+        ),
         "svc.done_refund": Bi(
             "已退费 {amount}，原路退回付款账户", "Refunded {amount} to the paying account"
         ),
@@ -768,6 +774,19 @@ CATALOGUE.update(
             "No key escrow is set up at this counter, so encryption keys cannot be recovered "
             "here (signing keys never are). Call the hotline: the back office recovers it; "
             "this visit is recorded",
+        ),
+        "svc.err_no_escrowed_key": Bi(
+            "此介质没有托管的加密密钥（托管前签发的证书）。请改办“补办”换新介质；业务已保存",
+            "No encryption key of this key is in escrow (issued before escrow): choose Replace",
+        ),
+        "svc.err_not_holder": Bi(
+            "此身份证不是证书持有单位或本人的，不能恢复其加密密钥。请持有人或其单位经办人办理",
+            "This ID card is not the holder's: the holder or their unit's agent must come",
+        ),
+        "svc.err_kmc_refused": Bi(
+            "后台密钥管理中心拒绝恢复：证书已吊销或已过期。请先办理续期或补办",
+            "The key management centre refused: the certificate is revoked or expired; renew "
+            "or replace it first",
         ),
         "svc.err_signing_key": Bi(
             "签名密钥不能恢复。介质遗失或损坏请改办“补办”",

@@ -44,6 +44,14 @@ def _code(area: str, what: str) -> str:
 ERROR_KEYS = {
     _code("visit", "no_escrow"): "svc.err_no_escrow",
     _code("visit", "signing_key_not_recoverable"): "svc.err_signing_key",
+    _code("keys", "no_escrow"): "svc.err_no_escrow",
+    _code("keys", "no_escrowed_key"): "svc.err_no_escrowed_key",
+    _code("visit", "not_holder"): "svc.err_not_holder",
+    _code("kmc", "cert_revoked"): "svc.err_kmc_refused",
+    _code("kmc", "cert_expired"): "svc.err_kmc_refused",
+    _code("kmc", "other_holder"): "svc.err_not_holder",
+    _code("kmc", "unknown_key"): "svc.err_no_escrowed_key",
+    _code("kmc", "unknown_certificate"): "svc.err_no_escrowed_key",
     _code("visit", "refund_refused"): "svc.err_refund_refused",
     _code("visit", "nothing_to_refund"): "svc.err_nothing_to_refund",
     _code("visit", "bad_condition"): "svc.err_condition",
@@ -69,9 +77,9 @@ CANCEL_REASONS = (
     "unspecified",
 )
 #: Services whose key step logs in to the key (the PIN is asked).
-WITH_PIN = frozenset({"renew", "change", "seal"})
+WITH_PIN = frozenset({"renew", "change", "seal", "key-recovery"})
 #: Services whose key step shows the key and certificate first.
-SHOWS_KEY = frozenset({"renew", "change", "replace", "unlock", "cancel", "seal"})
+SHOWS_KEY = frozenset({"renew", "change", "replace", "unlock", "cancel", "seal", "key-recovery"})
 
 
 #: The key step's name on the progress line, per service (new and renew write a key).
@@ -384,7 +392,11 @@ class ServiceSteps:
         return [InfoText(self, id="svc-info"), LangText("svc.refund_hint", classes="hint")]
 
     def _keys_key_recovery(self, state: dict[str, Any]) -> list[Widget]:
-        return [LangText("svc.recovery_hint", id="svc-info", classes="hint")]
+        return [
+            InfoText(self, id="svc-info"),
+            LangText("svc.recovery_hint", id="svc-recovery-hint", classes="hint"),
+            *self._pin_field(),
+        ]
 
     def _keys_pickup(self, state: dict[str, Any]) -> list[Widget]:
         order = self.screen.port.data(self.screen.flow).get("earlier_order") or "-"
@@ -491,6 +503,10 @@ class ServiceSteps:
                 t("svc.done_cancel", "en", serial=serial, reason=words.en),
             )
             return [LangText(text, id="svc-done")]
+        elif service == "key-recovery" and state.get("recovered"):
+            enc = (state.get("recovered") or {}).get("encryption_serial") or "-"
+            text = bi("svc.done_recovered").format(enc=enc, serial=key.get("serial") or "-")
+            return [LangText(_lit(text.zh, text.en), id="svc-done")]
         elif cert:
             not_after = str(cert.get("not_after") or "-")[:10]
             text = bi("svc.done_cert").format(

@@ -138,7 +138,7 @@ async def open_with_lookup(c: Desk, service: str, *, by: str, pick: str) -> None
     )
     assert not error_of(app), error_of(app)
     if by == "card":  # the card was read already: the agent is confirmed with one press
-        assert "张伟" in text_of(app, "#visit-agent")
+        await until(pilot, lambda: "张伟" in text_of(app, "#visit-agent"), "the agent read")
         await tap(pilot, "#visit-next")
         await until(pilot, lambda: step_of(app) not in (None, "identify"), "identified")
     else:
@@ -192,7 +192,7 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         await c.go("keys", **{"key-pin": pin})
         await c.go("handover")
         await until(pilot, lambda: step_of(app) == "done", "change done")
-        assert "证书序列号" in text_of(app, "#svc-done")
+        await until(pilot, lambda: "证书序列号" in text_of(app, "#svc-done"), "the result")
         changed = await c.done()
         st = state_of(app, changed)
         assert st["key"] == {"serial": k1, "state": "active"}
@@ -254,11 +254,15 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         assert k3 not in (k1, k2)
         assert [s for s, _ in transitions(app, k2)][-2:] == ["lost", "terminated"]
 
-        # 密钥恢复: whatever the engine answers, in words (no escrow here: the next step).
+        # 密钥恢复: the escrowed encryption key back onto the key (with its PIN); where the
+        # engine refuses (no escrow at a counter), the words and the next step.
+        pin3 = last_pin(sim.jobs())
         await c.start("key-recovery", PROGRAM, "org", order=lost)
         await c.identify()
         await at_keys(c)
-        assert "签名密钥" in text_of(app, "#svc-info")
+        await until(pilot, lambda: "介质 " + k3 in text_of(app, "#svc-info"), "the key shown")
+        assert "签名密钥任何情况下都不恢复" in text_of(app, "#svc-recovery-hint")
+        app.screen.query_one("#key-pin", Input).value = pin3
         await press_next(c, refused=None)
         if error_of(app):
             assert "密钥托管" in error_of(app) and "服务热线" in error_of(app)
@@ -269,14 +273,25 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
             app.go_home()
             await until(pilot, lambda: len(app.screen_stack) == 1, "home")
         else:
-            await c.finish()
+            await until(pilot, lambda: step_of(app) == "done", "recovery done")
+            await until(
+                pilot,
+                lambda: "加密密钥已恢复到介质 " + k3 in text_of(app, "#svc-done"),
+                "the result",
+            )
+            recovered = await c.done()
+            st = state_of(app, recovered)
+            enc = st["recovered"]["encryption_serial"]
+            assert st["recovered"]["key"] == "encryption" and enc
+            assert st["key"] == {"serial": k3, "state": "active"}
+            assert enc != st["certificate"]["serial"]  # never the signing certificate
 
         # 注销: the reason and the confirmation first; irreversible, said so.
         await c.start("cancel", PROGRAM, "org", order=lost)
         await c.identify()
         assert visit(app).visit["steps"] == ["identify", "materials", "keys"]
         await at_keys(c)
-        assert "不可撤销" in text_of(app, "#svc-cancel-warning")
+        await until(pilot, lambda: "不可撤销" in text_of(app, "#svc-cancel-warning"), "warning")
         await press_next(c, refused=True)
         assert "注销原因" in error_of(app)
         await tap(pilot, "#choice-reason-affiliationChanged")
@@ -288,7 +303,9 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         await tap(pilot, "#svc-confirm")
         await press_next(c)
         await until(pilot, lambda: step_of(app) == "done", "cancel done")
-        assert "单位信息或隶属关系变更" in text_of(app, "#svc-done")
+        await until(
+            pilot, lambda: "单位信息或隶属关系变更" in text_of(app, "#svc-done"), "the result"
+        )
         cancelled = await c.done()
         assert state_of(app, cancelled)["key"]["state"] == "terminated"
         assert transitions(app, k3)[-1] == ("terminated", "cancelled (affiliationChanged)")
@@ -334,7 +351,7 @@ async def test_refund_refused_outside_the_window_then_granted_inside(
         assert f"可退金额：{format_fen(total)}" in text_of(app, "#svc-info")
         await press_next(c)
         await until(pilot, lambda: step_of(app) == "done", "refund done")
-        assert "已退费" in text_of(app, "#svc-done")
+        await until(pilot, lambda: "已退费" in text_of(app, "#svc-done"), "the result")
         refunded = await c.done()
         st = state_of(app, refunded)
         assert st["refund"]["amount_fen"] == total
@@ -377,7 +394,7 @@ async def test_pickup_found_by_the_agents_card_after_an_offline_new(
         # The agent lost the receipt: the waiting key is found by the ID card.
         await open_with_lookup(c, "pickup", by="card", pick=order)
         await at_keys(c)
-        assert order in text_of(app, "#svc-info")
+        await until(pilot, lambda: order in text_of(app, "#svc-info"), "the order to collect")
         await press_next(c)
         picked = await c.finish()
         st = state_of(app, picked)
