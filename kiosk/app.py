@@ -439,7 +439,11 @@ class KioskApp(App[int], inherit_bindings=False):
                 program=program.id,
                 kind=kind.value,
                 years=years,
-                seal=seal,
+                # The engine plans an imprint step for a seal in this visit: a new certificate,
+                # the seal service and a renewal (the seal's years are charged) take one; replace
+                # copies the old key's seal, and for the other services the kind screen's answer
+                # only picks the materials.
+                seal=seal if service.value in ("new", "renew", "seal") else False,
                 order=earlier,
             )
 
@@ -449,7 +453,11 @@ class KioskApp(App[int], inherit_bindings=False):
         )
         self.push_screen(
             VisitScreen(
-                desk, opener, needs_order=service.value in _ON_EXISTING_KEY, subject=subject
+                desk,
+                opener,
+                needs_order=service.value in _ON_EXISTING_KEY,
+                subject=subject,
+                choice=(service.value, program.id, kind.value),
             )
         )
 

@@ -373,3 +373,47 @@ class VisitDesk:
 
     def _payments(self) -> Any:
         return self.resources().money().payments
+
+    # -- services on an existing key (kiosk.visit_lookup) -------------------------------------
+
+    def find_earlier(
+        self,
+        service: str,
+        program: str,
+        kind: str,
+        *,
+        agent_id_number: str | None = None,
+        from_reader: bool = False,
+    ) -> list[Any]:
+        """Earlier visits ``service`` can work on, by the agent's ID number and/or the keys in
+        the reader (``kiosk.visit_lookup.EarlierVisit`` rows, newest first).
+
+        Raises:
+            KioskError: the key reader cannot be read (``token.*``).
+        """
+        from kiosk import visit_lookup
+
+        res = self.resources()
+        serials = visit_lookup.keys_in_reader(res) if from_reader else []
+        if from_reader and not serials:
+            raise KioskError("no issued key in the reader", code="visit.no_key_inserted")
+        return visit_lookup.find_earlier(
+            res,
+            service=service,
+            program=program,
+            kind=kind,
+            agent_id_number=agent_id_number,
+            key_serials=serials,
+        )
+
+    def key_status(self, flow: Any) -> dict[str, Any]:
+        """The key and certificate the visit works on (``kiosk.visit_lookup.key_status``)."""
+        from kiosk import visit_lookup
+
+        return visit_lookup.key_status(flow)
+
+    def refund_decision(self, flow: Any) -> dict[str, Any]:
+        """The refund rule's answer, in words (``kiosk.visit_lookup.refund_decision``)."""
+        from kiosk import visit_lookup
+
+        return visit_lookup.refund_decision(flow)

@@ -137,7 +137,7 @@ class ChecklistScreen(KioskScreen):
             yield LangButton("checklist.identify", id="identify", classes="nav", variant="success")
 
     def on_mount(self) -> None:
-        self.query_one("#home").focus()
+        self.set_focus(self.query_one("#home"))  # at once: keys typed now go from here
 
     def action_scroll(self, lines: int) -> None:
         """Scroll the materials list by ``lines``."""

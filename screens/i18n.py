@@ -956,6 +956,235 @@ CATALOGUE.update(
 )
 
 
+# Services on an existing key, on the visit screen (screens/visit_services.py).
+CATALOGUE.update(
+    {
+        "svc.reading": Bi("正在读取介质和证书…", "Reading the key and certificate…"),
+        "svc.step_change": Bi("写入变更", "Change"),
+        "svc.step_replace": Bi("制作新介质", "New key"),
+        "svc.step_unlock": Bi("解锁", "Unlock"),
+        "svc.step_cancel": Bi("注销", "Cancel"),
+        "svc.step_recovery": Bi("密钥恢复", "Recovery"),
+        "svc.step_seal": Bi("写入印章", "Write seal"),
+        "svc.step_pickup": Bi("领取", "Collect"),
+        "svc.step_refund": Bi("退费", "Refund"),
+        "svc.info_failed": Bi(
+            "暂时读不到介质信息（{reason}）。请检查介质已插好；仍可继续办理",
+            "Cannot read the key now ({reason}). Check the key is inserted; you may go on",
+        ),
+        "svc.no_key_info": Bi("原业务没有介质记录", "The earlier visit left no key"),
+        "svc.key_line": Bi(
+            "介质 {serial}　证书序列号 {cert}　有效期至 {not_after}",
+            "Key {serial} · certificate {cert} · valid to {not_after}",
+        ),
+        "svc.key_state": Bi("　状态：{state}", " · state: {state}"),
+        "svc.key_state_active": Bi("正常", "active"),
+        "svc.key_state_suspended": Bi("已锁定", "locked"),
+        "svc.key_state_terminated": Bi("已作废", "written off"),
+        "svc.key_state_lost": Bi("已挂失", "reported lost"),
+        "svc.key_state_damaged": Bi("已报损", "reported damaged"),
+        "svc.key_seal": Bi("　含电子印章", " · with a seal"),
+        "svc.pin_line": Bi("PIN 码状态：{pin}", "PIN: {pin}"),
+        "svc.pin_locked": Bi("已锁定（输错次数已用完）", "locked (no tries left)"),
+        "svc.pin_final_try": Bi("只剩最后 1 次机会", "only 1 try left"),
+        "svc.pin_count_low": Bi("曾输错，剩余次数不多", "a wrong PIN was entered: few tries left"),
+        "svc.pin_ok": Bi("未锁定，剩余次数充足", "not locked, tries left"),
+        "svc.pin_absent": Bi(
+            "读卡器里没有此介质，请插入介质", "this key is not in the reader: insert it"
+        ),
+        # finding the earlier visit without the receipt
+        "svc.find_hint": Bi(
+            "没有单号？可读经办人身份证，或插入原介质，查找原业务",
+            "No order number? Read the agent's ID card or insert the key to find the visit",
+        ),
+        "svc.find_card": Bi("读身份证查找", "Find by ID card"),
+        "svc.find_key": Bi("按插入的介质查找", "Find by the inserted key"),
+        "svc.found_heading": Bi("找到以下业务，请选择：", "Found these visits; choose one:"),
+        "svc.found_row": Bi(
+            "{order}　{service}　{day}　{holder}", "{order} · {service} · {day} · {holder}"
+        ),
+        "svc.found_key": Bi("　介质 {serial}", " · key {serial}"),
+        # each service's key step
+        "svc.renew_heading": Bi("续期：写入新证书", "Renew: the new certificate"),
+        "svc.renew_hint": Bi(
+            "请插入介质并输入 PIN 码，新证书从原有效期结束日起算",
+            "Insert the key and enter its PIN; the new certificate runs on from the old end",
+        ),
+        "svc.renew_go": Bi("开始续期", "Renew"),
+        "svc.change_heading": Bi("变更证书信息", "Change the certificate's data"),
+        "svc.change_after": Bi("变更后单位名称：{name}", "After the change: {name}"),
+        "svc.change_hint": Bi(
+            "将按新资料重新签发证书，有效期不变；原证书作废（隶属关系变更）。请输入介质 PIN 码",
+            "A certificate with the new data is issued, same validity; the old one is revoked "
+            "(affiliationChanged). Enter the key's PIN",
+        ),
+        "svc.change_go": Bi("写入变更", "Write the change"),
+        "svc.replace_heading": Bi("补办介质（换 key）", "Replace the key"),
+        "svc.replace_ask": Bi("原介质是遗失还是损坏？", "Was the old key lost or damaged?"),
+        "svc.replace_lost": Bi("介质遗失", "Lost"),
+        "svc.replace_damaged": Bi("介质损坏（交回旧介质）", "Damaged (hand the old key in)"),
+        "svc.replace_hint": Bi(
+            "新介质的证书主体和有效期与原证书相同；原介质作废",
+            "The new key's certificate keeps the subject and end date; the old key is written off",
+        ),
+        "svc.replace_lost_note": Bi(
+            "遗失：原介质 {serial} 的证书按“密钥泄露”吊销，任何人都不能再使用它",
+            "Lost: key {serial}'s certificate is revoked as keyCompromise; nobody can use it",
+        ),
+        "svc.replace_damaged_note": Bi(
+            "损坏：请把旧介质 {serial} 交给工作人员；原证书按“已被取代”吊销",
+            "Damaged: hand key {serial} to the staff; its certificate is revoked as superseded",
+        ),
+        "svc.replace_go": Bi("制作新介质", "Make the new key"),
+        "svc.unlock_heading": Bi("介质解锁", "Unlock the key"),
+        "svc.unlock_hint": Bi(
+            "解锁会重设 PIN 码；新 PIN 码打印在密码条上，只打印一次，请妥善保管",
+            "Unlocking sets a new PIN, printed once on a PIN slip: keep it safe",
+        ),
+        "svc.unlock_go": Bi("解锁并重设 PIN", "Unlock, new PIN"),
+        "svc.cancel_heading": Bi("注销证书", "Cancel the certificate"),
+        "svc.cancel_warning": Bi(
+            "注销不可撤销：证书立即吊销，介质内容被清除，不能恢复；以后要用须重新申请",
+            "Cancelling cannot be undone: the certificate is revoked at once and the key "
+            "wiped; to use one again, apply anew",
+        ),
+        "svc.cancel_ask": Bi("注销原因：", "Why is it cancelled?"),
+        "svc.reason_cessationOfOperation": Bi(
+            "停止使用（单位注销或不再需要）", "No longer used (cessationOfOperation)"
+        ),
+        "svc.reason_affiliationChanged": Bi(
+            "单位信息或隶属关系变更", "Affiliation changed (affiliationChanged)"
+        ),
+        "svc.reason_superseded": Bi("已由新证书取代", "Replaced by another (superseded)"),
+        "svc.reason_keyCompromise": Bi(
+            "密钥泄露或介质被他人使用", "Key compromised (keyCompromise)"
+        ),
+        "svc.reason_privilegeWithdrawn": Bi(
+            "资格被撤销", "Privilege withdrawn (privilegeWithdrawn)"
+        ),
+        "svc.reason_unspecified": Bi("其他原因", "Other (unspecified)"),
+        "svc.cancel_confirm": Bi("我已知晓注销不可撤销", "I understand this cannot be undone"),
+        "svc.cancel_go": Bi("确认注销", "Cancel it"),
+        "svc.seal_heading": Bi("电子印章写入证书", "Put the seal on the certificate"),
+        "svc.seal_hint": Bi(
+            "印模已通过检查。印章将写入上面的介质（已有印章则更换为新印章）；请输入 PIN 码",
+            "The imprint passed. The seal goes on the key above (replacing any seal on it); "
+            "enter the PIN",
+        ),
+        "svc.seal_go": Bi("写入印章", "Write the seal"),
+        "svc.refund_heading": Bi("退费", "Refund"),
+        "svc.refund_hint": Bi(
+            "退费规则：签收后 14 天内且证书未激活，可原路退回",
+            "The rule: within 14 days of delivery and not activated, paid back the same way",
+        ),
+        "svc.refund_yes": Bi("可退金额：{amount}，原路退回", "Refundable: {amount}, paid back"),
+        "svc.refund_no": Bi("不符合退费规则，不能退费", "Outside the refund rule: no refund"),
+        "svc.refund_go": Bi("申请退费", "Refund"),
+        "svc.key_recovery_heading": Bi("密钥恢复", "Key recovery"),
+        "svc.recovery_hint": Bi(
+            "只能恢复加密密钥，签名密钥任何情况下都不恢复。请插入原介质并输入 PIN 码，"
+            "托管的加密密钥将写回介质",
+            "Only encryption keys are recovered, never signing keys. Insert the key and enter "
+            "its PIN: the escrowed encryption key is written back onto it",
+        ),
+        "svc.key_recovery_go": Bi("恢复加密密钥", "Recover the encryption key"),
+        "svc.pickup_heading": Bi("领取介质", "Collect the key"),
+        "svc.pickup_hint": Bi(
+            "领取原单号 {order} 办理的介质；只交给原经办人本人",
+            "The key prepared under {order}; handed to the applying agent only",
+        ),
+        "svc.pickup_go": Bi("领取", "Collect"),
+        # the done screen
+        "svc.done_cert": Bi(
+            "证书序列号 {cert}　有效期至 {not_after}　介质 {serial}",
+            "Certificate {cert} · valid to {not_after} · key {serial}",
+        ),
+        "svc.done_cancel": Bi(
+            "证书已注销，介质 {serial} 已清空作废。原因：{reason}",
+            "The certificate is cancelled; key {serial} wiped. Reason: {reason}",
+        ),
+        "svc.done_recovered": Bi(
+            "加密密钥已恢复到介质 {serial}（加密证书序列号 {enc}）",
+            "The encryption key is back on key {serial} (encryption certificate {enc})",
+        ),
+        "svc.done_refund": Bi(
+            "已退费 {amount}，原路退回付款账户", "Refunded {amount} to the paying account"
+        ),
+        # refusals, with the next step
+        "svc.err_code": Bi("（代码 {code}）", " (code {code})"),
+        "svc.err_no_escrow": Bi(
+            "本柜台没有配置密钥托管，不能在此恢复加密密钥（签名密钥任何情况下都不恢复）。"
+            "请拨打服务热线，由后台办理密钥恢复；本次受理已记录",
+            "No key escrow is set up at this counter, so encryption keys cannot be recovered "
+            "here (signing keys never are). Call the hotline: the back office recovers it; "
+            "this visit is recorded",
+        ),
+        "svc.err_no_escrowed_key": Bi(
+            "此介质没有托管的加密密钥（托管前签发的证书）。请改办“补办”换新介质；业务已保存",
+            "No encryption key of this key is in escrow (issued before escrow): choose Replace",
+        ),
+        "svc.err_not_holder": Bi(
+            "此身份证不是证书持有单位或本人的，不能恢复其加密密钥。请持有人或其单位经办人办理",
+            "This ID card is not the holder's: the holder or their unit's agent must come",
+        ),
+        "svc.err_kmc_refused": Bi(
+            "后台密钥管理中心拒绝恢复：证书已吊销或已过期。请先办理续期或补办",
+            "The key management centre refused: the certificate is revoked or expired; renew "
+            "or replace it first",
+        ),
+        "svc.err_signing_key": Bi(
+            "签名密钥不能恢复。介质遗失或损坏请改办“补办”",
+            "Signing keys are never recovered. For a lost or damaged key, choose Replace",
+        ),
+        "svc.err_refund_refused": Bi(
+            "不符合退费规则，不能退费（原因见上方）。如有异议请咨询工作人员或服务热线",
+            "Outside the refund rule: no refund (why: above). Ask the staff or the hotline",
+        ),
+        "svc.err_nothing_to_refund": Bi(
+            "原业务没有可退的款项（可能已经退过）。请核对单号",
+            "The earlier visit has nothing left to refund (refunded already?): check the order",
+        ),
+        "svc.err_condition": Bi(
+            "请先选择原介质是“遗失”还是“损坏”，再按“制作新介质”",
+            "Choose Lost or Damaged first, then Make the new key",
+        ),
+        "svc.err_reason": Bi("请先选择注销原因", "Choose why the certificate is cancelled first"),
+        "svc.err_confirm": Bi(
+            "注销不可撤销：请先勾选“我已知晓注销不可撤销”，再按“确认注销”",
+            "Cancelling cannot be undone: tick “I understand” first, then Cancel it",
+        ),
+        "svc.err_no_key": Bi(
+            "原业务没有介质，不能办理此业务。请核对单号",
+            "The earlier visit left no key: check the order number",
+        ),
+        "svc.err_reapply": Bi(
+            "证书已过期，此项目须重新申请（新申请），不能变更或续期",
+            "The certificate has expired: this program needs a new application",
+        ),
+        "svc.err_no_key_inserted": Bi(
+            "读卡器里没有已签发的介质。请插入原介质后再查找，或输入单号",
+            "No issued key is in the reader: insert it and search again, or type the order",
+        ),
+        "svc.err_none_found": Bi(
+            "没有找到可办理此业务的原业务。请核对身份证或介质，或输入单号；仍找不到请工作人员协助",
+            "No earlier visit fits this service: check the card or key, or type the order; "
+            "else ask the staff",
+        ),
+        "svc.err_bad_state": Bi(
+            "该介质已作废或状态不允许此业务。请核对单号，或请工作人员协助",
+            "This key is written off or cannot take this service: check the order or ask staff",
+        ),
+        "svc.err_expired": Bi(
+            "证书已过期，请先办理续期", "The certificate has expired: renew it first"
+        ),
+        "svc.err_wrong_key": Bi(
+            "读卡器里不是本业务的介质。请插入原介质后再按一次",
+            "The key in the reader is not this visit's: insert the right one and press again",
+        ),
+    }
+)
+
+
 def t(key: str, lang: Lang, **values: object) -> str:
     """The catalogue text ``key`` in ``lang``, with ``{name}`` placeholders filled.
 

@@ -78,7 +78,8 @@ class KindScreen(KioskScreen):
             yield LangButton("nav.back", id="back", classes="nav")
 
     def on_mount(self) -> None:
-        self.query_one(ChoiceTile).focus()
+        # At once (Widget.focus() is deferred): an Enter as soon as the screen shows picks.
+        self.set_focus(self.query_one(ChoiceTile))
         if self.seal_offered:
             self._relabel(current_lang(self))
             follow_language(self, self._relabel)

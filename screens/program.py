@@ -61,7 +61,8 @@ class ProgramScreen(KioskScreen):
 
     def on_mount(self) -> None:
         tiles = self.query(ChoiceTile)
-        (tiles.first() if tiles else self.query_one("#back")).focus()
+        # At once (Widget.focus() is deferred): an Enter as soon as the screen shows picks.
+        self.set_focus(tiles.first() if tiles else self.query_one("#back"))
 
     def on_choice_tile_chosen(self, event: ChoiceTile.Chosen) -> None:
         event.stop()

@@ -35,6 +35,7 @@ from screens.visit_errors import _code, _lit, error_text
 from screens.visit_form import UnitTypeList
 from screens.visit_pay import PayPort, TransferWaitPanel, VisitPayPanel
 from screens.visit_seal import SealStep
+from screens.visit_services import ServiceSteps, step_label
 from screens.widgets.text import LangButton, LangText, follow_language
 
 
@@ -64,6 +65,17 @@ class VisitPort(PayPort, Protocol):
         source: str = ...,
     ) -> dict[str, Any]: ...
     def receipt_lines(self, order: str) -> list[str]: ...
+    def find_earlier(
+        self,
+        service: str,
+        program: str,
+        kind: str,
+        *,
+        agent_id_number: str | None = None,
+        from_reader: bool = False,
+    ) -> list[Any]: ...
+    def key_status(self, flow: Any) -> dict[str, Any]: ...
+    def refund_decision(self, flow: Any) -> dict[str, Any]: ...
 
 
 log = logging.getLogger(__name__)
@@ -92,6 +104,7 @@ class VisitProgress(Static):
         self.steps: list[str] = []
         self.done: list[str] = []
         self.current: str | None = None
+        self.service: str | None = None
 
     def on_mount(self) -> None:
         follow_language(self, lambda _lang: self.refresh_text())
@@ -105,7 +118,9 @@ class VisitProgress(Static):
         lang = current_lang(self)
         parts = []
         for i, step in enumerate(self.steps, 1):
-            name = t(STEP_KEYS.get(step, "visit.step_other"), lang)
+            name = t(
+                step_label(self.service, step) or STEP_KEYS.get(step, "visit.step_other"), lang
+            )
             mark = "✓" if step in self.done else ("▶" if step == self.current else " ")
             parts.append(f"{mark}{i}.{name}")
         self.update(" → ".join(parts))
@@ -120,6 +135,8 @@ class VisitScreen(SealStep):
             order number when ``needs_order``.
         needs_order: the service works on an existing key: ask the earlier order number first.
         subject: the service/program line shown above the progress.
+        choice: (service, program, kind) of a new visit, to find the earlier visit by the ID
+            card or the inserted key when the agent has no order number.
     """
 
     # Enter on no field and no button (the step's widgets are still being swapped in) is the
@@ -150,6 +167,7 @@ class VisitScreen(SealStep):
         *,
         needs_order: bool = False,
         subject: Bi | None = None,
+        choice: tuple[str, str, str] | None = None,
     ) -> None:
         super().__init__(name="visit")
         self.port = port
@@ -161,6 +179,8 @@ class VisitScreen(SealStep):
         self.agent: dict[str, Any] | None = None
         self.busy = False
         self._swap_lock = asyncio.Lock()
+        self.choice = choice
+        self.svc = ServiceSteps(self)  # the services on an existing key (visit_services.py)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -264,7 +284,9 @@ class VisitScreen(SealStep):
                     event.state["steps"], event.state["done"], event.state.get("next_step")
                 )
             else:
-                self._show_step(event.state, event.extra)
+                self._show_step(event.state, event.extra)  # its body takes the focus when in
+        else:
+            self._focus_first()  # nothing opened: the order field takes the typing again
         if event.error is not None:
             self._say_error(event.error)
 
@@ -288,9 +310,16 @@ class VisitScreen(SealStep):
     async def _swap(self, widgets: list[Widget]) -> None:
         async with self._swap_lock:
             body = self.query_one("#visit-step", VerticalScroll)
-            await body.remove_children()
-            await body.mount_all(widgets)
-            self._focus_first()
+            # The focused field goes with the old body: Textual would hand the focus to the
+            # next widget (回到首页 among them) and an Enter typed meanwhile would press it. With
+            # no focus, Enter is the screen's "next" for the step already shown above.
+            self.set_focus(None)
+            # Nothing of the new body is drawn before its first field has the focus: text typed
+            # as soon as the step shows lands in that field (a person, and the tmux test).
+            with self.app.batch_update():
+                await body.remove_children()
+                await body.mount_all(widgets)
+                self._focus_first()
 
     def _next_label(self, key: str) -> None:
         button = self.query_one("#visit-next", LangButton)
@@ -300,14 +329,16 @@ class VisitScreen(SealStep):
 
     def _focus_first(self) -> None:
         """Enter goes on: the step's first field has the focus, or else the main button."""
-        fields = self.query("#visit-step Input")
+        fields = self.query("#visit-step Input, #visit-step .svc-choice")
         button = self.query_one("#visit-next", LangButton)
+        # set_focus at once (Widget.focus() is deferred): keys typed as soon as the step is
+        # drawn land in its first field.
         if fields:
-            fields.first().focus()
+            self.set_focus(fields.first())
         elif button.display:
-            button.focus()
+            self.set_focus(button)
         else:
-            self.query_one("#visit-home", LangButton).focus()
+            self.set_focus(self.query_one("#visit-home", LangButton))
 
     def _show_order_entry(self) -> None:
         self.query_one("#visit-progress", VisitProgress).show([], [], None)
@@ -315,6 +346,7 @@ class VisitScreen(SealStep):
         self._body(
             LangText("visit.order_hint", classes="hint"),
             Input(id="visit-order", max_length=32, placeholder="DG-…"),
+            *self.svc.order_widgets(),
         )
         self._next_label("visit.next")
 
@@ -325,13 +357,17 @@ class VisitScreen(SealStep):
         button = self.query_one("#visit-next", LangButton)
         if step is not None and self.focused in (None, self.query_one("#visit-home")):
             button.focus()
-        self.query_one("#visit-progress", VisitProgress).show(state["steps"], state["done"], step)
+        progress = self.query_one("#visit-progress", VisitProgress)
+        progress.service = state.get("service")
+        progress.show(state["steps"], state["done"], step)
         self.query_one("#visit-subject", LangText).set_text(
             _lit(
                 f"{self.subject.zh}　{t('visit.order', 'zh-CN', order=state['order'])}",
                 f"{self.subject.en} · {t('visit.order', 'en', order=state['order'])}",
             )
         )
+        if step and self.svc.show(step, state):
+            return
         show = getattr(self, f"_show_{step}", None) if step else self._show_done
         if show is None:
             self._heading(STEP_KEYS.get(step or "", "visit.step_other"))
@@ -488,6 +524,7 @@ class VisitScreen(SealStep):
         if receipt:
             text = "\n".join(receipt).replace("{", "{{").replace("}", "}}")
             widgets.append(LangText(Bi(text, text), id="visit-receipt"))
+        widgets[1:1] = self.svc.done_widgets(state)
         self._body(*widgets)
         self.query_one("#visit-next", LangButton).display = False
 
@@ -504,6 +541,8 @@ class VisitScreen(SealStep):
         elif bid and bid.startswith("seal-type-"):
             event.stop()
             self.seal_type_chosen(bid.removeprefix("seal-type-"))
+        elif self.svc.on_button(bid):
+            event.stop()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter moves to the step's next field; on the last one it goes on.
@@ -513,7 +552,7 @@ class VisitScreen(SealStep):
     def _field_done(self, field: Widget) -> None:
         fields = list(self.query("#visit-step Input, #visit-step UnitTypeList"))
         if field in fields and fields.index(field) < len(fields) - 1:
-            fields[fields.index(field) + 1].focus()
+            self.set_focus(fields[fields.index(field) + 1])  # at once: typing goes on
         else:
             self.action_next()
 
@@ -586,6 +625,9 @@ class VisitScreen(SealStep):
             return
         state = self.visit or {}
         step = state.get("next_step")
+        if step is None and state.get("state") == "done":
+            host(self).go_home()  # Enter on the done screen: the next agent's turn
+            return
         if step == "identify":
             if self.agent is None:
                 self.post_message(self.IdentifyNeeded())
@@ -613,8 +655,9 @@ class VisitScreen(SealStep):
         elif step == "keys" and self._transfer_waiting():
             self.query_one(TransferWaitPanel).submit()
         elif step == "keys":
-            pin = self._value("#key-pin")
-            self._run("keys", {"key": {"pin": pin}} if pin else {})
+            inputs = self.svc.keys_inputs(state)
+            if inputs is not None:
+                self._run("keys", inputs)
         elif step is not None:
             self._run(step, {})
 
@@ -627,6 +670,9 @@ class VisitScreen(SealStep):
         self.agent = {"name": name, "id_number": id_number}
         if valid_to:
             self.agent["id_valid_to"] = valid_to
+        if self.flow is None and self.needs_order:
+            self.svc.agent_read(self.agent)  # no order number: find the agent's earlier visits
+            return
         if self.visit is not None and self.visit.get("next_step") == "identify":
             self._show_identify(self.visit)
             self._run("identify", {"agent": self.agent})

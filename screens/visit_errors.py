@@ -7,6 +7,7 @@ way without importing the visit's step panels (and, through them, the payment de
 from __future__ import annotations
 
 from screens.i18n import Bi, t
+from screens.visit_services import ERROR_KEYS as SERVICE_ERROR_KEYS
 
 
 # The engine's refusal codes the screen words itself (what happened and what to do next);
@@ -74,6 +75,8 @@ PAY_ERROR_KEYS = {
     _code("address", "not_chinese"): "visit.err_address",
 }
 ERROR_KEYS.update(PAY_ERROR_KEYS)
+# The services on an existing key (screens/visit_services.py): escrow, refunds, the key.
+ERROR_KEYS.update(SERVICE_ERROR_KEYS)
 
 
 def error_text(code: str, message: str) -> Bi:
@@ -97,9 +100,11 @@ def error_text(code: str, message: str) -> Bi:
             t("visit.err_other", "zh-CN", detail=message, code=code),
             t("visit.err_other", "en", detail=message, code=code),
         )
+    # The screen's own refusals (a choice not made yet) carry no detail beyond the words.
+    detail = "visit.err_detail" if message else "svc.err_code"
     return _lit(
-        t(key, "zh-CN") + t("visit.err_detail", "zh-CN", detail=message, code=code),
-        t(key, "en") + t("visit.err_detail", "en", detail=message, code=code),
+        t(key, "zh-CN") + t(detail, "zh-CN", detail=message, code=code),
+        t(key, "en") + t(detail, "en", detail=message, code=code),
     )
 
 

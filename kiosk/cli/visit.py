@@ -51,7 +51,7 @@ SECTION_KEYS = {
     "unit": {"name", "uscc", "address", "phone", "legal_rep", "unit_type"},
     "seal_image": {"path", "seal_type", "px_per_mm"},
     "payment": {"method", "reference", "payer_name"},
-    "key": {"blank", "serial", "pin", "recover"},
+    "key": {"blank", "serial", "pin", "recover", "condition", "reason"},
 }
 
 

@@ -166,6 +166,42 @@ def _pin(inputs: dict[str, Any]) -> str:
     return pin
 
 
+#: What a replaced key was, by the holder's word: a lost key's certificate is revoked as
+#: keyCompromise (someone may hold it), a damaged one's as superseded.
+CONDITIONS = ("lost", "damaged")
+
+#: The RFC 5280 reasons a holder may give for a cancellation (注销) at the counter.
+CANCEL_REASONS = (
+    "cessationOfOperation",
+    "affiliationChanged",
+    "superseded",
+    "keyCompromise",
+    "privilegeWithdrawn",
+    "unspecified",
+)
+
+
+def _condition(inputs: dict[str, Any]) -> bool:
+    """Whether the replaced key was lost (default, as before ``[key] condition`` existed)."""
+    cond = str((inputs.get("key") or {}).get("condition") or "lost")
+    if cond not in CONDITIONS:
+        raise _err(
+            f"[key] condition must be one of {', '.join(CONDITIONS)}, not {cond!r}",
+            "visit.bad_condition",
+        )
+    return cond == "lost"
+
+
+def _cancel_reason(inputs: dict[str, Any]) -> str:
+    reason = str((inputs.get("key") or {}).get("reason") or "cessationOfOperation")
+    if reason not in CANCEL_REASONS:
+        raise _err(
+            f"[key] reason must be one of {', '.join(CANCEL_REASONS)}, not {reason!r}",
+            "visit.bad_reason",
+        )
+    return reason
+
+
 def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     row, d = flow.row(), flow.data()
     svc, order = row["service"], row["order_no"]
@@ -236,7 +272,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             order_no=order,
             actor=actor,
             old_serial=serial,
-            lost=True,
+            lost=_condition(inputs),
             holder_digest=_holder_digest(flow),
         )
         flow.pin = result.user_pin
@@ -297,7 +333,7 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         pin, _before = ks.unlock(order_no=order, actor=actor, serial=serial)
         flow.pin = pin
     elif svc == "cancel":
-        ks.cancel(order_no=order, actor=actor, serial=serial)
+        ks.cancel(order_no=order, actor=actor, serial=serial, reason=_cancel_reason(inputs))
     elif svc == "seal":
         if rec is not None and rec.seal_der and not d.get("seal_change", True):
             raise _err("one seal per certificate: this key has a seal already", "visit.one_seal")

@@ -115,4 +115,6 @@ class TileGrid(Grid):
         index = tiles.index(focused) if focused in tiles else 0
         target = index + dx + dy * self.columns
         if 0 <= target < len(tiles):
-            tiles[target].focus()
+            # At once, not deferred like Widget.focus(): the next arrow key (a held key, or
+            # keys typed faster than a busy screen redraws) moves on from this tile.
+            self.screen.set_focus(tiles[target])

@@ -1,16 +1,18 @@
 """Whole visits in a real terminal: ``kiosk --training`` under tmux, keys as a keyboard sends them.
 
-Three visits in one kiosk session, each from the welcome screen to 办理完成, on the real stand-ins
+Four visits in one kiosk session, each from the welcome screen to 办理完成, on the real stand-ins
 the training mode starts (pcscd + vpcd with the virtual ID card placed from the F9 simulator
 panel, SoftHSM2 keys, the loopback hub, the printer stand-in): a new organisation certificate
 with a seal on 东莞市住房公积金, then an unlock and a renewal of that key (the renewal's PIN is the
-one the unlock printed on its PIN slip, read back from the printer stand-in's capture).
+one the unlock printed on its PIN slip, read back from the printer stand-in's capture), then its
+cancellation with the reason and the confirmation chosen by the keyboard alone.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from tests.functional.test_visit_screens import last_pin
 pytestmark = pytest.mark.e2e
 
 STEP_DEADLINE_S = 30.0  # a key written by SoftHSM2 and a certificate from the hub, on a busy box
+RESEND_AFTER_S = 4.0  # an unchanged screen this long after a key: the key was lost
 USCC = "91441900MA00000010"
 # A refused step says why with its code ("…（代码 uscc.checksum）"); the form's label
 # 统一社会信用代码 must not count.
@@ -32,7 +35,6 @@ SEAL_STEP = re.compile(r"▶\d+\.印章")  # the progress line at the seal step
 TILES = ("新申请", "续期", "变更", "补办", "解锁", "注销", "密钥恢复", "电子印章", "领取", "退费")
 FOCUSED_TILE = re.compile(r"┃\s*(\S+)\s*┃")
 # What a step shows once its field is drawn (and focused), before anything is typed there.
-FIELD_LABELS = {"制作介质": ("介质 PIN 码",)}
 
 
 class Desk:
@@ -45,23 +47,56 @@ class Desk:
         return self.tmux.wait_for(shows(*texts), deadline, " + ".join(texts), self.log)
 
     def press(self, *keys: str, then: tuple[str, ...] = ()) -> str:
+        if len(keys) == 1 and then:
+            return self.press_until(keys[0], shows(*then), " + ".join(then))
         for key in keys:
             self.tmux.send(key)
         return self.see(*then) if then else ""
 
-    def type(self, text: str) -> None:
+    def press_until(self, key: str, predicate: Callable[[str], bool], what: str) -> str:
+        """Press ``key`` and wait for ``predicate``. A key can be lost on its way through tmux
+        (STACK.md): when the screen has not changed at all for a while (no progress, no busy
+        indicator, no answer), the key did not arrive, and it is pressed again, as a person
+        whose press did not register would (at most twice)."""
+        before = self.tmux.capture()
+        self.tmux.send(key)
+        end = time.monotonic() + STEP_DEADLINE_S
+        retry_at, resent = time.monotonic() + RESEND_AFTER_S, 0
+        while time.monotonic() < end:
+            screen = self.tmux.capture()
+            if predicate(screen):
+                return screen
+            if screen != before:
+                retry_at = float("inf")  # something happened: the key arrived
+            elif time.monotonic() > retry_at and resent < 2:
+                self.tmux.send(key)
+                resent += 1
+                retry_at = time.monotonic() + RESEND_AFTER_S
+            time.sleep(0.1)
+        return self.tmux.wait_for(predicate, 0.1, what, self.log)
+
+    def type(self, text: str, shown: str | None = None) -> None:
+        """Type ``text`` literally, then wait until the screen shows it (``shown``: what a
+        password field shows instead)."""
         self.tmux.run("send-keys", "-t", self.tmux.session, "-l", text)
-        time.sleep(0.1)
+        self.see(text if shown is None else shown)
+
+    def order(self, order: str) -> None:
+        """The order-number step: once its field is in (its hint is drawn after the field
+        has the focus), type the earlier visit's number and go on."""
+        self.see("请输入原业务单号", "请输入原受理单上的单号")
+        self.type(order)
+        self.press("Enter")
 
     def fill(self, text: str) -> None:
         """Type into the focused field and wait until the text shows in it. Under load a burst
         of CJK characters sent right after Enter was seen lost (STACK.md: tmux loses keys sent
         back to back): a person retypes what did not appear, and so does this, once."""
-        self.type(text)
+        self.tmux.run("send-keys", "-t", self.tmux.session, "-l", text)
         try:
             self.see(text, deadline=5)
         except AssertionError:
-            self.type(text)
+            self.tmux.run("send-keys", "-t", self.tmux.session, "-l", text)
             self.see(text)
 
     def home(self) -> None:
@@ -123,10 +158,18 @@ class Desk:
             self.press("r", then=("实时画面",))
         raise AssertionError("no passing imprint captured")
 
-    def run_to_done(self, typed: dict[str, str] | None = None) -> str:
-        """Press Enter at every step the progress line marks (▶) until 办理完成, typing
-        ``typed[step]`` first at that step (the step's first field has the focus)."""
-        typed = typed or {}
+    def run_to_done(
+        self,
+        typed: dict[str, tuple[str, str]] | None = None,
+        expect: dict[str, str] | None = None,
+    ) -> str:
+        """Press Enter at every step the progress line marks (▶) until 办理完成.
+
+        ``typed[step] = (label, text)``: at that step, once its field's ``label`` is on screen
+        (the step's body is in and its first field has the focus), type ``text`` (a PIN: wait
+        until its dots show) before Enter. ``expect[step]``: text to see at that step first.
+        """
+        typed, expect = typed or {}, expect or {}
         end = time.monotonic() + 4 * STEP_DEADLINE_S
         while time.monotonic() < end:
             screen = self.tmux.capture()
@@ -141,16 +184,16 @@ class Desk:
             assert not REFUSED.search(screen), screen
             if m.group(2) == "缴费":  # the pay step's methods drawn (a person sees them first)
                 self.see("应付金额")
+            if m.group(2) in expect:
+                self.see(marker, expect[m.group(2)])
             if m.group(2) in typed:
-                # The progress line moves before the step's fields are drawn: type into them.
-                self.see(*FIELD_LABELS.get(m.group(2), ()))
-                self.type(typed[m.group(2)])
-            self.press("Enter")
-            self.tmux.wait_for(
+                label, text = typed[m.group(2)]
+                self.see(marker, label)
+                self.type(text, shown="•" * len(text))
+            self.press_until(
+                "Enter",
                 lambda sc, mk=marker: mk not in sc or "办理完成" in sc or bool(REFUSED.search(sc)),
-                STEP_DEADLINE_S,
                 f"the step after {marker}",
-                self.log,
             )
         raise AssertionError("the visit did not finish")
 
@@ -159,7 +202,7 @@ def _pin_from_last_slip(printer_dir: Path) -> str:
     return last_pin([p.read_bytes() for p in sorted(printer_dir.glob("job-*.bin"))])
 
 
-def test_three_whole_visits_in_a_real_terminal(
+def test_four_whole_visits_in_a_real_terminal(
     kiosk_in_tmux: tuple[Tmux, Path],  # noqa: F811 (the fixture, imported above)
 ) -> None:
     tmux, log = kiosk_in_tmux
@@ -196,21 +239,29 @@ def test_three_whole_visits_in_a_real_terminal(
 
     # 2. Unlock that key: the earlier order number first, then the same agent.
     desk.choose_service(4)
-    desk.see("请输入原业务单号", "DG-…")  # the field drawn (and focused), not only the heading
-    desk.type(order)
-    desk.press("Enter")
+    desk.order(order)
     desk.identify()
-    screen = desk.run_to_done()
+    # The PIN's state is shown before the key is unlocked.
+    screen = desk.run_to_done(expect={"解锁": "PIN 码状态"})
     assert "✓1.身份核验" in screen and "缴费" not in screen  # unlock is free
     desk.home()
     pin = _pin_from_last_slip(log.parent.parent / "run" / "printer")
 
     # 3. Renew it with the PIN the unlock printed, by 1 year (3 more would pass 5 years).
     desk.choose_service(1, years=1)
-    desk.see("请输入原业务单号", "DG-…")  # the field drawn (and focused), not only the heading
-    desk.type(order)
-    desk.press("Enter")
+    desk.order(order)
     desk.identify()
-    screen = desk.run_to_done({"制作介质": pin})
+    screen = desk.run_to_done({"制作介质": ("介质 PIN 码", pin)})
     assert "收据" in screen
-    assert time.monotonic() - t0 < 110
+    desk.home()
+
+    # 4. Cancel it, keyboard only: the reason, the confirmation, then 确认注销.
+    desk.choose_service(5)
+    desk.order(order)
+    desk.identify()
+    desk.press("Enter", then=("▶3.注销", "注销不可撤销", "○ 停止使用"))
+    desk.press("Enter", then=("◉ 停止使用",))  # the first reason has the focus
+    desk.press("Enter", then=("☑ 我已知晓注销不可撤销",))  # then the confirmation
+    screen = desk.press("Enter", then=("办理完成", "证书已注销"))  # then 确认注销
+    assert "停止使用（单位注销或不再需要）" in screen
+    assert time.monotonic() - t0 < 130
