@@ -24,6 +24,7 @@ from screens.visit import VisitScreen
 from screens.widgets.text import LangButton, LangText
 from tests.functional import test_visit_screens as screen_tests
 from tests.functional.test_visit_screens import (
+    ADDRESS,
     SIZE,
     Counter,
     error_of,
@@ -150,6 +151,9 @@ async def at_keys(c: Desk) -> None:
     while (step := step_of(c.app)) != "keys":
         if step is None:
             await c.pilot.pause(0.05)
+            continue
+        if step == "seal":  # the live seal screen: capture a passing imprint and accept it
+            await c.seal()
             continue
         await c.go(step)
 
@@ -380,7 +384,12 @@ async def test_pickup_found_by_the_agents_card_after_an_offline_new(
         await c.start("new", PROGRAM, "org")
         await c.identify()
         await c.go(
-            "form", **{"unit-uscc": "91441900MA0000005C", "unit-name": "东莞市领取测试有限公司"}
+            "form",
+            **{
+                "unit-uscc": "91441900MA0000005C",
+                "unit-name": "东莞市领取测试有限公司",
+                "unit-address": ADDRESS,
+            },
         )
         await at_keys(c)
         await tap(pilot, "#visit-next")
