@@ -1001,7 +1001,8 @@ CATALOGUE.update(
         "svc.find_key": Bi("按插入的介质查找", "Find by the inserted key"),
         "svc.found_heading": Bi("找到以下业务，请选择：", "Found these visits; choose one:"),
         "svc.found_row": Bi(
-            "{order}　{service}　{day}　{holder}", "{order} · {service} · {day} · {holder}"
+            "单号 {order}　{service}　{day}　{holder}",
+            "Order {order} · {service} · {day} · {holder}",
         ),
         "svc.found_key": Bi("　介质 {serial}", " · key {serial}"),
         # each service's key step

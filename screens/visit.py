@@ -356,7 +356,9 @@ class VisitScreen(SealStep):
         # the step's widgets are swapped in, so an Enter in between never leaves the visit.
         button = self.query_one("#visit-next", LangButton)
         if step is not None and self.focused in (None, self.query_one("#visit-home")):
-            button.focus()
+            # At once, not button.focus() (deferred): a deferred focus could land after the
+            # new body's first field took it, and the agent's typing would go to the button.
+            self.set_focus(button)
         progress = self.query_one("#visit-progress", VisitProgress)
         progress.service = state.get("service")
         progress.show(state["steps"], state["done"], step)
