@@ -439,11 +439,11 @@ class KioskApp(App[int], inherit_bindings=False):
                 program=program.id,
                 kind=kind.value,
                 years=years,
-                # The engine plans an imprint step for a seal in this visit: a new certificate,
-                # the seal service and a renewal (the seal's years are charged) take one; replace
-                # copies the old key's seal, and for the other services the kind screen's answer
-                # only picks the materials.
-                seal=seal if service.value in ("new", "renew", "seal") else False,
+                # A new certificate takes the kind screen's answer (the imprint is photographed)
+                # and the seal service always has one. On an existing key the seal is the key's
+                # (None: the engine reads it; a renewal charges its years where they are
+                # charged): the kind screen's answer there only picked the materials.
+                seal=seal if service.value in ("new", "seal") else None,
                 order=earlier,
             )
 

@@ -115,7 +115,7 @@ class VisitDesk:
         program: str,
         kind: str,
         years: int | None,
-        seal: bool,
+        seal: bool | None,
         order: str | None = None,
     ) -> Any:
         """Open a new visit (``VisitFlow``).
@@ -338,38 +338,19 @@ class VisitDesk:
 
     def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> dict[str, Any]:
         """Staff confirm the visit's bank transfer arrived (staff number and PIN, typed at the
-        kiosk): a ``confirm_transfer`` override in the audit log, then the payment is paid.
-
-        Returns:
-            The visit's state afterwards.
+        kiosk): :func:`kiosk.flows.paying.confirm_transfer`.
 
         Raises:
             KioskError: ``staff.*`` (wrong PIN, locked, not allowed), ``payment.state`` (no
                 pending transfer), ``visit.no_staff`` (the staff area is not wired).
         """
-        from kiosk import overrides
+        from kiosk.flows import paying
 
         if self.staff is None:
             raise KioskError("staff sign-in is not available here", code="visit.no_staff")
-        st = flow.state()
-        pay = st.get("payment") or {}
-        if pay.get("method") != "transfer" or pay.get("state") != "pending":
-            raise KioskError(
-                f"visit {st['order']} has no transfer waiting for confirmation",
-                code="payment.state",
-            )
-        member = self.staff.roster.authenticate(staff_no, pin, purpose="approve")
-        overrides.request(
-            self.staff.store,
-            member,
-            overrides.OverrideKind.CONFIRM_TRANSFER,
-            visit_id=flow.visit_id,
-            reason=overrides.Reason("seen_on_statement"),
-            before={"payment_id": pay["id"], "state": "pending"},
-            after={"payment_id": pay["id"], "state": "paid"},
+        return paying.confirm_transfer(
+            flow, self.staff.roster, staff_no, pin, store=self.staff.store
         )
-        self._payments().confirm_transfer(pay["id"], confirmed_by=member.staff_no, source="clerk")
-        return dict(flow.state())
 
     def _payments(self) -> Any:
         return self.resources().money().payments

@@ -90,6 +90,7 @@ def load_visit_file(path: Path) -> dict[str, Any]:
         )
     _check_agent(path, doc)
     _check_key(path, doc)
+    _check_seal(path, doc)
     sp = doc.get("seal_image", {}).get("path")
     if sp and not Path(sp).is_absolute():
         doc["seal_image"]["path"] = str((path.parent / sp).resolve())
@@ -98,6 +99,27 @@ def load_visit_file(path: Path) -> dict[str, Any]:
 
 #: services that issue onto a blank key (the others work on the earlier visit's key)
 BLANK_KEY_SERVICES = ("new", "replace")
+
+
+def _check_seal(path: Path, doc: dict[str, Any]) -> None:
+    """``seal`` is a bool; an imprint is taken only where a seal is made (a new certificate
+    with ``seal = true``, the seal service), so a [seal_image] anywhere else would be ignored:
+    it is refused instead, in words."""
+    seal = doc.get("seal")
+    if seal is not None and not isinstance(seal, bool):
+        raise UsageError(f"{path}: seal must be true or false", code="visit.seal")
+    makes = doc["service"] == "seal" or (doc["service"] == "new" and seal is True)
+    if "seal_image" in doc and not makes:
+        why = (
+            "keeps the key's seal as it is (a renewal renews it with the certificate)"
+            if doc["service"] != "new"
+            else "makes no seal without seal = true"
+        )
+        raise UsageError(
+            f"{path}: [seal_image] is the imprint of a seal made in this visit; "
+            f"{doc['service']} {why}: drop [seal_image]",
+            code="visit.seal",
+        )
 
 
 def _check_agent(path: Path, doc: dict[str, Any]) -> None:
@@ -158,6 +180,30 @@ def _check_key(path: Path, doc: dict[str, Any]) -> None:
             "reports no serial until it is initialised; give blank = true",
             code="visit.key",
         )
+    _check_key_words(path, key, svc)
+
+
+def _check_key_words(path: Path, key: dict[str, Any], svc: str) -> None:
+    """``[key] condition`` (replace) and ``reason`` (cancel) are checked with the file, so a
+    typo is exit 2 before anything is paid, not a failed key step after it."""
+    from kiosk.flows.keywork import CANCEL_REASONS, CONDITIONS
+
+    for name, service, allowed in (
+        ("condition", "replace", CONDITIONS),
+        ("reason", "cancel", CANCEL_REASONS),
+    ):
+        if name not in key:
+            continue
+        if svc != service:
+            raise UsageError(
+                f'{path}: [key] {name} is for service = "{service}", not {svc}; drop it',
+                code="visit.key",
+            )
+        if key[name] not in allowed:
+            raise UsageError(
+                f"{path}: [key] {name} must be one of {', '.join(allowed)}, not {key[name]!r}",
+                code="visit.key",
+            )
 
 
 def _check_key_of_order(res: Any, doc: dict[str, Any]) -> None:
@@ -262,6 +308,12 @@ def _drive(res: Any, flow: Any, inputs: dict[str, Any], as_json: bool) -> int:
         click.echo(f"{out['order']}: {out['state']}")
         if failure is not None:
             click.echo(f"step {out['step']} failed: {out['reason']}", err=True)
+            if failure.code == "visit.not_paid":
+                click.echo(
+                    "once the money is on the account, staff confirm it with: kiosk visit "
+                    f"confirm-transfer {out['order']} --staff NUMBER",
+                    err=True,
+                )
             click.echo(f"resume with: kiosk visit resume {out['order']}", err=True)
     return 1 if failure is not None else 0
 
@@ -329,7 +381,7 @@ def run(
             program=doc["program"],
             kind=doc["kind"],
             years=doc.get("years"),
-            seal=bool(doc.get("seal", False)),
+            seal=doc.get("seal"),
             order=doc.get("order"),
         )
         # the inputs are kept in the journal (never the PIN) so `visit resume` needs no file
@@ -376,6 +428,84 @@ def resume(
     finally:
         res.close()
     raise SystemExit(rc)
+
+
+@visit.command("confirm-transfer")
+@click.argument("order")
+@click.option("--staff", "staff_no", required=True, help="The confirming staff member's number.")
+@click.option(
+    "--reason",
+    type=click.Choice(["seen_on_statement", "voucher_checked", "other"]),
+    default="seen_on_statement",
+    show_default=True,
+    help="How the money was seen (other: give --note).",
+)
+@click.option("--note", default="", help="Why, in words (needed with --reason other).")
+@click.option(
+    "--pin",
+    prompt="Staff PIN",
+    hide_input=True,
+    envvar="KIOSK_STAFF_PIN",
+    help="Prompted without echo (or $KIOSK_STAFF_PIN).",
+)
+@_training_opt
+@_data_opt
+@_json_opt
+@click.pass_obj
+def confirm_transfer(
+    obj: CliContext,
+    order: str,
+    staff_no: str,
+    reason: str,
+    note: str,
+    pin: str,
+    training: bool,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Confirm that ORDER's bank transfer arrived (a mail-in visit paid by 对公转账): the staff
+    member signs with number and PIN, the act is audited, and `kiosk visit resume ORDER` then
+    writes the key. Exit 1 when refused (wrong PIN, no pending transfer)."""
+    from kiosk.flows import VisitFlow, paying
+    from kiosk.staff import Roster, StaffPolicy
+
+    res = _resources(obj, training, data_dir)
+    try:
+        flow = VisitFlow.resume(res, order)
+        roster = Roster(res.store, StaffPolicy.from_settings(res.settings))
+        try:
+            st = paying.confirm_transfer(flow, roster, staff_no, pin, reason=reason, note=note)
+        except KioskError as e:
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {"order": order, "state": "refused", "code": e.code, "reason": e.message},
+                        ensure_ascii=False,
+                    )
+                )
+            else:
+                click.echo(f"error: {e.message} [{e.code}]", err=True)
+            raise SystemExit(1) from None
+        pay = st.get("payment") or {}
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "order": order,
+                        "state": st["state"],
+                        "next_step": st["next_step"],
+                        "payment": {"state": pay.get("state"), "method": pay.get("method")},
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            click.echo(
+                f"{order}: transfer confirmed by {staff_no}; the payment is {pay.get('state')}. "
+                f"Next: kiosk visit resume {order}"
+            )
+    finally:
+        res.close()
 
 
 @visit.command("show")

@@ -58,13 +58,17 @@ class FlowError(VisitError):
 
 def plan(service: str, seal: bool, *, renew_first: bool = False) -> list[str]:
     """The steps a service needs. ``renew_first``: a change of an expired certificate, which
-    renews in the same visit (so it is quoted and paid as a renewal)."""
+    renews in the same visit (so it is quoted and paid as a renewal).
+
+    The imprint is photographed only where a seal is made: a new certificate with a seal, and
+    the seal service (add or change). Every other service keeps the key's seal as it is (a
+    renewal re-binds it to the new certificate: the seal's validity is the certificate's)."""
     priced = service in PRICED or renew_first
     steps = ["identify"]
     if service in ("new", "change"):
         steps.append("form")
     steps.append("materials")
-    if seal or service == "seal":
+    if (seal and service == "new") or service == "seal":
         steps.append("seal")
     if priced:
         steps += ["quote", "pay"]
@@ -87,6 +91,44 @@ def _expired(res: Resources, serial: str | None) -> bool:
         return False
     na = dt.datetime.fromisoformat(str(r[0]).replace("Z", "+00:00"))
     return (na if na.tzinfo else na.replace(tzinfo=dt.UTC)) <= res.now()
+
+
+def _key_has_seal(res: Resources, serial: str | None) -> bool:
+    """Whether the key's certificate carries an electronic seal (the keys table knows)."""
+    if not serial:
+        return False
+    r = res.store.db.execute("SELECT seal_der FROM keys WHERE serial = ?", [serial]).fetchone()
+    return r is not None and r[0] is not None
+
+
+#: Services on an existing key that keep its seal as it is (and price it, where it is priced).
+KEEPS_SEAL = {"renew", "change", "replace", "unlock", "cancel", "key-recovery"}
+
+
+def _seal_of_key(res: Resources, service: str, given: bool | None, serial: str | None) -> bool:
+    """The seal of a service on an existing key is the key's: a renewal renews it (and charges
+    its years where the program does), the other services keep it. ``given`` (a headless
+    file's ``seal``) may confirm it; a contradiction is refused in words, not guessed.
+
+    Raises:
+        ChoiceError: ``visit.seal_mismatch``.
+    """
+    has = _key_has_seal(res, serial)
+    if given is None or bool(given) == has:
+        return has
+    from kiosk.errors import ChoiceError
+
+    if has:
+        raise ChoiceError(
+            f"the certificate on key {serial} carries an electronic seal, and {service} keeps "
+            "it (its validity is the certificate's): leave 'seal' out, or set it true",
+            code="visit.seal_mismatch",
+        )
+    raise ChoiceError(
+        f"the certificate on key {serial or '(none)'} has no electronic seal, and {service} "
+        "does not make one: add a seal with service = \"seal\" (leave 'seal' out here)",
+        code="visit.seal_mismatch",
+    )
 
 
 def _check_unit(unit: dict[str, Any], given: dict[str, Any]) -> None:
@@ -162,13 +204,17 @@ class VisitFlow:
         program: str,
         kind: str,
         years: int | None = None,
-        seal: bool = False,
+        seal: bool | None = None,
         order: str | None = None,
     ) -> VisitFlow:
         """Open a new visit (an order number is drawn) after checking the choice is offered.
 
+        ``seal``: a new certificate gets a seal (default no). On an existing key the seal is
+        the key's (:func:`_seal_of_key`): ``None`` takes it from the key, a bool must match it.
+
         Raises:
-            ChoiceError: the program does not offer service/kind/seal/years (exit 2).
+            ChoiceError: the program does not offer service/kind/seal/years (exit 2);
+                ``visit.seal_mismatch``.
             FlowError: ``visit.order_required`` (a service on an existing key without ``order``),
                 ``visit.unknown_order``.
         """
@@ -192,7 +238,7 @@ class VisitFlow:
                 code="domain.choice",
             )
         # the quote refuses bad years / a seal the program does not make
-        q = fees.quote(prog, svc, k, years=years, seal=seal) if svc.value in PRICED else None
+        q = fees.quote(prog, svc, k, years=years, seal=bool(seal)) if svc.value in PRICED else None
         if svc.value in ON_EXISTING_KEY and not order:
             raise FlowError(
                 f"{service} works on an existing key: give the earlier visit's order number",
@@ -225,9 +271,13 @@ class VisitFlow:
                 )
             if svc is Service.RENEW and years:
                 _check_renew_room(res, ed.get("key_serial"), years, prog)
+            if svc.value in KEEPS_SEAL:
+                seal = _seal_of_key(res, svc.value, seal, ed.get("key_serial"))
+                if svc is Service.RENEW:
+                    q = fees.quote(prog, svc, k, years=years, seal=seal)
             if renew_first:
                 years = years or 1
-                q = fees.quote(prog, Service.RENEW, k, years=years)
+                q = fees.quote(prog, Service.RENEW, k, years=years, seal=bool(seal))
         data: dict[str, Any] = {
             "years": years,
             "seal": bool(seal or svc.value == "seal"),

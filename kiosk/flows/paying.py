@@ -250,3 +250,54 @@ def cancel(flow: VisitFlow, *, by: str, reason: str) -> dict[str, Any] | None:
         if e.code != "payment.already_paid":
             raise
     return _describe(pay.payment(p.id))
+
+
+def confirm_transfer(
+    flow: VisitFlow,
+    roster: Any,
+    staff_no: str,
+    pin: str,
+    *,
+    reason: str = "seen_on_statement",
+    note: str = "",
+    store: Any = None,
+) -> dict[str, Any]:
+    """Staff confirm the visit's bank transfer arrived (on the kiosk's screen, or by the clerk
+    with ``kiosk visit confirm-transfer`` for a mail-in visit): the staff member signs with
+    number and PIN (the roster's lockout applies), a ``confirm_transfer`` override goes into
+    the audit log, then the payment is paid and the key step may run.
+
+    Args:
+        roster: the staff roster (``kiosk.staff.Roster``) that checks number and PIN.
+        reason: ``seen_on_statement`` or ``voucher_checked`` (``other`` needs a ``note``).
+        store: the store the audit log is in (default the visit's).
+
+    Returns:
+        The visit's state afterwards.
+
+    Raises:
+        KioskError: ``staff.*`` (wrong PIN, locked, not allowed), ``payment.state`` (no
+            pending transfer), ``override.*`` (a bad reason).
+    """
+    from kiosk import overrides
+
+    st = flow.state()
+    pay = st.get("payment") or {}
+    if pay.get("method") != "transfer" or pay.get("state") != "pending":
+        had = f"a {pay['state']} {pay['method']} payment" if pay else "no payment"
+        raise KioskError(
+            f"visit {st['order']} has no transfer waiting for confirmation (it has {had})",
+            code="payment.state",
+        )
+    member = roster.authenticate(staff_no, pin, purpose="approve")
+    overrides.request(
+        store or flow.res.store,
+        member,
+        overrides.OverrideKind.CONFIRM_TRANSFER,
+        visit_id=flow.visit_id,
+        reason=overrides.Reason(reason, note),
+        before={"payment_id": pay["id"], "state": "pending"},
+        after={"payment_id": pay["id"], "state": "paid"},
+    )
+    _payments(flow).confirm_transfer(pay["id"], confirmed_by=member.staff_no, source="clerk")
+    return dict(flow.state())

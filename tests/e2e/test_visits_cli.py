@@ -116,6 +116,9 @@ def test_new_then_renew_as_processes(data: Path) -> None:
     assert p2.returncode == 0, p2.stderr
     out2 = json.loads(p2.stdout)
     assert out2["key"]["serial"] == out["key"]["serial"]
+    # the seal is renewed with its certificate, read from the key (the file says nothing of
+    # it, and no imprint is asked): 200 yuan + the seal's 200 yuan for the year
+    assert out2["total_fen"] == 40000 and "400.00" in out2["receipt"]["text"]
     assert out2["certificate"]["not_after"][:4] == str(int(out["certificate"]["not_after"][:4]) + 1)
     shown = kiosk("visit", "show", out2["order"], "--training", "--data-dir", str(data), "--json")
     journal = json.loads(shown.stdout)["journal"]
@@ -142,6 +145,56 @@ def test_failed_step_exits_1_and_stays_resumable(data: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["state"] == "done"
+
+
+def test_a_mail_in_transfer_is_confirmed_by_the_clerk_then_the_visit_resumes(data: Path) -> None:
+    """邮寄办理 is paid by 对公转账: the key waits until counter staff confirm the money with
+    `kiosk visit confirm-transfer` (number and PIN, audited), then `visit resume` writes it."""
+    text = toml_for("new", years=1).replace(
+        'method = "card"', 'method = "transfer"\npayer_name = "东莞邮寄有限公司"'
+    )
+    p = run_file(data, text)
+    assert p.returncode == 1, p.stdout
+    out = json.loads(p.stdout)
+    order = out["order"]
+    assert out["step"] == "keys" and out["code"] == "visit.not_paid", out
+    assert out["payment"] == {"state": "pending", "method": "transfer"}
+    dd = ["--training", "--data-dir", str(data)]
+    env = {**ENV, "KIOSK_STAFF_PIN": "246813"}
+    add = kiosk(*dd, "staff", "add", "C101", "--name", "陈柜员", "--role", "operator", env=env)
+    assert add.returncode == 0, add.stderr
+
+    # a wrong PIN is refused in words and changes nothing
+    bad = kiosk(
+        "visit",
+        "confirm-transfer",
+        order,
+        "--staff",
+        "C101",
+        *dd,
+        "--json",
+        env={**ENV, "KIOSK_STAFF_PIN": "000000"},
+    )
+    assert bad.returncode == 1
+    refused = json.loads(bad.stdout)
+    assert refused["state"] == "refused" and refused["code"].startswith("staff."), refused
+    shown = json.loads(kiosk("visit", "show", order, *dd, "--json").stdout)
+    assert shown["payment"]["state"] == "pending"
+
+    ok = kiosk("visit", "confirm-transfer", order, "--staff", "C101", *dd, "--json", env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["payment"] == {"state": "paid", "method": "transfer"}
+    # confirmed once: a second confirmation is refused, not doubled
+    again = kiosk("visit", "confirm-transfer", order, "--staff", "C101", *dd, env=env)
+    assert again.returncode == 1 and "no transfer waiting" in again.stderr
+
+    r = kiosk("visit", "resume", order, *dd, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    done = json.loads(r.stdout)
+    assert done["state"] == "done" and done["key"]["state"] == "active", done
+    assert "20000" not in done["receipt"]["text"] and "200.00" in done["receipt"]["text"]
+    audit = kiosk(*dd, "audit", "show", "--last", "20")
+    assert "confirm_transfer" in audit.stdout and "C101" in audit.stdout, audit.stdout
 
 
 def test_unknown_key_in_the_file_is_a_usage_error(data: Path) -> None:

@@ -91,10 +91,16 @@ def test_visit(res: Resources, program: str, kind: str, service: str) -> None:
     bst = base.state()
     pin = base.pin
     assert pin, "the new visit's PIN is kept in memory for the PIN slip"
-    seal = service == "seal"
+    seal = service == "seal"  # the base certificate has none: the other services keep none
     years = 1 if service in ("renew", "seal") else None
     f = VisitFlow.open(
-        res, service=service, program=program, kind=kind, years=years, seal=seal, order=bst["order"]
+        res,
+        service=service,
+        program=program,
+        kind=kind,
+        years=years,
+        seal=True if seal else None,
+        order=bst["order"],
     )
     doc2 = inputs(
         kind,
@@ -364,3 +370,64 @@ def test_an_individual_certificate_is_served_for_its_holder_only(
     assert st["next_step"] == "identify" and st["payment"] is None  # nothing paid, nothing done
     # The holder in person goes on with the same visit.
     assert f.run_all(inputs("individual", pin=base.pin))["state"] == "done"
+
+
+def test_a_renewal_renews_the_seal_with_its_certificate_without_a_new_imprint(res) -> None:
+    """DOMAIN: the seal's validity is the certificate's, and the imprint is taken only where a
+    seal is made. A renewal of a certificate with a seal reads the seal from the key, charges
+    its years where the program does (东莞: 200 + 200 a year) and re-binds it to the new
+    certificate; a file's ``seal`` that contradicts the key is refused in words."""
+    from kiosk.errors import ChoiceError
+    from kiosk.sealobj import parse_seal
+
+    base, doc = _new(res, "dongguan-hpf", "org", years=1, seal=True)
+    bst = base.state()
+    with pytest.raises(ChoiceError) as ei:
+        VisitFlow.open(
+            res,
+            service="renew",
+            program="dongguan-hpf",
+            kind="org",
+            years=1,
+            seal=False,
+            order=bst["order"],
+        )
+    assert ei.value.code == "visit.seal_mismatch" and "carries an electronic seal" in str(ei.value)
+
+    f = VisitFlow.open(
+        res, service="renew", program="dongguan-hpf", kind="org", years=1, order=bst["order"]
+    )
+    assert "seal" not in f.steps() and f.data()["seal"] is True
+    doc2 = inputs("org", uscc=doc["unit"]["uscc"], pin=base.pin)
+    del doc2["seal_image"]  # no imprint is asked
+    st = f.run_all(doc2)
+    assert st["state"] == "done", st
+    q = fees.quote(
+        res.settings.program("dongguan-hpf"), Service.RENEW, Kind.ORG, years=1, seal=True
+    )
+    assert st["total_fen"] == q.total_fen == 40_000  # 200 yuan certificate + 200 yuan seal
+    rec = res.keys().repo.get(st["key"]["serial"])
+    assert rec.seal_der is not None
+    seal = parse_seal(rec.seal_der)
+    assert rec.cert_der in seal.certs  # bound to the renewed certificate
+    assert seal.valid_end.date() == clock_utc(st["certificate"]["not_after"]).date()
+
+    # a certificate without a seal: a renewal does not make one
+    plain, _ = _new(res, "dongguan-hpf", "org", years=1)
+    with pytest.raises(ChoiceError) as ei:
+        VisitFlow.open(
+            res,
+            service="renew",
+            program="dongguan-hpf",
+            kind="org",
+            years=1,
+            seal=True,
+            order=plain.state()["order"],
+        )
+    assert ei.value.code == "visit.seal_mismatch" and 'service = "seal"' in str(ei.value)
+
+
+def clock_utc(stored: str) -> dt.datetime:
+    from kiosk.domain import clock
+
+    return clock.from_storage(stored).astimezone(dt.UTC)

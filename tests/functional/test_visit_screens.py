@@ -284,6 +284,9 @@ async def test_new_org_with_seal_then_renew_and_unlock(training_app: KioskApp) -
         await c.start("renew", "dongguan-hpf", "org", order=first, years=1)
         await c.identify()
         assert "form" not in visit(app).visit["steps"]
+        # The key's seal is renewed with it: its year is charged, no imprint is asked.
+        assert "seal" not in visit(app).visit["steps"]
+        assert visit(app).visit["total_fen"] == 40000
         await c.finish({"keys": {"key-pin": pin}})
 
 

@@ -17,6 +17,9 @@ from kiosk.flows import plan
         ("new", True, "identify form materials seal quote pay keys handover receipt"),
         ("new", False, "identify form materials quote pay keys handover receipt"),
         ("renew", False, "identify materials quote pay keys handover receipt"),
+        # a renewal renews the key's seal with the certificate: charged, never re-photographed
+        ("renew", True, "identify materials quote pay keys handover receipt"),
+        ("replace", True, "identify materials quote pay keys handover receipt"),
         ("change", False, "identify form materials keys handover"),
         ("replace", False, "identify materials quote pay keys handover receipt"),
         ("unlock", False, "identify materials keys handover"),
@@ -47,7 +50,10 @@ BASE = 'service = "new"\nprogram = "dongguan-hpf"\nkind = "org"\nyears = 1\n'
 
 def test_visit_file_reads(tmp_path: Path) -> None:
     doc = load_visit_file(
-        _file(tmp_path, BASE + '[seal_image]\npath = "imprint.jpg"\nseal_type = "official"\n')
+        _file(
+            tmp_path,
+            BASE + 'seal = true\n[seal_image]\npath = "imprint.jpg"\nseal_type = "official"\n',
+        )
     )
     assert doc["service"] == "new"
     assert doc["seal_image"]["path"] == str(tmp_path / "imprint.jpg")
@@ -74,3 +80,48 @@ def test_missing_and_bad_service(tmp_path: Path) -> None:
         load_visit_file(_file(tmp_path, 'service = "x"\nprogram = "x"\nkind = "org"\n'))
     with pytest.raises(UsageError, match="not TOML"):
         load_visit_file(_file(tmp_path, "service = \n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (BASE + 'seal = "yes"\n', "seal must be true or false"),
+        (BASE + '[seal_image]\npath = "i.jpg"\n', "new makes no seal without seal = true"),
+        (
+            'service = "renew"\nprogram = "dongguan-hpf"\nkind = "org"\nyears = 1\n'
+            'order = "DG-1"\n[seal_image]\npath = "i.jpg"\n',
+            "renew keeps the key's seal as it is",
+        ),
+    ],
+)
+def test_an_imprint_only_where_a_seal_is_made(tmp_path: Path, text: str, words: str) -> None:
+    with pytest.raises(UsageError) as ei:
+        load_visit_file(_file(tmp_path, text))
+    assert words in ei.value.message and ei.value.code == "visit.seal"
+    seal = 'service = "seal"\nprogram = "dongguan-hpf"\nkind = "org"\nyears = 1\n'
+    doc = load_visit_file(_file(tmp_path, seal + 'order = "DG-1"\n[seal_image]\npath = "i.jpg"\n'))
+    assert doc["seal_image"]["path"] == str(tmp_path / "i.jpg")
+
+
+REPLACE = 'service = "replace"\nprogram = "dongguan-hpf"\nkind = "org"\norder = "DG-1"\n'
+CANCEL = 'service = "cancel"\nprogram = "dongguan-hpf"\nkind = "org"\norder = "DG-1"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (REPLACE + '[key]\ncondition = "stolen"\n', "condition must be one of lost, damaged"),
+        (CANCEL + '[key]\nreason = "bored"\n', "reason must be one of cessationOfOperation"),
+        (CANCEL + '[key]\ncondition = "lost"\n', 'condition is for service = "replace"'),
+        (REPLACE + '[key]\nreason = "superseded"\n', 'reason is for service = "cancel"'),
+    ],
+)
+def test_key_condition_and_reason_are_checked_with_the_file(
+    tmp_path: Path, text: str, words: str
+) -> None:
+    """A typo is exit 2 before the visit opens (replace is paid before its key step)."""
+    with pytest.raises(UsageError) as ei:
+        load_visit_file(_file(tmp_path, text))
+    assert words in ei.value.message and ei.value.code == "visit.key"
+    assert load_visit_file(_file(tmp_path, REPLACE + '[key]\ncondition = "damaged"\n'))
+    assert load_visit_file(_file(tmp_path, CANCEL + '[key]\nreason = "superseded"\n'))
