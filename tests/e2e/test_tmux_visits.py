@@ -251,8 +251,11 @@ def test_four_whole_visits_in_a_real_terminal(
     desk.choose_service(1, years=1)
     desk.order(order)
     desk.identify()
-    screen = desk.run_to_done({"制作介质": ("介质 PIN 码", pin)})
-    assert "收据" in screen
+    # The key's seal is renewed with it: its year is charged (200 + 200), no imprint is taken.
+    screen = desk.run_to_done(
+        {"制作介质": ("介质 PIN 码", pin)}, expect={"缴费": "应付金额：¥ 400.00"}
+    )
+    assert "收据" in screen and not re.search(r"\d+\.印章", screen), screen
     desk.home()
 
     # 4. Cancel it, keyboard only: the reason, the confirmation, then 确认注销.
