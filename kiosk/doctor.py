@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,50 @@ def check_config(settings: Settings) -> Finding:
         )
     source = str(Path(source).resolve())
     return ok(f"{source} is valid", source=source, counter=settings.counter.id)
+
+
+#: How far ahead the holiday calendar must know the counter's days.
+CALENDAR_HORIZON_DAYS = 45
+
+
+def check_calendar(settings: Settings, today: date | None = None) -> Finding:
+    """The statutory holidays and make-up working days (调休) for the coming weeks are known.
+
+    chinesecalendar knows a year once the State Council publishes it (each November) and the
+    library is updated; a year it does not know gets only the fixed-date holidays. A year with
+    days in ``[counter] extra_closed_days`` / ``extra_working_days`` is taken as configured.
+    """
+    from kiosk.domain import clock
+    from kiosk.domain.hours import calendar_years
+
+    c = settings.counter
+    if c.holiday_calendar == "none":
+        return ok(
+            "holiday calendar off: the weekly hours and kiosk.toml's extra days apply",
+            calendar="none",
+        )
+    today = today or clock.local_today(datetime.now(UTC), c.timezone)
+    first, last = calendar_years()
+    horizon = today + timedelta(days=CALENDAR_HORIZON_DAYS)
+    configured = {d.year for d in (*c.extra_closed_days, *c.extra_working_days)}
+    missing = [y for y in range(today.year, horizon.year + 1) if y > last and y not in configured]
+    details = {"known": f"{first}-{last}", "configured_years": sorted(configured)}
+    if not missing:
+        extra = sorted(y for y in configured if y > last)
+        more = f", and {', '.join(map(str, extra))} from kiosk.toml" if extra else ""
+        return ok(f"holiday calendar knows {first}-{last}{more}", **details)
+    y = missing[0]
+    start = date(y, 1, 1)
+    when = "now" if start <= today else f"from {start.isoformat()} (in {(start - today).days} days)"
+    return warning(
+        f"the holiday calendar (chinesecalendar) knows {first}-{last}: {when} only the "
+        "fixed-date holidays (1 Jan, 1-2 May, 1-3 Oct) are applied, so the counter's opening "
+        "days and working-day counts may be wrong",
+        f"add the State Council's {y} holidays and make-up working days to [counter] "
+        "extra_closed_days / extra_working_days in kiosk.toml (or update chinesecalendar "
+        f"once it knows {y})",
+        **details,
+    )
 
 
 def check_reader(settings: Settings) -> Finding:
@@ -550,6 +594,7 @@ def build_checks(
             else []
         ),
         Check("storage", lambda: check_storage(paths), t(15.0)),
+        Check("calendar", lambda: check_calendar(settings), t(2.0)),
     ]
 
 
