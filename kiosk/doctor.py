@@ -181,7 +181,8 @@ def check_calendar(settings: Settings, today: date | None = None) -> Finding:
 
     chinesecalendar knows a year once the State Council publishes it (each November) and the
     library is updated; a year it does not know gets only the fixed-date holidays. A year with
-    days in ``[counter] extra_closed_days`` / ``extra_working_days`` is taken as configured.
+    closed days in January or February in ``[counter] extra_closed_days`` (its Spring Festival)
+    is taken as configured.
     """
     from kiosk.domain import clock
     from kiosk.domain.hours import calendar_years
@@ -195,7 +196,9 @@ def check_calendar(settings: Settings, today: date | None = None) -> Finding:
     today = today or clock.local_today(datetime.now(UTC), c.timezone)
     first, last = calendar_years()
     horizon = today + timedelta(days=CALENDAR_HORIZON_DAYS)
-    configured = {d.year for d in (*c.extra_closed_days, *c.extra_working_days)}
+    # A year counts as configured once its Spring Festival is there: 春节 always falls in
+    # January or February, so one local closure in May does not stand for the whole calendar.
+    configured = {d.year for d in c.extra_closed_days if d.month <= 2}
     missing = [y for y in range(today.year, horizon.year + 1) if y > last and y not in configured]
     details = {"known": f"{first}-{last}", "configured_years": sorted(configured)}
     if not missing:

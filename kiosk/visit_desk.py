@@ -202,19 +202,9 @@ class VisitDesk:
         )
 
     def quote(self, flow: Any) -> Any:
-        """The itemised quote (kiosk.domain.fees ``Quote``) for this visit."""
-        from kiosk.domain import fees
-        from kiosk.domain.types import Kind, Service
-
-        row, d = flow.row(), flow.data()
-        program = self.settings.program(row["program"])
-        return fees.quote(
-            program,
-            Service(row["service"]),
-            Kind(row["kind"]),
-            years=d.get("years"),
-            seal=bool(d.get("seal")),
-        )
+        """The itemised quote (kiosk.domain.fees ``Quote``) the pay step charges: the engine's,
+        so a change of an expired certificate shows its renewal's fees, not a free change."""
+        return flow.quote()
 
     # -- the seal step (kiosk.visit_seal) -------------------------------------------------------
 

@@ -1155,8 +1155,14 @@ CATALOGUE.update(
             "Cancelling cannot be undone: tick “I understand” first, then Cancel it",
         ),
         "svc.err_no_key": Bi(
-            "原业务没有介质，不能办理此业务。请核对单号",
-            "The earlier visit left no key: check the order number",
+            "原业务没有介质（可能尚未办完），不能办理此业务。请核对单号，或请工作人员先继续办完原业务",
+            "The earlier visit has no key (it may not be finished): check the order number, or "
+            "ask staff to finish that visit first",
+        ),
+        "svc.err_seal_changed": Bi(
+            "本业务报价后，介质上的电子印章已有变动，不能按原报价续期。请工作人员办理退费后重新受理",
+            "The key's electronic seal changed after this visit was quoted: staff refund this "
+            "visit and open a new one",
         ),
         "svc.err_reapply": Bi(
             "证书已过期，此项目须重新申请（新申请），不能变更或续期",

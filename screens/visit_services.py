@@ -58,6 +58,7 @@ ERROR_KEYS = {
     _code("visit", "bad_reason"): "svc.err_reason",
     _code("visit", "confirm_needed"): "svc.err_confirm",
     _code("visit", "no_key"): "svc.err_no_key",
+    _code("visit", "seal_changed"): "svc.err_seal_changed",
     _code("visit", "reapply"): "svc.err_reapply",
     _code("visit", "no_key_inserted"): "svc.err_no_key_inserted",
     _code("visit", "none_found"): "svc.err_none_found",

@@ -30,6 +30,19 @@ def open_roster(obj: CliContext, store: Store) -> Roster:
     return Roster(store, StaffPolicy.from_settings(obj.settings()))
 
 
+def _not_typed(ctx: click.Context, value: str) -> str:
+    """A PIN given as ``--pin`` would stay in ``ps`` and the shell's history: refused."""
+    from click.core import ParameterSource
+
+    if ctx.get_parameter_source("pin") is ParameterSource.COMMANDLINE:
+        raise UsageError(
+            "a PIN is never given on the command line (ps and the shell's history keep it): "
+            "type it at the prompt, or set $KIOSK_STAFF_PIN where no one types",
+            code="staff.pin_on_command_line",
+        )
+    return value
+
+
 @click.group()
 def staff() -> None:
     """Staff roster (training mode and tests; production rosters come from the hub)."""
@@ -46,6 +59,8 @@ def staff() -> None:
     hide_input=True,
     confirmation_prompt=True,
     envvar="KIOSK_STAFF_PIN",
+    hidden=True,
+    callback=lambda ctx, param, value: _not_typed(ctx, value),
     help="Prompted without echo (or $KIOSK_STAFF_PIN).",
 )
 @click.pass_obj

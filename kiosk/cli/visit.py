@@ -14,7 +14,7 @@ import os
 import signal
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -108,6 +108,18 @@ def _check_seal(path: Path, doc: dict[str, Any]) -> None:
     seal = doc.get("seal")
     if seal is not None and not isinstance(seal, bool):
         raise UsageError(f"{path}: seal must be true or false", code="visit.seal")
+    svc = doc["service"]
+    if seal is not None and (svc in ("pickup", "refund") or (svc == "seal" and not seal)):
+        raise UsageError(
+            f"{path}: seal: "
+            + (
+                f"{svc} does not make, renew or keep a seal"
+                if svc != "seal"
+                else 'service = "seal" always makes one'
+            )
+            + "; leave 'seal' out",
+            code="visit.seal",
+        )
     makes = doc["service"] == "seal" or (doc["service"] == "new" and seal is True)
     if "seal_image" in doc and not makes:
         why = (
@@ -308,7 +320,9 @@ def _drive(res: Any, flow: Any, inputs: dict[str, Any], as_json: bool) -> int:
         click.echo(f"{out['order']}: {out['state']}")
         if failure is not None:
             click.echo(f"step {out['step']} failed: {out['reason']}", err=True)
-            if failure.code == "visit.not_paid":
+            if failure.code == "visit.not_paid" and (out["payment"] or {}).get("method") == (
+                "transfer"
+            ):
                 click.echo(
                     "once the money is on the account, staff confirm it with: kiosk visit "
                     f"confirm-transfer {out['order']} --staff NUMBER",
@@ -441,13 +455,6 @@ def resume(
     help="How the money was seen (other: give --note).",
 )
 @click.option("--note", default="", help="Why, in words (needed with --reason other).")
-@click.option(
-    "--pin",
-    prompt="Staff PIN",
-    hide_input=True,
-    envvar="KIOSK_STAFF_PIN",
-    help="Prompted without echo (or $KIOSK_STAFF_PIN).",
-)
 @_training_opt
 @_data_opt
 @_json_opt
@@ -458,51 +465,69 @@ def confirm_transfer(
     staff_no: str,
     reason: str,
     note: str,
-    pin: str,
     training: bool,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Confirm that ORDER's bank transfer arrived (a mail-in visit paid by 对公转账): the staff
-    member signs with number and PIN, the act is audited, and `kiosk visit resume ORDER` then
-    writes the key. Exit 1 when refused (wrong PIN, no pending transfer)."""
+    """Confirm that ORDER's bank transfer arrived (a mail-in visit paid by 对公转账).
+
+    The transfer (amount, payer, bank serial) is shown first, to check against the statement;
+    then the staff member's PIN is asked without echo ($KIOSK_STAFF_PIN where no one types;
+    never an option, so it stays out of `ps` and the shell's history). The act is audited, and
+    `kiosk visit resume ORDER` then writes the key. Exit 1 when refused (no such visit, no
+    pending transfer, a wrong PIN)."""
+    from kiosk.domain.fees import format_fen
     from kiosk.flows import VisitFlow, paying
     from kiosk.staff import Roster, StaffPolicy
 
+    def refuse(e: KioskError) -> NoReturn:
+        if as_json:
+            doc = {"order": order, "state": "refused", "code": e.code, "reason": e.message}
+            click.echo(json.dumps(doc, ensure_ascii=False))
+        else:
+            click.echo(f"error: {e.message} [{e.code}]", err=True)
+        raise SystemExit(1)
+
     res = _resources(obj, training, data_dir)
     try:
-        flow = VisitFlow.resume(res, order)
+        try:
+            flow = VisitFlow.resume(res, order)
+            pay = flow.state().get("payment") or {}
+            if pay.get("method") != "transfer" or pay.get("state") != "pending":
+                had = f"a {pay['state']} {pay['method']} payment" if pay else "no payment"
+                raise KioskError(
+                    f"visit {order} has no transfer waiting for confirmation (it has {had})",
+                    code="payment.state",
+                )
+            p = res.money().payments.payment(pay["id"])
+        except KioskError as e:
+            refuse(e)
+        click.echo(
+            f"{order}: bank transfer of {format_fen(p.amount_fen)} from {p.payer_name or '-'}, "
+            f"bank serial {p.reference or '-'}: check it on the account statement",
+            err=True,
+        )
+        pin = os.environ.get("KIOSK_STAFF_PIN") or click.prompt(
+            f"PIN of staff {staff_no}", hide_input=True, err=True
+        )
         roster = Roster(res.store, StaffPolicy.from_settings(res.settings))
         try:
             st = paying.confirm_transfer(flow, roster, staff_no, pin, reason=reason, note=note)
         except KioskError as e:
-            if as_json:
-                click.echo(
-                    json.dumps(
-                        {"order": order, "state": "refused", "code": e.code, "reason": e.message},
-                        ensure_ascii=False,
-                    )
-                )
-            else:
-                click.echo(f"error: {e.message} [{e.code}]", err=True)
-            raise SystemExit(1) from None
-        pay = st.get("payment") or {}
+            refuse(e)
+        done = st.get("payment") or {}
         if as_json:
-            click.echo(
-                json.dumps(
-                    {
-                        "order": order,
-                        "state": st["state"],
-                        "next_step": st["next_step"],
-                        "payment": {"state": pay.get("state"), "method": pay.get("method")},
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            doc = {
+                "order": order,
+                "state": st["state"],
+                "next_step": st["next_step"],
+                "payment": {"state": done.get("state"), "method": done.get("method")},
+            }
+            click.echo(json.dumps(doc, ensure_ascii=False))
         else:
             click.echo(
-                f"{order}: transfer confirmed by {staff_no}; the payment is {pay.get('state')}. "
-                f"Next: kiosk visit resume {order}"
+                f"{order}: transfer confirmed by {staff_no}; the payment is "
+                f"{done.get('state')}. Next: kiosk visit resume {order}"
             )
     finally:
         res.close()

@@ -103,6 +103,9 @@ def _key_has_seal(res: Resources, serial: str | None) -> bool:
 
 #: Services on an existing key that keep its seal as it is (and price it, where it is priced).
 KEEPS_SEAL = {"renew", "change", "replace", "unlock", "cancel", "key-recovery"}
+#: Services that work on the earlier visit's key: refused when opened if it has none (before
+#: anything is quoted or paid), not at the key step.
+NEEDS_KEY = KEEPS_SEAL | {"seal"}
 
 
 def _seal_of_key(res: Resources, service: str, given: bool | None, serial: str | None) -> bool:
@@ -271,9 +274,15 @@ class VisitFlow:
                 )
             if svc is Service.RENEW and years:
                 _check_renew_room(res, ed.get("key_serial"), years, prog)
+            if svc.value in NEEDS_KEY and not ed.get("key_serial"):
+                raise FlowError(
+                    f"visit {order} has no key yet (it did not reach its key step): finish it "
+                    f"first (kiosk visit resume {order}), then {service} its key",
+                    code="visit.no_key",
+                )
             if svc.value in KEEPS_SEAL:
                 seal = _seal_of_key(res, svc.value, seal, ed.get("key_serial"))
-                if svc is Service.RENEW:
+                if svc.value in PRICED:  # priced with the key's seal (renew; replace)
                     q = fees.quote(prog, svc, k, years=years, seal=seal)
             if renew_first:
                 years = years or 1
@@ -617,6 +626,11 @@ class VisitFlow:
             ],
         }
         return {"total_fen": q.total_fen}, {"quote": quote, "pay_key": f"{row['order_no']}:pay"}
+
+    def quote(self) -> Any:
+        """The visit's itemised quote (``kiosk.domain.fees.Quote``), as the pay step charges it:
+        a change of an expired certificate is quoted as its renewal, with the key's seal."""
+        return self._quote_obj()
 
     def _quote_obj(self) -> Any:
         row, d = self.row(), self.data()

@@ -287,6 +287,14 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         return _key_info(flow, serial)
     digest = agent_digest((d.get("agent") or {}).get("id_number") or "")
     rec = ks.repo.get(serial)
+    charged_seal = svc == "renew" or (svc == "change" and d.get("renew_first"))
+    if charged_seal and rec is not None and (rec.seal_der is not None) != bool(d.get("seal")):
+        raise _err(
+            f"the seal on key {serial} changed after this visit was opened and quoted "
+            f"({'with' if d.get('seal') else 'without'} a seal): the renewal would re-bind a "
+            "seal not paid for; staff refund this visit and open a new one",
+            "visit.seal_changed",
+        )
     if svc in ("renew", "change") and rec is not None and rec.enc_cert_serial:
         _check_individual_holder(flow)
     expired = rec is not None and rec.cert_not_after is not None and rec.cert_not_after <= res.now()

@@ -431,3 +431,64 @@ def clock_utc(stored: str) -> dt.datetime:
     from kiosk.domain import clock
 
     return clock.from_storage(stored).astimezone(dt.UTC)
+
+
+def test_a_change_of_an_expired_certificate_with_a_seal_renews_both(res: Resources) -> None:
+    """The change renews in the same visit (renew_first): the seal's year is charged too, and
+    the screen's quote (VisitFlow.quote) is the renewal's, not a free change's."""
+    base, doc = _new(res, "dongguan-hpf", "org", years=1, seal=True)
+    bst = base.state()
+    undo = _later(res, 400)
+    try:
+        f = VisitFlow.open(
+            res, service="change", program="dongguan-hpf", kind="org", order=bst["order"]
+        )
+        assert "seal" not in f.steps() and f.data()["seal"] is True
+        q = f.quote()
+        assert q.total_fen == 40_000 and len(q.items) == 2  # certificate + seal, one year
+        d2 = inputs("org", uscc=doc["unit"]["uscc"], pin=base.pin)
+        del d2["seal_image"]
+        st = f.run_all(d2)
+        assert st["state"] == "done" and st["total_fen"] == 40_000
+        assert res.keys().repo.get(st["key"]["serial"]).seal_der is not None
+    finally:
+        undo()
+
+
+def test_a_service_on_an_earlier_visit_without_a_key_is_refused_when_opened(res) -> None:
+    """Before anything is quoted or paid (it used to fail at the key step, after payment)."""
+    unfinished = VisitFlow.open(res, service="new", program="dongguan-hpf", kind="org", years=1)
+    for service in ("renew", "replace", "unlock", "seal"):
+        with pytest.raises(FlowError) as ei:
+            VisitFlow.open(
+                res,
+                service=service,
+                program="dongguan-hpf",
+                kind="org",
+                years=1 if service in ("renew", "seal") else None,
+                order=unfinished.order_no,
+            )
+        assert ei.value.code == "visit.no_key", service
+        assert f"kiosk visit resume {unfinished.order_no}" in ei.value.message
+
+
+def test_a_seal_added_while_a_renewal_waits_is_not_re_bound_unpaid(res) -> None:
+    """The renewal was quoted without a seal; a seal visit then adds one to the same key: the
+    renewal's key step refuses in words rather than re-bind a seal nobody paid for."""
+    base, doc = _new(res, "dongguan-hpf", "org", years=1)
+    order, pin = base.state()["order"], base.pin
+    renew = VisitFlow.open(
+        res, service="renew", program="dongguan-hpf", kind="org", years=1, order=order
+    )
+    assert renew.data()["seal"] is False
+    d2 = inputs("org", uscc=doc["unit"]["uscc"], pin=pin)
+    renew.run_step("identify", d2)
+    renew.run_step("materials", d2)
+    seal = VisitFlow.open(
+        res, service="seal", program="dongguan-hpf", kind="org", years=1, order=order
+    )
+    d3 = inputs("org", uscc=doc["unit"]["uscc"], pin=pin)  # its own payment reference
+    assert seal.run_all(d3)["state"] == "done"
+    with pytest.raises(FlowError) as ei:
+        renew.run_all(d2)
+    assert ei.value.code == "visit.seal_changed" and ei.value.step == "keys"

@@ -38,6 +38,9 @@ def test_a_year_given_in_kiosk_toml_counts_as_configured() -> None:
     assert f.level is Level.OK and f"and {nxt} from kiosk.toml" in f.message
     # the configured year does not vouch for the one after it
     assert check_calendar(s, today=date(nxt, 12, 1)).level is Level.WARNING
+    # one local closure in May is not the year's calendar: its Spring Festival is missing
+    may = _settings(extra_closed_days=[date(nxt, 5, 6)], extra_working_days=[])
+    assert check_calendar(may, today=date(last, 12, 20)).level is Level.WARNING
 
 
 def test_calendar_off_is_ok_and_says_so() -> None:

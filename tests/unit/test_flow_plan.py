@@ -92,6 +92,14 @@ def test_missing_and_bad_service(tmp_path: Path) -> None:
             'order = "DG-1"\n[seal_image]\npath = "i.jpg"\n',
             "renew keeps the key's seal as it is",
         ),
+        (
+            'service = "pickup"\nprogram = "dongguan-hpf"\nkind = "org"\nseal = true\n',
+            "pickup does not make, renew or keep a seal",
+        ),
+        (
+            'service = "seal"\nprogram = "dongguan-hpf"\nkind = "org"\nseal = false\n',
+            'service = "seal" always makes one',
+        ),
     ],
 )
 def test_an_imprint_only_where_a_seal_is_made(tmp_path: Path, text: str, words: str) -> None:
