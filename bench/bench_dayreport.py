@@ -23,9 +23,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from data.store import Store
-from kiosk.cli import main
-from kiosk.dayclose import DayCloseRules, day_bounds, day_report
-from kiosk.dayclose_source import METHODS, create_missing_expected_tables
+from kiosk.dayclose.close import DayCloseRules, day_bounds, day_report
+from kiosk.dayclose.source import METHODS, create_missing_expected_tables
+from kiosk.shell.cli import main
 
 VISITS = 50_000
 DAYS = 250

@@ -53,8 +53,8 @@ def _raw_issue(lib: Any, module: str, ca: Any, order_no: str, algorithm: str, pn
     from pkcs11.util.rsa import encode_rsa_public_key
     from pkcs11.util.x509 import decode_x509_certificate
 
-    from hub.ca import SubjectData
-    from kiosk.sealobj import SealSpec, build_seal
+    from kiosk.contracts.sealobj import SealSpec, build_seal
+    from kiosk.contracts.subject import SubjectData
 
     slot = next(
         s
@@ -176,7 +176,7 @@ def _raw_issue(lib: Any, module: str, ca: Any, order_no: str, algorithm: str, pn
 
 def _measure(algorithm: str) -> tuple[list[float], list[float], list[float], list[float]]:
     from hardware.token import KeyAlgorithm, KeySession
-    from hub.ca import SubjectData
+    from kiosk.contracts.subject import SubjectData
     from kiosk.keys import IssueRequest, SealRequest
     from kiosk.keys.wiring import standalone
 

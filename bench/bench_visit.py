@@ -50,7 +50,7 @@ def _measure() -> dict[str, Timings]:
     """Per key algorithm: (visit times, raw sums, raw parts)."""
     from hardware.token import KeyAlgorithm
     from kiosk.config import load_settings
-    from kiosk.flows import Resources
+    from kiosk.visits import Resources
 
     imprint = Path(__file__).resolve().parents[1] / "hardware" / "sim" / "imprints" / "good.jpg"
     counter = iter(range(1, 10_000))
@@ -84,10 +84,10 @@ def _measure() -> dict[str, Timings]:
 
 
 def _series(res: Any, rounds: int, inputs: Any, imprint: Path, alg: str) -> Timings:
-    from hub.ca import SubjectData
-    from kiosk.flows import VisitFlow
-    from kiosk.flows.keywork import _end_of_day, _only_key
+    from kiosk.contracts.subject import SubjectData
     from kiosk.keys.service import IssueRequest, SealRequest
+    from kiosk.visits import VisitFlow
+    from kiosk.visits.keywork import _end_of_day, _only_key
 
     visit_t: list[float] = []
     raw_t: list[float] = []

@@ -54,8 +54,8 @@ from hub import configdocs, events, issuing, kiosks, seals
 from hub.db import HubDB
 from hub.issuing import CertificateAuthority, IssuanceError
 from hub.payments import bill
-from hub.payments.provider import PaymentProvider, ProviderError
 from hub.payments.routes import payment_routes
+from kiosk.contracts.payments import PaymentProvider, ProviderError
 from kiosk.errors import KioskError
 
 log = logging.getLogger("hub")

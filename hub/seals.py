@@ -1,6 +1,7 @@
 """Electronic seals made by the hub's seal maker (制章人), once per request id.
 
-The kiosk sends the seal's content (``kiosk.sealobj.SealSpec`` as JSON); the hub checks that
+The kiosk sends the seal's content (``kiosk.contracts.sealobj.SealSpec`` as JSON); the hub
+checks that
 every certificate the seal binds was issued here and is not revoked, builds and signs the
 SESeal with the CA's seal maker key, stores it under the request id and answers it (a resend
 gets the stored seal, never a second one).
@@ -65,7 +66,7 @@ def spec_from_wire(body: Any) -> Any:
     Raises:
         IssuanceError: a field is missing or of the wrong type.
     """
-    from kiosk.sealobj import SealSpec
+    from kiosk.contracts.sealobj import SealSpec
 
     if not isinstance(body, dict):
         raise IssuanceError("spec must be an object", code="hub.bad_seal")
@@ -103,7 +104,7 @@ def make(db: HubDB, ca: Any, kiosk: str, body: Any) -> dict[str, Any]:
         IssuanceError: malformed request, a bound certificate the hub did not issue or has
             revoked, the request id reused for another seal, or the seal refused by the builder.
     """
-    from kiosk.sealobj import build_seal
+    from kiosk.contracts.sealobj import build_seal
 
     if not isinstance(body, dict) or not isinstance(body.get("request_id"), str):
         raise IssuanceError("body must be {request_id, spec}", code="hub.bad_request")

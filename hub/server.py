@@ -11,7 +11,7 @@ from hub import DEFAULT_BIND, DEFAULT_DB
 from hub.app import create_app
 from hub.db import HubDB
 from hub.issuing import CertificateAuthority
-from hub.payments.provider import PaymentProvider
+from kiosk.contracts.payments import PaymentProvider
 from kiosk.errors import ConfigError, KioskError, UsageError
 
 

@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input
 
 from kiosk.errors import KioskError
-from kiosk.staff_texts import override_summary
+from kiosk.staff.texts import override_summary
 from screens.i18n import Bi
 from screens.staff import error_bi, literal_bi
 from screens.staff_port import StaffPort

@@ -1,7 +1,7 @@
 """What screens may ask of the app that hosts them, as a narrow protocol.
 
-Screens never import ``kiosk.app`` (it wires the store and devices, which screens must not
-reach); they see the app through :class:`ShellHost`. ``kiosk.app.KioskApp`` implements it.
+Screens never import ``kiosk.shell.app`` (it wires the store and devices, which screens must not
+reach); they see the app through :class:`ShellHost`. ``kiosk.shell.app.KioskApp`` implements it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A visit cleared from the screen (idle timeout, start over, a crash or a power cut) stays in the
 flow engine's journal. Staff pick one here and confirm; the app reopens it at its next step.
-The list is read through a port (``kiosk.visit_desk.VisitDesk.unfinished``) in a thread worker.
+The list is read through a port (``kiosk.visits.desk.VisitDesk.unfinished``) in a thread worker.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ OFFER_KEY = "visit.resume_offer"
 
 
 class UnfinishedPort(Protocol):
-    """The visits not finished (``kiosk.visit_desk.VisitDesk``)."""
+    """The visits not finished (``kiosk.visits.desk.VisitDesk``)."""
 
     def unfinished(self) -> list[Any]: ...
 

@@ -31,7 +31,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input
 
 from kiosk.errors import KioskError
-from kiosk.seal_view import SealAcceptance, SealCheck, StaffUser
+from kiosk.seal.view import SealAcceptance, SealCheck, StaffUser
 from screens.host import current_lang
 from screens.i18n import Bi, bi, t
 from screens.widgets.frame import KeyHints
@@ -127,7 +127,7 @@ def describe(analysis: Any) -> tuple[Bi, Bi]:
 
 
 class SealStationPort(Protocol):
-    """What the screen needs (kiosk.seal_station.SealStation is the real one)."""
+    """What the screen needs (kiosk.seal.station.SealStation is the real one)."""
 
     camera_state: str
 

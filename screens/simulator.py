@@ -1,7 +1,8 @@
 """Training mode's simulator panel (F9): drive the stand-ins the kiosk is running on.
 
 Every button really drives a stand-in through the :class:`SimulatorPort` (the app hands in
-``kiosk.training.TrainingRig``): the virtual ID card connects to vpcd, a SoftHSM2 key goes into
+``kiosk.shell.training.TrainingRig``): the virtual ID card connects to vpcd, a SoftHSM2 key goes
+into
 or out of the reader, the camera switches to another sample imprint, the printer stand-in runs
 out of paper, the loopback hub stops. The calls run in a thread worker (they touch sockets and
 processes); the panel shows what each stand-in holds afterwards, and a refusal in words.
@@ -28,10 +29,10 @@ from screens.widgets.text import LangButton, LangText, follow_language
 
 
 class SimulatorPort(Protocol):
-    """What the panel drives (``kiosk.training.TrainingRig``)."""
+    """What the panel drives (``kiosk.shell.training.TrainingRig``)."""
 
     def snapshot(self) -> Any:
-        """Each stand-in's state and what it holds (``kiosk.training.SimSnapshot``)."""
+        """Each stand-in's state and what it holds (``kiosk.shell.training.SimSnapshot``)."""
         ...
 
     def sim_place_card(self, person: str) -> str: ...

@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from kiosk.errors import KioskError
-from kiosk.staff_texts import error_zh
+from kiosk.staff.texts import error_zh
 from screens.base import KioskScreen
 from screens.host import current_lang, host
 from screens.i18n import Bi, Lang, t

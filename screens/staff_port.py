@@ -1,4 +1,4 @@
-"""What the staff screens ask of the staff area (``kiosk.staff_service.StaffService``).
+"""What the staff screens ask of the staff area (``kiosk.shell.staff_desk.StaffService``).
 
 Screens never import the store or the reader; the app hands them an object with these methods
 (``Services.staff``). Every call may block (argon2, the card reader): screens call them in

@@ -1,6 +1,6 @@
 """One visit on screen: each step of the flow engine's plan, with the progress always visible.
 
-The screen holds no flow logic. It asks its :class:`VisitPort` (``kiosk.visit_desk.VisitDesk``)
+The screen holds no flow logic. It asks its :class:`VisitPort` (``kiosk.visits.desk.VisitDesk``)
 to open or resume the visit, shows the step the engine says is next, collects that step's
 inputs and hands them to ``port.run`` in a thread worker; the engine's answer (the visit's
 state, or a refusal with a code) comes back as a message. A refusal is shown in words with what
@@ -40,7 +40,7 @@ from screens.widgets.text import LangButton, LangText, follow_language
 
 
 class VisitPort(PayPort, Protocol):
-    """What the visit screen asks of the flow engine (``kiosk.visit_desk.VisitDesk``); the pay
+    """What the visit screen asks of the flow engine (``kiosk.visits.desk.VisitDesk``); the pay
     step's calls are :class:`screens.visit_pay.PayPort`'s."""
 
     training: bool

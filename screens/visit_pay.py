@@ -1,7 +1,7 @@
 """The visit's pay step on screen, every method the counter takes, and the transfer wait.
 
 :class:`VisitPayPanel` sits in the visit screen's step area at the ``pay`` step. It collects
-what the engine's pay step needs (``kiosk.flows.paying``) and hands it to the visit screen as
+what the engine's pay step needs (``kiosk.visits.paying``) and hands it to the visit screen as
 :class:`VisitPayPanel.Submit`; the visit screen runs the step like any other, so the money is
 taken once, by the engine, under the visit's idempotency key:
 
@@ -39,7 +39,7 @@ from screens.widgets.text import LangButton, LangText, follow_language
 
 
 class PayPort(Protocol):
-    """What the pay step asks of ``kiosk.visit_desk.VisitDesk`` (blocking: workers only)."""
+    """What the pay step asks of ``kiosk.visits.desk.VisitDesk`` (blocking: workers only)."""
 
     training: bool
     qr_wait_s: float

@@ -28,7 +28,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from kiosk.errors import KioskError
-from kiosk.seal_view import OverrideRequest, SealAcceptance, SealCheck, StaffUser
+from kiosk.seal.view import OverrideRequest, SealAcceptance, SealCheck, StaffUser
 from screens.approval import ApprovalModal
 from screens.base import KioskScreen
 from screens.host import current_lang, host

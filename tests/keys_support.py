@@ -11,7 +11,8 @@ from PIL import Image, ImageDraw
 
 from data.store import Store
 from hardware.token import KeyAlgorithm, Pkcs11Tokens
-from hub.ca import CertificateAuthority, SubjectData
+from hub.ca import CertificateAuthority
+from kiosk.contracts.subject import SubjectData
 from kiosk.keys import KeyService, SealRequest
 from kiosk.keys.wiring import standalone
 

@@ -1,7 +1,7 @@
 """Building a reader by transport name (``[devices.reader] backend`` in kiosk.toml).
 
 Plain arguments, so ``hardware`` needs nothing of the application's settings; the application
-maps its ``ReaderSettings`` onto these (``kiosk.cli.idcard.reader_from_settings``).
+maps its ``ReaderSettings`` onto these (``kiosk.shell.cli.idcard.reader_from_settings``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Public API:
 """
 
 from hub.ca.authority import CertificateAuthority, CertStatus, RevocationReason
-from hub.ca.profiles import USCC_PREFIX, CaError, Profile, SubjectData, subject_data_of
+from kiosk.contracts.subject import USCC_PREFIX, CaError, Profile, SubjectData, subject_data_of
 
 __all__ = [
     "USCC_PREFIX",

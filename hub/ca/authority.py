@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hub.ca.profiles import (
+from kiosk.contracts.subject import (
     CaError,
     Profile,
     SubjectData,

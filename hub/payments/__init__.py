@@ -1,6 +1,7 @@
 """Payments at the hub: the provider interface, the sandbox provider, and their HTTP routes."""
 
-from hub.payments.provider import (
+from hub.payments.sandbox import SandboxProvider
+from kiosk.contracts.payments import (
     Channel,
     PaymentProvider,
     ProviderError,
@@ -10,7 +11,6 @@ from hub.payments.provider import (
     TradeState,
     channel_of_code,
 )
-from hub.payments.sandbox import SandboxProvider
 
 __all__ = [
     "Channel",

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.payments.provider import ProviderError
+from kiosk.contracts.payments import ProviderError
 
 QR_METHODS = ("wechat", "alipay")
 RULE = (

@@ -1,4 +1,4 @@
-"""Starlette routes that put a :class:`~hub.payments.provider.PaymentProvider` behind HTTP.
+"""Starlette routes that put a :class:`~kiosk.contracts.payments.PaymentProvider` behind HTTP.
 
 The hub mounts them beside its own API, with its kiosk authentication::
 
@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hub.payments.provider import PaymentProvider, ProviderError
+from kiosk.contracts.payments import PaymentProvider, ProviderError
 
 Handler = Callable[[Request], Awaitable[JSONResponse]]
 

@@ -1,7 +1,7 @@
 """The sandbox provider: WeChat Pay / Alipay's state model without moving money.
 
 For training and tests. It keeps trades in memory and follows the real providers' rules
-(see :mod:`hub.payments.provider`). What a payment code does is chosen by its last four digits,
+(see :mod:`kiosk.contracts.payments`). What a payment code does is chosen by its last four digits,
 the way the providers' own sandboxes use magic amounts:
 
 =========  ===================================================================================
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.payments.provider import (
+from kiosk.contracts.payments import (
     Channel,
     ProviderError,
     ProviderUnavailable,
@@ -99,7 +99,7 @@ class SandboxProvider:
     def micropay(
         self, *, out_trade_no: str, auth_code: str, amount_fen: int, description: str
     ) -> Trade:
-        """See :meth:`hub.payments.provider.PaymentProvider.micropay`."""
+        """See :meth:`kiosk.contracts.payments.PaymentProvider.micropay`."""
         with self._lock:
             self._check("micropay", out_trade_no)
             self._validate(out_trade_no, amount_fen)
@@ -149,7 +149,7 @@ class SandboxProvider:
     def precreate(
         self, *, out_trade_no: str, channel: Channel, amount_fen: int, description: str
     ) -> tuple[Trade, str]:
-        """See :meth:`hub.payments.provider.PaymentProvider.precreate`."""
+        """See :meth:`kiosk.contracts.payments.PaymentProvider.precreate`."""
         with self._lock:
             self._check("precreate", out_trade_no)
             self._validate(out_trade_no, amount_fen)
@@ -181,7 +181,7 @@ class SandboxProvider:
             return entry.trade
 
     def query(self, out_trade_no: str) -> Trade:
-        """See :meth:`hub.payments.provider.PaymentProvider.query`."""
+        """See :meth:`kiosk.contracts.payments.PaymentProvider.query`."""
         with self._lock:
             self._check("query", out_trade_no)
             entry = self._get(out_trade_no)
@@ -200,7 +200,7 @@ class SandboxProvider:
             return entry.trade
 
     def reverse(self, out_trade_no: str) -> Trade:
-        """See :meth:`hub.payments.provider.PaymentProvider.reverse`."""
+        """See :meth:`kiosk.contracts.payments.PaymentProvider.reverse`."""
         with self._lock:
             self._check("reverse", out_trade_no)
             entry = self._get(out_trade_no)
@@ -211,7 +211,7 @@ class SandboxProvider:
             return entry.trade
 
     def close(self, out_trade_no: str) -> Trade:
-        """See :meth:`hub.payments.provider.PaymentProvider.close`."""
+        """See :meth:`kiosk.contracts.payments.PaymentProvider.close`."""
         with self._lock:
             self._check("close", out_trade_no)
             entry = self._get(out_trade_no)
@@ -222,7 +222,7 @@ class SandboxProvider:
             return entry.trade
 
     def refund(self, *, out_trade_no: str, out_refund_no: str, amount_fen: int) -> RefundResult:
-        """See :meth:`hub.payments.provider.PaymentProvider.refund`."""
+        """See :meth:`kiosk.contracts.payments.PaymentProvider.refund`."""
         with self._lock:
             self._check("refund", out_trade_no)
             entry = self._get(out_trade_no)

@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from hub.ca import CertificateAuthority, SubjectData
-from kiosk.sealobj import SealSpec, build_seal
+from hub.ca import CertificateAuthority
+from kiosk.contracts.sealobj import SealSpec, build_seal
+from kiosk.contracts.subject import SubjectData
 
 
 @runtime_checkable

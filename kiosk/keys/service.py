@@ -35,15 +35,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from hardware.token import KeyAlgorithm, KeyInfo, KeySession, PinState, Pkcs11Tokens
-from hub.ca import Profile, SubjectData, subject_data_of
-from hub.ca.profiles import subject_name
+from kiosk.contracts.sealobj import SEAL_TYPE_ORG, SealSpec, parse_seal
+from kiosk.contracts.subject import Profile, SubjectData, subject_data_of, subject_name
 from kiosk.domain import validity
 from kiosk.errors import KioskError, TokenError
 from kiosk.keys.issuer import CertificateIssuer, EscrowedKey, KeyEscrow
 from kiosk.keys.lifecycle import KeyState
 from kiosk.keys.repository import KeyJob, KeyRecord, KeyRepository
 from kiosk.keys.vault import PinVault, random_digits, random_so_pin
-from kiosk.sealobj import SEAL_TYPE_ORG, SealSpec, parse_seal
 
 log = logging.getLogger("kiosk.keys")
 
@@ -119,7 +118,7 @@ class IssueRequest:
         not_before, not_after: validity (aware datetimes).
         seal: the electronic seal to write, if any.
         algorithm: overrides the kiosk's configured key algorithm.
-        holder_digest: an individual holder's ID digest (``kiosk.flows.keywork.agent_digest``),
+        holder_digest: an individual holder's ID digest (``kiosk.visits.keywork.agent_digest``),
             kept by the KMC with the escrowed key to recognise the person at recovery.
     """
 

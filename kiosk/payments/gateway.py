@@ -1,12 +1,12 @@
 """How the kiosk reaches the payment provider: in-process (training, tests) or through the hub.
 
-Both gateways speak :class:`~hub.payments.provider.PaymentProvider`'s calls and raise its
-:class:`~hub.payments.provider.ProviderError` family, so the payment service has one set of
+Both gateways speak :class:`~kiosk.contracts.payments.PaymentProvider`'s calls and raise its
+:class:`~kiosk.contracts.payments.ProviderError` family, so the payment service has one set of
 rules whichever is wired:
 
 - :class:`DirectGateway` calls a provider object (the sandbox) in this process.
 - :class:`HubGateway` calls the hub's payment routes over HTTP (:mod:`hub.payments.routes`).
-  Not reaching the hub at all is :class:`~hub.payments.provider.ProviderUnavailable` (nothing
+  Not reaching the hub at all is :class:`~kiosk.contracts.payments.ProviderUnavailable` (nothing
   was sent: the methods are offline); a timeout after sending, or a 5xx, is *unclear*.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from hub.payments.provider import (
+from kiosk.contracts.payments import (
     Channel,
     PaymentProvider,
     ProviderError,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from hub.payments.provider import Channel, channel_of_code
+from kiosk.contracts.payments import Channel, channel_of_code
 from kiosk.errors import PaymentError
 
 

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from data.store import Store, utc_now
-from hub.payments.provider import Channel, ProviderError, ProviderUnavailable, Trade, TradeState
+from kiosk.contracts.payments import Channel, ProviderError, ProviderUnavailable, Trade, TradeState
 from kiosk.domain import clock
 from kiosk.errors import PaymentError, StaffError, VisitError
 from kiosk.payments.events import emit
@@ -361,7 +361,7 @@ class PaymentService:
             PaymentError: ``payment.day_closed``.
         """
         # Imported here: the day close reads this area's tables, not the other way round.
-        from kiosk.dayclose import is_closed
+        from kiosk.dayclose.close import is_closed
 
         day = clock.local_today(clock.from_storage(now), self.timezone)
         if is_closed(self.store, day):

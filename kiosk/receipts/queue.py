@@ -43,7 +43,7 @@ WAITING_CODES = frozenset(
 )
 
 
-# Jobs holding a day close report (payload: the report's JSON), laid out by kiosk.dayclose_print.
+# Jobs holding a day close report (payload: the report's JSON), laid out by kiosk.dayclose.printing.
 REPORT_KINDS = frozenset({"z_report", "x_report"})
 
 
@@ -290,7 +290,7 @@ class PrintQueue:
             )
         elif job.kind in REPORT_KINDS:
             # Imported here: the day close area lays out its own report (receipt lines).
-            from kiosk.dayclose_print import report_doc
+            from kiosk.dayclose.printing import report_doc
 
             doc = report_doc(json.loads(job.payload), model.columns)
         else:

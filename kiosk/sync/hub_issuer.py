@@ -65,7 +65,7 @@ class HubIssuer:
         self.client.revoke(format(serial, "x"), str(reason))
 
     def make_seal(self, spec: Any, *, request_id: str) -> bytes:
-        """Have the hub's seal maker sign the seal (``kiosk.sealobj.SealSpec``); DER."""
+        """Have the hub's seal maker sign the seal (``kiosk.contracts.sealobj.SealSpec``); DER."""
         from hub.seals import spec_to_wire
 
         return self.client.make_seal(request_id, spec_to_wire(spec))

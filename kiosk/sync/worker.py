@@ -158,7 +158,7 @@ class SyncWorker:
         self.keep_sent_days = keep_sent_days
         self.prune_every_s = prune_every_s
         self._last_prune: float | None = None
-        #: only a training hub (kiosk.sync.training.LocalHub) may receive training events
+        #: only a training hub (kiosk.shell.training_hub.LocalHub) may receive training events
         self.training_hub = training_hub
         self.client = client
         self.batch_size = batch_size
@@ -242,7 +242,7 @@ class SyncWorker:
         """
         from data.store import Store
         from kiosk.errors import KioskError
-        from kiosk.staff import Roster
+        from kiosk.staff.roster import Roster
         from kiosk.sync import hubconfig
 
         doc = hubconfig.document(self.db, "staff_roster")

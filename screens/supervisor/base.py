@@ -13,7 +13,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 
-from kiosk.console_model import ConsolePort
+from kiosk.console.model import ConsolePort
 from screens.i18n import Bi
 from screens.widgets.text import LangText
 

@@ -5,7 +5,7 @@ failure in words; money by payment method (the day report the clerk's close uses
 day is closed, then the stored Z); USB key stock and key states; the outbox and the hub link, and
 the devices as the kiosk last recorded them. Nothing here changes a record or opens a device.
 
-A thread worker reads a :class:`~kiosk.console_model.Snapshot` every ``refresh_s`` seconds (and
+A thread worker reads a :class:`~kiosk.console.model.Snapshot` every ``refresh_s`` seconds (and
 on F5) and posts it back; the tables are redrawn from the last snapshot, also when F2 switches
 the language.
 """
@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable
 
-from kiosk.console_model import Snapshot, Supervisor, VisitLine
+from kiosk.console.model import Snapshot, Supervisor, VisitLine
 from kiosk.domain.types import Kind, Service
 from kiosk.errors import KioskError
 from screens.dayclose import METHOD_KEYS, fen_to_yuan

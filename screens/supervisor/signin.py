@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
 
-from kiosk.console_model import Supervisor
+from kiosk.console.model import Supervisor
 from kiosk.errors import KioskError
 from screens.host import current_lang
 from screens.i18n import Bi, Lang, t

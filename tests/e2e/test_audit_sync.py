@@ -14,10 +14,10 @@ from data.store import Store
 from hub import kiosks
 from hub.app import create_app
 from hub.db import HubDB
-from kiosk import audit, overrides
-from kiosk.dayclose import DayCloseRules, close_day, parse_counted
-from kiosk.overrides import Reason
-from kiosk.staff import Roster, StaffDesk
+from kiosk.dayclose.close import DayCloseRules, close_day, parse_counted
+from kiosk.staff import audit, overrides
+from kiosk.staff.overrides import Reason
+from kiosk.staff.roster import Roster, StaffDesk
 from kiosk.sync.service import StatusReader, SyncService
 from tests.support.procs import threaded_hub, wait_until
 from tests.unit.dayclose_support import Ledger

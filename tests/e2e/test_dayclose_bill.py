@@ -11,11 +11,11 @@ from hub import kiosks
 from hub.app import create_app
 from hub.db import HubDB
 from hub.payments.sandbox import SandboxProvider
-from kiosk.dayclose import DayCloseRules, close_day, parse_counted
-from kiosk.dayclose_bill import qr_from_bill
+from kiosk.dayclose.bill import qr_from_bill
+from kiosk.dayclose.close import DayCloseRules, close_day, parse_counted
 from kiosk.domain import clock
 from kiosk.payments.gateway import HubGateway
-from kiosk.staff import Roster
+from kiosk.staff.roster import Roster
 from kiosk.sync.client import HubClient, HubUnauthorized, HubUnavailable
 from tests.money_helpers import ALIPAY_OK, WECHAT_OK, dg_new_quote, make_visit, open_store, wire
 from tests.support.procs import free_port, threaded_hub

@@ -128,7 +128,7 @@ def test_all_ok_against_the_stand_ins(pcscd, hub, tmp_path: Path, data: Path) ->
         # the calendar's verdict follows today's date (tests/unit/test_doctor_calendar.py pins
         # it): the process says what the check says in-process for the same kiosk.toml
         from kiosk.config import load_settings
-        from kiosk.doctor import check_calendar
+        from kiosk.shell.doctor import check_calendar
 
         assert calendar == check_calendar(load_settings(cfg)).level.value
         assert code == 0, err

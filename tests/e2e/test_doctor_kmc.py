@@ -40,7 +40,7 @@ def checks_of(tmp_path: Path, cfg: Path) -> dict:
 
 
 def test_a_hub_with_its_kmc_passes_the_kmc_check(tmp_path: Path) -> None:
-    from kiosk.sync.training import LocalHub
+    from kiosk.shell.training_hub import LocalHub
 
     hub = LocalHub(tmp_path / "hub")
     url, credential = hub.start()

@@ -14,10 +14,11 @@ from cryptography.x509.oid import NameOID
 
 from hub import kiosks
 from hub.app import create_app
-from hub.ca import CertificateAuthority, SubjectData
+from hub.ca import CertificateAuthority
 from hub.db import HubDB
+from kiosk.contracts.sealobj import SEAL_TYPE_ORG, SealSpec, verify_seal
+from kiosk.contracts.subject import SubjectData
 from kiosk.keys.issuer import CertificateIssuer
-from kiosk.sealobj import SEAL_TYPE_ORG, SealSpec, verify_seal
 from kiosk.sync.client import HubClient, HubRefused
 from kiosk.sync.hub_issuer import HubIssuer
 from tests.keys_support import seal_png

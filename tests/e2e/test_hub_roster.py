@@ -11,7 +11,7 @@ from hub import configdocs, kiosks
 from hub.app import create_app
 from hub.db import HubDB
 from kiosk.errors import StaffError
-from kiosk.staff import Roster
+from kiosk.staff.roster import Roster
 from kiosk.sync.client import HubClient
 from kiosk.sync.worker import SyncWorker
 from tests.support.faultproxy import FaultProxy

@@ -32,7 +32,7 @@ def kiosk(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Co
 
 def run_in_process(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """The same ``main`` the console script runs, in this process (saves a Python start-up)."""
-    from kiosk.cli import main
+    from kiosk.shell.cli import main
 
     capsys.readouterr()
     code = main(list(args))

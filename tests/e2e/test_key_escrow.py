@@ -32,7 +32,7 @@ OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), la
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     """One training data dir whose hub (with its KMC) runs for the whole module."""
-    from kiosk.sync.training import LocalHub
+    from kiosk.shell.training_hub import LocalHub
 
     d = tmp_path_factory.mktemp("escrow")
     hub = LocalHub(d / "training" / "hub")

@@ -24,7 +24,7 @@ class Result:
 
 @pytest.fixture
 def kiosk(capsys: pytest.CaptureFixture[str]):
-    from kiosk.cli import main
+    from kiosk.shell.cli import main
 
     def run(data_dir: Path, *args: str) -> Result:
         capsys.readouterr()

@@ -183,7 +183,7 @@ def test_serial_backend_over_a_pty_answers_status(tmp_path: Path) -> None:
 def test_bad_printer_uri_is_a_usage_error_listing_the_forms(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from kiosk.cli import main
+    from kiosk.shell.cli import main
 
     assert main(["print", "test", "--printer", "lpt://x"]) == 2
     err = capsys.readouterr().err

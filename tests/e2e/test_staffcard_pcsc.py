@@ -13,9 +13,9 @@ import pytest
 from data.store import Store
 from hardware.sim.staffcard import VirtualStaffCard
 from hardware.staffcard import PcscStaffCardReader
-from kiosk import audit
 from kiosk.errors import DeviceError, StaffError
-from kiosk.staff import Roster, StaffDesk
+from kiosk.staff import audit
+from kiosk.staff.roster import Roster, StaffDesk
 from tests.unit.staff_support import FAST_POLICY, FakeClock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs_pcscd]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.staff_service import TRAINING_PIN
+from kiosk.shell.staff_desk import TRAINING_PIN
 from tests.e2e.test_tmux import KEY_DEADLINE_S, START_DEADLINE_S, Tmux, kiosk_in_tmux, shows
 
 pytestmark = pytest.mark.e2e

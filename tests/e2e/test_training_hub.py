@@ -11,9 +11,9 @@ import pytest
 from data import outbox
 from hub.db import HubDB
 from hub.events import counts_by_kiosk
+from kiosk.shell.training_hub import TRAINING_KIOSK, LocalHub
 from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.service import StatusReader, SyncService
-from kiosk.sync.training import TRAINING_KIOSK, LocalHub
 from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.e2e

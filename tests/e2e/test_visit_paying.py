@@ -1,4 +1,4 @@
-"""The engine's pay step with every method (kiosk.flows.paying), in-process on the stand-ins.
+"""The engine's pay step with every method (kiosk.visits.paying), in-process on the stand-ins.
 
 The same code the screen's pay step and ``kiosk visit run`` drive: a QR code opened, asked
 about and paid at the payment sandbox; attempts that charged nothing free the visit for the
@@ -13,7 +13,7 @@ import pytest
 
 from kiosk.config import load_settings
 from kiosk.errors import ChoiceError
-from kiosk.flows import FlowError, Resources, VisitFlow, paying
+from kiosk.visits import FlowError, Resources, VisitFlow, paying
 from tests.flows_helpers import fresh_uscc, inputs
 from tests.money_helpers import WECHAT_OK
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hardware.sim.escpos_decode import decode
-from kiosk.flows.engine import plan
+from kiosk.visits.engine import plan
 from tests.flows_helpers import AGENT, IMPRINT, ROOT, fresh_uscc
 
 pytestmark = pytest.mark.e2e
@@ -73,7 +73,7 @@ def kiosk(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[st
 def data(tmp_path_factory) -> Path:
     """One training data dir; its hub runs for the whole module (every `kiosk visit` process
     reuses it through hub/flows-hub.json, so a killed run leaves no orphan behind)."""
-    from kiosk.sync.training import LocalHub
+    from kiosk.shell.training_hub import LocalHub
 
     d = tmp_path_factory.mktemp("mailin")
     hub = LocalHub(d / "training" / "hub")

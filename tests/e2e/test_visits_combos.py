@@ -14,7 +14,7 @@ from cryptography import x509
 from kiosk.config import load_settings
 from kiosk.domain import fees, validity
 from kiosk.domain.types import Kind, Service
-from kiosk.flows import FlowError, Resources, VisitFlow
+from kiosk.visits import FlowError, Resources, VisitFlow
 from tests.flows_helpers import combinations, inputs
 
 pytestmark = pytest.mark.e2e
@@ -377,8 +377,8 @@ def test_a_renewal_renews_the_seal_with_its_certificate_without_a_new_imprint(re
     seal is made. A renewal of a certificate with a seal reads the seal from the key, charges
     its years where the program does (东莞: 200 + 200 a year) and re-binds it to the new
     certificate; a file's ``seal`` that contradicts the key is refused in words."""
+    from kiosk.contracts.sealobj import parse_seal
     from kiosk.errors import ChoiceError
-    from kiosk.sealobj import parse_seal
 
     base, doc = _new(res, "dongguan-hpf", "org", years=1, seal=True)
     bst = base.state()

@@ -54,7 +54,7 @@ GIVEN = dict(AGENT)  # typed in, valid to a date relative to today
 @pytest.fixture(scope="module")
 def data(tmp_path_factory, pcscd: PcscdProcess) -> Path:
     """One training data dir and its loopback hub for the module (as test_visits_cli)."""
-    from kiosk.sync.training import LocalHub
+    from kiosk.shell.training_hub import LocalHub
 
     d = tmp_path_factory.mktemp("reader")
     hub = LocalHub(d / "training" / "hub")
@@ -313,7 +313,7 @@ def test_file_mistakes_are_usage_errors(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Refused while the file is read, before any stand-in starts: in this process."""
-    from kiosk.cli import main
+    from kiosk.shell.cli import main
 
     f = data / f"mistake-{next(_ref)}.toml"
     f.write_text(visit_toml(service, agent=agent, key=key, order="DG-20260101-0001"), "utf-8")

@@ -16,7 +16,7 @@ from hub import kiosks
 from hub.db import HubDB
 from kiosk.config import default_config_text, load_settings
 from kiosk.errors import ConfigError
-from kiosk.flows import FlowError, Resources, VisitFlow
+from kiosk.visits import FlowError, Resources, VisitFlow
 from tests.flows_helpers import inputs
 
 pytestmark = pytest.mark.e2e

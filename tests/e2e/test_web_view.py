@@ -26,9 +26,9 @@ import httpx
 import pytest
 
 from data.store import Store
-from kiosk import audit
-from kiosk.console import SIGN_IN
-from kiosk.web import COOKIE, load_or_create_token
+from kiosk.console.views import SIGN_IN
+from kiosk.shell.web import COOKIE, load_or_create_token
+from kiosk.staff import audit
 from tests.support.console_store import SUPERVISOR, Visits, add_staff, populate
 from tests.support.procs import ROOT, env, free_port, wait_until
 

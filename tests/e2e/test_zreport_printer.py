@@ -17,11 +17,11 @@ from data.store import Store
 from hardware.printer import EscposPrinter, PrinterModel
 from hardware.sim import escpos_decode as decode_mod
 from hardware.sim import printer as sim_mod
-from kiosk.dayclose import DayCloseRules, close_day, parse_counted
-from kiosk.dayclose_print import print_report
-from kiosk.dayreport_render import yuan
+from kiosk.dayclose.close import DayCloseRules, close_day, parse_counted
+from kiosk.dayclose.printing import print_report
+from kiosk.dayclose.render import yuan
 from kiosk.receipts.queue import PrintQueue, PrintWorker
-from kiosk.staff import Roster
+from kiosk.staff.roster import Roster
 from tests.unit.dayclose_support import Ledger
 from tests.unit.staff_support import FAST_POLICY
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk.app import KioskApp
 from kiosk.config import Settings, default_config_text, parse_settings
-from kiosk.services import Checklist, Services, domain_checklist
+from kiosk.shell.app import KioskApp
+from kiosk.shell.services import Checklist, Services, domain_checklist
 from kiosk.status import StatusSource
 from tests.functional.support import FROZEN_UTC, FixedStatus
 

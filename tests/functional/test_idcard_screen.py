@@ -11,7 +11,7 @@ from hardware.idcard.pcsc import PcscReader
 from hardware.idcard.sam import SamReader
 from hardware.sim.person import load_card
 from hardware.sim.sam import SimulatedSam
-from kiosk.idcard_bridge import IdCardDevice, ManualEntry
+from kiosk.shell.idcard_bridge import IdCardDevice, ManualEntry
 from screens.checklist import ChecklistScreen
 from screens.idcard import IdCardScreen, ManualEntryScreen
 from screens.widgets.text import LangButton, LangText

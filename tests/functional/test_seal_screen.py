@@ -9,8 +9,8 @@ from textual.app import App
 from hardware.camera import CameraConfig, OpenCVCamera
 from hardware.seal import RuleTable
 from hardware.sim.seal_samples import SAMPLE_PX_PER_MM, VIDEO_PX_PER_MM, sample, training_video
-from kiosk.seal_station import SealStation
-from kiosk.seal_view import OverrideRequest, StaffUser
+from kiosk.seal.station import SealStation
+from kiosk.seal.view import OverrideRequest, StaffUser
 from screens.seal import HalfBlockPreview, OverrideDialog, SealScreen
 
 SIZE = (150, 44)

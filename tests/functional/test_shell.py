@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.widgets import Button, Checkbox, Input
 
-from kiosk.app import KioskApp
 from kiosk.domain.types import Kind, Program, Service
 from kiosk.errors import DomainError
+from kiosk.shell.app import KioskApp
 from kiosk.status import DeviceState
 from screens.checklist import ChecklistScreen, MaterialItem
 from screens.kind import KindScreen

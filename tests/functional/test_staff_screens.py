@@ -10,12 +10,12 @@ from textual.app import App
 from textual.widgets import Checkbox, Input
 
 from data.store import Store
-from kiosk import audit, overrides
-from kiosk.dayclose import DayCloseRules, is_closed
+from kiosk.dayclose.close import DayCloseRules, is_closed
 from kiosk.errors import DeviceError, UsageError
-from kiosk.overrides import Reason
-from kiosk.staff import StaffDesk
-from kiosk.staff_service import StaffService
+from kiosk.shell.staff_desk import StaffService
+from kiosk.staff import audit, overrides
+from kiosk.staff.overrides import Reason
+from kiosk.staff.roster import StaffDesk
 from screens.approval import ApprovalModal
 from screens.dayclose import DayCloseScreen, yuan_to_fen
 from screens.staff import StaffSignInScreen

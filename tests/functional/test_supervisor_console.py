@@ -13,14 +13,14 @@ import pytest
 from textual.widgets import Button, DataTable, Input
 
 from data.store import Store
-from kiosk import audit
 from kiosk.config import Settings
-from kiosk.console import SIGN_IN, SIGN_OUT, ConsoleDesk
-from kiosk.console_app import SupervisorConsole
-from kiosk.dayclose import DayCloseRules, day_report
+from kiosk.console.status_log import StatusLog
+from kiosk.console.views import SIGN_IN, SIGN_OUT, ConsoleDesk
+from kiosk.dayclose.close import DayCloseRules, day_report
 from kiosk.domain import clock as dclock
+from kiosk.shell.console_app import SupervisorConsole
+from kiosk.staff import audit
 from kiosk.status import CounterState, Device, DeviceState, DeviceStatus, HubStatus, KioskStatus
-from kiosk.status_log import StatusLog
 from screens.dayclose import fen_to_yuan
 from screens.supervisor.console import ConsoleScreen
 from screens.supervisor.signin import ConsoleSignInScreen
@@ -253,9 +253,9 @@ async def test_devices_show_as_the_kiosk_recorded_them(
 async def test_the_kiosk_app_records_what_its_status_bar_polled(
     tmp_path: Path, settings: Settings
 ) -> None:
-    from kiosk.app import KioskApp
-    from kiosk.services import Services
-    from kiosk.status_log import read_devices
+    from kiosk.console.status_log import read_devices
+    from kiosk.shell.app import KioskApp
+    from kiosk.shell.services import Services
     from tests.functional.support import FixedStatus
 
     database = tmp_path / "kiosk.db"

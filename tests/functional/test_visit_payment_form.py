@@ -16,11 +16,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, Tabs
 
-from kiosk.app import KioskApp
-from kiosk.cli import CliContext
 from kiosk.domain import clock, validity
 from kiosk.domain.types import Service
-from kiosk.services import Services
+from kiosk.shell.app import KioskApp
+from kiosk.shell.cli import CliContext
+from kiosk.shell.services import Services
 from screens.checklist import ChecklistScreen
 from screens.visit_form import UnitTypeList
 from screens.visit_pay import TransferWaitPanel, VisitPayPanel

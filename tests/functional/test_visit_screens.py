@@ -2,7 +2,7 @@
 
 The app is the one ``kiosk --training`` runs (``build_services``): the rig starts a private
 pcscd with vpcd, SoftHSM2 keys, the loopback hub and the printer stand-in; the simulator panel
-places the virtual ID card; every step goes through the flow engine (kiosk.flows) exactly as a
+places the virtual ID card; every step goes through the flow engine (kiosk.visits) exactly as a
 headless ``kiosk visit run`` would.
 """
 
@@ -18,9 +18,9 @@ from textual.widgets import Input
 
 from hardware.sim.escpos_decode import decode
 from hardware.sim.pcscd import PcscdProcess
-from kiosk.app import KioskApp
-from kiosk.cli import CliContext
-from kiosk.services import Services, build_services
+from kiosk.shell.app import KioskApp
+from kiosk.shell.cli import CliContext
+from kiosk.shell.services import Services, build_services
 from kiosk.sync.service import StatusReader
 from screens.seal import SealScreen
 from screens.simulator import SimulatorScreen
@@ -28,7 +28,7 @@ from screens.visit import VisitProgress, VisitScreen
 from screens.widgets.text import LangText
 
 SIZE = (120, 36)
-STAFF_NO, STAFF_PIN = "1001", "123456"  # training roster (kiosk.staff_service)
+STAFF_NO, STAFF_PIN = "1001", "123456"  # training roster (kiosk.shell.staff_desk)
 USCC = "91441900MA00000010"
 ADDRESS = "东莞市南城街道元美路8号"  # the form asks for the unit's registered address
 

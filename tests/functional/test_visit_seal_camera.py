@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from kiosk.app import KioskApp
-from kiosk.cli import CliContext
+from kiosk.contracts.sealobj import parse_seal
 from kiosk.errors import KioskError
-from kiosk.sealobj import parse_seal
-from kiosk.services import Services
+from kiosk.shell.app import KioskApp
+from kiosk.shell.cli import CliContext
+from kiosk.shell.services import Services
 from kiosk.sync.service import StatusReader
-from kiosk.visit_seal import open_station
+from kiosk.visits.seal_camera import open_station
 from screens.approval import ApprovalModal
 from screens.seal import OverrideDialog
 from screens.simulator import SimulatorScreen
@@ -44,7 +44,7 @@ from tests.functional.test_visit_screens import (
 training = _visits.training
 training_app = _visits.training_app
 
-SUPERVISOR_NO = "2001"  # training roster (kiosk.staff_service), PIN as STAFF_PIN
+SUPERVISOR_NO = "2001"  # training roster (kiosk.shell.staff_desk), PIN as STAFF_PIN
 
 
 def seal_screen(app: KioskApp) -> VisitSealScreen:
@@ -394,7 +394,7 @@ async def test_the_engine_takes_a_failed_imprint_only_with_an_override_in_force(
     """The seal step's inputs carry only the override's id: the engine checks it is an
     ``accept_seal`` of this visit, approved, and journals who made it from the staff area."""
     from hardware.sim.seal_samples import SAMPLE_PX_PER_MM, sample
-    from kiosk.seal_view import OverrideRequest
+    from kiosk.seal.view import OverrideRequest
 
     _ctx, services = training
     desk, staff = services.visits, services.staff

@@ -17,8 +17,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from hardware.sim.escpos_decode import decode
-from kiosk.app import KioskApp
 from kiosk.domain.fees import format_fen
+from kiosk.shell.app import KioskApp
 from screens.idcard import IdCardScreen
 from screens.visit import VisitScreen
 from screens.widgets.text import LangButton, LangText

@@ -1,6 +1,6 @@
 """A kiosk store holding real visits, for the supervisor console's tests.
 
-The visits run in-process through the flow engine in training mode (``kiosk.flows``: SoftHSM2
+The visits run in-process through the flow engine in training mode (``kiosk.visits``: SoftHSM2
 keys, the hub on loopback, the printer stand-in, the payment sandbox), exactly as ``kiosk visit
 run --training`` runs them: one finished (new 机构 certificate with a seal, paid by card), one
 failed at the payment step (no payment given), one open after its first step.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from data.store import Store
 from kiosk.config import load_settings
-from kiosk.flows import FlowError, Resources, VisitFlow
-from kiosk.staff import Roster, StaffPolicy
+from kiosk.staff.roster import Roster, StaffPolicy
+from kiosk.visits import FlowError, Resources, VisitFlow
 from tests.flows_helpers import inputs
 
 SUPERVISOR = ("2001", "李强", "135790")

@@ -1,7 +1,7 @@
 """Test data for the day close: visits, payments, refunds and key stock on a business day.
 
 Payments, refunds and key stock are written through the tables their areas create; where an area
-has not landed yet, the expected table from ``kiosk.dayclose_source.EXPECTED_TABLES`` stands in.
+has not landed yet, the expected table from ``kiosk.dayclose.source.EXPECTED_TABLES`` stands in.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from kiosk.dayclose_source import create_missing_expected_tables
+from kiosk.dayclose.source import create_missing_expected_tables
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FMT = "%Y-%m-%dT%H:%M:%S.%fZ"

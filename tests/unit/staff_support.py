@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kiosk.staff import StaffPolicy
+from kiosk.staff.roster import StaffPolicy
 
 # Real argon2id, cheaper parameters so the suite stays fast; the cost is configuration.
 FAST_POLICY = StaffPolicy(hash_time_cost=1, hash_memory_kib=1024, session_timeout_s=300)

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from data.store import Store
-from kiosk import audit
-from kiosk.audit import Actor
+from kiosk.staff import audit
+from kiosk.staff.audit import Actor
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from data.store import Store
-from kiosk import audit
+from kiosk.staff import audit
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from hardware.camera import CameraConfig, CameraState, OpenCVCamera, make_camera, parse_source
 from hardware.seal.mat import render_mat
 from hardware.sim.seal_samples import sample, training_video
-from kiosk.cli import cli
 from kiosk.errors import CameraError, ConfigError
+from kiosk.shell.cli import cli
 
 
 def test_sources_are_classified():

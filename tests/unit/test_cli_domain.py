@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main
 from kiosk.domain.identifiers import resident_id_check_char
+from kiosk.shell.cli import main
 
 REPO = Path(__file__).resolve().parent.parent.parent
 CONFIG = str(REPO / "kiosk" / "kiosk.toml")

@@ -8,7 +8,7 @@ import sys
 import click
 import pytest
 
-from kiosk.cli import AREAS, cli, load_area
+from kiosk.shell.cli import AREAS, cli, load_area
 
 
 @pytest.mark.parametrize("name", sorted(AREAS))
@@ -25,7 +25,7 @@ def test_help_lists_every_area() -> None:
 
 def test_a_light_command_does_not_import_the_heavy_devices() -> None:
     code = (
-        "import sys; from kiosk.cli import main; rc = main(['hours', '--at', "
+        "import sys; from kiosk.shell.cli import main; rc = main(['hours', '--at', "
         "'2026-11-23T10:00']); heavy = [m for m in ('cv2', 'pkcs11', 'smartcard', 'escpos', "
         "'textual') if m in sys.modules]; print(heavy); sys.exit(rc if not heavy else 9)"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from data.store import Store, bundled_migrations
-from kiosk.cli import main
+from kiosk.shell.cli import main
 
 
 @pytest.mark.parametrize("command", [["supervise"], ["serve-web", "--bind", "127.0.0.1:1"]])

@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 
 from data.store import Store
-from kiosk import audit, dayreport_render
-from kiosk.dayclose import (
+from kiosk.dayclose import render as dayreport_render
+from kiosk.dayclose.close import (
     DayCloseRules,
     add_adjustment,
     close_day,
@@ -20,7 +20,8 @@ from kiosk.dayclose import (
     preview_close,
 )
 from kiosk.errors import DomainError, StaffError, UsageError
-from kiosk.staff import Roster
+from kiosk.staff import audit
+from kiosk.staff.roster import Roster
 from tests.unit.dayclose_support import Ledger
 from tests.unit.staff_support import FAST_POLICY, FakeClock
 
@@ -295,7 +296,7 @@ def test_pdf_embeds_a_cjk_font(store, roster, day, tmp_path):
 
 
 def test_key_movements_recorded_by_staff_feed_the_stock(store, roster):
-    from kiosk.dayclose import local_today, record_key_movement
+    from kiosk.dayclose.close import local_today, record_key_movement
 
     record_key_movement(store, roster.get("3001"), "received", 30, reference="DN-0042")
     record_key_movement(store, roster.get("1001"), "spoiled", 1, note="cracked casing")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from kiosk.config import load_settings
-from kiosk.doctor import Level, check_calendar
 from kiosk.domain.hours import calendar_years
+from kiosk.shell.doctor import Level, check_calendar
 
 
 def _settings(**counter: object):

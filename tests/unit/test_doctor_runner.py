@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from kiosk.doctor import Check, Level, fail, ok, run_checks, warning, worst
 from kiosk.errors import PrinterError
+from kiosk.shell.doctor import Check, Level, fail, ok, run_checks, warning, worst
 
 
 def test_a_hanging_check_fails_at_its_deadline_while_the_others_finish() -> None:

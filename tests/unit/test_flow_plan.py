@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli.visit import load_visit_file
 from kiosk.errors import UsageError
-from kiosk.flows import plan
+from kiosk.shell.cli.visit import load_visit_file
+from kiosk.visits import plan
 
 
 @pytest.mark.parametrize(

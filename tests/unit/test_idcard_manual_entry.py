@@ -9,7 +9,7 @@ import pytest
 from hardware.idcard.errors import BadCheckCharacter, CardExpired, CorruptRecord, UnknownNation
 from hardware.idcard.record import CardType
 from kiosk.errors import UsageError
-from kiosk.idcard_bridge import ManualEntry
+from kiosk.shell.idcard_bridge import ManualEntry
 from screens.i18n import CATALOGUE
 from screens.idcard import KNOWN_ERRORS, error_words, mask_id
 

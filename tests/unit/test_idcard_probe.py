@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.config import ReaderSettings
-from kiosk.idcard_probe import reader_probe
+from kiosk.shell.idcard_probe import reader_probe
 from kiosk.status import DeviceState
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from data.store import Store
-from kiosk import audit, overrides
 from kiosk.errors import StaffError, UsageError
-from kiosk.overrides import DUAL_CONTROL, OverrideKind, Reason
-from kiosk.staff import Roster, StaffDesk
+from kiosk.staff import audit, overrides
+from kiosk.staff.overrides import DUAL_CONTROL, OverrideKind, Reason
+from kiosk.staff.roster import Roster, StaffDesk
 from tests.unit.staff_support import FAST_POLICY, FakeClock
 
 
@@ -192,9 +192,9 @@ def test_override_mismatch_is_refused(store, operator):
 
 
 def test_seal_station_override_is_pending_until_a_supervisor_approves(store, roster):
-    from kiosk.dayclose import DayCloseRules
-    from kiosk.seal_view import OverrideRequest
-    from kiosk.staff_service import StaffService
+    from kiosk.dayclose.close import DayCloseRules
+    from kiosk.seal.view import OverrideRequest
+    from kiosk.shell.staff_desk import StaffService
     from tests.unit.staff_support import FAST_POLICY
 
     svc = StaffService(store, FAST_POLICY, DayCloseRules())

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from data.store import Store
-from hub.payments.provider import TradeState
 from hub.payments.sandbox import SandboxProvider
+from kiosk.contracts.payments import TradeState
 from kiosk.errors import PaymentError, StaffError
 from kiosk.payments.events import events
 from kiosk.payments.money import QuoteLine, SimpleQuote, parse_yuan

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from data.store import Store, utc_now
-from kiosk.dayclose import DayCloseRules, close_day, is_closed, parse_counted
+from kiosk.dayclose.close import DayCloseRules, close_day, is_closed, parse_counted
 from kiosk.domain import clock
 from kiosk.errors import PaymentError
 from kiosk.payments.wiring import Money
-from kiosk.staff import Roster
+from kiosk.staff.roster import Roster
 from tests.money_helpers import dg_new_quote, make_visit, open_store, wire
 from tests.unit.staff_support import FAST_POLICY
 

@@ -75,6 +75,6 @@ def test_unknown_profile_is_a_config_error() -> None:
 
 def test_cli_printer_states_match_the_stand_in() -> None:
     from hardware.sim.printer import STATES
-    from kiosk.cli.sim import PRINTER_STATES
+    from kiosk.shell.cli.sim import PRINTER_STATES
 
     assert PRINTER_STATES == STATES

@@ -15,8 +15,8 @@ from PIL import Image
 
 from hardware.seal import RuleTable, analyse, load_image
 from hardware.sim.seal_samples import SAMPLE_PX_PER_MM, sample
-from kiosk.cli import cli
 from kiosk.errors import ConfigError, SealError, UsageError
+from kiosk.shell.cli import cli
 from tests.sealgen import form_page
 
 PPM = str(SAMPLE_PX_PER_MM)

@@ -8,8 +8,8 @@ from hardware.camera import CameraConfig, OpenCVCamera
 from hardware.seal import RuleTable
 from hardware.sim.seal_samples import SAMPLE_PX_PER_MM, sample
 from kiosk.errors import StaffError
-from kiosk.seal_station import SealStation
-from kiosk.seal_view import StaffUser
+from kiosk.seal.station import SealStation
+from kiosk.seal.view import StaffUser
 
 STAFF = StaffUser("S0007", "王芳")
 

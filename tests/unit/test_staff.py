@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from data.store import Store
-from kiosk import audit
 from kiosk.errors import StaffError, UsageError
-from kiosk.staff import Role, Roster, StaffDesk, StaffPolicy, require_role
+from kiosk.staff import audit
+from kiosk.staff.roster import Role, Roster, StaffDesk, StaffPolicy, require_role
 from tests.unit.staff_support import FAST_POLICY, FakeClock
 
 

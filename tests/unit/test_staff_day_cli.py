@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from data.store import Store
-from kiosk.cli import main
+from kiosk.shell.cli import main
 from tests.unit.dayclose_support import Ledger
 
 DAY = date(2026, 11, 20)

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from data.store import Store
-from kiosk.dayclose import DayCloseRules
-from kiosk.staff_service import StaffService, hub_bill
+from kiosk.dayclose.close import DayCloseRules
+from kiosk.shell.staff_desk import StaffService, hub_bill
 from kiosk.sync.client import HubUnavailable
 from tests.unit.dayclose_support import Ledger
 from tests.unit.staff_support import FAST_POLICY

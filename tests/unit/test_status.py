@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kiosk.app import seal_option
-from kiosk.cli import CliContext
 from kiosk.config import default_config_text, parse_settings
 from kiosk.domain.types import Service
 from kiosk.errors import PrinterError
-from kiosk.services import build_services, counter_probe
+from kiosk.shell.app import seal_option
+from kiosk.shell.cli import CliContext
+from kiosk.shell.services import build_services, counter_probe
 from kiosk.status import (
     CounterState,
     Device,
@@ -164,7 +164,7 @@ def test_counter_probe_follows_the_hours_and_holidays(settings, utc, is_open) ->
     assert state.reason_zh and state.reason_en
 
 
-@pytest.mark.parametrize("module", ["kiosk.status", "kiosk.services"])
+@pytest.mark.parametrize("module", ["kiosk.status", "kiosk.shell.services"])
 def test_status_and_services_stay_headless(module: str) -> None:
     # Device adapters and the sync worker build DeviceStatus/HubStatus: they must not pull in
     # Textual through these modules (STYLE.md #1).

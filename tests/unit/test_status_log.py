@@ -1,4 +1,5 @@
-"""The kiosk records its device states for the supervisor console (kiosk/status_log.py): on a
+"""The kiosk records its device states for the supervisor console (kiosk/console/status_log.py):
+on a
 change, and otherwise only as a heartbeat; ``since`` moves only when the state changes."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from data.store import Store
+from kiosk.console.status_log import StatusLog, read_devices
 from kiosk.status import Device, DeviceState, DeviceStatus
-from kiosk.status_log import StatusLog, read_devices
 from tests.functional.support import SAMPLE_STATUS
 from tests.unit.staff_support import FakeClock
 

@@ -102,7 +102,7 @@ def test_token_inspect_unknown_serial_exits_1_with_one_line(issued) -> None:
 def test_seal_verify_command(issued, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kiosk.cli.sealverify import verify
+    from kiosk.shell.cli.sealverify import verify
 
     _, r, ca_pem = issued
     f = tmp_path / "seal.der"

@@ -9,10 +9,11 @@ import pytest
 from cryptography import x509
 
 from hardware.token import KeyAlgorithm
-from hub.ca import RevocationReason, SubjectData
+from hub.ca import RevocationReason
+from kiosk.contracts.sealobj import parse_seal, verify_seal
+from kiosk.contracts.subject import SubjectData
 from kiosk.errors import KioskError, TokenError
 from kiosk.keys import ISSUE_STEPS, IssueRequest, KeyServiceError, KeyState
-from kiosk.sealobj import parse_seal, verify_seal
 from tests.keys_support import UNIT, KeyEnv, make_env, now, seal_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs_softhsm]
@@ -345,7 +346,7 @@ def test_wrong_state_transitions_are_refused(env: KeyEnv) -> None:
 
 
 def test_bad_request_is_refused_before_the_blank_key_is_touched(env: KeyEnv) -> None:
-    from hub.ca import CaError
+    from kiosk.contracts.subject import CaError
 
     t = now()
     with pytest.raises(CaError) as ei:  # an org certificate without the unit's USCC

@@ -14,8 +14,8 @@ from pkilint import loader
 from pkilint.pkix import certificate, extension, name
 from pkilint.validation import ValidationFindingSeverity
 
-from hub.ca import CaError, CertificateAuthority, Profile, RevocationReason, SubjectData
-from hub.ca.profiles import subject_data_of
+from hub.ca import CertificateAuthority, RevocationReason
+from kiosk.contracts.subject import CaError, Profile, SubjectData, subject_data_of
 
 PERSON_AND_UNIT = SubjectData(
     unit_name="东莞市测试科技有限公司", uscc="91441900MA4UJ6R63X", person_name="张三"

@@ -9,8 +9,7 @@ import pytest
 from asn1crypto import core
 
 from hub.ca import CertificateAuthority
-from kiosk.errors import SealError
-from kiosk.sealobj import (
+from kiosk.contracts.sealobj import (
     SEAL_TYPE_ORG,
     SealSpec,
     SESeal,
@@ -18,6 +17,7 @@ from kiosk.sealobj import (
     parse_seal,
     verify_seal,
 )
+from kiosk.errors import SealError
 from tests.keys_support import seal_png
 
 

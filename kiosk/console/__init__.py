@@ -1,0 +1,1 @@
+"""The supervisor console's side of the store: read-only views of the day and the devices."""

@@ -1,0 +1,1 @@
+"""What the kiosk and the hub share: subject data, payment provider types, the seal object."""

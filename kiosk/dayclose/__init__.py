@@ -1,0 +1,1 @@
+"""The clerk's end-of-day close (日结): reports, counted figures, the day lock, printing."""

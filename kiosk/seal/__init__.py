@@ -1,0 +1,1 @@
+"""The seal station: the camera, the imprint check, and what the seal screen shows."""

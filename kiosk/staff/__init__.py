@@ -1,0 +1,1 @@
+"""Staff: the roster and sign-in, overrides, and the hash-chained audit log."""
