@@ -380,7 +380,11 @@ class KeyService:
                 )
                 k = self.tokens.init_token(k, so_pin=pin, label=job.order_no)
             state["key"] = k
-            fields = {"so_pin_enc": self.vault.seal(pin, k.serial), "label": job.order_no}
+            # Columns of the key's row, written with the transition (the repository's **fields).
+            fields: dict[str, Any] = {
+                "so_pin_enc": self.vault.seal(pin, k.serial),
+                "label": job.order_no,
+            }
             known = self.repo.get(k.serial)
             if known is not None and known.state is KeyState.FORMATTED:
                 # repeated after a crash between this transition and the step's journal entry
@@ -904,7 +908,14 @@ class KeyService:
         """New certificate on the key's existing pair; seal re-bound; old certificate revoked;
         with ``escrow`` in the job's params, the escrowed encryption key certified again
         (:data:`RECERT_ESCROW_STEPS`)."""
-        steps = ("csr", "certify", "write_cert", "write_seal", "verify", "revoke_old")
+        steps: tuple[str, ...] = (
+            "csr",
+            "certify",
+            "write_cert",
+            "write_seal",
+            "verify",
+            "revoke_old",
+        )
         if job.params.get("escrow"):
             steps += RECERT_ESCROW_STEPS
         assert rec.key_id is not None and rec.kind is not None
