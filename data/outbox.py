@@ -27,9 +27,11 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from data.store import write_transaction
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock, to_storage
 from kiosk.errors import StoreError, UsageError
 
 #: Event kinds are dotted lower-case names, ``area.what_happened`` (``payment.recorded``).
@@ -40,9 +42,9 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 State = Literal["pending", "sent", "quarantined"]
 
 
-def utc_now() -> str:
+def utc_now(clock: Clock = SYSTEM_CLOCK) -> str:
     """Now in UTC as ISO-8601 with a ``Z`` (the storage format of every time in the project)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return to_storage(clock.now())
 
 
 def _conn(db: Any) -> sqlite3.Connection:
@@ -181,12 +183,8 @@ def record_results(
         rejected: event id -> the hub's reason: quarantined, with the reason kept.
         now: the time to record as ``sent_at`` (default now, UTC).
     """
-    conn = _conn(db)
     stamp = now or utc_now()
-    own_tx = not conn.in_transaction
-    if own_tx:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(_conn(db)) as conn:
         conn.executemany(
             "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL "
             "WHERE event_id = ? AND state = 'pending'",
@@ -197,33 +195,17 @@ def record_results(
             "WHERE event_id = ? AND state = 'pending'",
             [(reason, eid) for eid, reason in rejected.items()],
         )
-    except BaseException:
-        if own_tx:
-            conn.execute("ROLLBACK")
-        raise
-    if own_tx:
-        conn.execute("COMMIT")
 
 
 def record_failed_attempt(db: Any, event_ids: Iterable[str], error: str) -> None:
     """Count one unacknowledged send of these events (the hub did not answer usefully)."""
-    conn = _conn(db)
     ids = list(event_ids)
-    own_tx = not conn.in_transaction
-    if own_tx:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(_conn(db)) as conn:
         conn.executemany(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ? "
             "WHERE event_id = ? AND state = 'pending'",
             [(error[:500], eid) for eid in ids],
         )
-    except BaseException:
-        if own_tx:
-            conn.execute("ROLLBACK")
-        raise
-    if own_tx:
-        conn.execute("COMMIT")
 
 
 def counts(db: Any) -> dict[State, int]:
@@ -290,26 +272,21 @@ def prune_sent(db: Any, before: str, *, chunk: int = 5000) -> int:
         raise StoreError("prune the outbox outside a transaction", code="outbox.in_transaction")
     total = 0
     while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             n = conn.execute(
                 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox "
                 "WHERE state = 'sent' AND sent_at < ? ORDER BY seq LIMIT ?)",
                 (before, chunk),
             ).rowcount
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         total += n
         if n < chunk:
             return total
 
 
-def cutoff(days: float, *, now: datetime | None = None) -> str:
-    """The ``sent_at`` value ``days`` before ``now`` (UTC), for :func:`prune_sent`."""
-    moment = (now or datetime.now(UTC)) - timedelta(days=days)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def cutoff(days: float, *, now: datetime | None = None, clock: Clock = SYSTEM_CLOCK) -> str:
+    """The ``sent_at`` value ``days`` before ``now`` (default: ``clock``'s now), for
+    :func:`prune_sent`."""
+    return to_storage((now or clock.now()) - timedelta(days=days))
 
 
 def get_state(db: Any, key: str) -> str | None:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from data.store import connect, write_transaction
 from kiosk.domain import clock
 from kiosk.status import KioskStatus
 
@@ -104,18 +105,13 @@ class StatusLog:
 
     def _write(self, seen: dict[str, tuple[str, str, str]], now: datetime) -> None:
         if self._conn is None:
-            conn = sqlite3.connect(
-                str(self.database), timeout=10.0, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA busy_timeout = 10000")
-            # As the kiosk's own store connections: WAL commits without an fsync each time
-            # (a status write must never stall a visit step waiting for the disk).
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn = conn
+            # Its own connection, with the store's pragmas (WAL commits without an fsync each
+            # time: a status write must never stall a visit step waiting for the disk): it
+            # writes from the status thread, never inside a visit's transaction.
+            self._conn = connect(self.database)
         conn = self._conn
         at = clock.to_storage(now)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             for device, (state, zh, en) in seen.items():
                 # ``since`` moves only when the state itself changes.
                 conn.execute(
@@ -127,11 +123,6 @@ class StatusLog:
                     " reason_en = excluded.reason_en, checked_at = excluded.checked_at",
                     (device, state, zh, en, at, at),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     def _close(self) -> None:
         if self._conn is not None:

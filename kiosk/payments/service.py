@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from data.store import Store, utc_now
+from data.store import Store, inserted_id, utc_now
 from kiosk.contracts.payments import Channel, ProviderError, ProviderUnavailable, Trade, TradeState
 from kiosk.domain import clock
 from kiosk.errors import PaymentError, StaffError, VisitError
@@ -45,7 +45,6 @@ from kiosk.payments.money import (
     quote_json,
     quote_ref,
 )
-from kiosk.payments.tx import inserted_id, write_tx
 
 log = logging.getLogger(__name__)
 
@@ -428,7 +427,7 @@ class PaymentService:
         now = utc_now()
         self._refuse_closed_day(now, "payment")
         try:
-            with write_tx(self.store) as db:
+            with self.store.atomic() as db:
                 pid = inserted_id(
                     db.table("payments").insert(
                         {
@@ -525,7 +524,7 @@ class PaymentService:
                 self.after_paid(p)
 
     def _cancel_local(self, payment_id: int, *, by: str | None, reason: str) -> None:
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             self._transition(db, payment_id, "pending", "cancelled", by=by, reason=reason)
             p = self._payment_from_row(db.table("payments").get(payment_id))
             emit(
@@ -655,7 +654,7 @@ class PaymentService:
                 f"payment {payment_id} is a {p.state} {p.method} payment, not a pending transfer",
                 code="payment.state",
             )
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             self._mark_paid(
                 db, payment_id, by=confirmed_by, reference=None, detail={"confirmed_by": source}
             )
@@ -762,7 +761,7 @@ class PaymentService:
         while True:
             if trade is not None:
                 if trade.state.paid:
-                    with write_tx(self.store) as db:
+                    with self.store.atomic() as db:
                         self._mark_paid(
                             db,
                             payment.id,
@@ -796,7 +795,7 @@ class PaymentService:
                     "the payment did not reach the provider; nothing was charged",
                     code="payment.not_confirmed",
                 ) from e
-            with write_tx(self.store) as db:
+            with self.store.atomic() as db:
                 db.table("payments").update(
                     payment.id, {"detail": json.dumps({**payment.detail, "unclear": e.code})}
                 )
@@ -868,7 +867,7 @@ class PaymentService:
         assert p.out_trade_no is not None
         trade = self._gateway().query(p.out_trade_no)
         if trade.state.paid:
-            with write_tx(self.store) as db:
+            with self.store.atomic() as db:
                 self._mark_paid(
                     db,
                     p.id,
@@ -1024,7 +1023,7 @@ class PaymentService:
         now = utc_now()
         self._refuse_closed_day(now, "refund")
         n = len(self.refunds(payment_id)) + 1
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             rid = inserted_id(
                 db.table("refunds").insert(
                     {
@@ -1070,7 +1069,7 @@ class PaymentService:
                 )
             except ProviderError as e:
                 if not e.unclear:
-                    with write_tx(self.store) as db:
+                    with self.store.atomic() as db:
                         db.table("refunds").update(rid, {"state": "failed", "done_at": utc_now()})
                     raise PaymentError(
                         f"the provider refused the refund ({e.code}: {e.message})",
@@ -1082,7 +1081,7 @@ class PaymentService:
                     code="payment.unclear",
                 ) from e
             reference = result.refund_id
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             db.table("refunds").update(
                 rid, {"state": "done", "done_at": utc_now(), "reference": reference}
             )
@@ -1122,7 +1121,7 @@ class PaymentService:
 
         fields = check_invoice(title=title, taxpayer_no=taxpayer_no, phone=phone, email=email)
         visit = self._visit(visit_id)
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             iid = inserted_id(
                 db.table("invoice_requests").insert(
                     {"visit_id": visit_id, **fields, "created_at": utc_now()}

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from data import outbox
+from data.store import write_transaction
 from kiosk.sync.client import HubClient
 
 
@@ -30,8 +31,7 @@ def refresh(db: Any, client: HubClient) -> bool:
         return False
     conn = _conn(db)
     stamp = outbox.utc_now()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         conn.execute("DELETE FROM hub_config")
         conn.executemany(
             "INSERT INTO hub_config (name, body, version, fetched_at) VALUES (?, ?, ?, ?)",
@@ -45,10 +45,6 @@ def refresh(db: Any, client: HubClient) -> bool:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (new_etag,),
         )
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return True
 
 

@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from data import outbox
+from data.store import write_transaction
 from kiosk.errors import UsageError, VisitError
 from kiosk.sync.client import HubClient, HubRefused
 
@@ -88,10 +89,7 @@ def queue_request(
     request_id = request_id or str(uuid.uuid4())
     stamp = now or outbox.utc_now()
     conn = _conn(db)
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         inserted = conn.execute(
             "INSERT INTO cert_requests (request_id, order_no, visit_id, token_serial, profile, "
             "subject, validity, csr_der, agent_id_digest, created_at, updated_at) "
@@ -124,12 +122,6 @@ def queue_request(
                     "offline": True,
                 },
             )
-    except BaseException:
-        if own:
-            conn.execute("ROLLBACK")
-        raise
-    if own:
-        conn.execute("COMMIT")
     return request_id
 
 
@@ -163,8 +155,7 @@ def complete_waiting(
         cert = x509.load_pem_x509_certificate(answer["certificate_pem"].encode())
         der = cert.public_bytes(serialization.Encoding.DER)
         stamp = clock()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             changed = conn.execute(
                 "UPDATE cert_requests SET state = 'ready', cert_der = ?, serial = ?, "
                 "not_after = ?, updated_at = ? WHERE request_id = ? AND state = 'waiting'",
@@ -183,10 +174,6 @@ def complete_waiting(
                         "not_after": answer["not_after"],
                     },
                 )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         done += changed
     return done
 
@@ -288,10 +275,7 @@ def _transition(
 ) -> None:
     conn = _conn(db)
     stamp = outbox.utc_now()
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         row = conn.execute(
             "SELECT order_no, visit_id, state FROM cert_requests WHERE request_id = ?",
             (request_id,),
@@ -312,9 +296,3 @@ def _transition(
             created_at=stamp,
             payload={"request_id": request_id, "order_no": row[0], **extra},
         )
-    except BaseException:
-        if own:
-            conn.execute("ROLLBACK")
-        raise
-    if own:
-        conn.execute("COMMIT")

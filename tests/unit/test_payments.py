@@ -549,10 +549,9 @@ def test_crash_after_saving_before_charging_is_repaired_on_retry(
 ) -> None:
     """The pending row was saved, then the kiosk died before the provider heard of it."""
     from kiosk.payments.money import quote_json, quote_ref
-    from kiosk.payments.tx import write_tx
 
     q = dg_new_quote()
-    with write_tx(store) as db:
+    with store.atomic() as db:
         pid = (
             db["payments"]
             .insert(
