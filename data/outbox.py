@@ -1,15 +1,20 @@
 """The transactional outbox: record an event for the hub in the same transaction as a change.
 
 Every part of the kiosk that changes something the hub must learn (a payment, a visit step, an
-issued key, a refund) calls :func:`enqueue` inside the same ``with db.atomic():`` block as the
-change itself. Either both are committed or neither is, so the hub never learns of a change that
-was rolled back, and never misses one that was kept::
+issued key, a refund, an audit row) calls :func:`emit` inside the same ``with store.atomic():``
+block as the change itself. Either both are committed or neither is, so the hub never learns of a
+change that was rolled back, and never misses one that was kept::
 
     from data import outbox
 
-    with db.atomic():
+    with store.atomic() as db:
         db["payments"].insert(row)
-        outbox.enqueue(db, kind="payment.recorded", payload=row, visit_id=row["visit_id"])
+        outbox.emit(db, "payment.paid", {"amount_fen": 120000}, order_no="DG-20261121-0007")
+
+An event that belongs to a visit is keyed by the visit's order number (the outbox's and the hub's
+``visit_id`` column), whichever area queues it, so the hub sees one visit under one key and the
+worker sends its events in order. (Events queued before this rule by the payments and receipts
+areas carry the local visit row id there instead; the worker and the hub accept both.)
 
 The sync worker (:mod:`kiosk.sync.worker`) reads pending rows in ``seq`` order, sends them in
 batches, and marks each one sent only when the hub acknowledges it; an event the hub rejects is
@@ -155,6 +160,82 @@ def enqueue(
     except sqlite3.Error as e:
         raise StoreError(f"could not queue event {kind}: {e}", code="outbox.write_failed") from e
     return event_id
+
+
+#: Namespace of the stable event ids (:func:`stable_event_id`); never change it: a step re-run
+#: after an upgrade must find the event it queued before.
+_EVENT_NS = uuid.UUID("6f1e4c1e-2b7a-4f57-9f3e-5a1d3c9b7e21")
+
+
+def stable_event_id(order_no: str, what: str) -> str:
+    """The event id of ``what`` in visit ``order_no``: the same every time it is asked, so a
+    step re-run after a crash queues its event once."""
+    return str(uuid.uuid5(_EVENT_NS, f"{order_no}:{what}"))
+
+
+def emit(
+    db: Any,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    order_no: str | None = None,
+    once: str | None = None,
+    created_at: str | None = None,
+) -> str:
+    """Queue one event for the hub, inside the caller's transaction: the one way areas do it.
+
+    Args:
+        db: the kiosk's ``sqlite_utils.Database`` inside ``store.atomic()`` (or its connection).
+        kind: dotted lower-case event name (``payment.paid``, ``visit.step``, ``audit.appended``).
+        payload: JSON-serialisable facts (money in fen, times UTC ``Z``); never a PIN.
+        order_no: the visit's order number when the event belongs to a visit: the event's key
+            (the payload is left as given: an audit row's payload is the hashed row itself).
+            None for kiosk-wide events (a day close, a sign-in).
+        once: a name unique within the visit (``step:pay``): the event id is derived from the
+            order number and it (:func:`stable_event_id`), so a step that runs again queues the
+            event once. Needs ``order_no``.
+        created_at: override the kiosk time (tests, a worker stamping its own clock).
+
+    Returns:
+        The event id.
+
+    Raises:
+        UsageError: as :func:`enqueue`; ``once`` without ``order_no`` (``outbox.bad_once``).
+        StoreError: as :func:`enqueue`.
+    """
+    event_id = None
+    if once is not None:
+        if order_no is None:
+            raise UsageError(
+                f"event {kind}: a once-only event needs the visit's order number",
+                code="outbox.bad_once",
+            )
+        event_id = stable_event_id(order_no, once)
+    return enqueue(
+        db,
+        kind=kind,
+        payload=payload,
+        visit_id=order_no,
+        event_id=event_id,
+        created_at=created_at,
+    )
+
+
+def order_no_of(db: Any, visit_id: int | None) -> str | None:
+    """The order number of the visit row ``visit_id`` (None for None or an unknown row), for
+    areas that hold the local row id and must key their events by order number."""
+    if visit_id is None:
+        return None
+    row = _conn(db).execute("SELECT order_no FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def visit_events(db: Any, order_no: str) -> list[tuple[str, dict[str, Any]]]:
+    """The events queued for one visit, oldest first, as (kind, payload) (tests, the CLI)."""
+    rows = _conn(db).execute(
+        "SELECT kind, payload FROM outbox WHERE visit_id = ? ORDER BY seq", (order_no,)
+    )
+    return [(kind, json.loads(text)) for kind, text in rows]
 
 
 def next_batch(db: Any, limit: int) -> list[OutboxEvent]:

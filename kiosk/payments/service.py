@@ -29,11 +29,11 @@ from typing import Any, Literal
 
 import sqlite_utils
 
+from data.outbox import emit
 from data.store import Store, inserted_id, utc_now
 from kiosk.contracts.payments import Channel, ProviderError, ProviderUnavailable, Trade, TradeState
 from kiosk.domain import clock
 from kiosk.errors import PaymentError, StaffError, VisitError
-from kiosk.payments.events import emit
 from kiosk.payments.gateway import Gateway
 from kiosk.payments.money import (
     QuoteLike,
@@ -464,7 +464,7 @@ class PaymentService:
                         "reference": reference,
                         "created_at": now,
                     },
-                    visit_id=visit_id,
+                    order_no=visit["order_no"],
                 )
                 if then_paid:
                     self._mark_paid(db, pid, by=staff_no, reference=reference)
@@ -510,7 +510,7 @@ class PaymentService:
                 "quote": payment.quote,
                 "staff_no": payment.staff_no,
             },
-            visit_id=payment.visit_id,
+            order_no=payment.order_no,
         )
         if self.on_paid is not None:
             self.on_paid(db, payment)
@@ -531,7 +531,7 @@ class PaymentService:
                 db,
                 kind="payment.cancelled",
                 payload={"payment_id": payment_id, "order_no": p.order_no, "reason": reason},
-                visit_id=p.visit_id,
+                order_no=p.order_no,
             )
 
     def _check_amount(self, amount_fen: object, quote: QuoteLike) -> int:
@@ -1104,7 +1104,7 @@ class PaymentService:
                     "reference": reference,
                     "method": p.method,
                 },
-                visit_id=p.visit_id,
+                order_no=p.order_no,
             )
         return next(r for r in self.refunds(p.id) if r.id == rid)
 
@@ -1131,7 +1131,7 @@ class PaymentService:
                 db,
                 kind="invoice.requested",
                 payload={"order_no": visit["order_no"], **fields},
-                visit_id=visit_id,
+                order_no=visit["order_no"],
             )
         return iid
 

@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from data.outbox import emit
 from data.store import Store, inserted_id, utc_now
 from hardware.printer.device import Printer, PrinterStatus
 from hardware.printer.render import render
 from kiosk.errors import PrinterError, VisitError
-from kiosk.payments.events import emit
 from kiosk.receipts.layout import ReceiptData, build_pin_slip, build_receipt, build_test_page
 
 log = logging.getLogger(__name__)
@@ -392,7 +392,7 @@ class PrintQueue:
                                 "reprint": job.reprint,
                                 "printed_at": now,
                             },
-                            visit_id=job.visit_id,
+                            order_no=job.receipt().order_no,
                         )
                 self.last_status = PrinterStatus("ready")
                 printed.append(job.id)

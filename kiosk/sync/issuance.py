@@ -69,7 +69,7 @@ def queue_request(
         subject: subject attributes, e.g. ``{"CN": "...", "O": "...", "C": "CN"}``.
         validity: ``{"years": N}`` (counted from issuance) or ``{"not_before", "not_after"}``.
         agent_id_number: the agent's ID number; only the agent holding this card may pick up.
-        visit_id: the visit, for the outbox event.
+        visit_id: the visit, kept with the request (its outbox events are keyed by order_no).
         token_serial: the key's serial, so staff find the right key.
         request_id: reuse an id (a step run twice queues once); default a new UUID.
         now: UTC time override (tests).
@@ -109,10 +109,10 @@ def queue_request(
             ),
         ).rowcount
         if inserted:
-            outbox.enqueue(
+            outbox.emit(
                 db,
-                kind="certificate.requested",
-                visit_id=visit_id,
+                "certificate.requested",
+                order_no=order_no,
                 created_at=stamp,
                 payload={
                     "request_id": request_id,
@@ -135,11 +135,11 @@ def complete_waiting(
     """
     conn = _conn(db)
     rows = conn.execute(
-        "SELECT request_id, order_no, visit_id, profile, subject, validity, csr_der "
+        "SELECT request_id, order_no, profile, subject, validity, csr_der "
         "FROM cert_requests WHERE state = 'waiting' ORDER BY created_at"
     ).fetchall()
     done = 0
-    for request_id, order_no, visit_id, profile, subject, validity, csr_der in rows:
+    for request_id, order_no, profile, subject, validity, csr_der in rows:
         try:
             answer = client.request_certificate(
                 request_id, bytes(csr_der), profile, json.loads(subject), json.loads(validity)
@@ -162,10 +162,10 @@ def complete_waiting(
                 (der, answer["serial"], answer["not_after"], stamp, request_id),
             ).rowcount
             if changed:
-                outbox.enqueue(
+                outbox.emit(
                     db,
-                    kind="certificate.issued",
-                    visit_id=visit_id,
+                    "certificate.issued",
+                    order_no=order_no,
                     created_at=stamp,
                     payload={
                         "request_id": request_id,
@@ -289,10 +289,10 @@ def _transition(
             "UPDATE cert_requests SET state = ?, updated_at = ? WHERE request_id = ?",
             (to_state, stamp, request_id),
         )
-        outbox.enqueue(
+        outbox.emit(
             db,
-            kind=kind,
-            visit_id=row[1],
+            kind,
+            order_no=row[0],
             created_at=stamp,
             payload={"request_id": request_id, "order_no": row[0], **extra},
         )

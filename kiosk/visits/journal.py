@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from data import outbox
 from kiosk.domain import clock
-
-_NS = uuid.UUID("6f1e4c1e-2b7a-4f57-9f3e-5a1d3c9b7e21")
 
 
 def now_utc() -> str:
@@ -38,20 +35,12 @@ def next_order_no(db: Any, counter_id: str, tz: str, at: dt.datetime | None = No
     return f"{prefix}-{n:04d}"
 
 
-def event_id(order_no: str, what: str) -> str:
-    """A stable event id: a step re-run after a crash queues its event once."""
-    return str(uuid.uuid5(_NS, f"{order_no}:{what}"))
-
-
 def emit(
     db: Any, order_no: str, kind: str, payload: dict[str, Any], what: str, training: bool
 ) -> None:
-    """Queue one flow event (training visits are marked so; see docs/FLOWS.md)."""
+    """Queue one flow event, once per ``what`` (training visits are marked so; docs/FLOWS.md)."""
     payload = {**payload, "order_no": order_no, "training": bool(training)}
-    eid = event_id(order_no, what)
-    if db.execute("SELECT 1 FROM outbox WHERE event_id = ?", [eid]).fetchone():
-        return
-    outbox.enqueue(db, kind=kind, visit_id=order_no, payload=payload, event_id=eid)
+    outbox.emit(db, kind, payload, order_no=order_no, once=what)
 
 
 def step_rows(db: Any, visit_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,6 @@ from data.store import Store
 from hub.payments.sandbox import SandboxProvider
 from kiosk.contracts.payments import TradeState
 from kiosk.errors import PaymentError, StaffError
-from kiosk.payments.events import events
 from kiosk.payments.money import QuoteLine, SimpleQuote, parse_yuan
 from kiosk.payments.wiring import Money
 from tests.money_helpers import (
@@ -22,6 +21,7 @@ from tests.money_helpers import (
     UNIT,
     WECHAT_OK,
     dg_new_quote,
+    events,
     make_visit,
     open_store,
     wire,
