@@ -19,14 +19,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from data.store import connect, write_transaction
 from kiosk.domain import clock
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.status import KioskStatus
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class StatusLog:
         database: Path,
         *,
         heartbeat_s: float = HEARTBEAT_S,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.database = Path(database)
         self.heartbeat = timedelta(seconds=heartbeat_s)
@@ -87,7 +87,7 @@ class StatusLog:
             Whether a write happened. Never raises: a failure is logged and the next poll
             writes again (the in-memory copy is only updated after a commit).
         """
-        now = self.clock()
+        now = self.clock.now()
         seen = {d.device.value: (d.state.value, d.reason_zh, d.reason_en) for d in status.devices}
         with self._lock:
             due = self._written_at is None or now - self._written_at >= self.heartbeat

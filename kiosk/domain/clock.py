@@ -72,9 +72,10 @@ class SettableClock:
         """Move to ``at`` (aware)."""
         self._at = _aware(at).astimezone(UTC)
 
-    def advance(self, delta: timedelta) -> None:
-        """Move forward (or back, with a negative delta)."""
-        self._at = self._at + delta
+    def advance(self, delta: timedelta | float) -> None:
+        """Move forward (or back, with a negative delta) by a timedelta or seconds."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        self._at = self._at + step
 
     def __repr__(self) -> str:
         return f"SettableClock({self._at.isoformat()})"
