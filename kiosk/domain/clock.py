@@ -81,6 +81,26 @@ class SettableClock:
         return f"SettableClock({self._at.isoformat()})"
 
 
+class ShiftedClock:
+    """Another clock moved by a fixed offset: it keeps running ("a year and a day later").
+
+    Args:
+        base: the clock to follow.
+        by: how far ahead (negative: behind).
+    """
+
+    def __init__(self, base: Clock, by: timedelta) -> None:
+        self.base = base
+        self.by = by
+
+    def now(self) -> datetime:
+        """The base clock's time plus the offset, in UTC."""
+        return self.base.now() + self.by
+
+    def __repr__(self) -> str:
+        return f"ShiftedClock({self.base!r}, {self.by})"
+
+
 def utc_now(clock: Clock = SYSTEM_CLOCK) -> datetime:
     """The current time, aware, in UTC (of ``clock``, default the system's)."""
     return clock.now()

@@ -21,11 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from kiosk.config import Settings
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.errors import KioskError
 from kiosk.runtime import DataPaths
 
@@ -193,7 +194,7 @@ def check_calendar(settings: Settings, today: date | None = None) -> Finding:
             "holiday calendar off: the weekly hours and kiosk.toml's extra days apply",
             calendar="none",
         )
-    today = today or clock.local_today(datetime.now(UTC), c.timezone)
+    today = today or clock.local_today(clock.utc_now(), c.timezone)
     first, last = calendar_years()
     horizon = today + timedelta(days=CALENDAR_HORIZON_DAYS)
     # A year counts as configured once its Spring Festival is there: 春节 always falls in
@@ -601,6 +602,6 @@ def build_checks(
     ]
 
 
-def now_utc() -> str:
+def now_utc(at: Clock = SYSTEM_CLOCK) -> str:
     """The report's time stamp."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.now().strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -20,7 +20,6 @@ import hmac
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 
 from data import outbox
 from data.store import write_transaction
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock, storage_now
 from kiosk.errors import UsageError, VisitError
 from kiosk.sync.client import HubClient, HubRefused
 
@@ -125,9 +125,7 @@ def queue_request(
     return request_id
 
 
-def complete_waiting(
-    db: Any, client: HubClient, *, clock: Callable[[], str] = outbox.utc_now
-) -> int:
+def complete_waiting(db: Any, client: HubClient, *, clock: Clock = SYSTEM_CLOCK) -> int:
     """Ask the hub for every waiting request's certificate; return how many arrived.
 
     Raises:
@@ -149,12 +147,12 @@ def complete_waiting(
                 "UPDATE cert_requests SET state = 'failed', last_error = ?, "
                 "attempts = attempts + 1, updated_at = ? "
                 "WHERE request_id = ? AND state = 'waiting'",
-                (f"{e.code}: {e.message}", clock(), request_id),
+                (f"{e.code}: {e.message}", storage_now(clock), request_id),
             )
             continue
         cert = x509.load_pem_x509_certificate(answer["certificate_pem"].encode())
         der = cert.public_bytes(serialization.Encoding.DER)
-        stamp = clock()
+        stamp = storage_now(clock)
         with write_transaction(conn):
             changed = conn.execute(
                 "UPDATE cert_requests SET state = 'ready', cert_der = ?, serial = ?, "

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from data import outbox
+from data.store import Store
 from hub import kiosks
 from hub.app import create_app
 from hub.db import HubDB
 from kiosk.errors import StoreError
 from kiosk.sync.client import HubClient
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.worker import SyncWorker
 from tests.support.procs import env, kiosk_cli, threaded_hub
 
@@ -33,7 +33,7 @@ def _queue(db, n: int, prefix: str) -> list[str]:
 
 @pytest.fixture
 def db(tmp_path):
-    return open_kiosk_db(tmp_path / "kiosk.db")
+    return Store.open(tmp_path / "kiosk.db").db
 
 
 def test_only_old_acknowledged_events_are_deleted(db):

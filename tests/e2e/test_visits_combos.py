@@ -13,6 +13,7 @@ from cryptography import x509
 
 from kiosk.config import load_settings
 from kiosk.domain import fees, validity
+from kiosk.domain.clock import ShiftedClock
 from kiosk.domain.types import Kind, Service
 from kiosk.visits import FlowError, Resources, VisitFlow
 from tests.flows_helpers import combinations, inputs
@@ -166,7 +167,7 @@ def _later(res: Resources, days: int):
     res.now = lambda: real(res) + shift  # type: ignore[method-assign]
     ks = res.keys()
     old_clock = ks.clock
-    ks.clock = lambda: old_clock() + shift
+    ks.clock = ShiftedClock(old_clock, shift)
 
     def undo() -> None:
         del res.now

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from data import outbox
+from data.store import Store
 from kiosk.errors import StoreError, UsageError
-from kiosk.sync.localdb import open_kiosk_db
 
 
 @pytest.fixture
 def db(tmp_path):
-    return open_kiosk_db(tmp_path / "kiosk.db")
+    return Store.open(tmp_path / "kiosk.db").db
 
 
 def test_event_is_kept_only_if_the_change_commits(db):
@@ -82,8 +82,8 @@ def test_results_mark_sent_and_quarantine(db):
 
 
 def test_migrations_apply_once(tmp_path):
-    open_kiosk_db(tmp_path / "k.db")
-    db = open_kiosk_db(tmp_path / "k.db")
+    Store.open(tmp_path / "k.db").close()
+    db = Store.open(tmp_path / "k.db").db
     versions = [r[0] for r in db.conn.execute("SELECT number FROM schema_migrations")]
     assert {20, 21} <= set(versions)
 
