@@ -474,7 +474,7 @@ def check_kmc(settings: Settings) -> Finding:
 
 def check_storage(paths: DataPaths, low_mb: int = 1024, critical_mb: int = 200) -> Finding:
     """The data dir is writable; the store passes integrity_check and its migrations are current."""
-    from data.store import bundled_migrations
+    from data.store import bundled_migrations, connect
 
     base = paths.base
     details: dict[str, Any] = {"data_dir": str(base), "database": str(paths.database)}
@@ -516,7 +516,7 @@ def check_storage(paths: DataPaths, low_mb: int = 1024, critical_mb: int = 200) 
         )
     else:
         try:
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5.0)
+            conn = connect(db, read_only=True)
             try:
                 integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
                 has_table = conn.execute(

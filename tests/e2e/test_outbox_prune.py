@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from data import outbox
-from data.store import Store
 from hub import kiosks
 from hub.app import create_app
 from hub.db import HubDB
@@ -29,11 +28,6 @@ def _queue(db, n: int, prefix: str) -> list[str]:
         outbox.enqueue(db, kind="visit.step", payload={"n": i}, visit_id=f"{prefix}{i}")
         for i in range(n)
     ]
-
-
-@pytest.fixture
-def db(tmp_path):
-    return Store.open(tmp_path / "kiosk.db").db
 
 
 def test_only_old_acknowledged_events_are_deleted(db):

@@ -9,11 +9,6 @@ from data.store import Store
 from kiosk.errors import StoreError, UsageError
 
 
-@pytest.fixture
-def db(tmp_path):
-    return Store.open(tmp_path / "kiosk.db").db
-
-
 def test_event_is_kept_only_if_the_change_commits(db):
     db["sales"].create({"id": int, "amount_fen": int}, pk="id")
     with db.atomic():

@@ -6,8 +6,6 @@ the printer is a stand-in address nobody prints to here (receipts only get queue
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from data.store import Store
@@ -23,18 +21,10 @@ from tests.money_helpers import (
     dg_new_quote,
     events,
     make_visit,
-    open_store,
     wire,
 )
 
 NOWHERE = "tcp://127.0.0.1:9"  # receipts are only queued in these tests
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = open_store(tmp_path)
-    yield s
-    s.close()
 
 
 @pytest.fixture
