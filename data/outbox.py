@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from data.store import write_transaction
+from data.store import utc_now, write_transaction
 from kiosk.domain.clock import SYSTEM_CLOCK, Clock, to_storage
 from kiosk.errors import StoreError, UsageError
 
@@ -45,11 +45,6 @@ KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_PAYLOAD_BYTES = 64 * 1024
 
 State = Literal["pending", "sent", "quarantined"]
-
-
-def utc_now(clock: Clock = SYSTEM_CLOCK) -> str:
-    """Now in UTC as ISO-8601 with a ``Z`` (the storage format of every time in the project)."""
-    return to_storage(clock.now())
 
 
 def _conn(db: Any) -> sqlite3.Connection:

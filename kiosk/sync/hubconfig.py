@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from data import outbox
-from data.store import write_transaction
+from data.store import utc_now, write_transaction
 from kiosk.sync.client import HubClient
 
 
@@ -30,7 +30,7 @@ def refresh(db: Any, client: HubClient) -> bool:
     if docs is None:
         return False
     conn = _conn(db)
-    stamp = outbox.utc_now()
+    stamp = utc_now()
     with write_transaction(conn):
         conn.execute("DELETE FROM hub_config")
         conn.executemany(

@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from data import outbox
-from data.store import write_transaction
+from data.store import utc_now, write_transaction
 from kiosk.domain.clock import SYSTEM_CLOCK, Clock, storage_now
 from kiosk.errors import UsageError, VisitError
 from kiosk.sync.client import HubClient, HubRefused
@@ -87,7 +87,7 @@ def queue_request(
             f"certificate request for {order_no} is not a DER CSR: {e}", code="issuance.bad_csr"
         ) from e
     request_id = request_id or str(uuid.uuid4())
-    stamp = now or outbox.utc_now()
+    stamp = now or utc_now()
     conn = _conn(db)
     with write_transaction(conn):
         inserted = conn.execute(
@@ -272,7 +272,7 @@ def _transition(
     not_ready_code: str = "issuance.wrong_state",
 ) -> None:
     conn = _conn(db)
-    stamp = outbox.utc_now()
+    stamp = utc_now()
     with write_transaction(conn):
         row = conn.execute(
             "SELECT order_no, visit_id, state FROM cert_requests WHERE request_id = ?",

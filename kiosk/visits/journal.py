@@ -15,16 +15,16 @@ from data import outbox
 from kiosk.domain import clock
 
 
-def now_utc() -> str:
-    """Storage time (UTC, ``…Z``)."""
-    return clock.to_storage(dt.datetime.now(dt.UTC))
+def now_utc(at: clock.Clock = clock.SYSTEM_CLOCK) -> str:
+    """Storage time (UTC, ``…Z``) of the clock ``at``."""
+    return clock.storage_now(at)
 
 
 def next_order_no(db: Any, counter_id: str, tz: str, at: dt.datetime | None = None) -> str:
     """The next order number ``DG-YYYYMMDD-NNNN`` (counter's local date; ``counter_id`` is the
     counter's code and station, ``DG2`` for station 2); call inside the transaction that inserts
     the visit, so a number is never used twice nor skipped."""
-    at = at or dt.datetime.now(dt.UTC)
+    at = at or clock.utc_now()
     prefix = f"{counter_id}-{at.astimezone(ZoneInfo(tz)):%Y%m%d}"
     db.execute(
         "INSERT INTO order_counters (prefix, last) VALUES (?, 1) "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data import outbox
-from data.store import Store
+from data.store import Store, utc_now
 from kiosk.errors import StoreError, UsageError
 
 
@@ -117,8 +117,8 @@ def test_order_no_of_a_visit_row(db):
                 "program": "dongguan-hpf",
                 "kind": "org",
                 "state": "open",
-                "created_at": outbox.utc_now(),
-                "updated_at": outbox.utc_now(),
+                "created_at": utc_now(),
+                "updated_at": utc_now(),
             }
         )
         .last_pk
