@@ -7,9 +7,11 @@ change and its outbox row commit together (sqlite-utils 4 commits a bare insert 
 
 The one place that knows how the file is opened and written:
 
-- :meth:`Store.open` opens it once per process (the composition passes the store down);
-- :func:`connect` gives a second connection with the same pragmas where one is really needed
-  (a worker thread, the supervisor console's read-only view);
+- :meth:`Store.open` opens it, once per process (the composition passes the store down), and
+  again for a worker thread that needs its own connection (the sync worker, the print worker:
+  its migrations are a no-op once applied);
+- :func:`connect` is the connection with the same pragmas under both, and on its own for code
+  that must never migrate (the supervisor console, the status log, the doctor's look);
 - :func:`write_transaction` is the one write transaction (``BEGIN IMMEDIATE``), behind
   :meth:`Store.atomic` and every raw-connection writer.
 """
@@ -79,9 +81,9 @@ def connect(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
 
     Autocommit (transactions are explicit: :func:`write_transaction`), usable from any thread,
     busy timeout, foreign keys, WAL and ``synchronous=NORMAL`` (a commit never waits on an
-    fsync). Use :meth:`Store.open` for the process's own store; this is for a second connection
-    where one is really needed (a worker thread that must not share the first one's
-    transactions, a reader in another process).
+    fsync). :meth:`Store.open` is this plus migrations; use this alone only where the schema
+    must not be touched (the supervisor console, which does not own the schema; the status log;
+    a read-only look).
 
     Args:
         path: the database file, or ``":memory:"``.
