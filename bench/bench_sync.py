@@ -67,11 +67,11 @@ def _raw_insert(path: Path, rows: list[tuple[str, str, str, str, str]]) -> float
 def run() -> list[dict]:
     """Measure the drain, the enqueue and the raw-insert baseline; return the rows."""
     from data import outbox
+    from data.store import Store
     from hub import kiosks
     from hub.db import HubDB
     from kiosk.sync import issuance  # noqa: F401 - imported before timing, as in a running kiosk
     from kiosk.sync.client import HubClient
-    from kiosk.sync.localdb import open_kiosk_db
     from kiosk.sync.worker import SyncWorker
 
     with tempfile.TemporaryDirectory(prefix="bench_sync_") as tmp:
@@ -80,7 +80,7 @@ def run() -> list[dict]:
         raw_s = _raw_insert(tmpdir / "raw.db", rows)
         raw_rate = N / raw_s
 
-        kdb = open_kiosk_db(tmpdir / "kiosk.db")
+        kdb = Store.open(tmpdir / "kiosk.db").db
         t0 = time.perf_counter()
         with kdb.atomic():
             for i, (eid, visit, kind, _text, created) in enumerate(rows):

@@ -1,15 +1,20 @@
 """The transactional outbox: record an event for the hub in the same transaction as a change.
 
 Every part of the kiosk that changes something the hub must learn (a payment, a visit step, an
-issued key, a refund) calls :func:`enqueue` inside the same ``with db.atomic():`` block as the
-change itself. Either both are committed or neither is, so the hub never learns of a change that
-was rolled back, and never misses one that was kept::
+issued key, a refund, an audit row) calls :func:`emit` inside the same ``with store.atomic():``
+block as the change itself. Either both are committed or neither is, so the hub never learns of a
+change that was rolled back, and never misses one that was kept::
 
     from data import outbox
 
-    with db.atomic():
+    with store.atomic() as db:
         db["payments"].insert(row)
-        outbox.enqueue(db, kind="payment.recorded", payload=row, visit_id=row["visit_id"])
+        outbox.emit(db, "payment.paid", {"amount_fen": 120000}, order_no="DG-20261121-0007")
+
+An event that belongs to a visit is keyed by the visit's order number (the outbox's and the hub's
+``visit_id`` column), whichever area queues it, so the hub sees one visit under one key and the
+worker sends its events in order. (Events queued before this rule by the payments and receipts
+areas carry the local visit row id there instead; the worker and the hub accept both.)
 
 The sync worker (:mod:`kiosk.sync.worker`) reads pending rows in ``seq`` order, sends them in
 batches, and marks each one sent only when the hub acknowledges it; an event the hub rejects is
@@ -27,9 +32,11 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, TypeAlias
 
+from data.store import utc_now, write_transaction
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock, to_storage
 from kiosk.errors import StoreError, UsageError
 
 #: Event kinds are dotted lower-case names, ``area.what_happened`` (``payment.recorded``).
@@ -38,11 +45,6 @@ KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_PAYLOAD_BYTES = 64 * 1024
 
 State = Literal["pending", "sent", "quarantined"]
-
-
-def utc_now() -> str:
-    """Now in UTC as ISO-8601 with a ``Z`` (the storage format of every time in the project)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class HasConnection(Protocol):
@@ -167,6 +169,82 @@ def enqueue(
     return event_id
 
 
+#: Namespace of the stable event ids (:func:`stable_event_id`); never change it: a step re-run
+#: after an upgrade must find the event it queued before.
+_EVENT_NS = uuid.UUID("6f1e4c1e-2b7a-4f57-9f3e-5a1d3c9b7e21")
+
+
+def stable_event_id(order_no: str, what: str) -> str:
+    """The event id of ``what`` in visit ``order_no``: the same every time it is asked, so a
+    step re-run after a crash queues its event once."""
+    return str(uuid.uuid5(_EVENT_NS, f"{order_no}:{what}"))
+
+
+def emit(
+    db: Db,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    order_no: str | None = None,
+    once: str | None = None,
+    created_at: str | None = None,
+) -> str:
+    """Queue one event for the hub, inside the caller's transaction: the one way areas do it.
+
+    Args:
+        db: the kiosk's ``sqlite_utils.Database`` inside ``store.atomic()`` (or its connection).
+        kind: dotted lower-case event name (``payment.paid``, ``visit.step``, ``audit.appended``).
+        payload: JSON-serialisable facts (money in fen, times UTC ``Z``); never a PIN.
+        order_no: the visit's order number when the event belongs to a visit: the event's key
+            (the payload is left as given: an audit row's payload is the hashed row itself).
+            None for kiosk-wide events (a day close, a sign-in).
+        once: a name unique within the visit (``step:pay``): the event id is derived from the
+            order number and it (:func:`stable_event_id`), so a step that runs again queues the
+            event once. Needs ``order_no``.
+        created_at: override the kiosk time (tests, a worker stamping its own clock).
+
+    Returns:
+        The event id.
+
+    Raises:
+        UsageError: as :func:`enqueue`; ``once`` without ``order_no`` (``outbox.bad_once``).
+        StoreError: as :func:`enqueue`.
+    """
+    event_id = None
+    if once is not None:
+        if order_no is None:
+            raise UsageError(
+                f"event {kind}: a once-only event needs the visit's order number",
+                code="outbox.bad_once",
+            )
+        event_id = stable_event_id(order_no, once)
+    return enqueue(
+        db,
+        kind=kind,
+        payload=payload,
+        visit_id=order_no,
+        event_id=event_id,
+        created_at=created_at,
+    )
+
+
+def order_no_of(db: Db, visit_id: int | None) -> str | None:
+    """The order number of the visit row ``visit_id`` (None for None or an unknown row), for
+    areas that hold the local row id and must key their events by order number."""
+    if visit_id is None:
+        return None
+    row = connection(db).execute("SELECT order_no FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def visit_events(db: Db, order_no: str) -> list[tuple[str, dict[str, Any]]]:
+    """The events queued for one visit, oldest first, as (kind, payload) (tests, the CLI)."""
+    rows = connection(db).execute(
+        "SELECT kind, payload FROM outbox WHERE visit_id = ? ORDER BY seq", (order_no,)
+    )
+    return [(kind, json.loads(text)) for kind, text in rows]
+
+
 def next_batch(db: Db, limit: int) -> list[OutboxEvent]:
     """The oldest pending events, in send order (``seq``), at most ``limit`` of them."""
     rows = connection(db).execute(
@@ -193,12 +271,8 @@ def record_results(
         rejected: event id -> the hub's reason: quarantined, with the reason kept.
         now: the time to record as ``sent_at`` (default now, UTC).
     """
-    conn = connection(db)
     stamp = now or utc_now()
-    own_tx = not conn.in_transaction
-    if own_tx:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(connection(db)) as conn:
         conn.executemany(
             "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL "
             "WHERE event_id = ? AND state = 'pending'",
@@ -209,33 +283,17 @@ def record_results(
             "WHERE event_id = ? AND state = 'pending'",
             [(reason, eid) for eid, reason in rejected.items()],
         )
-    except BaseException:
-        if own_tx:
-            conn.execute("ROLLBACK")
-        raise
-    if own_tx:
-        conn.execute("COMMIT")
 
 
 def record_failed_attempt(db: Db, event_ids: Iterable[str], error: str) -> None:
     """Count one unacknowledged send of these events (the hub did not answer usefully)."""
-    conn = connection(db)
     ids = list(event_ids)
-    own_tx = not conn.in_transaction
-    if own_tx:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(connection(db)) as conn:
         conn.executemany(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ? "
             "WHERE event_id = ? AND state = 'pending'",
             [(error[:500], eid) for eid in ids],
         )
-    except BaseException:
-        if own_tx:
-            conn.execute("ROLLBACK")
-        raise
-    if own_tx:
-        conn.execute("COMMIT")
 
 
 def counts(db: Db) -> dict[State, int]:
@@ -302,26 +360,21 @@ def prune_sent(db: Db, before: str, *, chunk: int = 5000) -> int:
         raise StoreError("prune the outbox outside a transaction", code="outbox.in_transaction")
     total = 0
     while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             n = conn.execute(
                 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox "
                 "WHERE state = 'sent' AND sent_at < ? ORDER BY seq LIMIT ?)",
                 (before, chunk),
             ).rowcount
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         total += n
         if n < chunk:
             return total
 
 
-def cutoff(days: float, *, now: datetime | None = None) -> str:
-    """The ``sent_at`` value ``days`` before ``now`` (UTC), for :func:`prune_sent`."""
-    moment = (now or datetime.now(UTC)) - timedelta(days=days)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def cutoff(days: float, *, now: datetime | None = None, clock: Clock = SYSTEM_CLOCK) -> str:
+    """The ``sent_at`` value ``days`` before ``now`` (default: ``clock``'s now), for
+    :func:`prune_sent`."""
+    return to_storage((now or clock.now()) - timedelta(days=days))
 
 
 def get_state(db: Db, key: str) -> str | None:

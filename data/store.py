@@ -2,23 +2,36 @@
 
 WAL journal, ``synchronous=NORMAL`` and a busy timeout; numbered migrations
 (``data/migrations/NNNN_name.sql``) applied in order on open, each in its own transaction and
-recorded in ``schema_migrations``. Business writes go through ``with store.db.atomic():`` so a
+recorded in ``schema_migrations``. Business writes go through ``with store.atomic():`` so a
 change and its outbox row commit together (sqlite-utils 4 commits a bare insert at once).
+
+The one place that knows how the file is opened and written:
+
+- :meth:`Store.open` opens it, once per process (the composition passes the store down), and
+  again for a worker thread that needs its own connection (the sync worker, the print worker:
+  its migrations are a no-op once applied);
+- :func:`connect` is the connection with the same pragmas under both, and on its own for code
+  that must never migrate (the supervisor console, the status log, the doctor's look);
+- :func:`write_transaction` is the one write transaction (``BEGIN IMMEDIATE``), behind
+  :meth:`Store.atomic` and every raw-connection writer.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlite_utils
+import sqlite_utils.db
 
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock, to_storage
 from kiosk.errors import StoreError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -54,9 +67,99 @@ def bundled_migrations() -> list[Migration]:
     return [found[n] for n in sorted(found)]
 
 
-def utc_now() -> str:
+def utc_now(clock: Clock = SYSTEM_CLOCK) -> str:
     """Now in UTC as stored: ISO-8601 with microseconds and a Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return to_storage(clock.now())
+
+
+#: Seconds a connection waits for another one's write lock before "database is locked".
+BUSY_TIMEOUT_S = 10.0
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection to the store file with the store's pragmas; no migrations.
+
+    Autocommit (transactions are explicit: :func:`write_transaction`), usable from any thread,
+    busy timeout, foreign keys, WAL and ``synchronous=NORMAL`` (a commit never waits on an
+    fsync). :meth:`Store.open` is this plus migrations; use this alone only where the schema
+    must not be touched (the supervisor console, which does not own the schema; the status log;
+    a read-only look).
+
+    Args:
+        path: the database file, or ``":memory:"``.
+        read_only: open with ``mode=ro`` and ``query_only`` (the file must exist; the journal
+            mode is left as the writer set it).
+
+    Raises:
+        sqlite3.DatabaseError: the file cannot be opened or is not a database.
+    """
+    memory = str(path) == ":memory:"
+    if read_only:
+        uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+    else:
+        conn = sqlite3.connect(
+            str(path),
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,  # autocommit; transactions are explicit
+            check_same_thread=False,
+        )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
+        elif not memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``conn``: all of it commits, or none.
+
+    The outermost transaction starts with ``BEGIN IMMEDIATE``, taking SQLite's write lock up
+    front: with more than one connection (the print worker has its own), a deferred transaction
+    that reads before it writes cannot upgrade once another connection has committed meanwhile
+    (SQLITE_BUSY_SNAPSHOT in WAL mode), and SQLite then answers "database is locked" at once
+    instead of waiting its turn under the busy timeout. Inside an open transaction it is a
+    savepoint, so an inner failure undoes only the inner block.
+    """
+    if conn.in_transaction:
+        name = f"w{uuid.uuid4().hex}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def inserted_id(table: sqlite_utils.db.Table) -> int:
+    """The primary key of the row ``table.insert(...)`` just wrote."""
+    if table.last_pk is None:
+        raise RuntimeError(f"no row was inserted into {table.name}")
+    return int(table.last_pk)
 
 
 class Store:
@@ -82,17 +185,7 @@ class Store:
         try:
             if file is not None:
                 file.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                ":memory:" if file is None else str(file),
-                timeout=10.0,
-                isolation_level=None,  # autocommit; transactions are explicit (atomic())
-                check_same_thread=False,
-            )
-            conn.execute("PRAGMA busy_timeout = 10000")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if file is not None:
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn = connect(":memory:" if file is None else file)
             db = sqlite_utils.Database(conn)
             store = cls(db, file)
             store.migrate(bundled_migrations() if migrations is None else migrations)
@@ -117,18 +210,15 @@ class Store:
         for mig in migrations:
             if mig.number in done:
                 continue
-            conn = self.db.conn
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                for statement in _split_sql(mig.sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
-                    (mig.number, mig.name, utc_now()),
-                )
-                conn.execute("COMMIT")
+                with write_transaction(self.db.conn) as conn:
+                    for statement in _split_sql(mig.sql):
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                        (mig.number, mig.name, utc_now()),
+                    )
             except sqlite3.Error as e:
-                conn.execute("ROLLBACK")
                 raise StoreError(
                     f"migration {mig.number:04d}_{mig.name} failed: {e}", code="store.migration"
                 ) from e
@@ -137,27 +227,13 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
-        """One transaction (a savepoint when nested): all of it commits, or none.
+        """One write transaction (a savepoint when nested): all of it commits, or none.
 
-        The outermost transaction starts with ``BEGIN IMMEDIATE``: with more than one connection
-        (the print worker has its own), a deferred transaction that reads before it writes
-        cannot upgrade once another connection has committed meanwhile, and SQLite then answers
-        "database is locked" at once instead of waiting under the busy timeout.
+        :func:`write_transaction` on the store's connection: the write lock is taken up front
+        (``BEGIN IMMEDIATE``).
         """
-        conn = self.db.conn
-        if conn.in_transaction:
-            with self.db.atomic():  # a savepoint
-                yield self.db
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self.db.conn):
             yield self.db
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close the connection (checkpointing WAL)."""

@@ -42,7 +42,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -57,6 +56,7 @@ from hub.issuing import CertificateAuthority, IssuanceError
 from hub.payments import bill
 from hub.payments.routes import payment_routes
 from kiosk.contracts.payments import PaymentProvider, ProviderError
+from kiosk.domain.clock import storage_now
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def create_app(
             raise _BadRequest(400, "hub.bad_json", f"request body is not JSON: {e}") from e
 
     async def health(request: Request) -> Response:
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        now = storage_now()
         return JSONResponse({"status": "ok", "time": now, "api": API_VERSION})
 
     async def post_events(request: Request) -> Response:

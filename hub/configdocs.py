@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from hub.db import HubDB
+from kiosk.domain.clock import utc_now
 from kiosk.errors import UsageError
 
 #: The documents a kiosk expects; others are refused so a typo does not go unnoticed.
@@ -35,7 +35,7 @@ def put(db: HubDB, name: str, body: Any) -> None:
     if name == "staff_roster":
         _check_roster(body)
     text = json.dumps(body, ensure_ascii=False, sort_keys=True)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
     with db.transaction() as tx:
         tx.execute(
             "INSERT INTO config_documents (name, body, updated_at) VALUES (?, ?, ?) "

@@ -13,11 +13,12 @@ import hashlib
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from hub.db import HubDB
 from hub.issuing import STATION_CLASH
+from kiosk.domain.clock import storage_now
 
 MAX_BATCH = 1000
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -89,7 +90,7 @@ def ingest(db: HubDB, kiosk: str, events: list[Any]) -> list[dict[str, Any]]:
     NOTHING`` in one ``executemany``; when fewer rows went in than were new a moment before
     (another hub process won a race), the batch is classified again row by row.
     """
-    received = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    received = storage_now()
     results: list[dict[str, Any]] = []
     valid: list[tuple[Any, ...]] = []
     for event in events:

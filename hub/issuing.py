@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from hub.db import HubDB
+from kiosk.domain.clock import utc_now
 from kiosk.errors import KioskError
 
 #: Said when a request id (order number based) comes from a second kiosk: a configuration fault.
@@ -196,7 +197,7 @@ def issue(
     if not isinstance(profile, str) or not profile:
         raise IssuanceError("profile must name a certificate profile", code="hub.bad_request")
     subject = subject_data(body.get("subject"))
-    start, end = validity_window(body.get("validity"), now or datetime.now(UTC))
+    start, end = validity_window(body.get("validity"), now or utc_now())
     try:
         cert = ca.issue_from_csr(der, profile, subject, start, end)
     except (KioskError, ValueError) as e:
@@ -218,7 +219,7 @@ def issue(
                 pem,
                 _iso(nb),
                 _iso(na),
-                _iso(datetime.now(UTC)),
+                _iso(utc_now()),
             ),
         )
         if not inserted:
@@ -271,7 +272,7 @@ def revoke(db: HubDB, ca: CertificateAuthority, serial_hex: str, body: Any) -> d
             ca.revoke(int(serial_hex, 16), reason)
         except (KioskError, ValueError) as e:
             raise IssuanceError(f"the CA refused: {e}", code="hub.ca_refused") from e
-        stamp = _iso(datetime.now(UTC))
+        stamp = _iso(utc_now())
         tx.execute(
             "UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?",
             (stamp, reason, serial_hex),

@@ -11,9 +11,9 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, datetime
 
 from hub.db import HubDB
+from kiosk.domain.clock import utc_now
 from kiosk.errors import UsageError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -34,7 +34,7 @@ def enrol(db: HubDB, name: str, *, rotate: bool = False) -> str:
             f"kiosk name {name!r} must be 1-64 letters, digits, '-' or '_'", code="hub.bad_name"
         )
     secret = secrets.token_urlsafe(32)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
     with db.transaction() as tx:
         if rotate:
             changed = tx.execute(

@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from hub.db import HubDB
+from kiosk.domain.clock import utc_now
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -205,7 +206,7 @@ class KeyManagementCentre:
             KmcError: bad input, unknown / revoked / expired signing certificate, a request id
                 reused for another certificate.
         """
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         rid, transport = self._common(body)
         signing = _serial(body.get("signing_serial"), "signing_serial")
         order_no = _opt_str(body.get("order_no"))
@@ -307,7 +308,7 @@ class KeyManagementCentre:
             KmcError: ``kmc.unknown_key`` (404), ``kmc.cert_revoked``, ``kmc.cert_expired``,
                 ``kmc.unknown_certificate``, ``kmc.other_holder``, bad input.
         """
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         rid, transport = self._common(body)
         signing = _serial(body.get("signing_serial"), "signing_serial")
         enc = _serial(body.get("encryption_serial"), "encryption_serial")
@@ -364,7 +365,7 @@ class KeyManagementCentre:
                 ``kmc.cert_expired``, ``kmc.unknown_certificate``, ``kmc.other_holder``,
                 ``kmc.request_id_reused``, bad input.
         """
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         rid = _request_id(body)
         signing = _serial(body.get("signing_serial"), "signing_serial")
         enc = _serial(body.get("encryption_serial"), "encryption_serial")
@@ -597,7 +598,7 @@ class KeyManagementCentre:
             "INSERT INTO kmc_audit (at, kiosk, action, request_id, order_no, agent_digest, "
             "signing_serial, encryption_serial, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                _iso(dt.datetime.now(dt.UTC)),
+                _iso(utc_now()),
                 kiosk,
                 action,
                 rid,

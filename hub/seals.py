@@ -19,6 +19,7 @@ from cryptography import x509
 
 from hub.db import HubDB
 from hub.issuing import STATION_CLASH, IssuanceError
+from kiosk.domain.clock import utc_now
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def make(db: HubDB, ca: SealMaker, kiosk: str, body: Any) -> dict[str, Any]:
                 kiosk,
                 digest,
                 b64,
-                dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             ),
         )
         stored = tx.one("SELECT seal_b64 FROM seals WHERE request_id = ?", (request_id,))

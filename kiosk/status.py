@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,6 @@ class StatusSource(Protocol):
 DeviceProbe = Callable[[], DeviceStatus]
 HubProbe = Callable[[], HubStatus]
 CounterProbe = Callable[[datetime], CounterState]
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
 
 
 def not_connected(device: Device, reason_zh: str, reason_en: str) -> DeviceProbe:
@@ -126,7 +121,7 @@ class ProbeStatusSource:
         device_probes: Mapping[Device, DeviceProbe],
         hub_probe: HubProbe,
         counter_probe: CounterProbe,
-        clock: Clock = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._device_probes = dict(device_probes)
         self._hub_probe = hub_probe
@@ -135,7 +130,7 @@ class ProbeStatusSource:
 
     def poll(self) -> KioskStatus:
         """Ask every probe once (blocking); see the class docstring for failures."""
-        at = self._clock()
+        at = self._clock.now()
         devices = tuple(self._device(d) for d in Device)
         try:
             hub = self._hub_probe()

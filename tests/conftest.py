@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlite_utils
+
+from data.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,3 +30,17 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh kiosk store for one test: a file (WAL, as the kiosk keeps it), every migration
+    applied, closed afterwards."""
+    with Store.open(tmp_path / "kiosk.db") as s:
+        yield s
+
+
+@pytest.fixture
+def db(store: Store) -> sqlite_utils.Database:
+    """The fresh store's database (for code that takes a ``sqlite_utils.Database``)."""
+    return store.db

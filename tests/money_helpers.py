@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+from data import outbox
 from data.store import Store, utc_now
 from hardware.printer.device import EscposPrinter, parse_uri
 from hardware.printer.render import PrinterModel
@@ -27,6 +29,14 @@ def settings(**payments: object) -> Settings:
     if payments:
         s = s.model_copy(update={"payments": s.payments.model_copy(update=payments)})
     return s
+
+
+def events(db: Any, visit_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """The events queued for the visit row ``visit_id``: keyed by its order number, whichever
+    area queued them."""
+    order_no = outbox.order_no_of(db, visit_id)
+    assert order_no is not None, f"no visit row {visit_id}"
+    return outbox.visit_events(db, order_no)
 
 
 def open_store(path: Path) -> Store:

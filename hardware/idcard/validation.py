@@ -30,6 +30,7 @@ from hardware.idcard.errors import (
     UnknownSex,
 )
 from hardware.idcard.record import CardType, IdCardRecord
+from kiosk.domain.clock import utc_now
 from kiosk.domain.identifiers import (
     check_id_card_period,
     parse_resident_id,
@@ -42,7 +43,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def today_in_shanghai(now: dt.datetime | None = None) -> dt.date:
     """The calendar date at the counter (Asia/Shanghai), whatever the host's time zone."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now.astimezone(SHANGHAI).date()

@@ -31,6 +31,7 @@ from kiosk.contracts.subject import (
     end_entity_extensions,
     subject_name,
 )
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 
 UTC = dt.UTC
 
@@ -77,8 +78,8 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(UTC).replace(microsecond=0)
+def _now(clock: Clock = SYSTEM_CLOCK) -> dt.datetime:
+    return clock.now().replace(microsecond=0)
 
 
 def _iso(t: dt.datetime) -> str:
@@ -107,6 +108,7 @@ class CertificateAuthority:
         key, cert: the CA's private key and certificate.
         seal_key, seal_cert: the seal maker's (制章人) key and certificate, signed by the CA.
         crl_url: the CRL distribution point written into every certificate.
+        clock: where issue, revocation and CRL times come from.
     """
 
     def __init__(
@@ -117,8 +119,11 @@ class CertificateAuthority:
         seal_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
         seal_cert: x509.Certificate,
         crl_url: str,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         self.directory = Path(directory)
+        self.clock = clock
         self.key = key
         self.certificate = cert
         self.seal_key = seal_key
@@ -310,7 +315,7 @@ class CertificateAuthority:
                     cert.subject.rfc4514_string(),
                     _iso(nb),
                     _iso(na),
-                    _iso(_now()),
+                    _iso(_now(self.clock)),
                     der,
                 ),
             )
@@ -346,7 +351,7 @@ class CertificateAuthority:
             if row[0] is None:
                 self._db.execute(
                     "UPDATE certs SET revoked_at = ?, reason = ? WHERE serial = ?",
-                    (_iso(_now()), why.value, f"{serial:x}"),
+                    (_iso(_now(self.clock)), why.value, f"{serial:x}"),
                 )
 
     def status(self, serial: int) -> CertStatus:
@@ -372,7 +377,7 @@ class CertificateAuthority:
 
     def crl(self, *, next_update: dt.timedelta = dt.timedelta(days=7)) -> bytes:
         """A fresh CRL (DER) of every revoked certificate, with a CRL number that only grows."""
-        now = _now()
+        now = _now(self.clock)
         with self._lock, self._db:
             row = self._db.execute("SELECT value FROM meta WHERE name = 'crl_number'").fetchone()
             number = int(row[0]) + 1 if row else 1

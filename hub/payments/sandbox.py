@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kiosk.contracts.payments import (
@@ -42,6 +41,7 @@ from kiosk.contracts.payments import (
     TradeState,
     channel_of_code,
 )
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 
 
 @dataclass
@@ -67,7 +67,7 @@ class SandboxProvider:
         # Training/tests: the next refund is made but answered with a system error (unclear).
         self.refund_unclear_once = False
         self.calls: list[tuple[str, str]] = []  # (operation, out_trade_no): for tests' eyes
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the bill's times
+        self.clock: Clock = SYSTEM_CLOCK  # the bill's times
 
     # -- helpers -------------------------------------------------------------------------------
     def _check(self, op: str, out_trade_no: str) -> None:
@@ -138,7 +138,7 @@ class SandboxProvider:
                 transaction_id=self._txid(channel) if state is TradeState.SUCCESS else None,
             )
             self._trades[out_trade_no] = _Entry(
-                trade, scenario, paid_at=self.clock() if state is TradeState.SUCCESS else None
+                trade, scenario, paid_at=self.clock.now() if state is TradeState.SUCCESS else None
             )
             if scenario.startswith("unclear"):
                 raise ProviderError(
@@ -177,7 +177,7 @@ class SandboxProvider:
                     transaction_id=self._txid(entry.trade.channel) if pay else None,
                 )
                 if pay:
-                    entry.paid_at = self.clock()
+                    entry.paid_at = self.clock.now()
             return entry.trade
 
     def query(self, out_trade_no: str) -> Trade:
@@ -196,7 +196,7 @@ class SandboxProvider:
                     state=TradeState.SUCCESS,
                     transaction_id=self._txid(entry.trade.channel),
                 )
-                entry.paid_at = self.clock()
+                entry.paid_at = self.clock.now()
             return entry.trade
 
     def reverse(self, out_trade_no: str) -> Trade:
@@ -238,7 +238,7 @@ class SandboxProvider:
                 out_refund_no, out_trade_no, amount_fen, f"R{self._txid(entry.trade.channel)}"
             )
             entry.refunds[out_refund_no] = result
-            entry.refunded_at[out_refund_no] = self.clock()
+            entry.refunded_at[out_refund_no] = self.clock.now()
             entry.trade = replace(
                 entry.trade,
                 state=TradeState.REFUNDED,

@@ -19,13 +19,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from data.outbox import Db, connection
+from data.store import connect, write_transaction
 from kiosk.domain import clock
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.status import KioskStatus
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class StatusLog:
         database: Path,
         *,
         heartbeat_s: float = HEARTBEAT_S,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.database = Path(database)
         self.heartbeat = timedelta(seconds=heartbeat_s)
@@ -86,7 +87,7 @@ class StatusLog:
             Whether a write happened. Never raises: a failure is logged and the next poll
             writes again (the in-memory copy is only updated after a commit).
         """
-        now = self.clock()
+        now = self.clock.now()
         seen = {d.device.value: (d.state.value, d.reason_zh, d.reason_en) for d in status.devices}
         with self._lock:
             due = self._written_at is None or now - self._written_at >= self.heartbeat
@@ -104,18 +105,13 @@ class StatusLog:
 
     def _write(self, seen: dict[str, tuple[str, str, str]], now: datetime) -> None:
         if self._conn is None:
-            conn = sqlite3.connect(
-                str(self.database), timeout=10.0, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA busy_timeout = 10000")
-            # As the kiosk's own store connections: WAL commits without an fsync each time
-            # (a status write must never stall a visit step waiting for the disk).
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn = conn
+            # Its own connection, with the store's pragmas (WAL commits without an fsync each
+            # time: a status write must never stall a visit step waiting for the disk): it
+            # writes from the status thread, never inside a visit's transaction.
+            self._conn = connect(self.database)
         conn = self._conn
         at = clock.to_storage(now)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             for device, (state, zh, en) in seen.items():
                 # ``since`` moves only when the state itself changes.
                 conn.execute(
@@ -127,11 +123,6 @@ class StatusLog:
                     " reason_en = excluded.reason_en, checked_at = excluded.checked_at",
                     (device, state, zh, en, at, at),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     def _close(self) -> None:
         if self._conn is not None:

@@ -24,17 +24,15 @@ import logging
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from data.store import Store, bundled_migrations
+from data.store import Store, bundled_migrations, connect
 from kiosk.console.model import (
     DeviceView,
     KeyStock,
@@ -44,6 +42,7 @@ from kiosk.console.model import (
     VisitLine,
 )
 from kiosk.domain import clock as dclock
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.errors import StaffError, StoreError
 from kiosk.staff import audit
 from kiosk.staff.roster import Role, Roster, StaffMember, StaffPolicy, require_role
@@ -86,7 +85,7 @@ class ConsoleDesk:
         *,
         training: bool = False,
         via: str = "terminal",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = SYSTEM_CLOCK,
         policy: StaffPolicy | None = None,
     ) -> None:
         self.database = Path(database)
@@ -123,13 +122,8 @@ class ConsoleDesk:
                         "directory, or check --data-dir and --training",
                         code="console.no_store",
                     )
-                uri = f"file:{quote(str(self.database.resolve()))}?mode=ro"
                 try:
-                    conn = sqlite3.connect(
-                        uri, uri=True, timeout=10.0, isolation_level=None, check_same_thread=False
-                    )
-                    conn.execute("PRAGMA busy_timeout = 10000")
-                    conn.execute("PRAGMA query_only = ON")
+                    conn = connect(self.database, read_only=True)
                     _check_schema(conn, self.database)
                 except sqlite3.DatabaseError as e:
                     raise StoreError(
@@ -144,14 +138,7 @@ class ConsoleDesk:
             if self._roster is None:
                 self.reader()  # the file exists and its schema is current
                 try:
-                    conn = sqlite3.connect(
-                        str(self.database),
-                        timeout=10.0,
-                        isolation_level=None,
-                        check_same_thread=False,
-                    )
-                    conn.execute("PRAGMA busy_timeout = 10000")
-                    conn.execute("PRAGMA foreign_keys = ON")
+                    conn = connect(self.database)
                 except sqlite3.DatabaseError as e:
                     raise StoreError(
                         f"{self.database}: cannot open the kiosk store to audit: {e}",
@@ -190,7 +177,7 @@ class ConsoleDesk:
             require_role(roster.store, member, SIGN_IN, (Role.SUPERVISOR,))
             if self._session is not None:
                 self._end("replaced")
-            session = _Session(member, secrets.token_hex(8), self.clock())
+            session = _Session(member, secrets.token_hex(8), self.clock.now())
             with roster.store.atomic() as db:
                 audit.append(
                     db,
@@ -208,7 +195,7 @@ class ConsoleDesk:
             s = self._session
             if s is None:
                 return None
-            if self.clock() - s.last_active >= timedelta(seconds=self.policy.session_timeout_s):
+            if self.clock.now() - s.last_active >= timedelta(seconds=self.policy.session_timeout_s):
                 self._end("timeout")
                 return None
             return _view(s.member)
@@ -217,7 +204,7 @@ class ConsoleDesk:
         """Activity: keeps the session alive."""
         with self._lock:
             if self.current() is not None and self._session is not None:
-                self._session.last_active = self.clock()
+                self._session.last_active = self.clock.now()
 
     def sign_out(self, reason: str = "sign_out") -> None:
         """End the session (no-op when none)."""
@@ -268,7 +255,7 @@ class ConsoleDesk:
         from kiosk.dayclose.close import DayCloseRules, day_bounds, day_report
         from kiosk.sync.status import read_status
 
-        now = self.clock()
+        now = self.clock.now()
         rules = DayCloseRules.from_settings(self.settings)
         day = dclock.local_today(now, self.settings.counter.timezone)
         conn = store.db.conn

@@ -47,6 +47,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from kiosk.domain.clock import utc_now
 from kiosk.errors import SealError
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -257,7 +258,7 @@ def build_seal(
     start, end = _utc(spec.valid_start), _utc(spec.valid_end)
     if end <= start:
         raise SealError("The seal's validity ends before it starts", code="seal.obj_input")
-    created = _utc(spec.created or dt.datetime.now(dt.UTC))
+    created = _utc(spec.created or utc_now())
     info = SESSealInfo(
         {
             "header": {"id": "ES", "version": 4, "vid": spec.vendor_id},
@@ -444,7 +445,7 @@ def verify_seal(
                     continue
             checks["maker_issuer"] = (ok, "issued by a trusted CA" if ok else "unknown issuer")
     checks["picture"] = _check_picture(p)
-    when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    when = (at or utc_now()).astimezone(dt.UTC)
     inside = p.valid_start <= when <= p.valid_end
     checks["validity"] = (inside, f"{p.valid_start:%Y-%m-%d} to {p.valid_end:%Y-%m-%d}")
     if p.cert_list_type == 1:

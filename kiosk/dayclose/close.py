@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from data import outbox
 from data.store import Store, utc_now
 from kiosk.dayclose.source import METHODS, load_day
 from kiosk.domain import clock
 from kiosk.errors import DomainError, StaffError, StoreError, UsageError
-from kiosk.staff import audit, events
+from kiosk.staff import audit
 from kiosk.staff.audit import canonical_json
 from kiosk.staff.roster import Role, StaffMember, StaffSession, require_role
 
@@ -532,7 +533,7 @@ def close_day(
             },
             approver=approver.actor if approver is not None and report["approver"] else None,
         )
-        events.publish(db, "day.closed", {"business_date": day.isoformat(), "report": report})
+        outbox.emit(db, "day.closed", {"business_date": day.isoformat(), "report": report})
     return report
 
 

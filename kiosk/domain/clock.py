@@ -3,11 +3,17 @@
 Storage strings are ISO-8601 UTC with microseconds and a ``Z``
 (``2026-11-21T23:42:28.123456Z``): fixed width, so they sort as text, and the same format the
 store writes (``data/store.py``). People see local time.
+
+"Now" comes from one port, :class:`Clock`: code that needs the time takes a clock (a
+constructor argument defaulting to :data:`SYSTEM_CLOCK` where the composition does not pass one
+yet), so a test sets the time with :class:`SettableClock` instead of rewriting dates to fit
+today.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.errors import UsageError
@@ -24,9 +30,85 @@ def zone(name: str = COUNTER_TZ) -> ZoneInfo:
         raise UsageError(f"unknown time zone {name!r}", code="clock.zone") from None
 
 
-def utc_now() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+@runtime_checkable
+class Clock(Protocol):
+    """Where "now" comes from."""
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock."""
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        return datetime.now(UTC)
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+#: The one system clock every default points at.
+SYSTEM_CLOCK: Clock = SystemClock()
+
+
+class SettableClock:
+    """A clock that says what it is told (tests, the training rig, replays).
+
+    Args:
+        at: the time it starts at; aware (naive times are refused).
+    """
+
+    def __init__(self, at: datetime) -> None:
+        self._at = _aware(at).astimezone(UTC)
+
+    def now(self) -> datetime:
+        """The time it was set to, in UTC."""
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        """Move to ``at`` (aware)."""
+        self._at = _aware(at).astimezone(UTC)
+
+    def advance(self, delta: timedelta | float) -> None:
+        """Move forward (or back, with a negative delta) by a timedelta or seconds."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        self._at = self._at + step
+
+    def __repr__(self) -> str:
+        return f"SettableClock({self._at.isoformat()})"
+
+
+class ShiftedClock:
+    """Another clock moved by a fixed offset: it keeps running ("a year and a day later").
+
+    Args:
+        base: the clock to follow.
+        by: how far ahead (negative: behind).
+    """
+
+    def __init__(self, base: Clock, by: timedelta) -> None:
+        self.base = base
+        self.by = by
+
+    def now(self) -> datetime:
+        """The base clock's time plus the offset, in UTC."""
+        return self.base.now() + self.by
+
+    def __repr__(self) -> str:
+        return f"ShiftedClock({self.base!r}, {self.by})"
+
+
+def utc_now(clock: Clock = SYSTEM_CLOCK) -> datetime:
+    """The current time, aware, in UTC (of ``clock``, default the system's)."""
+    return clock.now()
+
+
+def storage_now(clock: Clock = SYSTEM_CLOCK) -> str:
+    """The current time as the storage string (UTC, ``Z``)."""
+    return to_storage(clock.now())
 
 
 def _aware(moment: datetime) -> datetime:

@@ -14,12 +14,8 @@ from typing import Any
 
 import sqlite_utils
 
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock, storage_now
 from kiosk.keys.lifecycle import KeyState, check_transition
-
-
-def utc_now() -> str:
-    """Now in UTC, as stored."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -126,6 +122,7 @@ class KeyRepository:
     Args:
         db: an open database whose schema includes migration 0010 (``Store.open`` applies it).
         on_event: optional; see :attr:`on_event`.
+        clock: where the stored times come from.
     """
 
     def __init__(
@@ -133,11 +130,16 @@ class KeyRepository:
         db: sqlite_utils.Database,
         *,
         on_event: Callable[[sqlite_utils.Database, str, dict[str, Any]], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         self.db = db
+        self.clock = clock
         #: called inside the writing transaction with (db, event type, payload): the seam for
         #: the outbox (``key.transition`` events), so the change and its event commit together.
         self.on_event = on_event
+
+    def _now(self) -> str:
+        return storage_now(self.clock)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -152,7 +154,7 @@ class KeyRepository:
 
     def upsert(self, serial: str, **fields: Any) -> None:
         """Create or update a key's record (state defaults to blank when new)."""
-        now = utc_now()
+        now = self._now()
         for k in ("subject",):
             if k in fields and not isinstance(fields[k], str):
                 fields[k] = json.dumps(fields[k], ensure_ascii=False)
@@ -206,7 +208,7 @@ class KeyRepository:
                     "actor": actor,
                     "reason": reason,
                     "order_no": order_no,
-                    "at": utc_now(),
+                    "at": self._now(),
                 },
             )
             if self.on_event is not None:
@@ -229,7 +231,7 @@ class KeyRepository:
             raise ValueError(counter)
         self.db.execute(
             f"UPDATE keys SET {counter} = {counter} + 1, updated_at = ? WHERE serial = ?",
-            [utc_now(), serial],
+            [self._now(), serial],
         )
 
     def history(self, serial: str) -> list[dict[str, Any]]:
@@ -289,7 +291,7 @@ class KeyRepository:
         existing = self.job(order_no, service)
         if existing is not None:
             return existing
-        now = utc_now()
+        now = self._now()
         with self.db.atomic():
             self._insert(
                 "key_jobs",
@@ -313,14 +315,14 @@ class KeyRepository:
             fields["key_id"] = fields["key_id"].hex()
         if "params" in fields and not isinstance(fields["params"], str):
             fields["params"] = json.dumps(fields["params"], ensure_ascii=False)
-        self._update("key_jobs", "id", job_id, {**fields, "updated_at": utc_now()})
+        self._update("key_jobs", "id", job_id, {**fields, "updated_at": self._now()})
         return self.job_by_id(job_id)
 
     def journal(self, job_id: int, step: str, state: str) -> None:
         """One journal row and nothing else (a step ``started``: the job row is unchanged)."""
         self._insert(
             "key_job_steps",
-            {"job_id": job_id, "step": step, "state": state, "detail": "{}", "at": utc_now()},
+            {"job_id": job_id, "step": step, "state": state, "detail": "{}", "at": self._now()},
         )
 
     def record_step(
@@ -340,7 +342,7 @@ class KeyRepository:
                     "step": step,
                     "state": state,
                     "detail": json.dumps(detail or {}, ensure_ascii=False),
-                    "at": utc_now(),
+                    "at": self._now(),
                 },
             )
             if state == "done":

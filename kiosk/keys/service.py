@@ -38,6 +38,7 @@ from hardware.token import KeyAlgorithm, KeyInfo, KeySession, PinState, Pkcs11To
 from kiosk.contracts.sealobj import SEAL_TYPE_ORG, SealSpec, parse_seal
 from kiosk.contracts.subject import Profile, SubjectData, subject_data_of, subject_name
 from kiosk.domain import validity
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.errors import KioskError, TokenError
 from kiosk.keys.issuer import CertificateIssuer, EscrowedKey, KeyEscrow
 from kiosk.keys.lifecycle import KeyState
@@ -163,10 +164,6 @@ class Recovery:
     reason: str = ""
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class KeyService:
     """Runs the services on keys.
 
@@ -178,7 +175,7 @@ class KeyService:
         algorithm: the key pair made on new keys.
         on_step: called with ``(order_no, service, step, state)`` after each journal write (the
             visit flow mirrors it into the visit journal; never given a PIN).
-        clock: "now" (tests move it).
+        clock: where "now" comes from (tests set it).
         escrow: the key management centre (``[flows] key_escrow = "hub"``): new issues and
             replacements also receive an escrowed encryption key pair and its certificate, and
             :meth:`recover_encryption_key` works. None: signing keys only.
@@ -193,7 +190,7 @@ class KeyService:
         *,
         algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048,
         on_step: Callable[[str, str, str, str], None] | None = None,
-        clock: Callable[[], dt.datetime] = _now,
+        clock: Clock = SYSTEM_CLOCK,
         escrow: KeyEscrow | None = None,
     ):
         self.escrow = escrow
@@ -859,7 +856,11 @@ class KeyService:
                 f"a key that is {' or '.join(s.value for s in states)}",
                 code="keys.bad_state",
             )
-        if need_unexpired and rec.cert_not_after is not None and rec.cert_not_after <= self.clock():
+        if (
+            need_unexpired
+            and rec.cert_not_after is not None
+            and rec.cert_not_after <= self.clock.now()
+        ):
             raise KeyServiceError(
                 f"The certificate on key {key.serial} expired on "
                 f"{rec.cert_not_after:%Y-%m-%d}; renew it first (续期) in this visit",
@@ -1149,7 +1150,7 @@ class KeyService:
             DomainError: years outside 1..5.
         """
         key, rec = self.holder_key(serial=serial, uscc=uscc)
-        now = self.clock()
+        now = self.clock.now()
         assert rec.cert_not_after is not None
         # the domain rule: from the later of today and the old expiry, so no paid day is lost
         res = validity.renew(now, rec.cert_not_after, years, expired_renewal=expired_renewal)
@@ -1214,7 +1215,7 @@ class KeyService:
             rec,
             user_pin=user_pin,
             subject=subject,
-            not_before=self.clock(),
+            not_before=self.clock.now(),
             not_after=rec.cert_not_after,
             revoke_reason="affiliationChanged",
         )
@@ -1373,7 +1374,7 @@ class KeyService:
             raise KeyServiceError(
                 f"Key {old_serial} is {old.state.value}; nothing to replace", code="keys.bad_state"
             )
-        if old.cert_not_after is None or old.cert_not_after <= self.clock():
+        if old.cert_not_after is None or old.cert_not_after <= self.clock.now():
             raise KeyServiceError(
                 f"The certificate of key {old_serial} has expired; apply anew or renew",
                 code="keys.expired",
@@ -1384,7 +1385,7 @@ class KeyService:
             order_no=order_no,
             kind=old.kind,
             subject=SubjectData.from_dict(old.subject),
-            not_before=self.clock(),
+            not_before=self.clock.now(),
             not_after=old.cert_not_after,
             seal=seal,
             algorithm=KeyAlgorithm(old.algorithm) if old.algorithm else None,
@@ -1564,7 +1565,7 @@ class KeyService:
             picture=seal.picture_png,
             width_mm=seal.width_mm,
             height_mm=seal.height_mm,
-            created=self.clock(),
+            created=self.clock.now(),
         )
         return self.issuer.make_seal(spec, request_id=request_id)
 

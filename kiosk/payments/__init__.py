@@ -8,6 +8,5 @@ without pulling in the store):
   reconcile / resume_pending, status.
 - :mod:`kiosk.payments.money`    fen checks, ``parse_yuan``, ``yuan``, quotes, payment codes.
 - :mod:`kiosk.payments.gateway`  ``DirectGateway`` (in-process provider), ``HubGateway`` (HTTP).
-- :mod:`kiosk.payments.events`   ``emit``: the one place events go to the outbox.
 - :mod:`kiosk.payments.wiring`   ``build_money(settings, store, …)`` wires all of it.
 """

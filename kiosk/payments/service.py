@@ -29,11 +29,11 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from data.store import Store, utc_now
+from data.outbox import emit
+from data.store import Store, inserted_id, utc_now
 from kiosk.contracts.payments import Channel, ProviderError, ProviderUnavailable, Trade, TradeState
 from kiosk.domain import clock
 from kiosk.errors import PaymentError, StaffError, VisitError
-from kiosk.payments.events import emit
 from kiosk.payments.gateway import Gateway
 from kiosk.payments.money import (
     QuoteLike,
@@ -45,7 +45,6 @@ from kiosk.payments.money import (
     quote_json,
     quote_ref,
 )
-from kiosk.payments.tx import inserted_id, write_tx
 
 log = logging.getLogger(__name__)
 
@@ -428,7 +427,7 @@ class PaymentService:
         now = utc_now()
         self._refuse_closed_day(now, "payment")
         try:
-            with write_tx(self.store) as db:
+            with self.store.atomic() as db:
                 pid = inserted_id(
                     db.table("payments").insert(
                         {
@@ -465,7 +464,7 @@ class PaymentService:
                         "reference": reference,
                         "created_at": now,
                     },
-                    visit_id=visit_id,
+                    order_no=visit["order_no"],
                 )
                 if then_paid:
                     self._mark_paid(db, pid, by=staff_no, reference=reference)
@@ -511,7 +510,7 @@ class PaymentService:
                 "quote": payment.quote,
                 "staff_no": payment.staff_no,
             },
-            visit_id=payment.visit_id,
+            order_no=payment.order_no,
         )
         if self.on_paid is not None:
             self.on_paid(db, payment)
@@ -525,14 +524,14 @@ class PaymentService:
                 self.after_paid(p)
 
     def _cancel_local(self, payment_id: int, *, by: str | None, reason: str) -> None:
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             self._transition(db, payment_id, "pending", "cancelled", by=by, reason=reason)
             p = self._payment_from_row(db.table("payments").get(payment_id))
             emit(
                 db,
                 kind="payment.cancelled",
                 payload={"payment_id": payment_id, "order_no": p.order_no, "reason": reason},
-                visit_id=p.visit_id,
+                order_no=p.order_no,
             )
 
     def _check_amount(self, amount_fen: object, quote: QuoteLike) -> int:
@@ -655,7 +654,7 @@ class PaymentService:
                 f"payment {payment_id} is a {p.state} {p.method} payment, not a pending transfer",
                 code="payment.state",
             )
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             self._mark_paid(
                 db, payment_id, by=confirmed_by, reference=None, detail={"confirmed_by": source}
             )
@@ -762,7 +761,7 @@ class PaymentService:
         while True:
             if trade is not None:
                 if trade.state.paid:
-                    with write_tx(self.store) as db:
+                    with self.store.atomic() as db:
                         self._mark_paid(
                             db,
                             payment.id,
@@ -796,7 +795,7 @@ class PaymentService:
                     "the payment did not reach the provider; nothing was charged",
                     code="payment.not_confirmed",
                 ) from e
-            with write_tx(self.store) as db:
+            with self.store.atomic() as db:
                 db.table("payments").update(
                     payment.id, {"detail": json.dumps({**payment.detail, "unclear": e.code})}
                 )
@@ -868,7 +867,7 @@ class PaymentService:
         assert p.out_trade_no is not None
         trade = self._gateway().query(p.out_trade_no)
         if trade.state.paid:
-            with write_tx(self.store) as db:
+            with self.store.atomic() as db:
                 self._mark_paid(
                     db,
                     p.id,
@@ -1024,7 +1023,7 @@ class PaymentService:
         now = utc_now()
         self._refuse_closed_day(now, "refund")
         n = len(self.refunds(payment_id)) + 1
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             rid = inserted_id(
                 db.table("refunds").insert(
                     {
@@ -1070,7 +1069,7 @@ class PaymentService:
                 )
             except ProviderError as e:
                 if not e.unclear:
-                    with write_tx(self.store) as db:
+                    with self.store.atomic() as db:
                         db.table("refunds").update(rid, {"state": "failed", "done_at": utc_now()})
                     raise PaymentError(
                         f"the provider refused the refund ({e.code}: {e.message})",
@@ -1082,7 +1081,7 @@ class PaymentService:
                     code="payment.unclear",
                 ) from e
             reference = result.refund_id
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             db.table("refunds").update(
                 rid, {"state": "done", "done_at": utc_now(), "reference": reference}
             )
@@ -1105,7 +1104,7 @@ class PaymentService:
                     "reference": reference,
                     "method": p.method,
                 },
-                visit_id=p.visit_id,
+                order_no=p.order_no,
             )
         return next(r for r in self.refunds(p.id) if r.id == rid)
 
@@ -1122,7 +1121,7 @@ class PaymentService:
 
         fields = check_invoice(title=title, taxpayer_no=taxpayer_no, phone=phone, email=email)
         visit = self._visit(visit_id)
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             iid = inserted_id(
                 db.table("invoice_requests").insert(
                     {"visit_id": visit_id, **fields, "created_at": utc_now()}
@@ -1132,7 +1131,7 @@ class PaymentService:
                 db,
                 kind="invoice.requested",
                 payload={"order_no": visit["order_no"], **fields},
-                visit_id=visit_id,
+                order_no=visit["order_no"],
             )
         return iid
 

@@ -21,12 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from data.store import Store, utc_now
+from data.outbox import emit
+from data.store import Store, inserted_id, utc_now
 from hardware.printer.device import Printer, PrinterStatus, is_state_name
 from hardware.printer.render import render
 from kiosk.errors import PrinterError, VisitError
-from kiosk.payments.events import emit
-from kiosk.payments.tx import inserted_id, write_tx
 from kiosk.receipts.layout import ReceiptData, build_pin_slip, build_receipt, build_test_page
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ class PrintQueue:
     ) -> int:
         """Store a receipt job (inside the caller's transaction when there is one); its id."""
         now = utc_now()
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             return inserted_id(
                 db.table("print_jobs").insert(
                     {
@@ -164,7 +163,7 @@ class PrintQueue:
     def enqueue_test(self, *, requested_by: str | None = None) -> int:
         """Store a test page job; its id."""
         now = utc_now()
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             return inserted_id(
                 db.table("print_jobs").insert(
                     {
@@ -194,7 +193,7 @@ class PrintQueue:
         if kind not in REPORT_KINDS:
             raise VisitError(f"not a day report: {report.get('report')!r}", code="receipt.kind")
         now = utc_now()
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             return inserted_id(
                 db.table("print_jobs").insert(
                     {
@@ -299,7 +298,7 @@ class PrintQueue:
 
     def recover(self) -> list[int]:
         """Put jobs left ``printing`` by a crash back in the queue; their ids."""
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             ids = [r[0] for r in db.execute("SELECT id FROM print_jobs WHERE state = 'printing'")]
             for i in ids:
                 db.table("print_jobs").update(
@@ -317,7 +316,7 @@ class PrintQueue:
 
     def _set(self, job_id: int, **fields: Any) -> None:
         fields["updated_at"] = utc_now()
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             db.table("print_jobs").update(job_id, fields)
 
     def run_once(self) -> RunResult:
@@ -341,7 +340,7 @@ class PrintQueue:
                     )
                     failed.append(job.id)
                     continue
-                with write_tx(self.store) as db:
+                with self.store.atomic() as db:
                     taken = db.execute(
                         "UPDATE print_jobs SET state = 'printing', attempts = attempts + 1, "
                         "updated_at = ? WHERE id = ? AND state = 'queued'",
@@ -372,7 +371,7 @@ class PrintQueue:
                     failed.append(job.id)
                     continue
                 now = utc_now()
-                with write_tx(self.store) as db:
+                with self.store.atomic() as db:
                     db.table("print_jobs").update(
                         job.id,
                         {
@@ -393,7 +392,7 @@ class PrintQueue:
                                 "reprint": job.reprint,
                                 "printed_at": now,
                             },
-                            visit_id=job.visit_id,
+                            order_no=job.receipt().order_no,
                         )
                 self.last_status = PrinterStatus("ready")
                 printed.append(job.id)
@@ -435,7 +434,7 @@ class PrintQueue:
             order_no=order_no, pin=pin, token_serial=token_serial, columns=model.columns
         )
         self.printer.send(render(doc, model))
-        with write_tx(self.store) as db:
+        with self.store.atomic() as db:
             db.table("pin_slips").insert(
                 {
                     "visit_id": visit_id,

@@ -268,7 +268,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def local_now(self) -> datetime:
         """The current time in the counter's time zone."""
-        return self.services.clock().astimezone(self._tz)
+        return self.services.clock.now().astimezone(self._tz)
 
     def may_end_program(self) -> bool:
         """Training mode, or a supervisor signed in."""

@@ -21,11 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from kiosk.config import Settings
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.errors import KioskError
 from kiosk.runtime import DataPaths
 
@@ -193,7 +194,7 @@ def check_calendar(settings: Settings, today: date | None = None) -> Finding:
             "holiday calendar off: the weekly hours and kiosk.toml's extra days apply",
             calendar="none",
         )
-    today = today or clock.local_today(datetime.now(UTC), c.timezone)
+    today = today or clock.local_today(clock.utc_now(), c.timezone)
     first, last = calendar_years()
     horizon = today + timedelta(days=CALENDAR_HORIZON_DAYS)
     # A year counts as configured once its Spring Festival is there: 春节 always falls in
@@ -474,7 +475,7 @@ def check_kmc(settings: Settings) -> Finding:
 
 def check_storage(paths: DataPaths, low_mb: int = 1024, critical_mb: int = 200) -> Finding:
     """The data dir is writable; the store passes integrity_check and its migrations are current."""
-    from data.store import bundled_migrations
+    from data.store import bundled_migrations, connect
 
     base = paths.base
     details: dict[str, Any] = {"data_dir": str(base), "database": str(paths.database)}
@@ -516,7 +517,7 @@ def check_storage(paths: DataPaths, low_mb: int = 1024, critical_mb: int = 200) 
         )
     else:
         try:
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5.0)
+            conn = connect(db, read_only=True)
             try:
                 integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
                 has_table = conn.execute(
@@ -602,6 +603,6 @@ def build_checks(
     ]
 
 
-def now_utc() -> str:
+def now_utc(at: Clock = SYSTEM_CLOCK) -> str:
     """The report's time stamp."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.now().strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from data.store import Store
 from kiosk.config import CounterSettings, Settings
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.domain.types import Kind, Program, Service
 from kiosk.status import (
-    Clock,
     CounterProbe,
     CounterState,
     Device,
@@ -33,7 +33,6 @@ from kiosk.status import (
     ProbeStatusSource,
     StatusSource,
     not_connected,
-    utc_now,
 )
 
 if TYPE_CHECKING:
@@ -81,7 +80,7 @@ class Services:
     status: StatusSource
     store: Store | None = None
     training: bool = False
-    clock: Clock = utc_now
+    clock: Clock = SYSTEM_CLOCK
     checklist: Checklist = domain_checklist
     status_interval_s: float = 2.0
     staff: Any = None

@@ -27,8 +27,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from data import outbox
 from data.store import utc_now
-from kiosk.staff import events
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -186,7 +186,8 @@ def append(
         # seq is the primary key: a concurrent writer that read the same head fails here
         # instead of forking the chain.
         db.execute(f"INSERT INTO audit_log ({cols}) VALUES ({marks})", list(row.values()))
-        events.publish(db, "audit.appended", row, visit_id=visit_id)
+        # The visit's events are keyed by its order number, whichever area queues them.
+        outbox.emit(db, "audit.appended", row, order_no=outbox.order_no_of(db, visit_id))
     return AuditEntry(**row)
 
 

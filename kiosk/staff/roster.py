@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -31,13 +31,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from data.store import Store
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.errors import StaffError, UsageError
 from kiosk.staff import audit
 
 if TYPE_CHECKING:
     from kiosk.config import Settings
-
-Clock = Callable[[], datetime]
 
 _STAFF_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
 _UID = re.compile(r"^(?:[0-9A-F]{2}){4,10}$")
@@ -126,7 +125,7 @@ class StaffSession:
     session_id: str
     method: str
     started_at: datetime
-    last_active: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_active: datetime = field(default_factory=SYSTEM_CLOCK.now)
 
     @property
     def role(self) -> Role:
@@ -137,10 +136,6 @@ class StaffSession:
     def actor(self) -> audit.Actor:
         """The member as the audit log records them."""
         return self.member.actor
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def normalise_uid(uid: str | bytes) -> str:
@@ -165,10 +160,12 @@ class Roster:
     Args:
         store: the open local store.
         policy: lockout, PIN and hashing rules.
-        clock: returns "now" in UTC (replaceable so lockout expiry can be tested).
+        clock: where "now" comes from (tests set it to test lockout expiry).
     """
 
-    def __init__(self, store: Store, policy: StaffPolicy | None = None, clock: Clock = _utc_now):
+    def __init__(
+        self, store: Store, policy: StaffPolicy | None = None, clock: Clock = SYSTEM_CLOCK
+    ):
         self.store = store
         self.policy = policy or StaffPolicy()
         self.clock = clock
@@ -184,7 +181,7 @@ class Roster:
     # -- roster ---------------------------------------------------------------------------
 
     def _now_text(self) -> str:
-        return self.clock().astimezone(UTC).strftime(_ISO)
+        return self.clock.now().astimezone(UTC).strftime(_ISO)
 
     def _check_pin_format(self, pin: str) -> None:
         if not (pin.isascii() and pin.isdigit()) or not (
@@ -376,7 +373,7 @@ class Roster:
         if not member.active:
             self._audit_refusal(action, member.actor, "disabled")
             raise StaffError(f"staff number {staff_no} is disabled", code="staff.disabled")
-        now = self.clock().astimezone(UTC)
+        now = self.clock.now().astimezone(UTC)
         if member.locked_until and _parse(member.locked_until) > now:
             self._audit_refusal(action, member.actor, "locked_out")
             raise StaffError(
@@ -567,7 +564,7 @@ class StaffDesk:
     def _start(self, member: StaffMember, method: str) -> StaffSession:
         if self._session is not None:
             self.sign_out(reason="replaced")
-        now = self.clock()
+        now = self.clock.now()
         session = StaffSession(member, secrets.token_hex(8), method, now, now)
         with self.roster.store.atomic() as db:
             audit.append(
@@ -589,7 +586,7 @@ class StaffDesk:
         session = self.peek()
         if session is None:
             raise StaffError("no staff member is signed in", code="staff.not_signed_in")
-        session.last_active = self.clock()
+        session.last_active = self.clock.now()
         return session
 
     def peek(self) -> StaffSession | None:
@@ -601,7 +598,7 @@ class StaffDesk:
         session = self._session
         if session is None:
             return None
-        if self.clock() - session.last_active >= self.timeout:
+        if self.clock.now() - session.last_active >= self.timeout:
             self._end(session, "timeout")
             raise StaffError("staff mode timed out; sign in again", code="staff.session_expired")
         return session

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data import outbox
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.sync import issuance
 from kiosk.sync.status import SyncStatus, read_status
 
@@ -26,19 +26,27 @@ class SyncDesk:
     Args:
         db_path: the kiosk's SQLite file.
         export_dir: where :meth:`export_quarantined` writes (default ``<db folder>/exports``).
+        clock: names the export files.
     """
 
-    def __init__(self, db_path: str | Path, export_dir: str | Path | None = None):
+    def __init__(
+        self,
+        db_path: str | Path,
+        export_dir: str | Path | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+    ):
         self.db_path = Path(db_path)
+        self.clock = clock
         self.export_dir = Path(export_dir) if export_dir else self.db_path.parent / "exports"
         self._db: sqlite_utils.Database | None = None
         self._lock = threading.Lock()
 
     def _open(self) -> sqlite_utils.Database:
         if self._db is None:
-            from kiosk.sync.localdb import open_kiosk_db
+            from data.store import Store
 
-            self._db = open_kiosk_db(self.db_path)
+            self._db = Store.open(self.db_path).db
         return self._db
 
     def status(self) -> SyncStatus:
@@ -72,7 +80,7 @@ class SyncDesk:
         with self._lock:
             rows = outbox.list_events(self._open(), "quarantined", limit=1_000_000)
         self.export_dir.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = self.clock.now().strftime("%Y%m%dT%H%M%SZ")
         path = self.export_dir / f"quarantined-{stamp}.jsonl"
         with path.open("w", encoding="utf-8") as fh:
             for row in rows:

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from data import outbox
+from data.store import utc_now, write_transaction
 from kiosk.sync.client import HubClient
 
 
@@ -25,9 +26,8 @@ def refresh(db: outbox.Db, client: HubClient) -> bool:
     if docs is None:
         return False
     conn = outbox.connection(db)
-    stamp = outbox.utc_now()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    stamp = utc_now()
+    with write_transaction(conn):
         conn.execute("DELETE FROM hub_config")
         conn.executemany(
             "INSERT INTO hub_config (name, body, version, fetched_at) VALUES (?, ?, ?, ?)",
@@ -41,10 +41,6 @@ def refresh(db: outbox.Db, client: HubClient) -> bool:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (new_etag,),
         )
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return True
 
 

@@ -20,13 +20,14 @@ import hmac
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from data import outbox
+from data.store import utc_now, write_transaction
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock, storage_now
 from kiosk.errors import UsageError, VisitError
 from kiosk.sync.client import HubClient, HubRefused
 
@@ -67,7 +68,7 @@ def queue_request(
         subject: subject attributes, e.g. ``{"CN": "...", "O": "...", "C": "CN"}``.
         validity: ``{"years": N}`` (counted from issuance) or ``{"not_before", "not_after"}``.
         agent_id_number: the agent's ID number; only the agent holding this card may pick up.
-        visit_id: the visit, for the outbox event.
+        visit_id: the visit, kept with the request (its outbox events are keyed by order_no).
         token_serial: the key's serial, so staff find the right key.
         request_id: reuse an id (a step run twice queues once); default a new UUID.
         now: UTC time override (tests).
@@ -85,12 +86,9 @@ def queue_request(
             f"certificate request for {order_no} is not a DER CSR: {e}", code="issuance.bad_csr"
         ) from e
     request_id = request_id or str(uuid.uuid4())
-    stamp = now or outbox.utc_now()
+    stamp = now or utc_now()
     conn = _conn(db)
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         inserted = conn.execute(
             "INSERT INTO cert_requests (request_id, order_no, visit_id, token_serial, profile, "
             "subject, validity, csr_der, agent_id_digest, created_at, updated_at) "
@@ -110,10 +108,10 @@ def queue_request(
             ),
         ).rowcount
         if inserted:
-            outbox.enqueue(
+            outbox.emit(
                 db,
-                kind="certificate.requested",
-                visit_id=visit_id,
+                "certificate.requested",
+                order_no=order_no,
                 created_at=stamp,
                 payload={
                     "request_id": request_id,
@@ -123,18 +121,10 @@ def queue_request(
                     "offline": True,
                 },
             )
-    except BaseException:
-        if own:
-            conn.execute("ROLLBACK")
-        raise
-    if own:
-        conn.execute("COMMIT")
     return request_id
 
 
-def complete_waiting(
-    db: outbox.Db, client: HubClient, *, clock: Callable[[], str] = outbox.utc_now
-) -> int:
+def complete_waiting(db: outbox.Db, client: HubClient, *, clock: Clock = SYSTEM_CLOCK) -> int:
     """Ask the hub for every waiting request's certificate; return how many arrived.
 
     Raises:
@@ -142,11 +132,11 @@ def complete_waiting(
     """
     conn = _conn(db)
     rows = conn.execute(
-        "SELECT request_id, order_no, visit_id, profile, subject, validity, csr_der "
+        "SELECT request_id, order_no, profile, subject, validity, csr_der "
         "FROM cert_requests WHERE state = 'waiting' ORDER BY created_at"
     ).fetchall()
     done = 0
-    for request_id, order_no, visit_id, profile, subject, validity, csr_der in rows:
+    for request_id, order_no, profile, subject, validity, csr_der in rows:
         try:
             answer = client.request_certificate(
                 request_id, bytes(csr_der), profile, json.loads(subject), json.loads(validity)
@@ -156,24 +146,23 @@ def complete_waiting(
                 "UPDATE cert_requests SET state = 'failed', last_error = ?, "
                 "attempts = attempts + 1, updated_at = ? "
                 "WHERE request_id = ? AND state = 'waiting'",
-                (f"{e.code}: {e.message}", clock(), request_id),
+                (f"{e.code}: {e.message}", storage_now(clock), request_id),
             )
             continue
         cert = x509.load_pem_x509_certificate(answer["certificate_pem"].encode())
         der = cert.public_bytes(serialization.Encoding.DER)
-        stamp = clock()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        stamp = storage_now(clock)
+        with write_transaction(conn):
             changed = conn.execute(
                 "UPDATE cert_requests SET state = 'ready', cert_der = ?, serial = ?, "
                 "not_after = ?, updated_at = ? WHERE request_id = ? AND state = 'waiting'",
                 (der, answer["serial"], answer["not_after"], stamp, request_id),
             ).rowcount
             if changed:
-                outbox.enqueue(
+                outbox.emit(
                     db,
-                    kind="certificate.issued",
-                    visit_id=visit_id,
+                    "certificate.issued",
+                    order_no=order_no,
                     created_at=stamp,
                     payload={
                         "request_id": request_id,
@@ -182,10 +171,6 @@ def complete_waiting(
                         "not_after": answer["not_after"],
                     },
                 )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         done += changed
     return done
 
@@ -286,11 +271,8 @@ def _transition(
     not_ready_code: str = "issuance.wrong_state",
 ) -> None:
     conn = _conn(db)
-    stamp = outbox.utc_now()
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    stamp = utc_now()
+    with write_transaction(conn):
         row = conn.execute(
             "SELECT order_no, visit_id, state FROM cert_requests WHERE request_id = ?",
             (request_id,),
@@ -304,16 +286,10 @@ def _transition(
             "UPDATE cert_requests SET state = ?, updated_at = ? WHERE request_id = ?",
             (to_state, stamp, request_id),
         )
-        outbox.enqueue(
+        outbox.emit(
             db,
-            kind=kind,
-            visit_id=row[1],
+            kind,
+            order_no=row[0],
             created_at=stamp,
             payload={"request_id": request_id, "order_no": row[0], **extra},
         )
-    except BaseException:
-        if own:
-            conn.execute("ROLLBACK")
-        raise
-    if own:
-        conn.execute("COMMIT")

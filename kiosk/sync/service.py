@@ -41,9 +41,9 @@ class StatusReader:
         """The current status (two index counts and a few rows; well under a millisecond)."""
         with self._lock:
             if self._db is None:
-                from kiosk.sync.localdb import open_kiosk_db
+                from data.store import Store
 
-                self._db = open_kiosk_db(self.db_path)
+                self._db = Store.open(self.db_path).db
             return read_status(self._db)
 
     def close(self) -> None:
@@ -110,13 +110,13 @@ class SyncService:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        from data.store import Store
         from kiosk.sync.client import HubClient
-        from kiosk.sync.localdb import open_kiosk_db
         from kiosk.sync.worker import Backoff, SyncLock, SyncWorker
 
         try:
             with SyncLock(self.db_path):
-                db = open_kiosk_db(self.db_path)
+                db = Store.open(self.db_path).db
                 with HubClient(self.hub.url, self.hub.credential, timeout=self.hub.timeout_s) as c:
                     worker = SyncWorker(
                         db,

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from data import outbox
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock, storage_now
 from kiosk.errors import StoreError, SyncError
 from kiosk.sync.client import HubClient, HubRefused, HubUnauthorized, HubUnavailable
 
@@ -138,7 +139,7 @@ class SyncWorker:
         db: the kiosk's database (``sqlite_utils.Database``); the worker is its only sync writer.
         client: the hub client.
         batch_size: events per request (the hub takes at most 1000).
-        clock: UTC ISO time source for the status rows (tests may skew it).
+        clock: where the status rows' times come from (tests skew it).
         config_every: fetch the hub's configuration documents on the first successful pass and
             every this many passes after it (0: never); a 304 costs one small request.
         keep_sent_days: after a successful pass, at most once every ``prune_every_s``, delete
@@ -151,7 +152,7 @@ class SyncWorker:
         client: HubClient,
         *,
         batch_size: int = 500,
-        clock: Callable[[], str] = outbox.utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         config_every: int = 30,
         training_hub: bool = False,
         keep_sent_days: int = 0,
@@ -168,6 +169,9 @@ class SyncWorker:
         self.clock = clock
         self.config_every = config_every
         self._passes = 0
+
+    def _now(self) -> str:
+        return storage_now(self.clock)
 
     def drain_once(self) -> DrainResult:
         """Send every pending event (batch after batch) and finish waiting certificate requests.
@@ -200,15 +204,15 @@ class SyncWorker:
             result.error = e.message
             outbox.set_state(
                 self.db,
-                {"online": "0", "last_attempt": self.clock(), "last_error": e.message},
+                {"online": "0", "last_attempt": self._now(), "last_error": e.message},
             )
             return result
         except HubUnauthorized as e:
             outbox.set_state(
-                self.db, {"online": "0", "last_attempt": self.clock(), "last_error": e.message}
+                self.db, {"online": "0", "last_attempt": self._now(), "last_error": e.message}
             )
             raise
-        now = self.clock()
+        now = self._now()
         outbox.set_state(
             self.db, {"online": "1", "last_attempt": now, "last_success": now, "last_error": None}
         )
@@ -290,7 +294,7 @@ class SyncWorker:
             if flagged:
                 held[ev.event_id] = "training event: never sent to a production hub"
         if held:
-            outbox.record_results(self.db, [], held, now=self.clock())
+            outbox.record_results(self.db, [], held, now=self._now())
             log.warning("held %d training event(s) back from a production hub", len(held))
         return [ev for ev in batch if ev.event_id not in held]
 
@@ -315,7 +319,7 @@ class SyncWorker:
                 acked.append(ans.event_id)
                 if ans.status == "duplicate":
                     result.duplicates += 1
-        outbox.record_results(self.db, acked, rejected, now=self.clock())
+        outbox.record_results(self.db, acked, rejected, now=self._now())
         result.sent += len(acked)
         result.quarantined += len(rejected)
         result.batches += 1

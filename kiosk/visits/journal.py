@@ -8,26 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from data import outbox
 from kiosk.domain import clock
 
-_NS = uuid.UUID("6f1e4c1e-2b7a-4f57-9f3e-5a1d3c9b7e21")
 
-
-def now_utc() -> str:
-    """Storage time (UTC, ``…Z``)."""
-    return clock.to_storage(dt.datetime.now(dt.UTC))
+def now_utc(at: clock.Clock = clock.SYSTEM_CLOCK) -> str:
+    """Storage time (UTC, ``…Z``) of the clock ``at``."""
+    return clock.storage_now(at)
 
 
 def next_order_no(db: Any, counter_id: str, tz: str, at: dt.datetime | None = None) -> str:
     """The next order number ``DG-YYYYMMDD-NNNN`` (counter's local date; ``counter_id`` is the
     counter's code and station, ``DG2`` for station 2); call inside the transaction that inserts
     the visit, so a number is never used twice nor skipped."""
-    at = at or dt.datetime.now(dt.UTC)
+    at = at or clock.utc_now()
     prefix = f"{counter_id}-{at.astimezone(ZoneInfo(tz)):%Y%m%d}"
     db.execute(
         "INSERT INTO order_counters (prefix, last) VALUES (?, 1) "
@@ -38,20 +35,12 @@ def next_order_no(db: Any, counter_id: str, tz: str, at: dt.datetime | None = No
     return f"{prefix}-{n:04d}"
 
 
-def event_id(order_no: str, what: str) -> str:
-    """A stable event id: a step re-run after a crash queues its event once."""
-    return str(uuid.uuid5(_NS, f"{order_no}:{what}"))
-
-
 def emit(
     db: Any, order_no: str, kind: str, payload: dict[str, Any], what: str, training: bool
 ) -> None:
-    """Queue one flow event (training visits are marked so; see docs/FLOWS.md)."""
+    """Queue one flow event, once per ``what`` (training visits are marked so; docs/FLOWS.md)."""
     payload = {**payload, "order_no": order_no, "training": bool(training)}
-    eid = event_id(order_no, what)
-    if db.execute("SELECT 1 FROM outbox WHERE event_id = ?", [eid]).fetchone():
-        return
-    outbox.enqueue(db, kind=kind, visit_id=order_no, payload=payload, event_id=eid)
+    outbox.emit(db, kind, payload, order_no=order_no, once=what)
 
 
 def step_rows(db: Any, visit_id: int) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from data.store import Store
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 
 
 class Resources:
@@ -24,6 +25,7 @@ class Resources:
         training: stand-ins instead of devices; visits marked training.
         staff_no: who is recorded as serving (headless: ``"headless"``).
         key_algorithm: overrides ``devices.token.key_algorithm`` (tests: ``ec-p256``).
+        clock: where the visit's "now" comes from (tests move it).
     """
 
     def __init__(
@@ -34,6 +36,7 @@ class Resources:
         training: bool,
         staff_no: str = "headless",
         key_algorithm: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         self.settings = settings
         self.base = Path(base)
@@ -41,6 +44,7 @@ class Resources:
         self.training = training
         self.staff_no = staff_no
         self.key_algorithm = key_algorithm
+        self.clock = clock
         self.store = Store.open(self.base / "kiosk.db")
         self._money: Any = None
         self._keys: Any = None
@@ -57,7 +61,7 @@ class Resources:
         self._card_reader: Any = None
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
+        return self.clock.now()
 
     # -- journal reads -------------------------------------------------------------------------
     def visit_row(self, order_no: str) -> dict[str, Any] | None:
@@ -224,10 +228,11 @@ class Resources:
                 escrow = HubEscrow(self.client())
             self._keys = KeyService(
                 wiring.reader_for(self.settings, self.base, training=self.training),
-                KeyRepository(self.store.db),
+                KeyRepository(self.store.db, clock=self.clock),
                 wiring.vault_for(self.base),
                 FallbackIssuer(HubIssuer(self.client()), self.store.db),
                 algorithm=KeyAlgorithm(alg),
+                clock=self.clock,
                 escrow=escrow,
             )
         return self._keys

@@ -14,7 +14,6 @@ No textual import here.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 
 from hardware.camera import CameraConfig, OpenCVCamera
 from hardware.seal import RuleTable, SealRule
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.errors import CameraError, KioskError, SealError, VisitError
 from kiosk.seal.station import Approver, SealStation
 from kiosk.seal.view import SealAcceptance
@@ -153,7 +153,9 @@ def open_station(
     return station
 
 
-def save_evidence(base: Path, order_no: str, acceptance: SealAcceptance) -> dict[str, Any]:
+def save_evidence(
+    base: Path, order_no: str, acceptance: SealAcceptance, *, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, Any]:
     """Save the accepted frame as the visit's evidence (PNG, lossless: the engine measures the
     same pixels again) under ``<base>/evidence/<order>/``.
 
@@ -165,7 +167,7 @@ def save_evidence(base: Path, order_no: str, acceptance: SealAcceptance) -> dict
     """
     check = acceptance.check
     folder = Path(base) / "evidence" / order_no
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"seal-{stamp}-{check.seq}.png"
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from data.store import Store
 from hub import configdocs, kiosks
 from hub.app import create_app
 from hub.db import HubDB
 from kiosk.sync import hubconfig
 from kiosk.sync.client import HubClient
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.worker import SyncWorker
 from tests.support.faultproxy import FaultProxy
 from tests.support.procs import threaded_hub
@@ -24,7 +24,7 @@ def test_config_documents_reach_the_kiosk_and_survive_an_outage(tmp_path):
     cred = kiosks.enrol(hubdb, "dg-01")
     configdocs.put(hubdb, "fee_tables", {"dg_gjj": {"new_per_year_fen": 20000}})
     configdocs.put(hubdb, "staff_roster", ROSTER)
-    db = open_kiosk_db(tmp_path / "kiosk.db")
+    db = Store.open(tmp_path / "kiosk.db").db
     with threaded_hub(create_app(hubdb)) as url:
         proxy = FaultProxy(int(url.rsplit(":", 1)[1]))
         try:

@@ -25,7 +25,6 @@ from tests.money_helpers import (
     WECHAT_OK,
     dg_new_quote,
     make_visit,
-    open_store,
     wire,
 )
 
@@ -36,13 +35,6 @@ pytestmark = pytest.mark.e2e
 def sim(tmp_path: Path):
     with PrinterSim(tmp_path / "printer") as s:
         yield s
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = open_store(tmp_path)
-    yield s
-    s.close()
 
 
 class LoopbackHub:

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from data import outbox
+from data.store import Store
 from hub import kiosks
 from hub.app import create_app
 from hub.ca import CertificateAuthority
@@ -20,7 +21,6 @@ from hub.events import counts_by_kiosk
 from kiosk.errors import VisitError
 from kiosk.sync import issuance
 from kiosk.sync.client import HubClient, HubUnavailable
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.status import read_status
 from kiosk.sync.worker import SyncWorker
 from tests.support.faultproxy import FaultProxy
@@ -44,7 +44,7 @@ def setup(tmp_path):
             yield {
                 "hubdb": hubdb,
                 "ca": ca,
-                "db": open_kiosk_db(tmp_path / "kiosk.db"),
+                "db": Store.open(tmp_path / "kiosk.db").db,
                 "client": HubClient(proxy.url, cred, timeout=2),
                 "proxy": proxy,
             }

@@ -14,7 +14,6 @@ from hub.app import create_app
 from hub.db import HubDB
 from kiosk.errors import StoreError
 from kiosk.sync.client import HubClient
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.worker import SyncWorker
 from tests.support.procs import env, kiosk_cli, threaded_hub
 
@@ -30,11 +29,6 @@ def _queue(db, n: int, prefix: str) -> list[str]:
         outbox.enqueue(db, kind="visit.step", payload={"n": i}, visit_id=f"{prefix}{i}")
         for i in range(n)
     ]
-
-
-@pytest.fixture
-def db(tmp_path):
-    return open_kiosk_db(tmp_path / "kiosk.db")
 
 
 def test_only_old_acknowledged_events_are_deleted(db):

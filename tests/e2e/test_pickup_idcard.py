@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from data.store import Store
 from hardware.sim.person import load_person
 from hub import kiosks
 from hub.app import create_app
@@ -17,7 +18,6 @@ from hub.db import HubDB
 from kiosk.errors import VisitError
 from kiosk.sync import issuance
 from kiosk.sync.client import HubClient
-from kiosk.sync.localdb import open_kiosk_db
 from tests.support.procs import threaded_hub
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs_pcscd]
@@ -28,7 +28,7 @@ def prepared_key(tmp_path, agent_id: str):
     ca = CertificateAuthority.open(tmp_path / "ca", create=True)
     hubdb = HubDB(f"sqlite:///{tmp_path}/hub.db")
     cred = kiosks.enrol(hubdb, "dg-01")
-    db = open_kiosk_db(tmp_path / "kiosk.db")
+    db = Store.open(tmp_path / "kiosk.db").db
     key = ec.generate_private_key(ec.SECP256R1())
     csr = (
         x509.CertificateSigningRequestBuilder()

@@ -13,7 +13,7 @@ from hardware.sim.escpos_decode import decode
 from hardware.sim.printer import PrinterSim
 from kiosk.errors import PrinterError, VisitError
 from kiosk.receipts.queue import PrintQueue, PrintWorker, QueueStatus
-from tests.money_helpers import dg_new_quote, make_visit, open_store, stand_in_printer, wire
+from tests.money_helpers import dg_new_quote, make_visit, stand_in_printer, wire
 
 pytestmark = pytest.mark.e2e
 
@@ -22,13 +22,6 @@ pytestmark = pytest.mark.e2e
 def sim(tmp_path: Path):
     with PrinterSim(tmp_path / "printer") as s:
         yield s
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = open_store(tmp_path)
-    yield s
-    s.close()
 
 
 def _pay_card(money, store: Store, order_no: str, ref: str) -> int:

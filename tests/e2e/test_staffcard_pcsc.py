@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from data.store import Store
 from hardware.sim.staffcard import VirtualStaffCard
 from hardware.staffcard import PcscStaffCardReader
 from kiosk.errors import DeviceError, StaffError
@@ -51,11 +50,10 @@ def _wait_absent(reader: PcscStaffCardReader, deadline_s: float = 5.0) -> None:
 
 
 @pytest.fixture
-def roster():
-    with Store.open(":memory:") as store:
-        r = Roster(store, FAST_POLICY, clock=FakeClock())
-        r.add("2001", "李强", "supervisor", "135790", card_uid="04A1B2C3D4E5F6")
-        yield r
+def roster(store):
+    r = Roster(store, FAST_POLICY, clock=FakeClock())
+    r.add("2001", "李强", "supervisor", "135790", card_uid="04A1B2C3D4E5F6")
+    return r
 
 
 def test_card_uid_then_pin_signs_in(vpcd_port, roster):

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from data import outbox
-from kiosk.sync.localdb import open_kiosk_db
+from data.store import Store
 from tests.support.procs import env, free_port, kiosk_cli
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +38,7 @@ def test_enrol_prints_the_credential_once_and_refuses_a_second_enrolment(tmp_pat
 
 def test_sync_status_json_and_run_once_offline(tmp_path):
     kdb = tmp_path / "kiosk.db"
-    db = open_kiosk_db(kdb)
+    db = Store.open(kdb).db
     outbox.enqueue(db, kind="visit.opened", payload={"order_no": "DG-20261121-0001"})
     nobody = f"http://127.0.0.1:{free_port()}"  # no hub listens there
     st = run("sync", "status", "--json", "--db", str(kdb), "--hub-url", nobody)

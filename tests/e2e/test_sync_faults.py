@@ -11,9 +11,11 @@ import time
 import pytest
 
 from data import outbox
+from data.store import Store
 from hub.db import HubDB
+from kiosk.domain import clock
+from kiosk.domain.clock import SettableClock
 from kiosk.sync.client import HubClient, HubUnauthorized
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.status import read_status
 from kiosk.sync.worker import SyncLocked, SyncWorker
 from tests.support.faultproxy import FaultProxy
@@ -46,7 +48,7 @@ def assert_stored_exactly_once(hub, kiosk, ids):
 
 @pytest.fixture
 def kiosk_db(tmp_path):
-    return open_kiosk_db(tmp_path / "kiosk.db")
+    return Store.open(tmp_path / "kiosk.db").db
 
 
 def test_lost_answers_are_resent_and_stored_once(shared_hub, kiosk_db, kiosk_name):
@@ -102,14 +104,14 @@ def test_slow_hub_times_out_and_status_stays_instant(shared_hub, tmp_path, kiosk
 
         def drain():
             # The worker thread has its own connection, as the app's sync worker does.
-            worker = SyncWorker(open_kiosk_db(tmp_path / "kiosk.db"), client)
+            worker = SyncWorker(Store.open(tmp_path / "kiosk.db").db, client)
             outcome["res"] = worker.drain_once()
             done.set()
 
         t0 = time.monotonic()
         threading.Thread(target=drain, daemon=True).start()
         # While the worker waits on the slow hub, the screen's status read answers at once.
-        screen_db = open_kiosk_db(tmp_path / "kiosk.db")
+        screen_db = Store.open(tmp_path / "kiosk.db").db
         t1 = time.monotonic()
         assert read_status(screen_db).pending == 50
         assert time.monotonic() - t1 < 0.2
@@ -188,7 +190,9 @@ def test_clock_skew_between_kiosk_and_hub(shared_hub, kiosk_db, kiosk_name):
             outbox.enqueue(kiosk_db, kind="visit.opened", payload={"i": i}, created_at=ahead)
             for i in range(20)
         ]
-    worker = SyncWorker(kiosk_db, HubClient(hub.url, cred), clock=lambda: ahead)
+    worker = SyncWorker(
+        kiosk_db, HubClient(hub.url, cred), clock=SettableClock(clock.from_storage(ahead))
+    )
     assert worker.drain_once().sent == 20
     assert read_status(kiosk_db).last_success == ahead
     assert_stored_exactly_once(hub, kiosk_name, ids)

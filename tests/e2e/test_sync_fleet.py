@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
+from data.store import Store
 from hub.db import HubDB
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.status import read_status
 from tests.support.procs import SyncProcess, env, wait_until
 
@@ -46,11 +46,11 @@ def test_four_kiosks_sync_through_kills_and_restarts(hub, tmp_path):
     paths = [tmp_path / f"k{i}.db" for i in range(KIOSKS)]
     names = [f"dg-{i:02d}" for i in range(KIOSKS)]
     for p in paths:
-        open_kiosk_db(p)  # schema in place before the processes race to open it
+        Store.open(p).close()  # schema in place before the processes race to open it
     creds = [hub.enrol(n) for n in names]
     writers = [writer(p) for p in paths]
     syncs = [SyncProcess(p, hub.url, c).start() for p, c in zip(paths, creds, strict=True)]
-    dbs = [open_kiosk_db(p) for p in paths]
+    dbs = [Store.open(p).db for p in paths]
 
     def written(i):
         return dbs[i].conn.execute("SELECT count(*) FROM outbox").fetchone()[0]

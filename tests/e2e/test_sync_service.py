@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 from data import outbox
+from data.store import Store
 from hub import kiosks
 from hub.app import create_app
 from hub.db import HubDB
 from hub.events import counts_by_kiosk
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.service import StatusReader, SyncService
 from kiosk.sync.worker import SyncLock, SyncLocked
 from tests.support.procs import threaded_hub, wait_until
@@ -35,7 +35,7 @@ def settings(url, cred):
 def test_service_drains_when_woken_and_the_status_bar_sees_it(tmp_path):
     hubdb = HubDB(f"sqlite:///{tmp_path}/hub.db")
     cred = kiosks.enrol(hubdb, "dg-01")
-    db = open_kiosk_db(tmp_path / "kiosk.db")
+    db = Store.open(tmp_path / "kiosk.db").db
     results = []
     with threaded_hub(create_app(hubdb)) as url:
         svc = SyncService(tmp_path / "kiosk.db", settings(url, cred), on_result=results.append)

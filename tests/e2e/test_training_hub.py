@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 
 from data import outbox
+from data.store import Store
 from hub.db import HubDB
 from hub.events import counts_by_kiosk
 from kiosk.shell.training_hub import TRAINING_KIOSK, LocalHub
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.service import StatusReader, SyncService
 from tests.support.procs import wait_until
 
@@ -27,7 +27,7 @@ def test_training_hub_receives_the_training_kiosks_events(tmp_path):
         cred_file = tmp_path / "training" / "hub" / "credential"
         assert stat.S_IMODE(cred_file.stat().st_mode) == 0o600
         assert hub.credential() == cred  # kept, not re-enrolled
-        db = open_kiosk_db(tmp_path / "training" / "kiosk.db")
+        db = Store.open(tmp_path / "training" / "kiosk.db").db
         for i in range(20):
             outbox.enqueue(db, kind="visit.opened", payload={"i": i})
         settings = SimpleNamespace(

@@ -13,6 +13,7 @@ from cryptography import x509
 
 from kiosk.config import load_settings
 from kiosk.domain import fees, validity
+from kiosk.domain.clock import ShiftedClock
 from kiosk.domain.types import Kind, Service
 from kiosk.visits import FlowError, Resources, VisitFlow
 from tests.flows_helpers import combinations, inputs
@@ -161,16 +162,15 @@ def _later(res: Resources, days: int):
     """Move the kiosk's clock (flow and key service) ``days`` ahead; returns the undo."""
     import datetime as _dt
 
-    real = Resources.now
     shift = _dt.timedelta(days=days)
-    res.now = lambda: real(res) + shift  # type: ignore[method-assign]
     ks = res.keys()
-    old_clock = ks.clock
-    ks.clock = lambda: old_clock() + shift
+    old_res, old_keys = res.clock, ks.clock
+    res.clock = ShiftedClock(old_res, shift)
+    ks.clock = ShiftedClock(old_keys, shift)
 
     def undo() -> None:
-        del res.now
-        ks.clock = old_clock
+        res.clock = old_res
+        ks.clock = old_keys
 
     return undo
 

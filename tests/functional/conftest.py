@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from kiosk.config import Settings, default_config_text, parse_settings
+from kiosk.domain.clock import SettableClock
 from kiosk.shell.app import KioskApp
 from kiosk.shell.services import Checklist, Services, domain_checklist
 from kiosk.status import StatusSource
@@ -43,7 +44,7 @@ def make_app(settings: Settings) -> MakeApp:
         services = Services(
             status=status or FixedStatus(),
             training=training,
-            clock=lambda: FROZEN_UTC,
+            clock=SettableClock(FROZEN_UTC),
             checklist=checklist,
             status_interval_s=60.0,
             staff=staff,

@@ -225,7 +225,7 @@ async def test_status_bar_says_why_receipts_wait() -> None:
 
 
 async def test_invoice_details_are_checked_then_sent(world: Any) -> None:
-    from kiosk.payments.events import events
+    from tests.money_helpers import events
 
     money, _, visit = world
     app = Host(InvoiceScreen(money.payments, visit_id=visit, title=UNIT))

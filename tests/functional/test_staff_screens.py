@@ -9,7 +9,6 @@ import pytest
 from textual.app import App
 from textual.widgets import Checkbox, Input
 
-from data.store import Store
 from kiosk.dayclose.close import DayCloseRules, is_closed
 from kiosk.errors import DeviceError, UsageError
 from kiosk.shell.staff_desk import StaffService
@@ -48,16 +47,15 @@ def clock():
 
 
 @pytest.fixture
-def service(clock):
-    with Store.open(":memory:") as store:
-        svc = StaffService(store, FAST_POLICY, DayCloseRules(), FakeCardReader("04A1B2C3D4E5F6"))
-        svc.roster.clock = clock
-        svc.desk = StaffDesk(svc.roster, clock)
-        svc.roster.add("1001", "王敏", "operator", "246810")
-        svc.roster.add("1002", "黄磊", "operator", "246811")
-        svc.roster.add("2001", "李强", "supervisor", "135790", card_uid="04A1B2C3D4E5F6")
-        svc.roster.add("3001", "陈静", "clerk", "112233")
-        yield svc
+def service(store, clock):
+    svc = StaffService(store, FAST_POLICY, DayCloseRules(), FakeCardReader("04A1B2C3D4E5F6"))
+    svc.roster.clock = clock
+    svc.desk = StaffDesk(svc.roster, clock)
+    svc.roster.add("1001", "王敏", "operator", "246810")
+    svc.roster.add("1002", "黄磊", "operator", "246811")
+    svc.roster.add("2001", "李强", "supervisor", "135790", card_uid="04A1B2C3D4E5F6")
+    svc.roster.add("3001", "陈静", "clerk", "112233")
+    return svc
 
 
 def shown(app, selector: str) -> str:

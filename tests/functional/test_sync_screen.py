@@ -8,9 +8,9 @@ import pytest
 from textual.widgets import DataTable
 
 from data import outbox
+from data.store import Store
 from kiosk.sync import issuance
 from kiosk.sync.desk import SyncDesk
-from kiosk.sync.localdb import open_kiosk_db
 from screens.sync import SyncScreen
 from screens.widgets.text import LangText
 from tests.support.ca import make_csr
@@ -35,7 +35,7 @@ def open_sync(make_app):
 
 @pytest.fixture
 def desk(tmp_path):
-    db = open_kiosk_db(tmp_path / "kiosk.db")
+    db = Store.open(tmp_path / "kiosk.db").db
     for i in range(3):
         outbox.enqueue(db, kind="payment.recorded", visit_id="DG-20261121-0001", payload={"i": i})
     bad = outbox.enqueue(db, kind="visit.opened", visit_id="DG-20261121-0002", payload={})

@@ -11,13 +11,13 @@ import sys
 import time
 
 from data import outbox
-from kiosk.sync.localdb import open_kiosk_db
+from data.store import Store
 
 
 def main() -> None:
     path, total = sys.argv[1], int(sys.argv[2])
     delay = float(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--delay" else 0.0
-    db = open_kiosk_db(path)
+    db = Store.open(path).db
     db.conn.execute(
         "CREATE TABLE IF NOT EXISTS sales (id INTEGER PRIMARY KEY, visit TEXT, amount_fen INTEGER)"
     )

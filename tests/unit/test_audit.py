@@ -11,12 +11,6 @@ from kiosk.staff import audit
 from kiosk.staff.audit import Actor
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "kiosk.db") as s:
-        yield s
-
-
 def _fill(store, n=5):
     a = Actor("1001", "operator")
     for i in range(n):

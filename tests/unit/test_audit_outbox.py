@@ -6,14 +6,7 @@ import json
 
 import pytest
 
-from data.store import Store
 from kiosk.staff import audit
-
-
-@pytest.fixture
-def store():
-    with Store.open(":memory:") as s:
-        yield s
 
 
 def _events(store, kind):

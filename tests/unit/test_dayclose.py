@@ -9,7 +9,6 @@ from datetime import date
 
 import pytest
 
-from data.store import Store
 from kiosk.dayclose import render as dayreport_render
 from kiosk.dayclose.close import (
     DayCloseRules,
@@ -28,12 +27,6 @@ from tests.unit.staff_support import FAST_POLICY, FakeClock
 DAY = date(2026, 11, 20)
 NEXT = date(2026, 11, 23)
 RULES = DayCloseRules(difference_threshold_fen=0, key_difference_threshold=0)
-
-
-@pytest.fixture
-def store():
-    with Store.open(":memory:") as s:
-        yield s
 
 
 @pytest.fixture

@@ -103,6 +103,21 @@ def test_malformed_events_are_rejected_with_a_reason(client, event, reason):
     assert res["status"] == "rejected" and reason in res["reason"]
 
 
+def test_payment_events_keyed_by_order_number_and_old_ones_by_row_id_are_both_kept(client, hubdb):
+    """Kiosks now key a visit's payment events by its order number; events queued before that
+    (keyed by the local visit row id) still go in, each once."""
+    paid = {"payment_id": 1, "order_no": "DG-20261121-0001", "amount_fen": 120000}
+    old = ev(kind="payment.paid", visit_id="12", payload=paid)
+    new = ev(kind="payment.paid", payload=paid | {"payment_id": 2})
+    r = client.post("/api/v1/events", json={"events": [old, new]})
+    assert [x["status"] for x in r.json()["results"]] == ["stored", "stored"]
+    r = client.post("/api/v1/events", json={"events": [old, new]})
+    assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate"]
+    with hubdb.transaction() as tx:
+        keys = tx.all("SELECT visit_id FROM events ORDER BY id")
+    assert [k[0] for k in keys] == ["12", "DG-20261121-0001"]
+
+
 def test_skewed_kiosk_clock_is_accepted_and_kept(client, hubdb):
     future = ev(created_at="2031-01-01T00:00:00Z")
     past = ev(created_at="1999-12-31T23:59:59Z")

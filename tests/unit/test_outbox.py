@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from data import outbox
+from data.store import Store, utc_now
 from kiosk.errors import StoreError, UsageError
-from kiosk.sync.localdb import open_kiosk_db
-
-
-@pytest.fixture
-def db(tmp_path):
-    return open_kiosk_db(tmp_path / "kiosk.db")
 
 
 def test_event_is_kept_only_if_the_change_commits(db):
@@ -82,7 +77,52 @@ def test_results_mark_sent_and_quarantine(db):
 
 
 def test_migrations_apply_once(tmp_path):
-    open_kiosk_db(tmp_path / "k.db")
-    db = open_kiosk_db(tmp_path / "k.db")
+    Store.open(tmp_path / "k.db").close()
+    db = Store.open(tmp_path / "k.db").db
     versions = [r[0] for r in db.conn.execute("SELECT number FROM schema_migrations")]
     assert {20, 21} <= set(versions)
+
+
+def test_emit_keys_a_visit_s_events_by_its_order_number(db):
+    """Flow, payment and audit events of one visit reach the hub under one key."""
+    first = outbox.emit(db, "visit.step", {"step": "pay"}, order_no="DG-20261121-0007", once="s")
+    again = outbox.emit(db, "visit.step", {"step": "pay"}, order_no="DG-20261121-0007", once="s")
+    assert first == again == outbox.stable_event_id("DG-20261121-0007", "s")
+    outbox.emit(db, "payment.paid", {"amount_fen": 1}, order_no="DG-20261121-0007")
+    outbox.emit(db, "day.closed", {"business_date": "2026-11-21"})
+    assert [k for k, _ in outbox.visit_events(db, "DG-20261121-0007")] == [
+        "visit.step",
+        "payment.paid",
+    ]
+    assert [e.visit_id for e in outbox.next_batch(db, 10)] == [
+        "DG-20261121-0007",
+        "DG-20261121-0007",
+        None,
+    ]
+
+
+def test_a_once_only_event_needs_the_order_number(db):
+    with pytest.raises(UsageError) as ei:
+        outbox.emit(db, "visit.step", {}, once="s")
+    assert ei.value.code == "outbox.bad_once"
+
+
+def test_order_no_of_a_visit_row(db):
+    vid = (
+        db["visits"]
+        .insert(
+            {
+                "order_no": "DG-20261121-0007",
+                "service": "new",
+                "program": "dongguan-hpf",
+                "kind": "org",
+                "state": "open",
+                "created_at": utc_now(),
+                "updated_at": utc_now(),
+            }
+        )
+        .last_pk
+    )
+    assert outbox.order_no_of(db, vid) == "DG-20261121-0007"
+    assert outbox.order_no_of(db, vid + 1) is None
+    assert outbox.order_no_of(db, None) is None

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from data.store import Store
 from kiosk.errors import StaffError, UsageError
 from kiosk.staff import audit, overrides
 from kiosk.staff.overrides import DUAL_CONTROL, OverrideKind, Reason
 from kiosk.staff.roster import Roster, StaffDesk
 from tests.unit.staff_support import FAST_POLICY, FakeClock
-
-
-@pytest.fixture
-def store():
-    with Store.open(":memory:") as s:
-        yield s
 
 
 @pytest.fixture

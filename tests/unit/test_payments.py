@@ -6,15 +6,12 @@ the printer is a stand-in address nobody prints to here (receipts only get queue
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from data.store import Store
 from hub.payments.sandbox import SandboxProvider
 from kiosk.contracts.payments import TradeState
 from kiosk.errors import PaymentError, StaffError
-from kiosk.payments.events import events
 from kiosk.payments.money import QuoteLine, SimpleQuote, parse_yuan
 from kiosk.payments.wiring import Money
 from tests.money_helpers import (
@@ -22,19 +19,12 @@ from tests.money_helpers import (
     UNIT,
     WECHAT_OK,
     dg_new_quote,
+    events,
     make_visit,
-    open_store,
     wire,
 )
 
 NOWHERE = "tcp://127.0.0.1:9"  # receipts are only queued in these tests
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = open_store(tmp_path)
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -549,10 +539,9 @@ def test_crash_after_saving_before_charging_is_repaired_on_retry(
 ) -> None:
     """The pending row was saved, then the kiosk died before the provider heard of it."""
     from kiosk.payments.money import quote_json, quote_ref
-    from kiosk.payments.tx import write_tx
 
     q = dg_new_quote()
-    with write_tx(store) as db:
+    with store.atomic() as db:
         pid = (
             db["payments"]
             .insert(

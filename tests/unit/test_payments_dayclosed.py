@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -13,17 +12,10 @@ from kiosk.domain import clock
 from kiosk.errors import PaymentError
 from kiosk.payments.wiring import Money
 from kiosk.staff.roster import Roster
-from tests.money_helpers import dg_new_quote, make_visit, open_store, wire
+from tests.money_helpers import dg_new_quote, make_visit, wire
 from tests.unit.staff_support import FAST_POLICY
 
 NOWHERE = "tcp://127.0.0.1:9"  # receipts are only queued here
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = open_store(tmp_path)
-    yield s
-    s.close()
 
 
 @pytest.fixture

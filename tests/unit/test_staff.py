@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from data.store import Store
 from kiosk.errors import StaffError, UsageError
 from kiosk.staff import audit
 from kiosk.staff.roster import Role, Roster, StaffDesk, StaffPolicy, require_role
 from tests.unit.staff_support import FAST_POLICY, FakeClock
-
-
-@pytest.fixture
-def store():
-    with Store.open(":memory:") as s:
-        yield s
 
 
 @pytest.fixture

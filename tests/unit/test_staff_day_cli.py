@@ -305,6 +305,7 @@ def test_day_close_takes_qr_figures_from_the_hub_bill(kiosk, tmp_path):
     from hub.app import create_app
     from hub.db import HubDB
     from hub.payments.sandbox import SandboxProvider
+    from kiosk.domain.clock import SettableClock
     from tests.money_helpers import ALIPAY_OK, WECHAT_OK
     from tests.support.procs import threaded_hub
 
@@ -312,7 +313,7 @@ def test_day_close_takes_qr_figures_from_the_hub_bill(kiosk, tmp_path):
     hubdb = HubDB(f"sqlite:///{tmp_path}/hub.db")
     cred = kiosks.enrol(hubdb, "dg-01")
     provider = SandboxProvider()
-    provider.clock = lambda: datetime(2026, 11, 20, 10, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+    provider.clock = SettableClock(datetime(2026, 11, 20, 10, 5, tzinfo=ZoneInfo("Asia/Shanghai")))
     cfg = kiosk.tmp / "kiosk.toml"
     with threaded_hub(create_app(hubdb, provider=provider)) as url:
         text = cfg.read_text(encoding="utf-8")

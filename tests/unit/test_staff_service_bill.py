@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from data.store import Store
 from kiosk.dayclose.close import DayCloseRules
 from kiosk.shell.staff_desk import StaffService, hub_bill
 from kiosk.sync.client import HubUnavailable
@@ -22,14 +21,14 @@ TYPED = {
 
 
 @pytest.fixture
-def store():
-    with Store.open(":memory:") as s:
-        led = Ledger(s)
-        v, _ = led.visit(DAY, 10)
-        led.pay(v, DAY, 10, "wechat", 40000)
-        v, _ = led.visit(DAY, 11)
-        led.pay(v, DAY, 11, "alipay", 20000)
-        yield s
+def store(store):
+    """The shared fresh store, with two QR payments on DAY."""
+    led = Ledger(store)
+    v, _ = led.visit(DAY, 10)
+    led.pay(v, DAY, 10, "wechat", 40000)
+    v, _ = led.visit(DAY, 11)
+    led.pay(v, DAY, 11, "alipay", 20000)
+    return store
 
 
 def service(store, qr_bill):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kiosk.config import default_config_text, parse_settings
+from kiosk.domain.clock import SettableClock
 from kiosk.domain.types import Service
 from kiosk.errors import PrinterError
 from kiosk.shell.app import seal_option
@@ -40,7 +41,7 @@ def test_each_probe_is_asked_and_reported_in_device_order() -> None:
         },
         _hub,
         _counter,
-        clock=lambda: AT,
+        clock=SettableClock(AT),
     )
     status = source.poll()
     assert [d.device for d in status.devices] == list(Device)

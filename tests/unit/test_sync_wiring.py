@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from data import outbox
+from data.store import Store
 from kiosk.config import default_config_text, parse_settings
 from kiosk.shell.services import hub_probe, sync_service
-from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.service import SyncService
 
 
@@ -14,7 +14,7 @@ def settings():
 
 
 def test_hub_probe_reports_queue_depth_and_quarantine(tmp_path):
-    db = open_kiosk_db(tmp_path / "kiosk.db")
+    db = Store.open(tmp_path / "kiosk.db").db
     probe = hub_probe(settings(), False, tmp_path / "kiosk.db")
     st = probe()
     assert st.online is None and st.queue_depth == 0

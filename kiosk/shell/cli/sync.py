@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 
 
 def open_kiosk_db(path: Path) -> sqlite_utils.Database:
-    from kiosk.sync.localdb import open_kiosk_db as _open
+    """The command's store (this process's one open of the file)."""
+    from data.store import Store
 
-    return _open(path)
+    return Store.open(path).db
 
 
 DEFAULT_KIOSK_DB = "var/kiosk.db"  # only without the root command (python -m kiosk.shell.cli.sync)

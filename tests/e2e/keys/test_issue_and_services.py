@@ -12,6 +12,7 @@ from hardware.token import KeyAlgorithm
 from hub.ca import RevocationReason
 from kiosk.contracts.sealobj import parse_seal, verify_seal
 from kiosk.contracts.subject import SubjectData
+from kiosk.domain.clock import SYSTEM_CLOCK, ShiftedClock
 from kiosk.errors import KioskError, TokenError
 from kiosk.keys import ISSUE_STEPS, IssueRequest, KeyServiceError, KeyState
 from tests.keys_support import UNIT, KeyEnv, make_env, now, seal_request
@@ -129,7 +130,7 @@ def test_change_keeps_not_after_and_refuses_an_expired_certificate(env: KeyEnv) 
     assert r2.certificate.not_valid_after_utc == old.not_valid_after_utc
     assert "东莞市新名科技有限公司" in r2.certificate.subject.rfc4514_string()
     # a year and a day later the certificate has expired: change says renew first
-    env.service.clock = lambda: now() + dt.timedelta(days=367)
+    env.service.clock = ShiftedClock(SYSTEM_CLOCK, dt.timedelta(days=367))
     with pytest.raises(KeyServiceError) as ei:
         env.service.change(
             order_no="DG-20261121-0003", actor="op-07", user_pin=r.user_pin, subject=UNIT
