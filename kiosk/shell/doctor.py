@@ -221,8 +221,8 @@ def check_calendar(settings: Settings, today: date | None = None) -> Finding:
 
 def check_reader(settings: Settings) -> Finding:
     """PC/SC: pcscd answers and a reader matches the pattern. SAM: the module gives its id."""
+    from hardware.idcard import reader_from_settings
     from hardware.idcard.sam import SamReader
-    from kiosk.shell.cli.idcard import reader_from_settings
 
     rs = settings.devices.reader
     reader = reader_from_settings(rs)

@@ -280,7 +280,7 @@ def build_services(
 def idcard_services(settings: Settings) -> tuple[Any, Any]:
     """The ID card reader wiring and the manual-entry port (imported here, not at module load:
     they pull in the screen's messages, and this module stays free of Textual)."""
-    from kiosk.shell.cli.idcard import reader_from_settings
+    from hardware.idcard import reader_from_settings
     from kiosk.shell.idcard_bridge import IdCardDevice, ManualEntry
 
     reader = settings.devices.reader
