@@ -27,7 +27,13 @@ from hardware.printer.render import render
 from kiosk.errors import PrinterError, VisitError
 from kiosk.payments.events import emit
 from kiosk.payments.tx import inserted_id, write_tx
-from kiosk.receipts.layout import ReceiptData, build_pin_slip, build_receipt, build_test_page
+from kiosk.receipts.layout import (
+    ReceiptData,
+    build_day_report,
+    build_pin_slip,
+    build_receipt,
+    build_test_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,8 @@ WAITING_CODES = frozenset(
 )
 
 
-# Jobs holding a day close report (payload: the report's JSON), laid out by kiosk.dayclose.printing.
+# Jobs holding a day close report (payload: the report's JSON), laid out at print time like a
+# receipt (kiosk.receipts.layout.build_day_report).
 REPORT_KINDS = frozenset({"z_report", "x_report"})
 
 
@@ -289,10 +296,7 @@ class PrintQueue:
                 now_utc=json.loads(job.payload)["now"],
             )
         elif job.kind in REPORT_KINDS:
-            # Imported here: the day close area lays out its own report (receipt lines).
-            from kiosk.dayclose.printing import report_doc
-
-            doc = report_doc(json.loads(job.payload), model.columns)
+            doc = build_day_report(json.loads(job.payload), columns=model.columns)
         else:
             doc = build_receipt(job.receipt(), columns=model.columns, reprint=job.reprint)
         return render(doc, model)

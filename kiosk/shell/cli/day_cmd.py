@@ -169,10 +169,12 @@ def _qr_from_hub(obj: CliContext, the_day: date, counted: Counted) -> Counted:
 
 def _print(obj: CliContext, report: dict[str, Any], requested_by: str | None = None) -> None:
     from kiosk.dayclose.printing import print_report
+    from kiosk.payments.wiring import make_printer
 
     try:
         with open_store(obj) as store:
-            click.echo(print_report(obj.settings(), report, store, requested_by=requested_by))
+            printer = make_printer(obj.settings())
+            click.echo(print_report(report, store, printer, requested_by=requested_by))
     except KioskError as e:
         raise KioskError(
             f"{report['business_date']}: report not printed: {e.message}; when the printer is "
