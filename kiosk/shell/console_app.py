@@ -35,7 +35,7 @@ from screens.supervisor.console import ConsoleScreen
 from screens.supervisor.signin import SIGNED_OUT, TIMED_OUT, ConsoleSignInScreen
 
 if TYPE_CHECKING:
-    from kiosk.shell.cli import CliContext
+    from kiosk.shell.context import CliContext
 
 log = logging.getLogger(__name__)
 

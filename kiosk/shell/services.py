@@ -39,7 +39,7 @@ from kiosk.status import (
 if TYPE_CHECKING:
     from hardware.sim.printer import PrinterSim
     from kiosk.payments.wiring import Money
-    from kiosk.shell.cli import CliContext
+    from kiosk.shell.context import CliContext
 
 log = logging.getLogger(__name__)
 
