@@ -42,6 +42,8 @@ class ReaderOptions:
 
 
 def _make_pcsc(opts: ReaderOptions) -> IdCardReader:
+    # Imported here: pyscard loads libpcsclite, which reads PCSCLITE_CSOCK_NAME once at its
+    # first use (the training rig sets it first); a SAM-only counter never loads it.
     from hardware.idcard.pcsc import PcscReader
 
     # --device names a reader exactly (as pcsc_scan prints it): match it as text, not a regex.
@@ -50,6 +52,7 @@ def _make_pcsc(opts: ReaderOptions) -> IdCardReader:
 
 
 def _make_sam(opts: ReaderOptions) -> IdCardReader:
+    # Imported here: pyserial is needed only by the SAM transport.
     from hardware.idcard.sam import SamReader
 
     return SamReader(

@@ -36,6 +36,8 @@ class SyncDesk:
 
     def _open(self) -> sqlite_utils.Database:
         if self._db is None:
+            # Imported here: sqlite-utils (numpy under it) loads when staff open the sync
+            # screen, not while the app starts.
             from kiosk.sync.localdb import open_kiosk_db
 
             self._db = open_kiosk_db(self.db_path)

@@ -41,6 +41,8 @@ class StatusReader:
         """The current status (two index counts and a few rows; well under a millisecond)."""
         with self._lock:
             if self._db is None:
+                # Imported here: sqlite-utils loads on the first status read (a worker thread),
+                # not while the app starts.
                 from kiosk.sync.localdb import open_kiosk_db
 
                 self._db = open_kiosk_db(self.db_path)
@@ -110,6 +112,7 @@ class SyncService:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        # Imported here: httpx and sqlite-utils load in the sync thread, not while the app starts.
         from kiosk.sync.client import HubClient
         from kiosk.sync.localdb import open_kiosk_db
         from kiosk.sync.worker import Backoff, SyncLock, SyncWorker
