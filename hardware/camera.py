@@ -284,6 +284,7 @@ class OpenCVCamera:
             self._set_state(CameraState.LOST, f"grabber failed: {e}")
 
     def _run_image(self) -> None:
+        # Imported here: PIL loads only when a still image stands in for the camera.
         from hardware.seal.image import load_image
 
         try:

@@ -53,6 +53,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from hub import configdocs, events, issuing, kiosks, seals
 from hub.db import HubDB
 from hub.issuing import CertificateAuthority, IssuanceError
+from hub.kmc import KmcError
 from hub.payments import bill
 from hub.payments.routes import payment_routes
 from kiosk.contracts.payments import PaymentProvider, ProviderError
@@ -216,8 +217,6 @@ def create_app(
             return _error(401, "hub.unauthorized", "missing or wrong kiosk credential")
         if kmc is None:
             return _error(503, "hub.no_kmc", "this hub has no key management centre (KMC)")
-        from hub.kmc import KmcError
-
         action = request.path_params["action"]
         fns: dict[str, Callable[[str, Any], Delivery | Recertified]] = {
             "escrow": kmc.escrow,

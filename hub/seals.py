@@ -1,29 +1,26 @@
 """Electronic seals made by the hub's seal maker (制章人), once per request id.
 
-The kiosk sends the seal's content (``kiosk.contracts.sealobj.SealSpec`` as JSON); the hub
-checks that
-every certificate the seal binds was issued here and is not revoked, builds and signs the
-SESeal with the CA's seal maker key, stores it under the request id and answers it (a resend
-gets the stored seal, never a second one).
+The kiosk sends the seal's content (``kiosk.contracts.sealobj.SealSpec`` in the wire format of
+``kiosk.contracts.sealwire``); the hub checks that every certificate the seal binds was issued
+here and is not revoked, builds and signs the SESeal with the CA's seal maker key, stores it under
+the request id and answers it (a resend gets the stored seal, never a second one).
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from cryptography import x509
 
 from hub.db import HubDB
 from hub.issuing import STATION_CLASH, IssuanceError
+from kiosk.contracts.sealobj import build_seal
+from kiosk.contracts.sealwire import spec_from_wire
 from kiosk.domain.clock import utc_now
 from kiosk.errors import KioskError
-
-if TYPE_CHECKING:
-    from kiosk.contracts.sealobj import SealSpec
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seals (
@@ -61,65 +58,6 @@ def ensure_schema(db: HubDB) -> None:
         tx.execute(_SCHEMA)
 
 
-def spec_to_wire(spec: SealSpec) -> dict[str, Any]:
-    """A ``SealSpec`` as the JSON ``POST /seals`` takes (bytes base64, times ISO UTC)."""
-
-    def iso(t: dt.datetime | None) -> str | None:
-        return None if t is None else t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    return {
-        "es_id": spec.es_id,
-        "name": spec.name,
-        "seal_type": spec.seal_type,
-        "certs": [base64.b64encode(c).decode() for c in spec.certs],
-        "valid_start": iso(spec.valid_start),
-        "valid_end": iso(spec.valid_end),
-        "picture": base64.b64encode(spec.picture).decode(),
-        "width_mm": spec.width_mm,
-        "height_mm": spec.height_mm,
-        "picture_type": spec.picture_type,
-        "created": iso(spec.created),
-        "vendor_id": spec.vendor_id,
-    }
-
-
-def spec_from_wire(body: Any) -> SealSpec:
-    """The inverse of :func:`spec_to_wire`.
-
-    Raises:
-        IssuanceError: a field is missing or of the wrong type.
-    """
-    from kiosk.contracts.sealobj import SealSpec
-
-    if not isinstance(body, dict):
-        raise IssuanceError("spec must be an object", code="hub.bad_seal")
-    try:
-
-        def when(key: str) -> dt.datetime | None:
-            v = body.get(key)
-            return None if v is None else dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-
-        start, end = when("valid_start"), when("valid_end")
-        if start is None or end is None:
-            raise ValueError("valid_start and valid_end are required")
-        return SealSpec(
-            es_id=str(body["es_id"]),
-            name=str(body["name"]),
-            seal_type=int(body["seal_type"]),
-            certs=tuple(base64.b64decode(c, validate=True) for c in body["certs"]),
-            valid_start=start,
-            valid_end=end,
-            picture=base64.b64decode(body["picture"], validate=True),
-            width_mm=int(body["width_mm"]),
-            height_mm=int(body["height_mm"]),
-            picture_type=str(body.get("picture_type", "PNG")),
-            created=when("created"),
-            vendor_id=str(body.get("vendor_id", "NETCA-KIOSK")),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise IssuanceError(f"seal spec is malformed: {e}", code="hub.bad_seal") from e
-
-
 def make(db: HubDB, ca: SealMaker, kiosk: str, body: Any) -> dict[str, Any]:
     """``POST /seals``: ``{"request_id", "spec"}`` -> ``{"request_id", "status", "seal"}``.
 
@@ -127,8 +65,6 @@ def make(db: HubDB, ca: SealMaker, kiosk: str, body: Any) -> dict[str, Any]:
         IssuanceError: malformed request, a bound certificate the hub did not issue or has
             revoked, the request id reused for another seal, or the seal refused by the builder.
     """
-    from kiosk.contracts.sealobj import build_seal
-
     if not isinstance(body, dict) or not isinstance(body.get("request_id"), str):
         raise IssuanceError("body must be {request_id, spec}", code="hub.bad_request")
     request_id = body["request_id"]
@@ -146,7 +82,10 @@ def make(db: HubDB, ca: SealMaker, kiosk: str, body: Any) -> dict[str, Any]:
                 code="hub.request_id_reused",
             )
         return {"request_id": request_id, "status": "already_made", "seal": row[2]}
-    spec = spec_from_wire(body.get("spec"))
+    try:
+        spec = spec_from_wire(body.get("spec"))
+    except ValueError as e:
+        raise IssuanceError(str(e), code="hub.bad_seal") from e
     with db.transaction() as tx:
         for der in spec.certs:
             try:

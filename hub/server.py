@@ -11,6 +11,7 @@ import uvicorn
 from hub import DEFAULT_BIND, DEFAULT_DB
 from hub.app import create_app
 from hub.db import HubDB
+from hub.kmc import KeyManagementCentre
 from kiosk.contracts.payments import PaymentProvider
 from kiosk.errors import ConfigError, KioskError, UsageError
 
@@ -46,6 +47,7 @@ def load_ca(ca_dir: str | None, *, create: bool = False) -> RealCA | None:
     if not ca_dir:
         return None
     try:
+        # Imported here: a hub build may leave out the issuing CA (answered as a ConfigError).
         from hub.ca import CertificateAuthority as RealCA
     except ImportError as e:
         raise ConfigError(
@@ -78,8 +80,6 @@ def serve(
             raise ConfigError(
                 "--kmc-dir needs --ca-dir (the KMC certifies its keys)", code="hub.kmc_no_ca"
             )
-        from hub.kmc import KeyManagementCentre
-
         try:
             kmc = KeyManagementCentre(Path(kmc_dir), db, ca, create=create_kmc)
         except KioskError as e:

@@ -153,6 +153,8 @@ class CounterSettings(Section):
 
     def to_hours_rules(self) -> HoursRules:
         """The pure opening rules the domain computes with (``kiosk.domain.hours``)."""
+        # Imported here: kiosk.domain.hours loads the holiday tables (chinesecalendar), and
+        # every start loads the settings; only the hours check needs them.
         from kiosk.domain.hours import HoursRules
 
         return HoursRules(

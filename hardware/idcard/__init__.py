@@ -15,7 +15,13 @@ Every failure is a named :class:`kiosk.errors.IdCardError` (see :mod:`hardware.i
 
 from hardware.idcard.base import CardEvent, CardMonitor, IdCardReader, read_validated
 from hardware.idcard.codes import NATIONS, SEXES, nation_full_name
-from hardware.idcard.factory import BACKENDS, ReaderOptions, make_reader
+from hardware.idcard.factory import (
+    BACKENDS,
+    ReaderConfig,
+    ReaderOptions,
+    make_reader,
+    reader_from_settings,
+)
 from hardware.idcard.profile import ApduProfile
 from hardware.idcard.record import (
     CardType,
@@ -36,6 +42,7 @@ __all__ = [
     "CardType",
     "IdCardReader",
     "IdCardRecord",
+    "ReaderConfig",
     "ReaderOptions",
     "check_id_number",
     "encode_text_record",
@@ -44,6 +51,7 @@ __all__ = [
     "nation_full_name",
     "parse_text_record",
     "read_validated",
+    "reader_from_settings",
     "today_in_shanghai",
     "validate_record",
 ]

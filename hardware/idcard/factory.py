@@ -1,7 +1,9 @@
 """Building a reader by transport name (``[devices.reader] backend`` in kiosk.toml).
 
-Plain arguments, so ``hardware`` needs nothing of the application's settings; the application
-maps its ``ReaderSettings`` onto these (``kiosk.shell.cli.idcard.reader_from_settings``).
+:func:`make_reader` takes plain arguments; :func:`reader_from_settings` reads the reader's
+settings through the small :class:`ReaderConfig` protocol, so ``hardware`` imports nothing of the
+application's settings (``kiosk.config.ReaderSettings`` fits the protocol). The CLI, the app and
+the headless visit all build their reader here.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from hardware.idcard.base import IdCardReader
 from hardware.idcard.profile import ApduProfile
@@ -39,6 +42,8 @@ class ReaderOptions:
 
 
 def _make_pcsc(opts: ReaderOptions) -> IdCardReader:
+    # Imported here: pyscard loads libpcsclite, which reads PCSCLITE_CSOCK_NAME once at its
+    # first use (the training rig sets it first); a SAM-only counter never loads it.
     from hardware.idcard.pcsc import PcscReader
 
     # --device names a reader exactly (as pcsc_scan prints it): match it as text, not a regex.
@@ -47,6 +52,7 @@ def _make_pcsc(opts: ReaderOptions) -> IdCardReader:
 
 
 def _make_sam(opts: ReaderOptions) -> IdCardReader:
+    # Imported here: pyserial is needed only by the SAM transport.
     from hardware.idcard.sam import SamReader
 
     return SamReader(
@@ -82,3 +88,73 @@ def make_reader(backend: str, options: ReaderOptions | None = None) -> IdCardRea
             code="config.idcard.backend",
         ) from None
     return factory(options or ReaderOptions())
+
+
+class ReaderProfileConfig(Protocol):
+    """The APDU profile as the settings give it (``[devices.reader.profile]``; ids in hex)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def cla(self) -> int: ...
+    @property
+    def aid(self) -> str: ...
+    @property
+    def text_file(self) -> str: ...
+    @property
+    def photo_file(self) -> str: ...
+    @property
+    def photo_length(self) -> int: ...
+    @property
+    def chunk(self) -> int: ...
+
+
+class ReaderConfig(Protocol):
+    """What :func:`reader_from_settings` reads of the reader's settings (``[devices.reader]``)."""
+
+    @property
+    def backend(self) -> str: ...
+    @property
+    def reader_pattern(self) -> str: ...
+    @property
+    def serial_device(self) -> str: ...
+    @property
+    def baudrate(self) -> int: ...
+    @property
+    def sam_answer_timeout_s(self) -> float: ...
+    @property
+    def profile(self) -> ReaderProfileConfig: ...
+
+
+def reader_from_settings(
+    settings: ReaderConfig, backend: str | None = None, device: str | None = None
+) -> IdCardReader:
+    """The reader the settings describe; ``backend``/``device`` override them (CLI, training).
+
+    Args:
+        settings: the ``[devices.reader]`` settings (``kiosk.config.ReaderSettings``).
+        backend: ``"pcsc"`` or ``"sam"`` instead of the configured one.
+        device: an exact PC/SC reader name or a serial device path.
+
+    Raises:
+        ConfigError: unknown backend name (lists the known ones).
+    """
+    p = settings.profile
+    profile = ApduProfile(
+        name=p.name,
+        cla=p.cla,
+        aid=bytes.fromhex(p.aid),
+        text_file=bytes.fromhex(p.text_file),
+        photo_file=bytes.fromhex(p.photo_file),
+        photo_length=p.photo_length,
+        chunk=p.chunk,
+    )
+    options = ReaderOptions(
+        reader_pattern=settings.reader_pattern,
+        device=device,
+        serial_device=settings.serial_device,
+        baudrate=settings.baudrate,
+        answer_timeout=settings.sam_answer_timeout_s,
+        profile=profile,
+    )
+    return make_reader(backend or settings.backend, options)

@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.errors import ConfigError
+from kiosk.errors import ConfigError, UsageError
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
 SHAPES = ("round", "oval", "rectangle")
@@ -147,8 +147,6 @@ class RuleTable:
         Raises:
             UsageError: no row matches; the message lists the known unit types.
         """
-        from kiosk.errors import UsageError
-
         exact = [r for r in self.rules if r.unit_type == unit_type and r.seal_type == seal_type]
         wild = [r for r in self.rules if r.unit_type == unit_type and r.seal_type == "*"]
         if exact or wild:

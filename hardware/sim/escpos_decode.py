@@ -333,6 +333,8 @@ class Paper:
         Alignment becomes leading spaces (double-width text has half the columns), so a line
         reads exactly as the screen preview of the same document.
         """
+        # Imported here: the document model pulls in PIL (raster images); the decoder itself
+        # needs only bytes, and this comparison with the preview is its one use of it.
         from hardware.printer.doc import align_text
 
         return [

@@ -55,6 +55,7 @@ def open_tokens(
     """
     if standin_dir is None:
         return Pkcs11Tokens(module_path).open()
+    # Imported here: the SoftHSM2 stand-in is for training and tests; a counter never loads it.
     from hardware.sim.softhsm import DEFAULT_MODULE, SoftHsm2
 
     module = module_path if "softhsm" in Path(module_path).name else DEFAULT_MODULE

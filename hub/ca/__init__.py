@@ -8,9 +8,11 @@ Public API:
     :class:`SubjectData` - unit name, USCC, person name, province, locality.
     :class:`RevocationReason` - RFC 5280 CRLReason names.
     :class:`CaError` - every refusal, with a ``code``.
+    :class:`InProcessIssuer` - the kiosk's ``CertificateIssuer`` port over this CA, in-process.
 """
 
 from hub.ca.authority import CertificateAuthority, CertStatus, RevocationReason
+from hub.ca.inprocess import InProcessIssuer
 from kiosk.contracts.subject import USCC_PREFIX, CaError, Profile, SubjectData, subject_data_of
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "CaError",
     "CertStatus",
     "CertificateAuthority",
+    "InProcessIssuer",
     "Profile",
     "RevocationReason",
     "SubjectData",

@@ -27,7 +27,7 @@ from data.outbox import Db, connection
 from data.store import connect, write_transaction
 from kiosk.domain import clock
 from kiosk.domain.clock import SYSTEM_CLOCK, Clock
-from kiosk.status import KioskStatus
+from kiosk.status import Device, KioskStatus
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +141,6 @@ def read_devices(db: Db) -> list[RecordedDevice]:
     Args:
         db: a ``sqlite3.Connection`` or ``sqlite_utils.Database`` (read-only is enough).
     """
-    from kiosk.status import Device
-
     rows = (
         connection(db)
         .execute("SELECT device, state, reason_zh, reason_en, since, checked_at FROM device_status")

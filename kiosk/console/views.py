@@ -41,11 +41,14 @@ from kiosk.console.model import (
     SyncView,
     VisitLine,
 )
+from kiosk.console.status_log import read_devices
+from kiosk.dayclose.close import DayCloseRules, day_bounds, day_report
 from kiosk.domain import clock as dclock
 from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.errors import StaffError, StoreError
 from kiosk.staff import audit
 from kiosk.staff.roster import Role, Roster, StaffMember, StaffPolicy, require_role
+from kiosk.sync.status import read_status
 
 if TYPE_CHECKING:
     from kiosk.config import Settings
@@ -251,10 +254,6 @@ class ConsoleDesk:
                 ) from e
 
     def _read(self, store: Store) -> Snapshot:
-        from kiosk.console.status_log import read_devices
-        from kiosk.dayclose.close import DayCloseRules, day_bounds, day_report
-        from kiosk.sync.status import read_status
-
         now = self.clock.now()
         rules = DayCloseRules.from_settings(self.settings)
         day = dclock.local_today(now, self.settings.counter.timezone)

@@ -21,7 +21,6 @@ Rules of the close:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,6 +33,7 @@ from kiosk.domain import clock
 from kiosk.errors import DomainError, StaffError, StoreError, UsageError
 from kiosk.staff import audit
 from kiosk.staff.audit import canonical_json
+from kiosk.staff.daylock import closed_report, is_closed
 from kiosk.staff.roster import Role, StaffMember, StaffSession, require_role
 
 if TYPE_CHECKING:
@@ -199,19 +199,6 @@ def parse_date(text: str) -> date:
         return date.fromisoformat(text)
     except (TypeError, ValueError):
         raise UsageError(f"date {text!r}: expected YYYY-MM-DD", code="day.bad_date") from None
-
-
-def closed_report(store: Store, day: date) -> dict[str, Any] | None:
-    """The stored Z-report of a closed day, or None while the day is open."""
-    row = store.db.execute(
-        "SELECT report FROM day_closes WHERE business_date = ?", [day.isoformat()]
-    ).fetchone()
-    return None if row is None else json.loads(row[0])
-
-
-def is_closed(store: Store, day: date) -> bool:
-    """True once the day has been closed (it is then locked)."""
-    return closed_report(store, day) is not None
 
 
 def day_report(

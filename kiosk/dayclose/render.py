@@ -1,9 +1,9 @@
-"""The day report as a person reads it: text table, CSV, JSON, PDF (fpdf2), receipt lines.
+"""The day report as a person reads it: text table, CSV, JSON, PDF (fpdf2).
 
 Every form is rendered from the same report dict (:func:`kiosk.dayclose.close.day_report`), so the
-CSV,
-the PDF and the Z-report on paper cannot disagree with the JSON. Amounts are fen in the data and
-yuan with two decimals on paper (``￥`` U+FFE5, which GBK receipt printers print).
+CSV, the PDF and the Z-report on paper (laid out by the receipt printer's area from the same
+dict, ``kiosk.receipts.layout.build_day_report``) cannot disagree with the JSON. Amounts are fen
+in the data and yuan with two decimals on paper (``￥`` U+FFE5, which GBK receipt printers print).
 """
 
 from __future__ import annotations
@@ -179,35 +179,6 @@ def to_table(report: Mapping[str, Any]) -> str:
         if i == 0:
             lines.append("  ".join("-" * w for w in widths) + "  ------")
     return "\n".join(line.rstrip() for line in lines) + "\n"
-
-
-def receipt_lines(report: Mapping[str, Any], width: int = 32) -> list[str]:
-    """The Z- (or X-) report as receipt lines (the printer stand-in decodes them back)."""
-    title = "日结报表 Z-REPORT" if report["report"] == "Z" else "日中报表 X-REPORT"
-    lines = [title, f"日期 DATE {report['business_date']}", f"柜台 COUNTER {report['counter']}"]
-    lines.append("-" * width)
-    lines.append(f"受理 VISITS {report['visits']['total']}")
-    for m in report["methods"]:
-        lines.append(f"{m['name_zh']} {m['method'].upper()} ￥{yuan(m['expected_fen'])}")
-    t = report["totals"]
-    lines.append(f"退费 REFUNDS ￥{yuan(t['refunded_fen'])}")
-    lines.append(f"合计 TOTAL ￥{yuan(t['expected_fen'])}")
-    keys = report.get("keys")
-    if keys:
-        lines.append(
-            f"介质 KEYS {keys['opening']}+{keys['received']}-{keys['issued']}-{keys['spoiled']}"
-            f"={keys['expected_closing']}"
-        )
-    for d in report.get("differences", []):
-        if d["difference"]:
-            shown = str(d["difference"]) if d["item"] == "keys" else f"￥{yuan(d['difference'])}"
-            lines.append(f"差异 DIFF {d['item'].upper()} {shown}")
-    if report["report"] == "Z":
-        lines.append(f"日结员 CLERK {report['clerk']}")
-        if report.get("approver"):
-            lines.append(f"复查员 APPROVER {report['approver']}")
-    lines.append("-" * width)
-    return lines
 
 
 def write_pdf(report: Mapping[str, Any], path: Path, font: Path) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from data.store import Store
 from hardware.token import KeyAlgorithm, Pkcs11Tokens, open_tokens
-from kiosk.keys.issuer import CertificateIssuer, InProcessIssuer
+from kiosk.keys.issuer import CertificateIssuer
 from kiosk.keys.repository import KeyRepository
 from kiosk.keys.service import KeyService
 from kiosk.keys.vault import PinVault
@@ -35,7 +35,7 @@ def vault_for(base: Path) -> PinVault:
 
 def training_issuer(base: Path) -> CertificateIssuer:
     """The in-process training CA under ``<base>/ca`` (made on first use)."""
-    from hub.ca import CertificateAuthority
+    from hub.ca import CertificateAuthority, InProcessIssuer
 
     return InProcessIssuer(CertificateAuthority.open(base / "ca"))
 

@@ -45,6 +45,7 @@ from kiosk.payments.money import (
     quote_json,
     quote_ref,
 )
+from kiosk.staff.daylock import is_closed
 
 log = logging.getLogger(__name__)
 
@@ -359,9 +360,6 @@ class PaymentService:
         Raises:
             PaymentError: ``payment.day_closed``.
         """
-        # Imported here: the day close reads this area's tables, not the other way round.
-        from kiosk.dayclose.close import is_closed
-
         day = clock.local_today(clock.from_storage(now), self.timezone)
         if is_closed(self.store, day):
             raise PaymentError(

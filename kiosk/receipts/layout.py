@@ -1,13 +1,16 @@
-"""The receipt, the PIN slip and the test page, laid out once for paper and screen alike.
+"""The receipt printer's documents: the receipt, the PIN slip, the test page and the day report.
 
 A :class:`ReceiptData` holds everything printed (and is what a print job stores); the builders
 turn it into a :class:`~hardware.printer.doc.Doc` for a number of columns. The printer renders
-that Doc to ESC/POS; the preview widget shows ``Doc.preview_lines()``: the same lines.
+that Doc to ESC/POS; the preview widget shows ``Doc.preview_lines()``: the same lines. The day
+report (Z or X) is laid out from its stored JSON (``kiosk.dayclose.close.day_report``'s dict),
+so the print queue prints it without importing the day close.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -190,3 +193,49 @@ def build_test_page(
         Cut(),
     ]
     return Doc(columns, tuple(el))
+
+
+def _report_yuan(fen: int) -> str:
+    """Fen as yuan text without the sign of the currency: ``-123456`` -> ``-1,234.56``."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def day_report_lines(report: Mapping[str, Any], width: int = 32) -> list[str]:
+    """The Z- (or X-) report as receipt lines (the printer stand-in decodes them back)."""
+    yuan_ = _report_yuan
+    title = "日结报表 Z-REPORT" if report["report"] == "Z" else "日中报表 X-REPORT"
+    lines = [title, f"日期 DATE {report['business_date']}", f"柜台 COUNTER {report['counter']}"]
+    lines.append("-" * width)
+    lines.append(f"受理 VISITS {report['visits']['total']}")
+    for m in report["methods"]:
+        lines.append(f"{m['name_zh']} {m['method'].upper()} ￥{yuan_(m['expected_fen'])}")
+    t = report["totals"]
+    lines.append(f"退费 REFUNDS ￥{yuan_(t['refunded_fen'])}")
+    lines.append(f"合计 TOTAL ￥{yuan_(t['expected_fen'])}")
+    keys = report.get("keys")
+    if keys:
+        lines.append(
+            f"介质 KEYS {keys['opening']}+{keys['received']}-{keys['issued']}-{keys['spoiled']}"
+            f"={keys['expected_closing']}"
+        )
+    for d in report.get("differences", []):
+        if d["difference"]:
+            shown = str(d["difference"]) if d["item"] == "keys" else f"￥{yuan_(d['difference'])}"
+            lines.append(f"差异 DIFF {d['item'].upper()} {shown}")
+    if report["report"] == "Z":
+        lines.append(f"日结员 CLERK {report['clerk']}")
+        if report.get("approver"):
+            lines.append(f"复查员 APPROVER {report['approver']}")
+    lines.append("-" * width)
+    return lines
+
+
+def build_day_report(report: Mapping[str, Any], *, columns: int) -> Doc:
+    """The day report for ``columns`` columns: one text line per report line, then a cut."""
+    lines = day_report_lines(report, width=columns)
+    elements: list[Element] = [Line(lines[0], align="center", bold=True)]
+    elements += [Line(t) for t in lines[1:]]
+    elements += [Feed(3), Cut()]
+    return Doc(columns, tuple(elements))

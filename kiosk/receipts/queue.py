@@ -26,7 +26,13 @@ from data.store import Store, inserted_id, utc_now
 from hardware.printer.device import Printer, PrinterStatus, is_state_name
 from hardware.printer.render import render
 from kiosk.errors import PrinterError, VisitError
-from kiosk.receipts.layout import ReceiptData, build_pin_slip, build_receipt, build_test_page
+from kiosk.receipts.layout import (
+    ReceiptData,
+    build_day_report,
+    build_pin_slip,
+    build_receipt,
+    build_test_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +48,8 @@ WAITING_CODES = frozenset(
 )
 
 
-# Jobs holding a day close report (payload: the report's JSON), laid out by kiosk.dayclose.printing.
+# Jobs holding a day close report (payload: the report's JSON), laid out at print time like a
+# receipt (kiosk.receipts.layout.build_day_report).
 REPORT_KINDS = frozenset({"z_report", "x_report"})
 
 
@@ -288,10 +295,7 @@ class PrintQueue:
                 now_utc=json.loads(job.payload)["now"],
             )
         elif job.kind in REPORT_KINDS:
-            # Imported here: the day close area lays out its own report (receipt lines).
-            from kiosk.dayclose.printing import report_doc
-
-            doc = report_doc(json.loads(job.payload), model.columns)
+            doc = build_day_report(json.loads(job.payload), columns=model.columns)
         else:
             doc = build_receipt(job.receipt(), columns=model.columns, reprint=job.reprint)
         return render(doc, model)

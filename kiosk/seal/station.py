@@ -16,6 +16,7 @@ import numpy as np
 from hardware.camera import CameraConfig, OpenCVCamera, config_from_settings
 from hardware.seal import RuleTable, SealRule, check_frame
 from hardware.seal.extract import extract_seal
+from hardware.sim.seal_samples import VIDEO_PX_PER_MM, training_video
 from kiosk.errors import StaffError
 from kiosk.seal.view import OverrideRequest, SealAcceptance, SealCheck, StaffUser
 
@@ -70,8 +71,6 @@ class SealStation:
         approve: Approver | None = None,
     ) -> SealStation:
         """Training mode: the sample camera video (hardware/sim/imprints) at its known scale."""
-        from hardware.sim.seal_samples import VIDEO_PX_PER_MM, training_video
-
         cam = OpenCVCamera(CameraConfig(source=str(training_video()), loop=True))
         rule = RuleTable.load().find(unit_type, seal_type)
         return cls(cam, rule, VIDEO_PX_PER_MM, approve)

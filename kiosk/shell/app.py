@@ -48,7 +48,7 @@ from screens.welcome import WelcomeScreen
 from screens.years import YearsChoice
 
 if TYPE_CHECKING:
-    from kiosk.shell.cli import CliContext
+    from kiosk.shell.context import CliContext
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from kiosk.config import Settings
 from kiosk.console.model import ConsolePort
+from kiosk.console.views import ConsoleDesk
 from screens import STYLESHEET
 from screens.i18n import LANGUAGES, Lang
 from screens.supervisor import STYLESHEET as CONSOLE_STYLES
@@ -35,7 +36,7 @@ from screens.supervisor.console import ConsoleScreen
 from screens.supervisor.signin import SIGNED_OUT, TIMED_OUT, ConsoleSignInScreen
 
 if TYPE_CHECKING:
-    from kiosk.shell.cli import CliContext
+    from kiosk.shell.context import CliContext
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,6 @@ def run_console(cli_ctx: CliContext, *, refresh_s: float = 5.0, via: str = "term
     Raises:
         StoreError: no kiosk store at the data directory, or it is behind this code.
     """
-    from kiosk.console.views import ConsoleDesk
-
     settings = cli_ctx.settings()
     paths = cli_ctx.paths()
     desk = ConsoleDesk(paths.database, settings, training=cli_ctx.training, via=via)

@@ -25,9 +25,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from hardware.idcard import reader_from_settings
 from kiosk.config import Settings
-from kiosk.domain.clock import SYSTEM_CLOCK, Clock
-from kiosk.errors import KioskError
+from kiosk.domain import clock
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock, from_storage
+from kiosk.errors import KioskError, SyncError
 from kiosk.runtime import DataPaths
 
 
@@ -185,7 +187,7 @@ def check_calendar(settings: Settings, today: date | None = None) -> Finding:
     closed days in January or February in ``[counter] extra_closed_days`` (its Spring Festival)
     is taken as configured.
     """
-    from kiosk.domain import clock
+    # Imported in the check: the holiday tables (chinesecalendar) load for this check only.
     from kiosk.domain.hours import calendar_years
 
     c = settings.counter
@@ -222,8 +224,8 @@ def check_calendar(settings: Settings, today: date | None = None) -> Finding:
 
 def check_reader(settings: Settings) -> Finding:
     """PC/SC: pcscd answers and a reader matches the pattern. SAM: the module gives its id."""
+    # Imported in the check: pyserial loads only when the reader is a SAM.
     from hardware.idcard.sam import SamReader
-    from kiosk.shell.cli.idcard import reader_from_settings
 
     rs = settings.devices.reader
     reader = reader_from_settings(rs)
@@ -253,6 +255,7 @@ def check_reader(settings: Settings) -> Finding:
 
 def check_token(settings: Settings) -> Finding:
     """The PKCS#11 module loads and lists its slots."""
+    # Imported in the check: a library that fails to load fails this check only.
     from hardware.token.adapter import Pkcs11Tokens
 
     ts = settings.devices.token
@@ -287,6 +290,7 @@ def check_token(settings: Settings) -> Finding:
 
 def check_camera(settings: Settings, wait_s: float = 4.0) -> Finding:
     """The camera source opens and gives a frame of the configured size."""
+    # Imported in the check: a library that fails to load fails this check only.
     import cv2.utils.logging as cv_logging
 
     from hardware.camera import config_from_settings, make_camera
@@ -320,6 +324,7 @@ def check_camera(settings: Settings, wait_s: float = 4.0) -> Finding:
 
 def check_printer(settings: Settings) -> Finding:
     """The printer is reachable and says it has paper and a closed cover."""
+    # Imported in the check: a library that fails to load fails this check only.
     from kiosk.payments.wiring import make_printer
 
     printer = make_printer(settings)
@@ -342,8 +347,7 @@ def check_printer(settings: Settings) -> Finding:
 
 def check_hub(settings: Settings, skew_warn_s: float = 30.0, skew_fail_s: float = 300.0) -> Finding:
     """The hub answers its health check, accepts this kiosk's credential, and agrees on the time."""
-    from kiosk.domain.clock import from_storage
-    from kiosk.errors import SyncError
+    # Imported in the check: a library that fails to load fails this check only.
     from kiosk.sync.client import HubClient, HubUnauthorized
 
     hs = settings.hub
@@ -413,7 +417,7 @@ def check_hub(settings: Settings, skew_warn_s: float = 30.0, skew_fail_s: float 
 def check_kmc(settings: Settings) -> Finding:
     """With ``[flows] key_escrow = "hub"``: the hub's key management centre (KMC) answers its
     authenticated status call (``GET /kmc/status``), and its master key opens the escrow."""
-    from kiosk.errors import SyncError
+    # Imported in the check: a library that fails to load fails this check only.
     from kiosk.sync.client import HubClient, HubRefused, HubUnauthorized
 
     hs = settings.hub
@@ -475,6 +479,7 @@ def check_kmc(settings: Settings) -> Finding:
 
 def check_storage(paths: DataPaths, low_mb: int = 1024, critical_mb: int = 200) -> Finding:
     """The data dir is writable; the store passes integrity_check and its migrations are current."""
+    # Imported in the check: a library that fails to load fails this check only.
     from data.store import bundled_migrations, connect
 
     base = paths.base

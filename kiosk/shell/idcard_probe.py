@@ -25,6 +25,8 @@ def reader_probe(reader: ReaderSettings) -> DeviceProbe:
             return DeviceStatus(
                 Device.READER, DeviceState.MISSING, "未找到读卡器串口", f"no serial device {path}"
             )
+        # Imported here: pyscard loads libpcsclite, which reads PCSCLITE_CSOCK_NAME once at its
+        # first use; a SAM-only counter never loads it.
         from hardware.idcard.pcsc import PcscReader
 
         pcsc = PcscReader(reader.reader_pattern)

@@ -38,7 +38,7 @@ from kiosk.status import (
 if TYPE_CHECKING:
     from hardware.sim.printer import PrinterSim
     from kiosk.payments.wiring import Money
-    from kiosk.shell.cli import CliContext
+    from kiosk.shell.context import CliContext
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ def build_services(
 def idcard_services(settings: Settings) -> tuple[Any, Any]:
     """The ID card reader wiring and the manual-entry port (imported here, not at module load:
     they pull in the screen's messages, and this module stays free of Textual)."""
-    from kiosk.shell.cli.idcard import reader_from_settings
+    from hardware.idcard import reader_from_settings
     from kiosk.shell.idcard_bridge import IdCardDevice, ManualEntry
 
     reader = settings.devices.reader

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from data.store import Store
+from hardware.staffcard import PcscStaffCardReader
 from kiosk.dayclose import close as dayclose
 from kiosk.dayclose.bill import qr_from_bill
 from kiosk.dayclose.close import ClosePreview, Counted, DayCloseRules
+from kiosk.dayclose.render import write_files
 from kiosk.errors import DeviceError, StaffError
 from kiosk.staff import overrides
 from kiosk.staff.roster import (
@@ -110,8 +112,6 @@ class StaffService:
     ) -> StaffService:
         """Build from the whole ``Settings`` (the PC/SC staff-card reader of ``[staff]``)."""
         if card_reader is None:
-            from hardware.staffcard import PcscStaffCardReader
-
             card_reader = PcscStaffCardReader(
                 settings.staff.card_reader_pattern, settings.staff.card_timeout_s
             )
@@ -311,8 +311,6 @@ class StaffService:
         """Write the report's CSV, JSON and PDF; returns kind -> path ({} when not configured)."""
         if self.reports_dir is None or self.pdf_font is None:
             return {}
-        from kiosk.dayclose.render import write_files
-
         return {k: str(v) for k, v in write_files(report, self.reports_dir, self.pdf_font).items()}
 
     def _with_bill(self, day: date, raw: dict[str, Any]) -> Counted:
@@ -338,6 +336,7 @@ def hub_bill(hub: Any) -> Callable[[date], Mapping[str, int]]:
     """Ask the hub (``[hub]`` settings) for the day's QR totals; no credential = unavailable."""
 
     def fetch(day: date) -> Mapping[str, int]:
+        # Imported here: httpx loads on the first bill fetch, not while the app starts.
         from kiosk.sync.client import HubClient, HubUnavailable
 
         if not hub.credential:

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from hub import kiosks
+from hub.db import HubDB
 from kiosk.errors import SyncError
 
 TRAINING_KIOSK = "training"
@@ -40,9 +42,6 @@ class LocalHub:
 
     def credential(self) -> str:
         """This kiosk's credential on the training hub (enrolled on first use)."""
-        from hub import kiosks
-        from hub.db import HubDB
-
         path = self.base / "credential"
         if path.exists():
             return path.read_text().strip()

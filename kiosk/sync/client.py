@@ -236,7 +236,7 @@ class HubClient:
 
         Args:
             request_id: the step's idempotency key.
-            spec: ``hub.seals.spec_to_wire(SealSpec)``.
+            spec: ``kiosk.contracts.sealwire.spec_to_wire(SealSpec)``.
 
         Returns:
             The SESeal, DER.

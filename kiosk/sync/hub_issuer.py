@@ -15,6 +15,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from kiosk.contracts.sealwire import spec_to_wire
 from kiosk.sync.client import HubClient
 
 
@@ -43,7 +44,7 @@ class HubIssuer:
         request_id: str,
     ) -> bytes:
         """Certify the key in ``csr_der`` (``kind`` is the CA profile; ``subject`` a
-        ``hub.ca.SubjectData`` or its dict); returns the certificate, DER.
+        ``kiosk.contracts.subject.SubjectData`` or its dict); returns the certificate, DER.
 
         Raises:
             HubUnavailable: no answer (queue the request offline).
@@ -66,8 +67,6 @@ class HubIssuer:
 
     def make_seal(self, spec: Any, *, request_id: str) -> bytes:
         """Have the hub's seal maker sign the seal (``kiosk.contracts.sealobj.SealSpec``); DER."""
-        from hub.seals import spec_to_wire
-
         return self.client.make_seal(request_id, spec_to_wire(spec))
 
     def trusted_cas(self) -> list[bytes]:

@@ -28,8 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from data import outbox
+from data.store import Store
 from kiosk.domain.clock import SYSTEM_CLOCK, Clock, storage_now
-from kiosk.errors import StoreError, SyncError
+from kiosk.errors import KioskError, StoreError, SyncError
+from kiosk.staff.roster import Roster
+from kiosk.sync import hubconfig, issuance
 from kiosk.sync.client import HubClient, HubRefused, HubUnauthorized, HubUnavailable
 
 if TYPE_CHECKING:
@@ -189,13 +192,8 @@ class SyncWorker:
                 if not batch:
                     break
                 self._send(batch, result)
-            # Imported here: issuance is optional for a kiosk that never prepares keys offline.
-            from kiosk.sync import issuance
-
             result.certificates = issuance.complete_waiting(self.db, self.client, clock=self.clock)
             if self.config_every and self._passes % self.config_every == 0:
-                from kiosk.sync import hubconfig
-
                 result.config_updated = hubconfig.refresh(self.db, self.client)
                 if result.config_updated:
                     self._import_roster(result)
@@ -247,11 +245,6 @@ class SyncWorker:
         A roster the kiosk refuses is reported in ``result.roster_error`` and logged; the
         previous local roster stays and the sync goes on.
         """
-        from data.store import Store
-        from kiosk.errors import KioskError
-        from kiosk.staff.roster import Roster
-        from kiosk.sync import hubconfig
-
         doc = hubconfig.document(self.db, "staff_roster")
         if doc is None:
             return

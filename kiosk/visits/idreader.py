@@ -24,6 +24,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from hardware.idcard import read_validated, reader_from_settings
+from hardware.idcard.errors import NoCard
+from hardware.sim.pcscd import PcscdProcess
+from hardware.sim.person import load_card
+from hardware.sim.vicc import VirtualCard
+from kiosk.domain import clock
 from kiosk.errors import KioskError, UsageError
 
 #: vpcd's first port when nothing else says (``kiosk sim pcscd start`` uses it).
@@ -63,8 +69,6 @@ class TrainingCardReader:
         if any(_alive(r / "run" / "pcscd.pid") for r in self.roots):
             self.port = VPCD_PORT
             return self.port
-        from hardware.sim.pcscd import PcscdProcess
-
         daemon = PcscdProcess(self.base / "stand-ins" / "pcscd")
         if daemon.isolate:
             # libpcsclite reads the socket's name once, at its first use (none before this)
@@ -75,9 +79,6 @@ class TrainingCardReader:
 
     def place(self, person: str) -> None:
         """Place a sample person's card (a name in hardware/sim/people or a person file)."""
-        from hardware.sim.person import load_card
-        from hardware.sim.vicc import VirtualCard
-
         port = self.ensure()
         self.take_away()
         card = VirtualCard(load_card(person), port=port)
@@ -113,11 +114,6 @@ def read_agent(res: Any, given: dict[str, Any]) -> dict[str, Any]:
             ``idcard.expired``, ``idcard.bad_check_char`` …, ``idcard.no_reader``).
         UsageError: ``visit.sample_training_only`` (``sample`` outside training).
     """
-    from hardware.idcard import read_validated
-    from hardware.idcard.errors import NoCard
-    from kiosk.domain import clock
-    from kiosk.shell.cli.idcard import reader_from_settings
-
     rs = res.settings.devices.reader
     timeout = float(res.card_timeout_s if res.card_timeout_s is not None else rs.timeout_s)
     sample = given.get("sample")

@@ -72,7 +72,7 @@ def test_z_report_on_paper_matches_the_json(tmp_path: Path) -> None:
     ):
         z = _closed_day(store)
         printer = EscposPrinter.from_uri(sim.uri, PrinterModel("TM-T88V", "gb18030"))
-        assert print_report(None, z, store, printer, requested_by="3001") == "Z-report printed"
+        assert print_report(z, store, printer, requested_by="3001") == "Z-report printed"
         (job,) = sim.wait_for_jobs(1)
         (row,) = PrintQueue(store, printer).jobs()
         assert (row.kind, row.state, row.attempts) == ("z_report", "printed", 1)
@@ -104,7 +104,7 @@ def test_z_report_waits_for_paper_in_the_queue_and_prints_exactly_once(tmp_path:
     ):
         z = _closed_day(store)
         printer = EscposPrinter.from_uri(sim.uri, PrinterModel("TM-T88V", "gb18030"))
-        said = print_report(None, z, store, printer, requested_by="3001")
+        said = print_report(z, store, printer, requested_by="3001")
         assert said.startswith("Z-report queued as print job #")
         assert "out of paper" in said and "prints once when the printer is back" in said
         queue = PrintQueue(store, printer)

@@ -32,6 +32,7 @@ def calibrate(
 
     import cv2
 
+    # Imported here: OpenCV and numpy load only to calibrate.
     from hardware.camera import OpenCVCamera, config_from_settings
     from hardware.seal.mat import MatSpec, measure_scale, render_mat
 

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from kiosk.domain.clock import local_today, utc_now
+from kiosk.domain.identifiers import parse_mobile, parse_resident_id, parse_uscc
 from kiosk.shell.cli import CliContext
 
 # The domain modules are imported inside each command: every `kiosk` start imports this module,
@@ -32,8 +34,6 @@ def _emit(facts: dict[str, object], as_json: bool) -> None:
 @click.pass_obj
 def check_id(obj: CliContext, number: str, as_json: bool) -> None:
     """Check a resident ID NUMBER (GB 11643): check character, birth date, sex."""
-    from kiosk.domain.clock import local_today, utc_now
-    from kiosk.domain.identifiers import parse_resident_id
 
     tz = obj.settings().counter.timezone
     rid = parse_resident_id(number, today=local_today(utc_now(), tz))
@@ -56,7 +56,6 @@ def check_id(obj: CliContext, number: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def check_uscc(code: str, as_json: bool) -> None:
     """Check a unified social credit CODE (GB 32100): alphabet and mod-31 check character."""
-    from kiosk.domain.identifiers import parse_uscc
 
     u = parse_uscc(code)
     _emit(
@@ -76,6 +75,5 @@ def check_uscc(code: str, as_json: bool) -> None:
 @click.argument("number")
 def check_mobile(number: str) -> None:
     """Check a mobile NUMBER (11 digits starting with 1)."""
-    from kiosk.domain.identifiers import parse_mobile
 
     click.echo(parse_mobile(number))

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from kiosk.dayclose import render as dayreport_render
+from kiosk.dayclose.bill import qr_from_bill
 from kiosk.dayclose.close import (
     Counted,
     DayCloseRules,
@@ -18,10 +19,12 @@ from kiosk.dayclose.close import (
     local_today,
     parse_counted,
     parse_date,
+    record_key_movement,
 )
 from kiosk.errors import KioskError, UsageError
 from kiosk.shell.cli import CliContext
 from kiosk.shell.cli.staff_cmd import open_roster, open_store
+from kiosk.shell.staff_desk import hub_bill
 
 
 def _day(obj: CliContext, text: str | None) -> date:
@@ -157,8 +160,6 @@ def close(
 
 def _qr_from_hub(obj: CliContext, the_day: date, counted: Counted) -> Counted:
     """The counted figures with QR totals from the provider's bill (or typed, with a note)."""
-    from kiosk.dayclose.bill import qr_from_bill
-    from kiosk.shell.staff_desk import hub_bill
 
     fetch = hub_bill(obj.settings().hub)
     figures = qr_from_bill(counted, lambda: fetch(the_day))
@@ -168,11 +169,15 @@ def _qr_from_hub(obj: CliContext, the_day: date, counted: Counted) -> Counted:
 
 
 def _print(obj: CliContext, report: dict[str, Any], requested_by: str | None = None) -> None:
+    # Imported here: the printer stack (python-escpos, PIL, qrcode) loads only to print; `kiosk
+    # --help` imports every area module for its one-line help.
     from kiosk.dayclose.printing import print_report
+    from kiosk.payments.wiring import make_printer
 
     try:
         with open_store(obj) as store:
-            click.echo(print_report(obj.settings(), report, store, requested_by=requested_by))
+            printer = make_printer(obj.settings())
+            click.echo(print_report(report, store, printer, requested_by=requested_by))
     except KioskError as e:
         raise KioskError(
             f"{report['business_date']}: report not printed: {e.message}; when the printer is "
@@ -246,7 +251,6 @@ def keys(
     note: str,
 ) -> None:
     """Record blank keys RECEIVED (a delivery) or SPOILED at the counter (the close counts them)."""
-    from kiosk.dayclose.close import record_key_movement
 
     with open_store(obj) as store:
         member = open_roster(obj, store).authenticate(staff_no, pin)

@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 
 # The hub's modules (uvicorn, starlette) load inside the commands: a kiosk never pays for them.
-from hub import DEFAULT_BIND, DEFAULT_DB
+from hub import DEFAULT_BIND, DEFAULT_DB, configdocs, kiosks
 from hub.configdocs import DOCUMENTS
+from hub.db import HubDB
+from hub.payments.sandbox import SandboxProvider
 from kiosk.errors import KioskError, UsageError
 
 DB_OPTION = click.option(
@@ -65,13 +67,13 @@ def serve_cmd(
     payments: str,
 ) -> None:
     """Serve the hub's HTTP API until interrupted."""
+    # Imported here: the server stack (uvicorn, Starlette, the CA) loads only to serve; `kiosk
+    # --help` imports every area module for its one-line help.
     from hub.server import load_ca, parse_bind, serve
 
     parse_bind(bind)  # a bad --bind is a usage error before anything opens
     provider = None
     if payments == "sandbox":
-        from hub.payments.sandbox import SandboxProvider
-
         provider = SandboxProvider()
     serve(
         db_url,
@@ -89,8 +91,6 @@ def serve_cmd(
 @click.option("--rotate", is_flag=True, help="Replace an enrolled kiosk's credential.")
 def enrol_cmd(db_url: str, name: str, rotate: bool) -> None:
     """Create a kiosk's credential and print it once (put it in that kiosk's [hub] section)."""
-    from hub import kiosks
-    from hub.db import HubDB
 
     credential = kiosks.enrol(HubDB(db_url), name, rotate=rotate)
     click.echo(credential)
@@ -106,8 +106,6 @@ def set_config_cmd(db_url: str, name: str, file: Path) -> None:
         body = json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise UsageError(f"{file}: not JSON: {e}", code="hub.bad_doc") from e
-    from hub import configdocs
-    from hub.db import HubDB
 
     configdocs.put(HubDB(db_url), name, body)
     click.echo(f"published {name}")
@@ -118,7 +116,7 @@ def set_config_cmd(db_url: str, name: str, file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats_cmd(db_url: str, as_json: bool) -> None:
     """Events stored per kiosk."""
-    from hub.db import HubDB
+    # Imported here: cryptography loads only for this command (see `serve`).
     from hub.events import counts_by_kiosk
 
     counts = counts_by_kiosk(HubDB(db_url))
@@ -135,7 +133,7 @@ def stats_cmd(db_url: str, as_json: bool) -> None:
 def kmc_audit_cmd(db_url: str, as_json: bool) -> None:
     """The key management centre's audit: every escrow, recovery and refusal (when, which kiosk,
     which order, the agent's ID digest, the serials, the refusal's code)."""
-    from hub.db import HubDB
+    # Imported here: cryptography loads only for this command (see `serve`).
     from hub.kmc import audit_rows
 
     rows = audit_rows(HubDB(db_url))

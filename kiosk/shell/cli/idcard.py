@@ -6,37 +6,9 @@ import json
 
 import click
 
-from hardware.idcard import ApduProfile, ReaderOptions, make_reader, read_validated
-from hardware.idcard.base import IdCardReader
+from hardware.idcard import read_validated, reader_from_settings
 from hardware.idcard.record import IdCardRecord
-from kiosk.config import ReaderSettings
 from kiosk.shell.cli import CliContext, pass_cli
-
-
-def reader_from_settings(
-    settings: ReaderSettings, backend: str | None = None, device: str | None = None
-) -> IdCardReader:
-    """The reader kiosk.toml describes; ``backend``/``device`` override it (CLI, training mode)."""
-    p = settings.profile
-    profile = ApduProfile(
-        name=p.name,
-        cla=p.cla,
-        aid=bytes.fromhex(p.aid),
-        text_file=bytes.fromhex(p.text_file),
-        photo_file=bytes.fromhex(p.photo_file),
-        photo_length=p.photo_length,
-        chunk=p.chunk,
-    )
-    options = ReaderOptions(
-        reader_pattern=settings.reader_pattern,
-        device=device,
-        serial_device=settings.serial_device,
-        baudrate=settings.baudrate,
-        answer_timeout=settings.sam_answer_timeout_s,
-        profile=profile,
-    )
-    return make_reader(backend or settings.backend, options)
-
 
 _LABELS = (
     ("name", "Name"),

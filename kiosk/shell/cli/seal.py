@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 import click
 
 from kiosk.errors import KioskError, SealError
+from kiosk.shell.cli.sealverify import verify
 
 if TYPE_CHECKING:
     from hardware.seal import RuleTable
 
 
 def _rules() -> RuleTable:
+    # Imported here (as every hardware.seal import below): OpenCV and numpy load only for a
+    # seal command; `kiosk --help` imports every area module for its one-line help.
     from hardware.seal import RuleTable
 
     return RuleTable.load()
@@ -191,6 +194,7 @@ def preview(
     """
     from textual.app import App
 
+    # Imported here: Textual and OpenCV load only for the preview.
     from kiosk.seal.station import SealStation
     from kiosk.seal.view import SealAcceptance
     from screens.seal import SealScreen
@@ -225,11 +229,5 @@ def preview(
         click.echo(f"wrote {output} and {meta}")
 
 
-def _attach_verify() -> None:
-    """``kiosk seal verify`` (the keys area's SESeal check) lives in its own module."""
-    from kiosk.shell.cli.sealverify import verify
-
-    seal.add_command(verify)
-
-
-_attach_verify()
+# ``kiosk seal verify`` (the keys area's SESeal check) lives in its own module.
+seal.add_command(verify)

@@ -61,6 +61,7 @@ def verify(file: Path, cas: tuple[Path, ...], as_json: bool) -> None:
 
     Exits 1 when any check fails.
     """
+    # Imported here: asn1crypto and cryptography load only to verify.
     from kiosk.contracts.sealobj import verify_seal
 
     check = verify_seal(_read(file), trusted_cas=_load_cas(cas) if cas else None)

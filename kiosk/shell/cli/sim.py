@@ -67,6 +67,8 @@ def _check(answer: dict[str, object] | None) -> dict[str, object]:
 @pass_cli
 def insert(cli: CliContext, person: str, reader: str, port: int) -> None:
     """Insert the card of PERSON (starts the background stand-in when needed)."""
+    # Imported here (as the stand-ins below): each command loads only its own stand-in;
+    # `kiosk --help` imports every area module for its one-line help.
     from hardware.sim import daemon
     from hardware.sim.person import resolve_person
 
@@ -85,7 +87,7 @@ def insert(cli: CliContext, person: str, reader: str, port: int) -> None:
 @pass_cli
 def remove(cli: CliContext) -> None:
     """Take the card away."""
-    from hardware.sim import daemon
+    from hardware.sim import daemon  # lazy: see card_insert
 
     _show(_check(daemon.request(cli.paths().run, {"op": "remove"})))
 
@@ -94,7 +96,7 @@ def remove(cli: CliContext) -> None:
 @pass_cli
 def status(cli: CliContext) -> None:
     """Say which card is inserted, and the SAM's pty."""
-    from hardware.sim import daemon
+    from hardware.sim import daemon  # lazy: see card_insert
 
     _show(_check(daemon.request(cli.paths().run, {"op": "status"})))
 
@@ -103,7 +105,7 @@ def status(cli: CliContext) -> None:
 @pass_cli
 def stop(cli: CliContext) -> None:
     """Stop the background stand-in (removing its card)."""
-    from hardware.sim import daemon
+    from hardware.sim import daemon  # lazy: see card_insert
 
     answer = daemon.request(cli.paths().run, {"op": "stop"})
     click.echo("stopped" if answer else "not running")
@@ -130,7 +132,7 @@ def _pid_alive(pidfile: Path) -> int | None:
 @pass_cli
 def pcscd_start(cli: CliContext) -> None:
     """Start pcscd in the background on the standard socket, vpcd on port 35963."""
-    from hardware.sim.pcscd import PcscdProcess
+    from hardware.sim.pcscd import PcscdProcess  # lazy: see card_insert
 
     run = cli.paths().ensure().run
     pidfile = run / "pcscd.pid"
@@ -187,7 +189,7 @@ PRINTER_STATES = ("ready", "paper-low", "paper-out", "cover-open", "error", "off
 @click.option("--state", type=click.Choice(PRINTER_STATES), default="ready", show_default=True)
 def printer(port: int, out: Path, state: str) -> None:
     """A receipt printer on 127.0.0.1:PORT that keeps every job's bytes in OUT."""
-    from hardware.sim.printer import PrinterSim
+    from hardware.sim.printer import PrinterSim  # lazy: see card_insert
 
     server = PrinterSim(out, port=port, state=state).start()
     click.echo(f"printer stand-in on {server.uri}, jobs in {out} (Ctrl-C stops)", err=True)
@@ -213,6 +215,7 @@ def printer_state(out: Path, state: str) -> None:
 @click.argument("job", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def printer_read(job: Path) -> None:
     """Decode a captured JOB file: its text lines, QR codes, images and cuts."""
+    # lazy: see card_insert
     from hardware.sim.escpos_decode import CutMark, QrCode, RasterImage, TextLine, decode
 
     for item in decode(job.read_bytes()).items:

@@ -32,6 +32,7 @@ from kiosk.shell.cli import CliContext
 @click.pass_context
 def supervise(ctx: click.Context, refresh_s: float, via: str) -> None:
     """The supervisor console: today's visits, money, keys, sync and devices (read-only)."""
+    # Imported here: Textual loads only to run the console.
     from kiosk.shell.console_app import run_console
 
     obj: CliContext = ctx.obj

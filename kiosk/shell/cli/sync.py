@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from data import outbox
 from kiosk.errors import SyncError
 from kiosk.shell.cli import CliContext
+from kiosk.sync.status import read_status
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -72,7 +74,7 @@ def _client(
         raise SyncError(
             "no hub address: pass --hub-url or set [hub] url in kiosk.toml", code="sync.no_hub"
         )
-    from kiosk.sync.client import HubClient
+    from kiosk.sync.client import HubClient  # lazy: httpx (see top)
 
     return HubClient(url, credential, timeout=timeout)
 
@@ -112,8 +114,7 @@ def status_cmd(
     probe: bool,
 ) -> None:
     """Whether the hub answers, how many events wait, how many are quarantined."""
-    from kiosk.sync.client import HubUnavailable
-    from kiosk.sync.status import read_status
+    from kiosk.sync.client import HubUnavailable  # lazy: httpx (see top)
 
     kdb = open_kiosk_db(_db_path(ctx, db))
     st = read_status(kdb).as_dict()
@@ -166,7 +167,7 @@ def run_cmd(
 
     Options left out come from kiosk.toml's [hub] section.
     """
-    from kiosk.sync.worker import Backoff, SyncLock, SyncWorker
+    from kiosk.sync.worker import Backoff, SyncLock, SyncWorker  # lazy: httpx (see top)
 
     hs = _hub_or_defaults(ctx)  # keep_sent_days comes from there in any case
     path = _db_path(ctx, db)
@@ -202,8 +203,6 @@ def retry_cmd(ctx: click.Context, db: str | None, event_ids: tuple[str, ...], al
     """Put quarantined events back in the queue."""
     if not event_ids and not all_:
         raise click.UsageError("name EVENT_IDS or pass --all")
-    from data import outbox
-
     kdb = open_kiosk_db(_db_path(ctx, db))
     n = outbox.retry_quarantined(kdb, None if all_ else event_ids)
     click.echo(f"{n} event(s) back in the queue")
@@ -220,8 +219,6 @@ def retry_cmd(ctx: click.Context, db: str | None, event_ids: tuple[str, ...], al
 @click.pass_context
 def prune_cmd(ctx: click.Context, db: str | None, days: float | None) -> None:
     """Delete events the hub acknowledged long ago; pending and quarantined ones always stay."""
-    from data import outbox
-
     if days is None:
         days = float(_hub_or_defaults(ctx).keep_sent_days)
         if days == 0:
@@ -242,8 +239,6 @@ def prune_cmd(ctx: click.Context, db: str | None, days: float | None) -> None:
 @click.pass_context
 def export_cmd(ctx: click.Context, db: str | None, file: Path) -> None:
     """Write the quarantined events to FILE, one JSON object a line."""
-    from data import outbox
-
     kdb = open_kiosk_db(_db_path(ctx, db))
     rows = outbox.list_events(kdb, "quarantined", limit=1_000_000)
     with file.open("w", encoding="utf-8") as fh:

@@ -21,6 +21,7 @@ import sys
 import click
 
 from kiosk.shell.cli import CliContext
+from kiosk.shell.web import load_or_create_token, make_server, parse_bind, token_check
 
 
 def console_command(obj: CliContext, refresh_s: float = 5.0) -> str:
@@ -73,8 +74,9 @@ def serve_web(
     show_token: bool,
 ) -> None:
     """Serve the supervisor console to a browser (token, then a supervisor's sign-in)."""
+    # Imported here: sqlite-utils and argon2 load only to serve; `kiosk --help` imports every
+    # area module for its one-line help.
     from kiosk.console.views import ConsoleDesk
-    from kiosk.shell.web import load_or_create_token, make_server, parse_bind, token_check
 
     host, port = parse_bind(bind)
     if not show_token:
