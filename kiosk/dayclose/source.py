@@ -36,8 +36,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.domain.payment import PAYMENT_METHODS
+
 #: Payment methods at the counter, in report order.
-METHODS = ("card", "wechat", "alipay", "transfer")
+METHODS = tuple(m.value for m in PAYMENT_METHODS)
 
 # The payments area's states that mean money was taken, and its refund state that means returned.
 _TAKEN = "p.state IN ('paid', 'partially_refunded', 'refunded')"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kiosk.contracts.payments import Channel, ProviderError, ProviderUnavailable, Trade
+from kiosk.domain.payment import PROVIDER_METHODS, PaymentMethod
 from kiosk.errors import PaymentError
 from kiosk.payments.gateway import Gateway
 from kiosk.payments.ledger import METHODS, Ledger, Method, Payment
@@ -81,7 +82,7 @@ class Charges:
         """Each method and whether it can be used now."""
         out = []
         for m in METHODS:
-            if m in ("wechat", "alipay") and not self.provider_online:
+            if m.through_provider and not self.provider_online:
                 out.append(
                     MethodAvailability(
                         m,
@@ -143,7 +144,7 @@ class Charges:
         payment, _ = self.ledger.create(
             visit_id,
             quote,
-            "card",
+            PaymentMethod.CARD,
             amount,
             staff_no=staff_no,
             idempotency_key=idempotency_key,
@@ -192,7 +193,7 @@ class Charges:
         payment, _ = self.ledger.create(
             visit_id,
             quote,
-            "transfer",
+            PaymentMethod.TRANSFER,
             amount,
             staff_no=staff_no,
             idempotency_key=idempotency_key,
@@ -210,7 +211,7 @@ class Charges:
             PaymentError: not a pending transfer (``payment.state``).
         """
         p = self.ledger.payment(payment_id)
-        if p.method != "transfer" or p.state != "pending":
+        if p.method is not PaymentMethod.TRANSFER or p.state != "pending":
             raise PaymentError(
                 f"payment {payment_id} is a {p.state} {p.method} payment, not a pending transfer",
                 code="payment.state",
@@ -254,7 +255,7 @@ class Charges:
         payment, created = self.ledger.create(
             visit_id,
             quote,
-            channel,
+            PaymentMethod(channel),
             quote.total_fen,
             staff_no=staff_no,
             idempotency_key=idempotency_key,
@@ -321,13 +322,13 @@ class Charges:
             The pending payment and the URL to show as a QR code; poll :meth:`check`.
         """
         check_quote(quote)
-        if channel not in ("wechat", "alipay"):
+        if channel not in PROVIDER_METHODS:
             raise PaymentError(f"no QR payment by {channel!r}", code="payment.bad_method")
         gw = self.gateway_or_refuse()
         payment, _ = self.ledger.create(
             visit_id,
             quote,
-            channel,
+            PaymentMethod(channel),
             quote.total_fen,
             staff_no=staff_no,
             idempotency_key=idempotency_key,
@@ -353,7 +354,7 @@ class Charges:
     def check(self, payment_id: int) -> Payment:
         """Ask the provider once about a pending QR payment; marks it paid when it is."""
         p = self.ledger.payment(payment_id)
-        if p.state != "pending" or p.method not in ("wechat", "alipay"):
+        if p.state != "pending" or not p.method.through_provider:
             return p
         assert p.out_trade_no is not None
         trade = self.gateway_or_refuse().query(p.out_trade_no)
@@ -385,7 +386,7 @@ class Charges:
                 f"payment {payment_id} is {p.state}; only pending ones can be cancelled",
                 code="payment.state",
             )
-        if p.method in ("wechat", "alipay") and p.out_trade_no:
+        if p.method.through_provider and p.out_trade_no:
             gw = self.gateway_or_refuse()
             try:
                 trade = (

@@ -21,20 +21,22 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import sqlite_utils
 
 from data.store import Store, utc_now
 from kiosk.domain import clock
+from kiosk.domain.payment import PAYMENT_METHODS, PROVIDER_METHODS, STAFF_METHODS, PaymentMethod
 from kiosk.errors import PaymentError, VisitError
 from kiosk.payments.events import emit
 from kiosk.payments.invoice import check_invoice
 from kiosk.payments.money import QuoteLike, quote_json, quote_ref
 from kiosk.payments.tx import inserted_id, write_tx
 
-Method = Literal["card", "wechat", "alipay", "transfer"]
-METHODS: tuple[Method, ...] = ("card", "wechat", "alipay", "transfer")
+#: A payment method (the domain's); kept under this name for the area's callers.
+Method = PaymentMethod
+METHODS: tuple[Method, ...] = PAYMENT_METHODS
 LIVE_STATES = ("pending", "paid", "partially_refunded")
 
 
@@ -148,7 +150,7 @@ class Ledger:
             id=r["id"],
             visit_id=r["visit_id"],
             order_no=order_no,
-            method=r["method"],
+            method=PaymentMethod(r["method"]),
             amount_fen=r["amount_fen"],
             state=r["state"],
             idempotency_key=r["idempotency_key"],
@@ -318,7 +320,7 @@ class Ledger:
                 f"this quote already has a {live[1]} payment (#{live[0]}); a second one is refused",
                 code="payment.duplicate",
             )
-        if reference is not None and method in ("card", "transfer"):
+        if reference is not None and method in STAFF_METHODS:
             dup = self.store.db.execute(
                 "SELECT id FROM payments WHERE method = ? AND reference = ?", [method, reference]
             ).fetchone()
@@ -352,7 +354,7 @@ class Ledger:
                     )
                 )
                 out_trade_no = None
-                if method in ("wechat", "alipay"):
+                if method in PROVIDER_METHODS:
                     out_trade_no = f"{visit['order_no']}-{pid}"
                     db.table("payments").update(pid, {"out_trade_no": out_trade_no})
                 self.transition(db, pid, None, "pending", by=staff_no)
@@ -443,7 +445,7 @@ class Ledger:
         ps = [p for p in self.payments(visit_id) if p.state in LIVE_STATES]
         if any(p.state in ("paid", "partially_refunded") for p in ps):
             return True, ""
-        if any(p.method == "transfer" and p.state == "pending" for p in ps):
+        if any(p.method is PaymentMethod.TRANSFER and p.state == "pending" for p in ps):
             if self.allow_issue_on_pending_transfer:
                 return True, "transfer not yet confirmed (allowed by configuration)"
             return False, "the bank transfer is not confirmed yet"

@@ -116,7 +116,7 @@ class Reconciler:
         is still open stays pending.
         """
         p = self.ledger.payment(payment_id)
-        if p.state != "pending" or p.method not in ("wechat", "alipay"):
+        if p.state != "pending" or not p.method.through_provider:
             return p
         assert p.out_trade_no is not None and self.gateway is not None
         try:

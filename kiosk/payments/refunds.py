@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from data.store import utc_now
 from kiosk.contracts.payments import ProviderError
+from kiosk.domain.payment import STAFF_METHODS
 from kiosk.errors import PaymentError, StaffError
 from kiosk.payments.charge import Charges
 from kiosk.payments.events import emit
@@ -105,7 +106,7 @@ class Refunder:
                 f"refund of {amount} fen is more than the {room} fen left of payment {payment_id}",
                 code="payment.over_refund",
             )
-        if p.method in ("card", "transfer"):
+        if p.method in STAFF_METHODS:
             if reference is None:
                 raise PaymentError(
                     "record the terminal's or bank's refund reference", code="payment.bad_reference"
@@ -150,7 +151,7 @@ class Refunder:
         row = self.store.db.table("refunds").get(rid)
         p = self.ledger.payment(row["payment_id"])
         amount, reference = row["amount_fen"], row["reference"]
-        if p.method in ("wechat", "alipay"):
+        if p.method.through_provider:
             assert p.out_trade_no is not None
             try:
                 result = self.charges.gateway_or_refuse().refund(
