@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
@@ -17,11 +17,12 @@ from hardware.token import KeyInfo, KeySession
 from kiosk.contracts.subject import SubjectData
 from kiosk.domain import validity
 from kiosk.errors import TokenError
-from kiosk.keys.context import KeyContext, StepOut
+from kiosk.keys.context import KeyContext, StepFn, StepOut
 from kiosk.keys.escrow import recert_escrow_plan
 from kiosk.keys.lifecycle import KeyState
 from kiosk.keys.model import (
     RECERT_ESCROW_STEPS,
+    RECERT_STEPS,
     SEAL_APPLICATION,
     SEAL_LABEL,
     IssueResult,
@@ -39,6 +40,156 @@ from kiosk.keys.tokenops import check_cert_matches, csr_on_key, make_seal, verif
 log = logging.getLogger("kiosk.keys")
 
 
+@dataclass
+class RecertRun:
+    """One run of a renewal or change: a new certificate on the key's existing pair, the seal
+    re-bound, the old certificate revoked; with ``escrow`` in the job's params, the escrowed
+    encryption key certified again (:data:`RECERT_ESCROW_STEPS`).
+
+    Attributes:
+        ctx: the key services' collaborators and journal.
+        job: the ``renew`` or ``change`` job.
+        key: the holder's key in the reader.
+        rec: the key's record as it was before this job.
+        user_pin: the holder's PIN (asked for this visit; never stored).
+        subject: the subject of the new certificate.
+        not_before, not_after: its validity.
+        revoke_reason: why the old certificate is revoked (RFC 5280 name).
+        seal: a new seal for the key; None re-binds the key's own seal, if any.
+        session: the one user session the steps share (opened when first needed).
+    """
+
+    ctx: KeyContext
+    job: KeyJob
+    key: KeyInfo
+    rec: KeyRecord
+    user_pin: str
+    subject: SubjectData
+    not_before: dt.datetime
+    not_after: dt.datetime
+    revoke_reason: str
+    seal: SealRequest | None = None
+    session: KeySession | None = None
+    held: contextlib.ExitStack[bool | None] = field(default_factory=contextlib.ExitStack)
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The journal's steps of this job."""
+        return RECERT_STEPS + (RECERT_ESCROW_STEPS if self.job.params.get("escrow") else ())
+
+    @property
+    def key_id(self) -> bytes:
+        """The CKA_ID of the key's signing pair."""
+        assert self.rec.key_id is not None
+        return self.rec.key_id
+
+    def user_session(self) -> KeySession:
+        """The holder's session; a locked PIN suspends the key (see :func:`pins.login_guard`)."""
+        if self.session is None:
+            ctx, key = self.ctx, self.key
+            try:
+                self.session = self.held.enter_context(
+                    ctx.tokens.session(key.serial, user_pin=self.user_pin, rw=True)
+                )
+            except TokenError as e:
+                login_guard(ctx, key.serial, "system", self.job.order_no)(e)
+                raise
+        return self.session
+
+    # -- the steps (RECERT_STEPS) --------------------------------------------------------------
+
+    def csr(self) -> StepOut:
+        return {}, {"csr_der": csr_on_key(self.user_session(), self.key_id, self.job.order_no)}
+
+    def certify(self) -> StepOut:
+        ctx, rec = self.ctx, self.rec
+        j = ctx.reload(self.job)
+        if j.cert_der:
+            return {"kept": True}, {}
+        assert j.csr_der is not None
+        cert = ctx.issuer.issue(
+            j.csr_der,
+            rec.kind or "org",
+            self.subject,
+            self.not_before,
+            self.not_after,
+            request_id=ctx.request_id(j, "certify"),
+        )
+        check_cert_matches(cert, j.csr_der)
+        c = x509.load_der_x509_certificate(cert)
+        return {"cert_serial": f"{c.serial_number:x}"}, {"cert_der": cert}
+
+    def write_cert(self) -> StepOut:
+        j = self.ctx.reload(self.job)
+        assert j.cert_der is not None
+        self.user_session().write_certificate(self.key_id, j.cert_der, label=cn_of(j.cert_der))
+        return {}, {}
+
+    def write_seal(self) -> StepOut:
+        rec = self.rec
+        j = self.ctx.reload(self.job)
+        assert j.cert_der is not None
+        want = self.seal or (seal_request_of(rec.seal_der) if rec.seal_der else None)
+        if want is None:
+            return {"seal": "none"}, {}
+        der = j.seal_der or make_seal(
+            self.ctx,
+            want,
+            j.cert_der,
+            f"{j.order_no}:{j.service}:seal",
+            es_id=rec.seal_es_id or seal_es_id(j.order_no),
+        )
+        self.user_session().write_data(SEAL_LABEL, SEAL_APPLICATION, der)
+        return {"seal_bytes": len(der)}, {"seal_der": der}
+
+    def verify(self) -> StepOut:
+        j = self.ctx.reload(self.job)
+        assert j.cert_der is not None
+        verify_on_key(self.user_session(), self.key_id, j.cert_der)
+        return {}, {}
+
+    def revoke_old(self) -> StepOut:
+        rec, revoke_reason = self.rec, self.revoke_reason
+        j = self.ctx.reload(self.job)
+        assert j.cert_der is not None
+        new_serial = x509.load_der_x509_certificate(j.cert_der).serial_number
+        if rec.cert_serial and int(rec.cert_serial, 16) != new_serial:
+            self.ctx.issuer.revoke(
+                int(rec.cert_serial, 16),
+                revoke_reason,
+                request_id=f"{j.order_no}:{j.service}:revoke",
+            )
+        return {"revoked": rec.cert_serial, "reason": revoke_reason}, {}
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def plan(self) -> list[tuple[str, StepFn]]:
+        """The steps in order, each with its journal name."""
+        plan: list[tuple[str, StepFn]] = [
+            ("csr", self.csr),
+            ("certify", self.certify),
+            ("write_cert", self.write_cert),
+            ("write_seal", self.write_seal),
+            ("verify", self.verify),
+            ("revoke_old", self.revoke_old),
+        ]
+        if self.job.params.get("escrow"):
+            plan += recert_escrow_plan(
+                self.ctx, self.job, self.key_id, self.user_session, self.revoke_reason
+            )
+        return plan
+
+    def run(self) -> KeyJob:
+        """Every step not yet journalled done, in order; the job as it ends."""
+        assert self.rec.key_id is not None and self.rec.kind is not None
+        ctx, steps = self.ctx, self.steps
+        job = self.job
+        with self.held:
+            for name, fn in self.plan():
+                job = ctx.run_step(job, name, steps, fn)
+        return ctx.reload(job)
+
+
 def _recertify(
     ctx: KeyContext,
     job: KeyJob,
@@ -52,103 +203,10 @@ def _recertify(
     revoke_reason: str,
     seal: SealRequest | None = None,
 ) -> KeyJob:
-    """New certificate on the key's existing pair; seal re-bound; old certificate revoked;
-    with ``escrow`` in the job's params, the escrowed encryption key certified again
-    (:data:`RECERT_ESCROW_STEPS`)."""
-    steps: tuple[str, ...] = ("csr", "certify", "write_cert", "write_seal", "verify", "revoke_old")
-    if job.params.get("escrow"):
-        steps += RECERT_ESCROW_STEPS
-    assert rec.key_id is not None and rec.kind is not None
-    key_id = rec.key_id
-    guard = login_guard(ctx, key.serial, "system", job.order_no)
-    held = contextlib.ExitStack()
-    opened: list[KeySession] = []
-
-    def user_session() -> KeySession:
-        if not opened:
-            try:
-                opened.append(
-                    held.enter_context(ctx.tokens.session(key.serial, user_pin=user_pin, rw=True))
-                )
-            except TokenError as e:
-                guard(e)
-                raise
-        return opened[0]
-
-    def csr() -> StepOut:
-        return {}, {"csr_der": csr_on_key(user_session(), key_id, job.order_no)}
-
-    def certify() -> StepOut:
-        j = ctx.reload(job)
-        if j.cert_der:
-            return {"kept": True}, {}
-        assert j.csr_der is not None
-        cert = ctx.issuer.issue(
-            j.csr_der,
-            rec.kind or "org",
-            subject,
-            not_before,
-            not_after,
-            request_id=ctx.request_id(j, "certify"),
-        )
-        check_cert_matches(cert, j.csr_der)
-        c = x509.load_der_x509_certificate(cert)
-        return {"cert_serial": f"{c.serial_number:x}"}, {"cert_der": cert}
-
-    def write_cert() -> StepOut:
-        j = ctx.reload(job)
-        assert j.cert_der is not None
-        user_session().write_certificate(key_id, j.cert_der, label=cn_of(j.cert_der))
-        return {}, {}
-
-    def write_seal() -> StepOut:
-        j = ctx.reload(job)
-        assert j.cert_der is not None
-        want = seal or (seal_request_of(rec.seal_der) if rec.seal_der else None)
-        if want is None:
-            return {"seal": "none"}, {}
-        der = j.seal_der or make_seal(
-            ctx,
-            want,
-            j.cert_der,
-            f"{j.order_no}:{j.service}:seal",
-            es_id=rec.seal_es_id or seal_es_id(j.order_no),
-        )
-        user_session().write_data(SEAL_LABEL, SEAL_APPLICATION, der)
-        return {"seal_bytes": len(der)}, {"seal_der": der}
-
-    def verify() -> StepOut:
-        j = ctx.reload(job)
-        assert j.cert_der is not None
-        verify_on_key(user_session(), key_id, j.cert_der)
-        return {}, {}
-
-    def revoke_old() -> StepOut:
-        j = ctx.reload(job)
-        assert j.cert_der is not None
-        new_serial = x509.load_der_x509_certificate(j.cert_der).serial_number
-        if rec.cert_serial and int(rec.cert_serial, 16) != new_serial:
-            ctx.issuer.revoke(
-                int(rec.cert_serial, 16),
-                revoke_reason,
-                request_id=f"{j.order_no}:{j.service}:revoke",
-            )
-        return {"revoked": rec.cert_serial, "reason": revoke_reason}, {}
-
-    plan: list[tuple[str, Callable[[], StepOut]]] = [
-        ("csr", csr),
-        ("certify", certify),
-        ("write_cert", write_cert),
-        ("write_seal", write_seal),
-        ("verify", verify),
-        ("revoke_old", revoke_old),
-    ]
-    if job.params.get("escrow"):
-        plan += recert_escrow_plan(ctx, job, key_id, user_session, revoke_reason)
-    with held:
-        for name, fn in plan:
-            job = ctx.run_step(job, name, steps, fn)
-    return ctx.reload(job)
+    """Run (or resume) a renewal's or change's steps; see :class:`RecertRun`."""
+    return RecertRun(
+        ctx, job, key, rec, user_pin, subject, not_before, not_after, revoke_reason, seal
+    ).run()
 
 
 def _finish_recert(

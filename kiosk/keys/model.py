@@ -28,6 +28,17 @@ ISSUE_STEPS: tuple[str, ...] = (
     "verify",
 )
 
+#: The steps of a renewal (更新) or a change (变更) on the key's existing pair, in order (the
+#: journal's names); :data:`RECERT_ESCROW_STEPS` follow when the key carries an escrowed pair.
+RECERT_STEPS: tuple[str, ...] = (
+    "csr",
+    "certify",
+    "write_cert",
+    "write_seal",
+    "verify",
+    "revoke_old",
+)
+
 #: The steps that put the escrowed encryption key pair (双证书) on the key: after ``verify`` of
 #: a new issue or a replacement (with key escrow), and the whole of a key recovery (密钥恢复).
 ESCROW_STEPS: tuple[str, ...] = ("enc_fetch", "enc_cert", "enc_verify")
