@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeAlias
 
 from kiosk.errors import StoreError, UsageError
 
@@ -45,7 +45,19 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _conn(db: Any) -> sqlite3.Connection:
+class HasConnection(Protocol):
+    """A ``sqlite_utils.Database``, or anything else that holds its connection as ``conn``."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+
+#: What every function here takes: a database object with a connection, or the connection.
+Db: TypeAlias = HasConnection | sqlite3.Connection
+
+
+def connection(db: Db) -> sqlite3.Connection:
+    """The ``sqlite3.Connection`` behind ``db`` (TypeError for anything else)."""
     conn = getattr(db, "conn", db)
     if not isinstance(conn, sqlite3.Connection):
         raise TypeError(f"expected a sqlite_utils.Database or sqlite3.Connection, got {type(db)!r}")
@@ -86,7 +98,7 @@ class OutboxEvent:
 
 
 def enqueue(
-    db: Any,
+    db: Db,
     *,
     kind: str,
     payload: Mapping[str, Any],
@@ -145,7 +157,7 @@ def enqueue(
         except (ValueError, AttributeError, TypeError) as e:
             raise UsageError(f"event id {event_id!r} is not a UUID", code="outbox.bad_id") from e
     try:
-        _conn(db).execute(
+        connection(db).execute(
             "INSERT INTO outbox (event_id, visit_id, kind, payload, created_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
             (event_id, visit_id, kind, text, created_at or utc_now()),
@@ -155,9 +167,9 @@ def enqueue(
     return event_id
 
 
-def next_batch(db: Any, limit: int) -> list[OutboxEvent]:
+def next_batch(db: Db, limit: int) -> list[OutboxEvent]:
     """The oldest pending events, in send order (``seq``), at most ``limit`` of them."""
-    rows = _conn(db).execute(
+    rows = connection(db).execute(
         "SELECT seq, event_id, visit_id, kind, payload, created_at, attempts FROM outbox "
         "WHERE state = 'pending' ORDER BY seq LIMIT ?",
         (limit,),
@@ -166,7 +178,7 @@ def next_batch(db: Any, limit: int) -> list[OutboxEvent]:
 
 
 def record_results(
-    db: Any,
+    db: Db,
     acknowledged: Iterable[str],
     rejected: Mapping[str, str],
     *,
@@ -181,7 +193,7 @@ def record_results(
         rejected: event id -> the hub's reason: quarantined, with the reason kept.
         now: the time to record as ``sent_at`` (default now, UTC).
     """
-    conn = _conn(db)
+    conn = connection(db)
     stamp = now or utc_now()
     own_tx = not conn.in_transaction
     if own_tx:
@@ -205,9 +217,9 @@ def record_results(
         conn.execute("COMMIT")
 
 
-def record_failed_attempt(db: Any, event_ids: Iterable[str], error: str) -> None:
+def record_failed_attempt(db: Db, event_ids: Iterable[str], error: str) -> None:
     """Count one unacknowledged send of these events (the hub did not answer usefully)."""
-    conn = _conn(db)
+    conn = connection(db)
     ids = list(event_ids)
     own_tx = not conn.in_transaction
     if own_tx:
@@ -226,17 +238,17 @@ def record_failed_attempt(db: Any, event_ids: Iterable[str], error: str) -> None
         conn.execute("COMMIT")
 
 
-def counts(db: Any) -> dict[State, int]:
+def counts(db: Db) -> dict[State, int]:
     """How many events are pending, sent and quarantined (one indexed query)."""
     result: dict[State, int] = {"pending": 0, "sent": 0, "quarantined": 0}
-    for state, n in _conn(db).execute("SELECT state, count(*) FROM outbox GROUP BY state"):
+    for state, n in connection(db).execute("SELECT state, count(*) FROM outbox GROUP BY state"):
         result[state] = n
     return result
 
 
-def queue_depth(db: Any) -> tuple[int, int]:
+def queue_depth(db: Db) -> tuple[int, int]:
     """(pending, quarantined), cheap enough for a status bar: two index-only counts."""
-    conn = _conn(db)
+    conn = connection(db)
     pending = conn.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
     quarantined = conn.execute(
         "SELECT count(*) FROM outbox WHERE state = 'quarantined'"
@@ -244,9 +256,9 @@ def queue_depth(db: Any) -> tuple[int, int]:
     return pending, quarantined
 
 
-def list_events(db: Any, state: State, limit: int = 100) -> list[dict[str, Any]]:
+def list_events(db: Db, state: State, limit: int = 100) -> list[dict[str, Any]]:
     """Events in one state, oldest first, as plain dicts (for the staff screen and export)."""
-    cur = _conn(db).execute(
+    cur = connection(db).execute(
         "SELECT seq, event_id, visit_id, kind, payload, created_at, attempts, sent_at, last_error "
         "FROM outbox WHERE state = ? ORDER BY seq LIMIT ?",
         (state, limit),
@@ -255,13 +267,13 @@ def list_events(db: Any, state: State, limit: int = 100) -> list[dict[str, Any]]
     return [dict(zip(cols, row, strict=True)) for row in cur]
 
 
-def retry_quarantined(db: Any, event_ids: Iterable[str] | None = None) -> int:
+def retry_quarantined(db: Db, event_ids: Iterable[str] | None = None) -> int:
     """Put quarantined events back in the queue (all of them, or the given ids).
 
     Returns:
         How many events went back to pending.
     """
-    conn = _conn(db)
+    conn = connection(db)
     if event_ids is None:
         cur = conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'quarantined'")
         return cur.rowcount
@@ -274,7 +286,7 @@ def retry_quarantined(db: Any, event_ids: Iterable[str] | None = None) -> int:
     return n
 
 
-def prune_sent(db: Any, before: str, *, chunk: int = 5000) -> int:
+def prune_sent(db: Db, before: str, *, chunk: int = 5000) -> int:
     """Delete events the hub acknowledged before ``before`` (UTC ISO, the ``sent_at`` format).
 
     Only ``sent`` rows go: pending and quarantined events are kept whatever their age (they are
@@ -285,7 +297,7 @@ def prune_sent(db: Any, before: str, *, chunk: int = 5000) -> int:
     Returns:
         How many events were deleted.
     """
-    conn = _conn(db)
+    conn = connection(db)
     if conn.in_transaction:
         raise StoreError("prune the outbox outside a transaction", code="outbox.in_transaction")
     total = 0
@@ -312,15 +324,15 @@ def cutoff(days: float, *, now: datetime | None = None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def get_state(db: Any, key: str) -> str | None:
+def get_state(db: Db, key: str) -> str | None:
     """One value of the ``sync_state`` table (``last_success``, ``last_error``, ``online``...)."""
-    row = _conn(db).execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+    row = connection(db).execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
     return None if row is None else row[0]
 
 
-def set_state(db: Any, values: Mapping[str, str | None]) -> None:
+def set_state(db: Db, values: Mapping[str, str | None]) -> None:
     """Write values of the ``sync_state`` table (upsert)."""
-    _conn(db).executemany(
+    connection(db).executemany(
         "INSERT INTO sync_state (key, value) VALUES (?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         list(values.items()),

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -93,6 +93,33 @@ class Camera(Protocol):
         """The first frame newer than ``after_seq``; CameraError when none comes in time."""
 
 
+class VideoSource(Protocol):
+    """What the grabber uses of a capture: ``cv2.VideoCapture``, or a test's unplugged device."""
+
+    def isOpened(self) -> bool:  # cv2's name
+        """Whether the source opened."""
+
+    def set(self, prop: int, value: float) -> bool:
+        """Set a capture property (cv2.CAP_PROP_*); False when the driver refuses."""
+
+    def get(self, prop: int) -> float:
+        """A capture property (cv2.CAP_PROP_*)."""
+
+    def read(self) -> tuple[bool, cv2.typing.MatLike | None]:
+        """The next frame: (ok, image)."""
+
+    def release(self) -> None:
+        """Close the source."""
+
+
+def open_video(target: int | str) -> VideoSource:
+    """Open a device index, stream URL or video file with OpenCV."""
+    # One call per branch: cv2's stubs type the index and the file-name constructors apart.
+    if isinstance(target, int):
+        return cv2.VideoCapture(target)
+    return cv2.VideoCapture(target)
+
+
 def parse_source(source: str) -> tuple[str, int | str]:
     """Classify a source string: ("device", index), ("stream", url), ("image"|"video", path)."""
     s = source.strip()
@@ -123,7 +150,7 @@ class OpenCVCamera:
         config: CameraConfig,
         on_state: StateCallback | None = None,
         *,
-        capture_factory: Callable[[int | str], Any] = cv2.VideoCapture,
+        capture_factory: Callable[[int | str], VideoSource] = open_video,
     ):
         self.config = config
         self._capture_factory = capture_factory
@@ -224,7 +251,7 @@ class OpenCVCamera:
         if self.state != CameraState.LIVE:
             self._set_state(CameraState.LIVE, f"{image.shape[1]}×{image.shape[0]}")
 
-    def _open_capture(self) -> Any:
+    def _open_capture(self) -> VideoSource | None:
         if self.kind == "video" and not Path(str(self.target)).is_file():
             self._set_state(CameraState.NO_CAMERA, f"file not found: {self.target}")
             return None
@@ -270,7 +297,7 @@ class OpenCVCamera:
             self._stop.wait(1.0 / self.fps)
 
     def _run_capture(self) -> None:
-        cap: Any = None
+        cap: VideoSource | None = None
         was_live = False
         last_ok = time.monotonic()
         next_due = time.monotonic()
@@ -301,7 +328,7 @@ class OpenCVCamera:
                     if self.config.loop and was_live:
                         cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
                         ok2, image = cap.read()
-                        if ok2:
+                        if ok2 and image is not None:
                             self._publish(image)
                             continue
                     self._set_state(CameraState.ENDED, f"end of {self.config.source}")

@@ -41,8 +41,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -57,6 +58,9 @@ from hub.payments import bill
 from hub.payments.routes import payment_routes
 from kiosk.contracts.payments import PaymentProvider, ProviderError
 from kiosk.errors import KioskError
+
+if TYPE_CHECKING:
+    from hub.kmc import Delivery, KeyManagementCentre, Recertified
 
 log = logging.getLogger("hub")
 
@@ -73,7 +77,7 @@ def create_app(
     db: HubDB,
     ca: CertificateAuthority | None = None,
     provider: PaymentProvider | None = None,
-    kmc: Any = None,
+    kmc: KeyManagementCentre | None = None,
 ) -> Starlette:
     """Build the hub's ASGI app on an open database and (optionally) an issuing CA.
 
@@ -156,7 +160,7 @@ def create_app(
         kiosk = await kiosk_of(request)
         if kiosk is None:
             return _error(401, "hub.unauthorized", "missing or wrong kiosk credential")
-        if ca is None or not hasattr(ca, "sign_as_seal_maker"):
+        if not isinstance(ca, seals.SealMaker):
             return _error(503, "hub.no_ca", "this hub has no seal maker configured")
         try:
             body = await json_body(request)
@@ -215,7 +219,11 @@ def create_app(
         from hub.kmc import KmcError
 
         action = request.path_params["action"]
-        fns = {"escrow": kmc.escrow, "recover": kmc.recover, "recertify": kmc.recertify}
+        fns: dict[str, Callable[[str, Any], Delivery | Recertified]] = {
+            "escrow": kmc.escrow,
+            "recover": kmc.recover,
+            "recertify": kmc.recertify,
+        }
         if action not in fns:
             return _error(404, "hub.not_found", f"no KMC action {action!r}")
         try:

@@ -32,7 +32,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
@@ -43,6 +43,9 @@ from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from hub.db import HubDB
 from kiosk.errors import KioskError
+
+if TYPE_CHECKING:
+    from hub.ca import CertificateAuthority
 
 log = logging.getLogger("hub.kmc")
 
@@ -153,7 +156,9 @@ class KeyManagementCentre:
         KmcError: ``kmc.no_master_key`` (absent and not ``create``), ``kmc.bad_master_key``.
     """
 
-    def __init__(self, directory: Path, db: HubDB, ca: Any, *, create: bool = True):
+    def __init__(
+        self, directory: Path, db: HubDB, ca: CertificateAuthority, *, create: bool = True
+    ):
         self.directory = Path(directory)
         self.db = db
         self.ca = ca

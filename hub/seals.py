@@ -13,13 +13,16 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cryptography import x509
 
 from hub.db import HubDB
 from hub.issuing import STATION_CLASH, IssuanceError
 from kiosk.errors import KioskError
+
+if TYPE_CHECKING:
+    from kiosk.contracts.sealobj import SealSpec
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seals (
@@ -32,13 +35,32 @@ CREATE TABLE IF NOT EXISTS seals (
 """
 
 
+@runtime_checkable
+class SealMaker(Protocol):
+    """What a seal needs of the CA (``hub.ca.CertificateAuthority`` is one; a CA without a seal
+    maker key is not, and the hub then answers 503)."""
+
+    @property
+    def seal_maker_alg(self) -> str:
+        """The OID (dotted) of the seal maker's signature algorithm."""
+        ...
+
+    def seal_maker_der(self) -> bytes:
+        """The seal maker's (制章人) certificate, DER."""
+        ...
+
+    def sign_as_seal_maker(self, data: bytes) -> bytes:
+        """Sign ``data`` with the seal maker's key."""
+        ...
+
+
 def ensure_schema(db: HubDB) -> None:
     """Create the seals table (idempotent)."""
     with db.transaction() as tx:
         tx.execute(_SCHEMA)
 
 
-def spec_to_wire(spec: Any) -> dict[str, Any]:
+def spec_to_wire(spec: SealSpec) -> dict[str, Any]:
     """A ``SealSpec`` as the JSON ``POST /seals`` takes (bytes base64, times ISO UTC)."""
 
     def iso(t: dt.datetime | None) -> str | None:
@@ -60,7 +82,7 @@ def spec_to_wire(spec: Any) -> dict[str, Any]:
     }
 
 
-def spec_from_wire(body: Any) -> Any:
+def spec_from_wire(body: Any) -> SealSpec:
     """The inverse of :func:`spec_to_wire`.
 
     Raises:
@@ -97,7 +119,7 @@ def spec_from_wire(body: Any) -> Any:
         raise IssuanceError(f"seal spec is malformed: {e}", code="hub.bad_seal") from e
 
 
-def make(db: HubDB, ca: Any, kiosk: str, body: Any) -> dict[str, Any]:
+def make(db: HubDB, ca: SealMaker, kiosk: str, body: Any) -> dict[str, Any]:
     """``POST /seals``: ``{"request_id", "spec"}`` -> ``{"request_id", "status", "seal"}``.
 
     Raises:

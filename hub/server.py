@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from hub import DEFAULT_BIND, DEFAULT_DB
 from hub.app import create_app
 from hub.db import HubDB
-from hub.issuing import CertificateAuthority
 from kiosk.contracts.payments import PaymentProvider
 from kiosk.errors import ConfigError, KioskError, UsageError
+
+if TYPE_CHECKING:
+    # hub.ca may be missing from a build (load_ca says so); only its type is needed here.
+    from hub.ca import CertificateAuthority as RealCA
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -29,7 +33,7 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def load_ca(ca_dir: str | None, *, create: bool = False) -> CertificateAuthority | None:
+def load_ca(ca_dir: str | None, *, create: bool = False) -> RealCA | None:
     """The issuing CA (``hub.ca``, keys issue) kept in ``ca_dir``; None without a directory.
 
     Args:
@@ -58,7 +62,7 @@ def load_ca(ca_dir: str | None, *, create: bool = False) -> CertificateAuthority
 def serve(
     db_url: str = DEFAULT_DB,
     bind: str = DEFAULT_BIND,
-    ca: CertificateAuthority | None = None,
+    ca: RealCA | None = None,
     provider: PaymentProvider | None = None,
     kmc_dir: str | None = None,
     *,

@@ -98,6 +98,8 @@ class TokenError(DeviceError):
 
     title = "USB key"
     code = "token.error"
+    #: On ``token.wrong_pin``: the tries the key says are left (None when it does not tell).
+    tries_left: int | None = None
 
 
 class CameraError(DeviceError):

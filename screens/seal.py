@@ -129,7 +129,8 @@ def describe(analysis: Any) -> tuple[Bi, Bi]:
 class SealStationPort(Protocol):
     """What the screen needs (kiosk.seal.station.SealStation is the real one)."""
 
-    camera_state: str
+    @property
+    def camera_state(self) -> str: ...
 
     def start(self) -> None: ...
     def stop(self) -> None: ...

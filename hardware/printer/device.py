@@ -17,7 +17,7 @@ import logging
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeGuard, get_args
 from urllib.parse import parse_qs, urlparse
 
 from hardware.printer.doc import Doc
@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 URI_FORMS = "tcp://HOST:PORT, usb://VID:PID, serial:///dev/ttyS0, file:///dev/usb/lp0"
 
 StateName = Literal["ready", "paper_low", "paper_out", "cover_open", "offline", "error", "unknown"]
+STATE_NAMES: frozenset[str] = frozenset(get_args(StateName))
+
+
+def is_state_name(word: str) -> TypeGuard[StateName]:
+    """Whether ``word`` names a printer state (the tail of a ``printer.*`` error code may)."""
+    return word in STATE_NAMES
+
 
 # (English, 中文) for the status bar.
 _WORDS: dict[str, tuple[str, str]] = {
@@ -172,7 +179,8 @@ def parse_uri(uri: str) -> PrinterTarget:
         baud = parse_qs(u.query).get("baudrate", ["9600"])[0]
         if not baud.isdigit():
             raise bad("baudrate must be a number")
-        return PrinterTarget(u.scheme, path=u.path, baudrate=int(baud))  # type: ignore[arg-type]
+        scheme: Literal["serial", "file"] = "serial" if u.scheme == "serial" else "file"
+        return PrinterTarget(scheme, path=u.path, baudrate=int(baud))
     raise bad(f"unknown scheme {u.scheme!r}")
 
 

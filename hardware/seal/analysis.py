@@ -142,9 +142,9 @@ def paper_gains(bgr: np.ndarray) -> np.ndarray:
     before red is measured. The median of a sparse grid is the paper: ink covers far less.
     """
     sample = bgr[::7, ::7].reshape(-1, 3)
-    paper = np.median(sample, axis=0).astype(np.float64)
+    paper = np.asarray(np.median(sample, axis=0), dtype=np.float64)
     paper = np.maximum(paper, 1.0)
-    return (paper.max() / paper).astype(np.float32)
+    return (float(paper.max()) / paper).astype(np.float32)
 
 
 def redness(bgr: np.ndarray, gains: np.ndarray | None = None) -> np.ndarray:
@@ -206,7 +206,7 @@ def _longest_run(flags: np.ndarray) -> int:
 
 def _measure_ring(
     red: np.ndarray,
-    ellipse: tuple[tuple[float, float], tuple[float, float], float],
+    ellipse: cv2.typing.RotatedRect,
     ink_low: int,
     ring_window: float,
 ) -> _Ring | None:
@@ -325,10 +325,10 @@ def _star_and_rotation(
         binary = (crop > 0.4 * ring.ink_level).astype(np.uint8)
         # Join the star across form lines printed through it and ink dropouts.
         k = max(3, round(0.8 * px_per_mm) | 1)
-        binary = cv2.morphologyEx(
+        joined = cv2.morphologyEx(
             binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         )
-        n, labels, stats, cents = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        n, labels, stats, cents = cv2.connectedComponentsWithStats(joined, connectivity=8)
         # A star broken by a dropout is several pieces near the centre: take them together
         # (the bottom text of a 专用章 sits further out).
         parts = [
@@ -372,8 +372,9 @@ def _star_and_rotation(
     c1 = min(polar.shape[1], math.ceil(0.86 * float(r_exp.max())) + 1)
     idx = np.arange(c0, c1)[None, :]
     band = (idx >= 0.74 * r_exp[:, None]) & (idx <= 0.86 * r_exp[:, None])
-    text = ((polar[:, c0:c1] > 0.5 * ring.ink_level) & band).any(axis=1)
-    text = cv2.dilate(text.astype(np.uint8)[:, None], np.ones((7, 1), np.uint8)).ravel() > 0
+    inked = ((polar[:, c0:c1] > 0.5 * ring.ink_level) & band).any(axis=1)
+    inked_col = np.asarray(inked, dtype=np.uint8)[:, None]
+    text = cv2.dilate(inked_col, np.ones((7, 1), np.uint8)).ravel() > 0
     text_rot: float | None = None
     if text.any() and not text.all():
         start = int(np.argmax(text))  # a text angle: the gap runs between text angles
@@ -395,8 +396,8 @@ def _star_and_rotation(
 
 
 def _moved(
-    before: tuple[tuple[float, float], tuple[float, float], float],
-    after: tuple[tuple[float, float], tuple[float, float], float],
+    before: cv2.typing.RotatedRect,
+    after: cv2.typing.RotatedRect,
 ) -> bool:
     """Whether two ellipses differ by more than 2% of the radius in centre or size."""
     (x0, y0), (w0, h0), _ = before
@@ -496,7 +497,8 @@ def analyse(
     red_small = cv2.blur(
         redness(small, gains), (3, 3)
     )  # averages out colour noise, keeps faint ink
-    mask = cv2.compare(red_small, t.ink_low, cv2.CMP_GT)
+    # OpenCV compares with a scalar too; its stubs only list arrays for src2.
+    mask = cv2.compare(red_small, t.ink_low, cv2.CMP_GT)  # type: ignore[call-overload]
     k = max(3, round(1.5 * px_per_mm * s) | 1)
     mask = cv2.morphologyEx(
         mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
@@ -583,15 +585,15 @@ def analyse(
     shape = _classify(full, ratio, t)
     res.shape = shape
     if shape == "rectangle" or ring is None:
-        (w, h), ang, comp, gap, level = _rect_measure(red, full, t.ink_low)
-        res.size_mm = (round(w / px_per_mm, 2), round(h / px_per_mm, 2))
+        (rw, rh), ang, comp, gap, level = _rect_measure(red, full, t.ink_low)
+        res.size_mm = (round(rw / px_per_mm, 2), round(rh / px_per_mm, 2))
         res.completeness, res.max_gap_deg = round(comp, 3), round(gap, 1)
         res.ink = round(level / 255.0, 3)
         res.ink_level = level
         res.deformation = None
         (rcx, rcy), _, _ = cv2.minAreaRect(full)
         res.centre_px = (rcx + ox, rcy + oy)
-        res.ellipse_px = (w, h, ang)
+        res.ellipse_px = (rw, rh, ang)
         res.rotation_deg = round(((ang + 45.0) % 90.0) - 45.0, 1)
         edge_mm = None
     else:

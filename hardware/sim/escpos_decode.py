@@ -242,12 +242,15 @@ def tokenize(data: bytes) -> list[Token]:
     return out
 
 
+Align = Literal["left", "center", "right"]
+
+
 @dataclass(frozen=True, slots=True)
 class TextLine:
     """A printed line of text, with the style it was printed in."""
 
     text: str
-    align: Literal["left", "center", "right"] = "left"
+    align: Align = "left"
     bold: bool = False
     width: int = 1
     height: int = 1
@@ -368,12 +371,25 @@ class Paper:
         return found
 
 
+# ESC a n: 0-2, or the ASCII digits "0"-"2".
+_ALIGN: dict[int, Align] = {
+    0: "left",
+    1: "center",
+    2: "right",
+    48: "left",
+    49: "center",
+    50: "right",
+}
+# (align, bold, width, height) of the text being collected.
+_Style = tuple[Align, bool, int, int]
+
+
 class _Interpreter:
     def __init__(self) -> None:
         self.paper = Paper()
         self.reset()
         self.buf = bytearray()
-        self.line_style: tuple[str, bool, int, int] | None = None
+        self.line_style: _Style | None = None
         self.qr_data = b""
         self.qr_size = 3
         self.graphics: RasterImage | None = None
@@ -381,12 +397,12 @@ class _Interpreter:
     def reset(self) -> None:
         self.chinese = False
         self.codepage = 0
-        self.align = "left"
+        self.align: Align = "left"
         self.bold = False
         self.width = 1
         self.height = 1
 
-    def style(self) -> tuple[str, bool, int, int]:
+    def style(self) -> _Style:
         return (self.align, self.bold, self.width, self.height)
 
     def text_byte(self, b: int) -> None:
@@ -403,9 +419,7 @@ class _Interpreter:
             text = bytes(self.buf).decode("gb18030", errors="replace")
         else:
             text = bytes(self.buf).decode(_CODEPAGES.get(self.codepage, "cp437"), errors="replace")
-        self.paper.items.append(
-            TextLine(text, align, bold, width, height, self.chinese)  # type: ignore[arg-type]
-        )
+        self.paper.items.append(TextLine(text, align, bold, width, height, self.chinese))
         self.buf.clear()
 
     def feed(self, tok: Token) -> None:
@@ -424,14 +438,7 @@ class _Interpreter:
             self.flush(force=False)
             self.reset()
         elif k == "ESC a":
-            self.align = {
-                0: "left",
-                1: "center",
-                2: "right",
-                48: "left",
-                49: "center",
-                50: "right",
-            }.get(a[0], "left")
+            self.align = _ALIGN.get(a[0], "left")
         elif k == "ESC E" or k == "ESC G":
             self.bold = bool(a[0] & 1)
         elif k == "ESC !":

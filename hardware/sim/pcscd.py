@@ -40,7 +40,7 @@ def free_port_pair() -> int:
     for _ in range(50):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+            port = int(s.getsockname()[1])
         if port < 65535 and _port_free(port) and _port_free(port + 1):
             return port
     raise SimError("No free pair of TCP ports for vpcd.", code="sim.no_port")

@@ -110,9 +110,13 @@ class SoftHsm2:
 
     def _read_state(self) -> dict[str, object]:
         try:
-            return json.loads((self.paths.root / _STATE).read_text())
+            state = json.loads((self.paths.root / _STATE).read_text())
         except (OSError, ValueError):
-            return {"blank_inserted": True, "blank_stock": self.blank_slots}
+            state = None
+        if isinstance(state, dict):
+            return state
+        # No state file yet (or an unreadable one): a blank key sits in the reader.
+        return {"blank_inserted": True, "blank_stock": self.blank_slots}
 
     def _write_state(self, state: dict[str, object]) -> None:
         tmp = self.paths.root / (_STATE + ".tmp")

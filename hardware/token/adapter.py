@@ -198,7 +198,7 @@ def wrong_pin_error(state: PinState, *, so: bool = False) -> TokenError:
     else:
         tail = "The key does not report how many tries are left."
     err = TokenError(f"Wrong {who}. {tail}", code="token.wrong_pin")
-    err.tries_left = left  # type: ignore[attr-defined]
+    err.tries_left = left
     return err
 
 

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from data.outbox import Db, connection
 from kiosk.domain import clock
 from kiosk.status import KioskStatus
 
@@ -144,7 +144,7 @@ class StatusLog:
             self._close()
 
 
-def read_devices(db: Any) -> list[RecordedDevice]:
+def read_devices(db: Db) -> list[RecordedDevice]:
     """The recorded device states, in the status bar's order (empty when never recorded).
 
     Args:
@@ -152,10 +152,11 @@ def read_devices(db: Any) -> list[RecordedDevice]:
     """
     from kiosk.status import Device
 
-    conn = getattr(db, "conn", db)
-    rows = conn.execute(
-        "SELECT device, state, reason_zh, reason_en, since, checked_at FROM device_status"
-    ).fetchall()
+    rows = (
+        connection(db)
+        .execute("SELECT device, state, reason_zh, reason_en, since, checked_at FROM device_status")
+        .fetchall()
+    )
     order = [d.value for d in Device]
     rows.sort(key=lambda r: order.index(r[0]) if r[0] in order else len(order))
     return [

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,9 @@ from kiosk.domain import clock as dclock
 from kiosk.errors import StaffError, StoreError
 from kiosk.staff import audit
 from kiosk.staff.roster import Role, Roster, StaffMember, StaffPolicy, require_role
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,7 @@ class ConsoleDesk:
     def __init__(
         self,
         database: Path,
-        settings: Any,
+        settings: Settings,
         *,
         training: bool = False,
         via: str = "terminal",

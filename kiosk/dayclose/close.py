@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data.store import Store, utc_now
 from kiosk.dayclose.source import METHODS, load_day
@@ -34,6 +34,13 @@ from kiosk.errors import DomainError, StaffError, StoreError, UsageError
 from kiosk.staff import audit, events
 from kiosk.staff.audit import canonical_json
 from kiosk.staff.roster import Role, StaffMember, StaffSession, require_role
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    import sqlite_utils
+
+    from kiosk.config import Settings
 
 METHOD_ZH = {"card": "刷卡", "wechat": "微信支付", "alipay": "支付宝", "transfer": "转账"}
 SERVICE_ZH = {
@@ -60,7 +67,7 @@ class DayCloseRules:
     key_difference_threshold: int = 0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> DayCloseRules:
+    def from_settings(cls, settings: Settings) -> DayCloseRules:
         """From the whole ``Settings``."""
         return cls(
             counter_id=settings.counter.id,
@@ -529,14 +536,14 @@ def close_day(
     return report
 
 
-def _rowid(cur: Any) -> int:
+def _rowid(cur: sqlite3.Cursor) -> int:
     rowid = cur.lastrowid
     if rowid is None:  # an INSERT always sets it; this keeps the type honest
         raise StoreError("the store did not return the new row's id", code="store.no_rowid")
     return int(rowid)
 
 
-def _audit_head(db: Any) -> str:
+def _audit_head(db: sqlite_utils.Database) -> str:
     row = db.execute("SELECT row_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     return audit.GENESIS if row is None else row[0]
 

@@ -10,10 +10,13 @@ CSV, JSON and PDF are written either way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data.store import Store
 from kiosk.dayclose.render import receipt_lines
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
 
 
 def report_doc(report: Mapping[str, Any], columns: int) -> Any:
@@ -28,7 +31,7 @@ def report_doc(report: Mapping[str, Any], columns: int) -> Any:
 
 
 def print_report(
-    settings: Any,
+    settings: Settings,
     report: Mapping[str, Any],
     store: Store,
     printer: Any = None,

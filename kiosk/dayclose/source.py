@@ -34,7 +34,10 @@ midnight to midnight), so the ``created_at`` indexes answer the range.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 from kiosk.domain.payment import PAYMENT_METHODS
 
@@ -75,11 +78,13 @@ class DayData:
     missing: list[str] = field(default_factory=list)
 
 
-def _tables(db: Any) -> set[str]:
+def _tables(db: sqlite_utils.Database) -> set[str]:
     return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def load_day(db: Any, start_utc: str, end_utc: str, *, training: bool = False) -> DayData:
+def load_day(
+    db: sqlite_utils.Database, start_utc: str, end_utc: str, *, training: bool = False
+) -> DayData:
     """Gather one business day's figures with a handful of aggregate queries.
 
     Args:
@@ -227,7 +232,7 @@ EXPECTED_TABLES: dict[str, str] = {
 }
 
 
-def create_missing_expected_tables(db: Any) -> list[str]:
+def create_missing_expected_tables(db: sqlite_utils.Database) -> list[str]:
     """Create the expected tables an area has not created yet (tests and bench only).
 
     Returns:

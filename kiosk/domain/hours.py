@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import chinese_calendar  # type: ignore[import-untyped]
+import chinese_calendar
 
 from kiosk.domain.clock import to_local
 from kiosk.errors import DomainError

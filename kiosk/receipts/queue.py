@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from data.store import Store, utc_now
-from hardware.printer.device import Printer, PrinterStatus
+from hardware.printer.device import Printer, PrinterStatus, is_state_name
 from hardware.printer.render import render
 from kiosk.errors import PrinterError, VisitError
 from kiosk.payments.events import emit
@@ -362,10 +362,10 @@ class PrintQueue:
                     state = e.code.removeprefix("printer.")
                     if state == "write_failed":
                         state = "offline"
-                    self.last_status = PrinterStatus(
-                        state if state in _STATUS_NAMES else "error",  # type: ignore[arg-type]
-                        "" if state in _STATUS_NAMES else e.message,
-                    )
+                    if is_state_name(state):
+                        self.last_status = PrinterStatus(state)
+                    else:
+                        self.last_status = PrinterStatus("error", e.message)
                     if waiting:
                         log.info("print job %d waits: %s", job.id, e.message)
                         return RunResult(tuple(printed), tuple(failed), self.last_status)
@@ -445,9 +445,6 @@ class PrintQueue:
                 }
             )
         log.info("PIN slip printed for visit %d key %s", visit_id, token_serial)
-
-
-_STATUS_NAMES = {"ready", "paper_low", "paper_out", "cover_open", "offline", "error", "unknown"}
 
 
 class PrintWorker:

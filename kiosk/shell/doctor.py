@@ -221,6 +221,7 @@ def check_calendar(settings: Settings, today: date | None = None) -> Finding:
 
 def check_reader(settings: Settings) -> Finding:
     """PC/SC: pcscd answers and a reader matches the pattern. SAM: the module gives its id."""
+    from hardware.idcard.sam import SamReader
     from kiosk.shell.cli.idcard import reader_from_settings
 
     rs = settings.devices.reader
@@ -241,8 +242,8 @@ def check_reader(settings: Settings) -> Finding:
                     f"({rs.serial_device})"
                 )
             return fail(e.message, nxt, backend=rs.backend, code=e.code)
-        if rs.backend == "sam":
-            sam_id = reader.sam_id()  # type: ignore[attr-defined]
+        if isinstance(reader, SamReader):  # the "sam" backend: the module has an id
+            sam_id = reader.sam_id()
             return ok(f"security module on {rs.serial_device} answers, id {sam_id}", sam_id=sam_id)
         return ok(f"pcscd answers; reader {reader.description!r}", reader=reader.description)
     finally:

@@ -158,7 +158,7 @@ def make_server(
     from aiohttp import web
     from textual_serve.server import Server
 
-    class KioskWebServer(Server):  # type: ignore[misc]
+    class KioskWebServer(Server):
         _sessions = 0  # websockets open now (one event loop: no lock needed)
 
         async def _make_app(self) -> web.Application:

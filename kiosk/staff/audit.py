@@ -25,10 +25,13 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from data.store import utc_now
 from kiosk.staff import events
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 #: prev_hash of the first row.
 GENESIS = "0" * 64
@@ -121,13 +124,13 @@ def row_hash(row: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _head(db: Any) -> tuple[int, str]:
+def _head(db: sqlite_utils.Database) -> tuple[int, str]:
     row = db.execute("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
 
 
 def append(
-    db: Any,
+    db: sqlite_utils.Database,
     *,
     action: str,
     actor: Actor | None,
@@ -187,7 +190,9 @@ def append(
     return AuditEntry(**row)
 
 
-def entries(db: Any, *, visit_id: int | None = None, limit: int | None = None) -> list[AuditEntry]:
+def entries(
+    db: sqlite_utils.Database, *, visit_id: int | None = None, limit: int | None = None
+) -> list[AuditEntry]:
     """Rows in chain order (optionally one visit's, optionally only the last ``limit``)."""
     sql = "SELECT * FROM audit_log"
     args: list[Any] = []
@@ -200,16 +205,16 @@ def entries(db: Any, *, visit_id: int | None = None, limit: int | None = None) -
     return rows[-limit:] if limit else rows
 
 
-def _iter(db: Any, sql: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
+def _iter(db: sqlite_utils.Database, sql: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
     cur = db.execute(sql, args)
     yield from cur
 
 
-def _columns(db: Any) -> list[str]:
+def _columns(db: sqlite_utils.Database) -> list[str]:
     return [r[1] for r in db.execute("PRAGMA table_info(audit_log)").fetchall()]
 
 
-def verify(db: Any) -> VerifyResult:
+def verify(db: sqlite_utils.Database) -> VerifyResult:
     """Walk the chain from the first row; stop at the first broken one.
 
     A row is broken when its seq is not the next number (a row was removed or inserted), its

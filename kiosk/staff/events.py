@@ -8,12 +8,20 @@ transactional outbox of ARCHITECTURE.md), by calling :func:`publish` inside the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data import outbox
 
+if TYPE_CHECKING:
+    import sqlite_utils
 
-def publish(db: Any, kind: str, payload: Mapping[str, Any], visit_id: Any = None) -> None:
+
+def publish(
+    db: sqlite_utils.Database,
+    kind: str,
+    payload: Mapping[str, Any],
+    visit_id: int | str | None = None,
+) -> None:
     """Queue one event for the hub, inside the caller's transaction.
 
     Args:

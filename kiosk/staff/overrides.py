@@ -26,12 +26,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data.store import Store, utc_now
 from kiosk.errors import StaffError, StoreError, UsageError
 from kiosk.staff import audit
 from kiosk.staff.roster import Role, StaffMember, StaffSession, require_role
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 class OverrideKind(StrEnum):
@@ -255,7 +258,7 @@ def request(
     return get(store, override_id)
 
 
-def _rowid(cur: Any) -> int:
+def _rowid(cur: sqlite3.Cursor) -> int:
     rowid = cur.lastrowid
     if rowid is None:  # an INSERT always sets it; this keeps the type honest
         raise StoreError("the store did not return the new row's id", code="store.no_rowid")

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -33,6 +33,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from data.store import Store
 from kiosk.errors import StaffError, UsageError
 from kiosk.staff import audit
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
 
 Clock = Callable[[], datetime]
 
@@ -75,7 +78,7 @@ class StaffPolicy:
     hash_memory_kib: int = 65536
 
     @classmethod
-    def from_settings(cls, settings: Any) -> StaffPolicy:
+    def from_settings(cls, settings: Settings) -> StaffPolicy:
         """Build from the whole ``Settings`` (``[staff]`` and ``ui.staff_timeout_s``)."""
         s = settings.staff
         return cls(

@@ -10,11 +10,14 @@ import json
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data import outbox
 from kiosk.sync import issuance
 from kiosk.sync.status import SyncStatus, read_status
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 class SyncDesk:
@@ -28,10 +31,10 @@ class SyncDesk:
     def __init__(self, db_path: str | Path, export_dir: str | Path | None = None):
         self.db_path = Path(db_path)
         self.export_dir = Path(export_dir) if export_dir else self.db_path.parent / "exports"
-        self._db: Any = None
+        self._db: sqlite_utils.Database | None = None
         self._lock = threading.Lock()
 
-    def _open(self) -> Any:
+    def _open(self) -> sqlite_utils.Database:
         if self._db is None:
             from kiosk.sync.localdb import open_kiosk_db
 

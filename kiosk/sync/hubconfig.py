@@ -14,11 +14,7 @@ from data import outbox
 from kiosk.sync.client import HubClient
 
 
-def _conn(db: Any) -> Any:
-    return getattr(db, "conn", db)
-
-
-def refresh(db: Any, client: HubClient) -> bool:
+def refresh(db: outbox.Db, client: HubClient) -> bool:
     """Fetch the documents if they changed; True when new ones were stored.
 
     Raises:
@@ -28,7 +24,7 @@ def refresh(db: Any, client: HubClient) -> bool:
     new_etag, docs = client.config(etag)
     if docs is None:
         return False
-    conn = _conn(db)
+    conn = outbox.connection(db)
     stamp = outbox.utc_now()
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -52,8 +48,12 @@ def refresh(db: Any, client: HubClient) -> bool:
     return True
 
 
-def document(db: Any, name: str) -> Any | None:
+def document(db: outbox.Db, name: str) -> Any | None:
     """The last copy of one document (``fee_tables``, ``staff_roster``, ``blocklists``), or
     None if the hub never handed it out."""
-    row = _conn(db).execute("SELECT body FROM hub_config WHERE name = ?", (name,)).fetchone()
+    row = (
+        outbox.connection(db)
+        .execute("SELECT body FROM hub_config WHERE name = ?", (name,))
+        .fetchone()
+    )
     return None if row is None else json.loads(row[0])

@@ -33,9 +33,8 @@ from kiosk.sync.client import HubClient, HubRefused
 WAITING_STATES = ("waiting", "ready", "installed")
 
 
-def _conn(db: Any) -> sqlite3.Connection:
-    conn: sqlite3.Connection = getattr(db, "conn", db)
-    return conn
+def _conn(db: outbox.Db) -> sqlite3.Connection:
+    return outbox.connection(db)
 
 
 def agent_digest(id_number: str) -> str:
@@ -45,7 +44,7 @@ def agent_digest(id_number: str) -> str:
 
 
 def queue_request(
-    db: Any,
+    db: outbox.Db,
     *,
     order_no: str,
     csr_der: bytes,
@@ -134,7 +133,7 @@ def queue_request(
 
 
 def complete_waiting(
-    db: Any, client: HubClient, *, clock: Callable[[], str] = outbox.utc_now
+    db: outbox.Db, client: HubClient, *, clock: Callable[[], str] = outbox.utc_now
 ) -> int:
     """Ask the hub for every waiting request's certificate; return how many arrived.
 
@@ -191,7 +190,7 @@ def complete_waiting(
     return done
 
 
-def keys_waiting(db: Any) -> list[dict[str, Any]]:
+def keys_waiting(db: outbox.Db) -> list[dict[str, Any]]:
     """Keys kept at the counter: waiting for a certificate, ready to be written, or written and
     waiting for pickup; oldest first. Each row has ``request_id, order_no, token_serial, state,
     serial, created_at, updated_at, last_error`` and ``action``: what staff should do now."""
@@ -213,7 +212,7 @@ def keys_waiting(db: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def certificate_for(db: Any, request_id: str) -> bytes:
+def certificate_for(db: outbox.Db, request_id: str) -> bytes:
     """The DER certificate of a ``ready`` request, to write onto the key.
 
     Raises:
@@ -231,7 +230,7 @@ def certificate_for(db: Any, request_id: str) -> bytes:
     return bytes(row[1])
 
 
-def mark_installed(db: Any, request_id: str) -> None:
+def mark_installed(db: outbox.Db, request_id: str) -> None:
     """Record that the certificate was written onto the key (with its outbox event).
 
     Raises:
@@ -240,7 +239,7 @@ def mark_installed(db: Any, request_id: str) -> None:
     _transition(db, request_id, "ready", "installed", "certificate.installed", {})
 
 
-def hand_over(db: Any, request_id: str, id_number: str) -> None:
+def hand_over(db: outbox.Db, request_id: str, id_number: str) -> None:
     """The pickup (领取): hand the key to the agent whose ID card was just read.
 
     Args:
@@ -278,7 +277,7 @@ def hand_over(db: Any, request_id: str, id_number: str) -> None:
 
 
 def _transition(
-    db: Any,
+    db: outbox.Db,
     request_id: str,
     from_state: str,
     to_state: str,

@@ -38,11 +38,11 @@ class SyncStatus:
         return asdict(self)
 
 
-def read_status(db: Any) -> SyncStatus:
+def read_status(db: outbox.Db) -> SyncStatus:
     """The current status from the local database alone (no network)."""
     pending, quarantined = outbox.queue_depth(db)
     online = outbox.get_state(db, "online")
-    conn = getattr(db, "conn", db)
+    conn = outbox.connection(db)
     keys = conn.execute(
         "SELECT count(*) FROM cert_requests WHERE state IN ('waiting', 'ready', 'installed')"
     ).fetchone()[0]

@@ -25,11 +25,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from data import outbox
 from kiosk.errors import StoreError, SyncError
 from kiosk.sync.client import HubClient, HubRefused, HubUnauthorized, HubUnavailable
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 log = logging.getLogger("kiosk.sync")
 
@@ -144,7 +147,7 @@ class SyncWorker:
 
     def __init__(
         self,
-        db: Any,
+        db: sqlite_utils.Database,
         client: HubClient,
         *,
         batch_size: int = 500,
@@ -273,7 +276,7 @@ class SyncWorker:
             if not flagged and ev.visit_id:
                 try:
                     row = (
-                        outbox._conn(self.db)
+                        outbox.connection(self.db)
                         .execute(
                             "SELECT training FROM visits "
                             "WHERE order_no = ? OR CAST(id AS TEXT) = ?",

@@ -5,7 +5,7 @@ shows the devices as the kiosk recorded them, on its own tab."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
+from typing import Protocol, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -13,21 +13,35 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 
+from kiosk.config import Settings
 from kiosk.console.model import ConsolePort
 from screens.i18n import Bi
 from screens.widgets.text import LangText
 
 
+class ConsoleHost(Protocol):
+    """The console app as its screens see it (``kiosk.shell.console_app.SupervisorConsole``;
+    screens do not import the shell)."""
+
+    settings: Settings
+    desk: ConsolePort
+
+
+def console_host(node: DOMNode) -> ConsoleHost:
+    """The hosting console app of a mounted screen."""
+    return cast(ConsoleHost, node.app)
+
+
 def port(node: DOMNode) -> ConsolePort:
     """The console's store side, from the hosting app (``SupervisorConsole.desk``)."""
-    return cast(ConsolePort, getattr(node.app, "desk"))  # noqa: B009 - typed by the cast
+    return console_host(node).desk
 
 
 class ConsoleBase(Screen[None]):
     """Header, body, key hints. Subclasses provide :meth:`compose_body`."""
 
     def compose(self) -> ComposeResult:
-        counter = self.app.settings.counter  # type: ignore[attr-defined]
+        counter = console_host(self).settings.counter
         with Horizontal(id="header"):
             yield LangText("console.title", id="header-title")
             if getattr(self.app, "training", False):

@@ -29,7 +29,7 @@ from screens.dayclose import METHOD_KEYS, fen_to_yuan
 from screens.host import current_lang
 from screens.i18n import Bi, Lang, t
 from screens.staff import error_bi, literal_bi
-from screens.supervisor.base import ConsoleBase, port
+from screens.supervisor.base import ConsoleBase, console_host, port
 from screens.visit_errors import error_text
 from screens.widgets.text import LangButton, LangText, follow_language
 
@@ -215,7 +215,7 @@ class ConsoleScreen(ConsoleBase):
     def on_mount(self) -> None:
         self.error_text = self.query_one("#console-error", LangText)
         self.error_text.display = False
-        for program in getattr(self.app, "settings").programs:  # noqa: B009
+        for program in console_host(self).settings.programs:
             self._program_names[program.id] = Bi(program.name_zh, program.name_en)
         follow_language(self, lambda _lang: self._redraw())
         self.action_refresh()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -117,3 +118,19 @@ def test_cli_prune_reports_what_is_left(tmp_path, db):
     assert outbox.counts(db) == {"pending": 1, "sent": 0, "quarantined": 0}
     bad = _prune("--db", str(tmp_path / "kiosk.db"), "--older-than", "-3")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_standalone_prune_uses_the_hub_defaults(tmp_path, db):
+    # `python -m kiosk.shell.cli.sync` has no root command and so no kiosk.toml: [hub]'s
+    # defaults apply (it used to fail on a missing settings object).
+    ids = _queue(db, 2, "J")
+    outbox.record_results(db, ids[:1], {}, now=_stamp(120))
+    res = subprocess.run(
+        [sys.executable, "-m", "kiosk.shell.cli.sync", "prune", "--db", str(tmp_path / "kiosk.db")],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "pruned 1 acknowledged event(s) older than 90 day(s)" in res.stdout

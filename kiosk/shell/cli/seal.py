@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kiosk.errors import KioskError, SealError
 
+if TYPE_CHECKING:
+    from hardware.seal import RuleTable
 
-def _rules():
+
+def _rules() -> RuleTable:
     from hardware.seal import RuleTable
 
     return RuleTable.load()
@@ -188,6 +192,7 @@ def preview(
     from textual.app import App
 
     from kiosk.seal.station import SealStation
+    from kiosk.seal.view import SealAcceptance
     from screens.seal import SealScreen
 
     obj = ctx.find_root().obj
@@ -202,7 +207,7 @@ def preview(
     if px_per_mm is not None:
         station.px_per_mm = px_per_mm
 
-    class PreviewApp(App[object]):
+    class PreviewApp(App[SealAcceptance | None]):
         TITLE = "印模检查 Seal check"
         BINDINGS = [("ctrl+q", "quit", "退出 Quit")]  # noqa: RUF012
 

@@ -11,15 +11,17 @@ import json
 import signal
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from kiosk.errors import SyncError
+from kiosk.shell.cli import CliContext
 
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from kiosk.config import HubSettings
     from kiosk.sync.client import HubClient
 
 # The sync machinery (httpx, sqlite-utils) is imported inside the commands, so `kiosk --help`
@@ -38,16 +40,23 @@ DEFAULT_KIOSK_DB = "var/kiosk.db"  # only without the root command (python -m ki
 def _db_path(ctx: click.Context, db: str | None) -> Path:
     if db:
         return Path(db)
-    obj: Any = ctx.find_root().obj
-    if obj is not None and hasattr(obj, "paths"):
+    obj = ctx.find_root().obj
+    if isinstance(obj, CliContext):
         return Path(obj.paths().database)
     return Path(DEFAULT_KIOSK_DB)
 
 
-def _hub_settings(ctx: click.Context) -> Any:
-    obj: Any = ctx.find_root().obj
-    settings = getattr(obj, "settings", None)
-    return settings().hub if callable(settings) else None
+def _hub_settings(ctx: click.Context) -> HubSettings | None:
+    """kiosk.toml's [hub] section; None without the root command (nothing read)."""
+    obj = ctx.find_root().obj
+    return obj.settings().hub if isinstance(obj, CliContext) else None
+
+
+def _hub_or_defaults(ctx: click.Context) -> HubSettings:
+    """kiosk.toml's [hub] section, or its defaults without the root command."""
+    from kiosk.config import HubSettings
+
+    return _hub_settings(ctx) or HubSettings()
 
 
 def _client(
@@ -158,14 +167,12 @@ def run_cmd(
     """
     from kiosk.sync.worker import Backoff, SyncLock, SyncWorker
 
-    given = (batch_size, interval, backoff_base, backoff_cap)
-    hs = _hub_settings(ctx) if any(v is None for v in given) else None
+    hs = _hub_or_defaults(ctx)  # keep_sent_days comes from there in any case
     path = _db_path(ctx, db)
     kdb = open_kiosk_db(path)
     with SyncLock(path), _client(ctx, hub_url, credential, timeout) as client:
-        keep = (hs or _hub_settings(ctx)).keep_sent_days
         worker = SyncWorker(
-            kdb, client, batch_size=batch_size or hs.batch_size, keep_sent_days=keep
+            kdb, client, batch_size=batch_size or hs.batch_size, keep_sent_days=hs.keep_sent_days
         )
         if once:
             res = worker.drain_once()
@@ -215,7 +222,7 @@ def prune_cmd(ctx: click.Context, db: str | None, days: float | None) -> None:
     from data import outbox
 
     if days is None:
-        days = float(_hub_settings(ctx).keep_sent_days)
+        days = float(_hub_or_defaults(ctx).keep_sent_days)
         if days == 0:
             click.echo("[hub] keep_sent_days = 0: acknowledged events are kept; nothing pruned")
             return

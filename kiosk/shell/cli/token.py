@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from cryptography import x509
@@ -12,8 +12,12 @@ from cryptography.hazmat.primitives import serialization
 from kiosk.errors import KioskError, TokenError, UsageError
 from kiosk.shell.cli import CliContext
 
+if TYPE_CHECKING:
+    from hardware.token.adapter import KeyInfo, Pkcs11Tokens, TokenObject
+    from kiosk.keys.repository import KeyRepository
 
-def _open(obj: CliContext) -> tuple[Any, Any]:
+
+def _open(obj: CliContext) -> tuple[Pkcs11Tokens, KeyRepository]:
     from data.store import Store
     from kiosk.keys.repository import KeyRepository
     from kiosk.keys.wiring import reader_for
@@ -35,14 +39,14 @@ def _cert_summary(der: bytes | None) -> dict[str, str]:
     }
 
 
-def _describe(tokens: Any, repo: Any, key: Any) -> dict[str, Any]:
+def _describe(tokens: Pkcs11Tokens, repo: KeyRepository, key: KeyInfo) -> dict[str, Any]:
     from kiosk.keys.service import SEAL_LABEL
 
     row = key.to_dict()
     rec = repo.get(key.serial) if key.serial else None
     row["state"] = rec.state.value if rec else ("blank" if key.blank else "unknown")
     cert = seal = None
-    objects: list[Any] = []
+    objects: list[TokenObject] = []
     if key.initialised:
         with tokens.session(key.serial) as s:
             objects = s.objects()
