@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cryptography import x509
@@ -76,24 +77,29 @@ class IssueRun:
         """The journal's steps of this job."""
         return ISSUE_STEPS + (ESCROW_STEPS if self.job.params.get("escrow") else ())
 
-    @property
+    @cached_property
     def kind(self) -> str:
+        """The certificate kind (parsed once: a job's params do not change while it runs)."""
         return str(self.job.params["kind"])
 
-    @property
+    @cached_property
     def subject(self) -> SubjectData:
+        """The unit and/or person the certificate names."""
         return SubjectData.from_dict(self.job.params["subject"])
 
-    @property
+    @cached_property
     def algorithm(self) -> KeyAlgorithm:
+        """The key pair made on the key."""
         return KeyAlgorithm(self.job.params["algorithm"])
 
-    @property
+    @cached_property
     def not_before(self) -> dt.datetime:
+        """Start of the certificate's validity."""
         return dt.datetime.fromisoformat(self.job.params["not_before"])
 
-    @property
+    @cached_property
     def not_after(self) -> dt.datetime:
+        """End of the certificate's validity."""
         return dt.datetime.fromisoformat(self.job.params["not_after"])
 
     # -- what the steps share ------------------------------------------------------------------
