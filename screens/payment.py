@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
+from kiosk.domain.payment import PROVIDER_METHODS
 from kiosk.errors import KioskError
 from kiosk.payments.money import parse_yuan, yuan
 
@@ -222,7 +223,7 @@ class PaymentScreen(Screen[Any]):
     def choose(self, event: Button.Pressed) -> None:
         method = (event.button.id or "").removeprefix("m-")
         panel = {"card": "p-card", "transfer": "p-transfer"}.get(method, "p-code")
-        if method in ("wechat", "alipay"):
+        if method in PROVIDER_METHODS:
             self.channel = method
         self.query_one(ContentSwitcher).current = panel
         first = {"p-code": "#scan", "p-card": "#card-ref", "p-transfer": "#tr-payer"}[panel]

@@ -32,6 +32,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static, Tab, Tabs
 
 from kiosk.domain.fees import format_fen
+from kiosk.domain.payment import PAYMENT_METHODS, PROVIDER_METHODS
 from kiosk.errors import KioskError
 from screens.host import current_lang
 from screens.i18n import Bi, Lang, bi, t
@@ -55,7 +56,7 @@ class PayPort(Protocol):
     def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> dict[str, Any]: ...
 
 
-METHODS = ("card", "wechat", "alipay", "transfer")
+METHODS = PAYMENT_METHODS
 METHOD_KEYS = {
     "card": "visit.pay_m_card",
     "wechat": "visit.pay_m_wechat",
@@ -206,7 +207,7 @@ class VisitPayPanel(Vertical):
         tabs = self.query_one(Tabs)
         offline = Bi("", "")
         for m in event.methods:
-            if m.method in ("wechat", "alipay"):
+            if m.method in PROVIDER_METHODS:
                 if m.available:
                     tabs.enable(f"pay-m-{m.method}")
                 else:

@@ -15,8 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.contracts.payments import ProviderError
+from kiosk.domain.payment import PROVIDER_METHODS
 
-QR_METHODS = ("wechat", "alipay")
+QR_METHODS = tuple(m.value for m in PROVIDER_METHODS)
 RULE = (
     "per method, successful trades on the local day minus refunds made on the local day "
     "(Asia/Shanghai), in fen; only this kiosk's trades"

@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 
 from kiosk.dayclose.close import Counted
 from kiosk.dayclose.render import yuan
+from kiosk.domain.payment import PROVIDER_METHODS
 from kiosk.errors import SyncError
 
-QR_METHODS = ("wechat", "alipay")
+QR_METHODS = tuple(m.value for m in PROVIDER_METHODS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,8 +39,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite_utils
 
+from kiosk.domain.payment import PAYMENT_METHODS
+
 #: Payment methods at the counter, in report order.
-METHODS = ("card", "wechat", "alipay", "transfer")
+METHODS = tuple(m.value for m in PAYMENT_METHODS)
 
 # The payments area's states that mean money was taken, and its refund state that means returned.
 _TAKEN = "p.state IN ('paid', 'partially_refunded', 'refunded')"

@@ -32,7 +32,6 @@ DEFAULT_FORM_ZH = {
     Kind.LEGAL_REP: "法人代表数字证书申请表",
     Kind.INDIVIDUAL: "个人数字证书申请表",
 }
-PAYMENT_METHODS = ("transfer", "card", "wechat", "alipay", "cash")
 
 # Services that work on the holder's existing key, which must be brought.
 _KEY_SERVICES = frozenset(

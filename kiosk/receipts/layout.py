@@ -17,14 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hardware.printer.doc import Cut, Doc, Element, Feed, Line, Qr, pair, wrap
+from kiosk.domain.payment import PaymentMethod
 from kiosk.payments.money import yuan
 
-METHOD_LABELS: dict[str, tuple[str, str]] = {
-    "card": ("刷卡", "Bank card"),
-    "wechat": ("微信支付", "WeChat Pay"),
-    "alipay": ("支付宝", "Alipay"),
-    "transfer": ("对公转账", "Bank transfer"),
-}
+METHOD_LABELS: dict[str, tuple[str, str]] = {m.value: (m.zh, m.en) for m in PaymentMethod}
 STATE_LABELS: dict[str, str] = {
     "pending": "待确认 Pending",
     "paid": "已付款 Paid",

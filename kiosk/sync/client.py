@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from data.outbox import OutboxEvent
+from kiosk.domain.payment import PROVIDER_METHODS
 from kiosk.errors import SyncError
 
 #: Where the hub serves its API; a base URL without it (``http://host:port``) gets it appended.
@@ -335,7 +336,7 @@ class HubClient:
             )
         data = self._json(resp, ("date", "methods"))
         try:
-            return {m: int(data["methods"][m]["net_fen"]) for m in ("wechat", "alipay")}
+            return {m.value: int(data["methods"][m]["net_fen"]) for m in PROVIDER_METHODS}
         except (KeyError, TypeError, ValueError) as e:
             raise HubUnavailable(
                 f"the hub's bill is not the API's shape: {e}", code="sync.bad_answer"

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kiosk.domain.payment import PAYMENT_METHODS, PROVIDER_METHODS
 from kiosk.errors import KioskError, VisitError
 
 if TYPE_CHECKING:
     from kiosk.visits.engine import VisitFlow
 
-METHODS = ("card", "wechat", "alipay", "transfer")
-QR_CHANNELS = ("wechat", "alipay")
+METHODS = PAYMENT_METHODS
+QR_CHANNELS = PROVIDER_METHODS
 PAID = ("paid", "partially_refunded", "refunded")
 
 
