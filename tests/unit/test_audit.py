@@ -60,7 +60,13 @@ def _tamper(path, sql):
     [
         ("UPDATE audit_log SET after = '{\"amount_fen\":5}' WHERE seq = 3", 3, "edited"),
         ("UPDATE audit_log SET staff_no = '9999' WHERE seq = 2", 2, "edited"),
-        ("UPDATE audit_log SET row_hash = 'ab' || substr(row_hash, 3) WHERE seq = 4", 4, "edited"),
+        # Always a different hash (a row whose hash starts with "ab" would be left unchanged).
+        (
+            "UPDATE audit_log SET row_hash = CASE WHEN substr(row_hash, 1, 2) = 'ab' THEN 'cd' "
+            "ELSE 'ab' END || substr(row_hash, 3) WHERE seq = 4",
+            4,
+            "edited",
+        ),
         ("DELETE FROM audit_log WHERE seq = 3", 4, "missing"),
         ("DELETE FROM audit_log WHERE seq = 1", 2, "missing"),
     ],
