@@ -23,6 +23,15 @@ import json
 from typing import Any
 
 from kiosk.domain import clock, fees, identifiers, materials, refund, validity
+from kiosk.domain.services import (
+    KEEPS_SEAL,
+    NEEDS_KEY,
+    ON_EXISTING_KEY,
+    PRICED,
+    WITH_KEY_HANDOVER,
+    must_reapply,
+    reapply_reason,
+)
 from kiosk.domain.types import Kind, Service
 from kiosk.errors import KioskError, VisitError
 from kiosk.visits import journal
@@ -30,20 +39,6 @@ from kiosk.visits.resources import Resources
 
 #: Every step name, in the order a visit takes them.
 ALL_STEPS = ("identify", "form", "materials", "seal", "quote", "pay", "keys", "handover", "receipt")
-
-PRICED = {"new", "renew", "replace", "seal"}
-ON_EXISTING_KEY = {
-    "renew",
-    "change",
-    "replace",
-    "unlock",
-    "cancel",
-    "key-recovery",
-    "seal",
-    "pickup",
-    "refund",
-}
-WITH_KEY_HANDOVER = {"new", "renew", "change", "replace", "unlock", "pickup", "seal"}
 
 
 class FlowError(VisitError):
@@ -99,13 +94,6 @@ def _key_has_seal(res: Resources, serial: str | None) -> bool:
         return False
     r = res.store.db.execute("SELECT seal_der FROM keys WHERE serial = ?", [serial]).fetchone()
     return r is not None and r[0] is not None
-
-
-#: Services on an existing key that keep its seal as it is (and price it, where it is priced).
-KEEPS_SEAL = {"renew", "change", "replace", "unlock", "cancel", "key-recovery"}
-#: Services that work on the earlier visit's key: refused when opened if it has none (before
-#: anything is quoted or paid), not at the key step.
-NEEDS_KEY = KEEPS_SEAL | {"seal"}
 
 
 def _seal_of_key(res: Resources, service: str, given: bool | None, serial: str | None) -> bool:
@@ -255,23 +243,10 @@ class VisitFlow:
         ed: dict[str, Any] = {}
         if earlier is not None:
             ed = json.loads(earlier["data"] or "{}")
-            renew_first = svc is Service.CHANGE and _expired(res, ed.get("key_serial"))
-            if renew_first and prog.expired_renewal == "reapply":
-                raise FlowError(
-                    f"{prog.name_en}: the certificate has expired and must be applied for anew "
-                    "(a new visit), not changed or renewed",
-                    code="visit.reapply",
-                )
-            if (
-                svc is Service.RENEW
-                and _expired(res, ed.get("key_serial"))
-                and prog.expired_renewal == "reapply"
-            ):
-                raise FlowError(
-                    f"{prog.name_en}: the certificate has expired and must be applied for anew "
-                    "(a new visit)",
-                    code="visit.reapply",
-                )
+            expired = _expired(res, ed.get("key_serial"))
+            renew_first = svc is Service.CHANGE and expired
+            if must_reapply(prog, svc.value, expired=expired):
+                raise FlowError(reapply_reason(prog, svc.value), code="visit.reapply")
             if svc is Service.RENEW and years:
                 _check_renew_room(res, ed.get("key_serial"), years, prog)
             if svc.value in NEEDS_KEY and not ed.get("key_serial"):

@@ -18,6 +18,7 @@ from cryptography import x509
 
 from kiosk.contracts.subject import SubjectData
 from kiosk.domain import clock, validity
+from kiosk.domain.services import SETS_PIN, must_reapply, reapply_reason
 from kiosk.domain.types import Service
 from kiosk.errors import KioskError
 from kiosk.visits import journal
@@ -299,11 +300,8 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         _check_individual_holder(flow)
     expired = rec is not None and rec.cert_not_after is not None and rec.cert_not_after <= res.now()
     if svc == "renew":
-        if expired and prog.expired_renewal == "reapply":
-            raise _err(
-                "平安采购: an expired certificate must be applied for anew (new visit)",
-                "visit.reapply",
-            )
+        if must_reapply(prog, svc, expired=expired):
+            raise _err(reapply_reason(prog, svc), "visit.reapply")
         ks.renew(
             order_no=order,
             actor=actor,
@@ -315,10 +313,8 @@ def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
         )
     elif svc == "change":
         if expired or d.get("renew_first"):
-            if prog.expired_renewal == "reapply":
-                raise _err(
-                    "平安采购: an expired certificate must be applied for anew", "visit.reapply"
-                )
+            if must_reapply(prog, svc, expired=True):
+                raise _err(reapply_reason(prog, svc), "visit.reapply")
             # the domain rule: the change of an expired certificate renews in the same visit
             ks.renew(
                 order_no=order,
@@ -606,7 +602,7 @@ def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     on = clock.local_today(flow.res.now(), flow.res.settings.counter.timezone).isoformat()
     slip = False
     svc = flow.row()["service"]
-    if flow.pin is None and serial and svc in ("new", "replace", "unlock"):
+    if flow.pin is None and serial and svc in SETS_PIN:
         printed = flow.res.store.db.execute(
             "SELECT 1 FROM pin_slips WHERE visit_id = ? AND token_serial = ?",
             [flow.visit_id, serial],

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.domain.services import PRICED
 from kiosk.errors import KioskError
-
-PAID_SERVICES = frozenset({"new", "renew", "replace", "seal"})
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def find_earlier(
             if svc != "new" or w is None or w["state"] == "handed_over":
                 continue
         elif service == "refund":
-            if svc not in PAID_SERVICES or state != "done" or not d.get("payment"):
+            if svc not in PRICED or state != "done" or not d.get("payment"):
                 continue
         else:
             if state != "done" or not serial or serial in seen:
