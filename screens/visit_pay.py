@@ -21,7 +21,7 @@ goes to its field. Every provider and store call runs in a thread worker.
 from __future__ import annotations
 
 from time import monotonic
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -36,6 +36,9 @@ from kiosk.errors import KioskError
 from screens.host import current_lang
 from screens.i18n import Bi, Lang, bi, t
 from screens.widgets.text import LangButton, LangText, follow_language
+
+if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
+    from screens.visit_view import PaymentView, VisitView
 
 
 class PayPort(Protocol):
@@ -52,7 +55,7 @@ class PayPort(Protocol):
     def transfer_details(self, flow: Any) -> dict[str, str]: ...
     def simulate_payer(self, out_trade_no: str) -> None: ...
     def can_issue(self, flow: Any) -> tuple[bool, str]: ...
-    def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> dict[str, Any]: ...
+    def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> VisitView: ...
 
 
 METHODS = ("card", "wechat", "alipay", "transfer")
@@ -494,7 +497,7 @@ class TransferWaitPanel(Vertical):
     class Confirmed(Message):
         """The transfer is confirmed (or need not be): show the key step with ``state``."""
 
-        def __init__(self, state: dict[str, Any] | None) -> None:
+        def __init__(self, state: VisitView | None) -> None:
             super().__init__()
             self.state = state
 
@@ -503,7 +506,7 @@ class TransferWaitPanel(Vertical):
             super().__init__()
             self.ok = ok
 
-    def __init__(self, port: PayPort, flow: Any, payment: dict[str, Any]) -> None:
+    def __init__(self, port: PayPort, flow: Any, payment: PaymentView) -> None:
         super().__init__(id="transfer-wait")
         self.port = port
         self.flow = flow

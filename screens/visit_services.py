@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.containers import Vertical
 from textual.widget import Widget
@@ -32,6 +32,9 @@ from kiosk.errors import KioskError
 from screens.host import current_lang
 from screens.i18n import CATALOGUE, Bi, bi, t
 from screens.widgets.text import LangButton, LangText
+
+if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
+    from screens.visit_view import VisitView
 
 log = logging.getLogger(__name__)
 
@@ -313,18 +316,18 @@ class ServiceSteps:
 
     # -- the key step of each service -------------------------------------------------------
 
-    def show(self, step: str, state: dict[str, Any]) -> bool:
+    def show(self, step: str, state: VisitView) -> bool:
         """Show this service's key step; False when the visit screen's own view serves."""
-        service = state["service"]
+        service = state.service
         if step != "keys" or service == "new":
             return False
         scr = self.screen
-        if self._shown != (state["order"], step):
+        if self._shown != (state.order, step):
             # a new step: nothing answered yet (a refusal re-shows the step with its answers)
             self.choices, self.confirmed = {}, False
-        self._shown = (state["order"], step)
+        self._shown = (state.order, step)
         self.info, self.info_text = None, None
-        builder: Callable[[dict[str, Any]], list[Widget]] = getattr(
+        builder: Callable[[VisitView], list[Widget]] = getattr(
             self, "_keys_" + service.replace("-", "_")
         )
         scr._heading(f"svc.{service.replace('-', '_')}_heading")
@@ -345,16 +348,16 @@ class ServiceSteps:
             Input(id="key-pin", password=True, max_length=16),
         ]
 
-    def _keys_renew(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_renew(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.renew_hint", classes="hint"),
             *self._pin_field(),
         ]
 
-    def _keys_change(self, state: dict[str, Any]) -> list[Widget]:
-        unit = self.screen.port.data(self.screen.flow).get("unit") or {}
-        after = unit.get("name") or unit.get("person_name") or "-"
+    def _keys_change(self, state: VisitView) -> list[Widget]:
+        unit = self.screen.port.data(self.screen.flow).unit
+        after = (unit.name or unit.person_name if unit else None) or "-"
         return [
             InfoText(self, id="svc-info"),
             LangText(bi("svc.change_after").format(name=after), id="svc-change-after"),
@@ -362,7 +365,7 @@ class ServiceSteps:
             *self._pin_field(),
         ]
 
-    def _keys_replace(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_replace(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.replace_ask", classes="field-label"),
@@ -370,10 +373,10 @@ class ServiceSteps:
             LangText("svc.replace_hint", id="svc-condition-note", classes="hint"),
         ]
 
-    def _keys_unlock(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_unlock(self, state: VisitView) -> list[Widget]:
         return [InfoText(self, id="svc-info"), LangText("svc.unlock_hint", classes="hint")]
 
-    def _keys_cancel(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_cancel(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.cancel_warning", id="svc-cancel-warning", classes="notice"),
@@ -382,25 +385,25 @@ class ServiceSteps:
             LangButton(self._confirm_text(), id="svc-confirm", classes="svc-line"),
         ]
 
-    def _keys_seal(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_seal(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.seal_hint", classes="hint"),
             *self._pin_field(),
         ]
 
-    def _keys_refund(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_refund(self, state: VisitView) -> list[Widget]:
         return [InfoText(self, id="svc-info"), LangText("svc.refund_hint", classes="hint")]
 
-    def _keys_key_recovery(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_key_recovery(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.recovery_hint", id="svc-recovery-hint", classes="hint"),
             *self._pin_field(),
         ]
 
-    def _keys_pickup(self, state: dict[str, Any]) -> list[Widget]:
-        order = self.screen.port.data(self.screen.flow).get("earlier_order") or "-"
+    def _keys_pickup(self, state: VisitView) -> list[Widget]:
+        order = self.screen.port.data(self.screen.flow).earlier_order or "-"
         return [LangText(bi("svc.pickup_hint").format(order=order), id="svc-info")]
 
     def _load(
@@ -459,11 +462,11 @@ class ServiceSteps:
         en = f"{info.get('en', '')}\n" + t(verdict, "en", amount=amount)
         return _lit(zh, en)
 
-    def keys_inputs(self, state: dict[str, Any]) -> dict[str, Any] | None:
+    def keys_inputs(self, state: VisitView) -> dict[str, Any] | None:
         """The key step's inputs for the engine; None when something must be answered first
         (said on screen)."""
         scr = self.screen
-        service = state["service"]
+        service = state.service
         key: dict[str, Any] = {}
         if service in WITH_PIN or service == "new":
             pin = scr._value("#key-pin")
@@ -486,34 +489,32 @@ class ServiceSteps:
 
     # -- the done screen --------------------------------------------------------------------
 
-    def done_widgets(self, state: dict[str, Any]) -> list[Widget]:
+    def done_widgets(self, state: VisitView) -> list[Widget]:
         """What the service left: the certificate and key, the cancellation, the refund."""
-        service = state["service"]
-        cert = state.get("certificate") or {}
-        key = state.get("key") or {}
-        refund = state.get("refund") or {}
+        service = state.service
+        cert, refund = state.certificate, state.refund
+        key_serial = (state.key.serial if state.key else None) or "-"
         if service == "refund" and refund:
-            text = bi("svc.done_refund").format(amount=format_fen(int(refund["amount_fen"])))
+            text = bi("svc.done_refund").format(amount=format_fen(refund.amount_fen))
             return [LangText(_lit(text.zh, text.en), id="svc-done")]
         elif service == "cancel":
             reason = self.choices.get("reason")
             words = bi(f"svc.reason_{reason}") if reason else Bi("-", "-")
-            serial = key.get("serial") or "-"
             text = _lit(
-                t("svc.done_cancel", "zh-CN", serial=serial, reason=words.zh),
-                t("svc.done_cancel", "en", serial=serial, reason=words.en),
+                t("svc.done_cancel", "zh-CN", serial=key_serial, reason=words.zh),
+                t("svc.done_cancel", "en", serial=key_serial, reason=words.en),
             )
             return [LangText(text, id="svc-done")]
-        elif service == "key-recovery" and state.get("recovered"):
-            enc = (state.get("recovered") or {}).get("encryption_serial") or "-"
-            text = bi("svc.done_recovered").format(enc=enc, serial=key.get("serial") or "-")
+        elif service == "key-recovery" and state.recovered:
+            enc = state.recovered.encryption_serial or "-"
+            text = bi("svc.done_recovered").format(enc=enc, serial=key_serial)
             return [LangText(_lit(text.zh, text.en), id="svc-done")]
         elif cert:
-            not_after = str(cert.get("not_after") or "-")[:10]
+            not_after = str(cert.not_after or "-")[:10]
             text = bi("svc.done_cert").format(
-                cert=cert.get("serial") or "-",
+                cert=cert.serial or "-",
                 not_after=not_after,
-                serial=key.get("serial") or "-",
+                serial=key_serial,
             )
             return [LangText(_lit(text.zh, text.en), id="svc-done")]
         return []

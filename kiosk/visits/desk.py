@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import KioskError
+from kiosk.visits.state import Unit, VisitData, VisitView
 
 log = logging.getLogger(__name__)
 
@@ -151,22 +152,21 @@ class VisitDesk:
         ).fetchall()
         out = []
         for (order,) in rows:
-            st = VisitFlow.resume(res, order).state()
-            fail = st.get("failure") or {}
+            v = VisitFlow.resume(res, order).view()
             out.append(
                 OpenVisit(
                     order,
-                    st["service"],
-                    st["program"],
-                    st["kind"],
-                    st["next_step"],
-                    fail.get("code") if fail else None,
+                    v.service,
+                    v.program,
+                    v.kind,
+                    v.next_step,
+                    v.failure.code if v.failure else None,
                 )
             )
         return out
 
-    def run(self, flow: Any, step: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Run ``step`` with ``inputs``; returns the visit's state afterwards.
+    def run(self, flow: Any, step: str, inputs: dict[str, Any]) -> VisitView:
+        """Run ``step`` with ``inputs``; returns the visit as it is afterwards.
 
         Raises:
             KioskError: the step refused or failed (the visit stays resumable at it).
@@ -174,19 +174,24 @@ class VisitDesk:
         flow.run_step(step, inputs)
         if self.rig is not None and self.rig.sync is not None:
             self.rig.sync.wake()
-        return dict(flow.state())
+        view: VisitView = flow.view()
+        return view
 
-    def state(self, flow: Any) -> dict[str, Any]:
+    def state(self, flow: Any) -> VisitView:
         """The visit as the engine reports it."""
-        return dict(flow.state())
+        view: VisitView = flow.view()
+        return view
 
-    def data(self, flow: Any) -> dict[str, Any]:
+    def data(self, flow: Any) -> VisitData:
         """The visit's journalled data (unit, quote items, key, handover)."""
-        return dict(flow.data())
+        data: VisitData = flow.visit_data()
+        return data
 
-    def prefill(self, flow: Any, uscc: str) -> dict[str, Any]:
-        """The unit data the engine will reuse for this USCC (its latest earlier visit)."""
-        return dict(self.resources().unit_prefill(uscc, exclude=flow.visit_id))
+    def prefill(self, flow: Any, uscc: str) -> Unit | None:
+        """The unit data the engine will reuse for this USCC (its latest earlier visit; None
+        when there is none)."""
+        known = self.resources().unit_prefill(uscc, exclude=flow.visit_id)
+        return Unit.model_validate(known) if known else None
 
     def materials(self, flow: Any) -> list[Any]:
         """The materials checklist for this visit (kiosk.domain.materials)."""
@@ -196,9 +201,7 @@ class VisitDesk:
         row = flow.row()
         program = self.settings.program(row["program"])
         return list(
-            checklist(
-                Service(row["service"]), Kind(row["kind"]), program, bool(flow.data().get("seal"))
-            )
+            checklist(Service(row["service"]), Kind(row["kind"]), program, flow.visit_data().seal)
         )
 
     def quote(self, flow: Any) -> Any:
@@ -229,7 +232,8 @@ class VisitDesk:
         """
         from kiosk.visits.seal_camera import open_station
 
-        unit_type = (flow.data().get("unit") or {}).get("unit_type") or "enterprise"
+        unit = flow.visit_data().unit
+        unit_type = (unit.unit_type if unit else None) or "enterprise"
         return open_station(
             self.settings,
             rig=self.rig,
@@ -321,12 +325,12 @@ class VisitDesk:
 
     def can_issue(self, flow: Any) -> tuple[bool, str]:
         """Whether the money allows key work now (a transfer not confirmed does not)."""
-        if not flow.data().get("payment"):
+        if not flow.visit_data().payment:
             return True, ""
         ok, why = self._payments().can_issue(flow.visit_id)
         return bool(ok), str(why)
 
-    def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> dict[str, Any]:
+    def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> VisitView:
         """Staff confirm the visit's bank transfer arrived (staff number and PIN, typed at the
         kiosk): :func:`kiosk.visits.paying.confirm_transfer`.
 
@@ -338,9 +342,9 @@ class VisitDesk:
 
         if self.staff is None:
             raise KioskError("staff sign-in is not available here", code="visit.no_staff")
-        return paying.confirm_transfer(
-            flow, self.staff.roster, staff_no, pin, store=self.staff.store
-        )
+        paying.confirm_transfer(flow, self.staff.roster, staff_no, pin, store=self.staff.store)
+        view: VisitView = flow.view()
+        return view
 
     def _payments(self) -> Any:
         return self.resources().money().payments

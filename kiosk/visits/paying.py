@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kiosk.errors import KioskError, VisitError
+from kiosk.visits.state import FlowError, PaymentData, StepInputs, StepResult
 
 if TYPE_CHECKING:
     from kiosk.visits.engine import VisitFlow
@@ -39,8 +40,6 @@ PAID = ("paid", "partially_refunded", "refunded")
 
 
 def _err(message: str, code: str) -> VisitError:
-    from kiosk.visits.engine import FlowError
-
     return FlowError(message, code=code, step="pay")
 
 
@@ -54,25 +53,25 @@ def current(flow: VisitFlow) -> tuple[str, Any]:
     A payment under the key that was cancelled (nothing charged) moves the visit to the next
     attempt key, journalled in the visit's data before anything is charged under it.
     """
-    d = flow.data()
-    key = str(d.get("pay_key") or f"{flow.order_no}:pay")
+    d = flow.visit_data()
+    key = str(d.pay_key or f"{flow.order_no}:pay")
     found = [p for p in _payments(flow).payments(flow.visit_id) if p.idempotency_key == key]
     if not found:
         return key, None
     if found[0].state != "cancelled":
         return key, found[0]
-    attempt = int(d.get("pay_attempt") or 1) + 1
+    attempt = int(d.pay_attempt or 1) + 1
     key = f"{flow.order_no}:pay:{attempt}"
     with flow.res.store.atomic() as db:
         flow._set(db, pay_key=key, pay_attempt=attempt)
     return key, None
 
 
-def _result(p: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _result(p: Any) -> StepResult:
     state = str(getattr(p.state, "value", p.state))
-    return (
+    return StepResult.of(
         {"payment_id": p.id, "state": state, "method": p.method},
-        {"payment": {"id": p.id, "state": state, "method": p.method}},
+        payment=PaymentData(id=p.id, state=state, method=p.method),
     )
 
 
@@ -97,7 +96,7 @@ def _open_refusal(p: Any) -> VisitError:
     )
 
 
-def pay_step(flow: VisitFlow, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def pay_step(flow: VisitFlow, inputs: StepInputs) -> StepResult:
     """The engine's ``pay`` step (see the module's docstring for the methods).
 
     Raises:
@@ -105,12 +104,12 @@ def pay_step(flow: VisitFlow, inputs: dict[str, Any]) -> tuple[dict[str, Any], d
             ``visit.payment_open`` (another attempt is still open), ``visit.qr_waiting`` (the QR
             code is not paid yet); ``payment.*`` from the payments area.
     """
-    q = flow._quote_obj()
+    q = flow.quote()
     if q.total_fen == 0:
-        return {"free": True}, {"payment": None}
+        return StepResult.of({"free": True}, payment=None)
     pay = _payments(flow)
-    given = dict(inputs.get("payment") or {})
-    method, ref, qr = given.get("method"), given.get("reference"), bool(given.get("qr"))
+    given = inputs.payment
+    method, ref, qr = given.method, given.reference, given.qr
     key, existing = current(flow)
     if existing is not None:
         state = str(getattr(existing.state, "value", existing.state))
@@ -152,7 +151,7 @@ def pay_step(flow: VisitFlow, inputs: dict[str, Any]) -> tuple[dict[str, Any], d
         pm = pay.record_transfer(
             flow.visit_id,
             q,
-            payer_name=given.get("payer_name") or transfer_payer(flow) or "-",
+            payer_name=given.payer_name or transfer_payer(flow) or "-",
             bank_serial=ref,
             amount_fen=q.total_fen,
             staff_no=staff,
@@ -163,7 +162,7 @@ def pay_step(flow: VisitFlow, inputs: dict[str, Any]) -> tuple[dict[str, Any], d
     return _result(pm)
 
 
-def _qr_paid(flow: VisitFlow, p: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _qr_paid(flow: VisitFlow, p: Any) -> StepResult:
     state = str(getattr(p.state, "value", p.state))
     if state in PAID:
         return _result(p)
@@ -177,10 +176,10 @@ def _qr_paid(flow: VisitFlow, p: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def transfer_payer(flow: VisitFlow) -> str:
     """Who must pay a transfer: the unit (机构, 法人代表), or the applicant (自然人)."""
-    row, d = flow.row(), flow.data()
+    row, d = flow.row(), flow.visit_data()
     if row["kind"] == "individual":
-        return str((d.get("agent") or {}).get("name") or row.get("agent_name") or "")
-    return str((d.get("unit") or {}).get("name") or row.get("unit_name") or "")
+        return str((d.agent.name if d.agent else None) or row.get("agent_name") or "")
+    return str((d.unit.name if d.unit else None) or row.get("unit_name") or "")
 
 
 def _at_pay(flow: VisitFlow) -> None:
@@ -200,7 +199,7 @@ def open_qr(flow: VisitFlow, channel: str) -> dict[str, Any]:
     _at_pay(flow)
     if channel not in QR_CHANNELS:
         raise _err(f"no QR code for {channel}: only wechat or alipay", "visit.payment_missing")
-    q = flow._quote_obj()
+    q = flow.quote()
     if q.total_fen == 0:
         raise _err("this visit is free: nothing to pay", "visit.payment_missing")
     key, existing = current(flow)
