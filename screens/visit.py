@@ -39,7 +39,13 @@ from screens.visit_services import ServiceSteps, step_label
 from screens.widgets.text import LangButton, LangText, follow_language
 
 if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
-    from screens.visit_view import UnitView, VisitDataView, VisitView
+    from screens.visit_view import (
+        KeyStatusView,
+        RefundRuleView,
+        UnitView,
+        VisitDataView,
+        VisitView,
+    )
 
 
 class VisitPort(PayPort, Protocol):
@@ -77,8 +83,8 @@ class VisitPort(PayPort, Protocol):
         agent_id_number: str | None = None,
         from_reader: bool = False,
     ) -> list[Any]: ...
-    def key_status(self, flow: Any) -> dict[str, Any]: ...
-    def refund_decision(self, flow: Any) -> dict[str, Any]: ...
+    def key_status(self, flow: Any) -> KeyStatusView: ...
+    def refund_decision(self, flow: Any) -> RefundRuleView: ...
 
 
 log = logging.getLogger(__name__)

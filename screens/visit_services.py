@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.containers import Vertical
 from textual.widget import Widget
@@ -34,9 +34,11 @@ from screens.i18n import CATALOGUE, Bi, bi, t
 from screens.widgets.text import LangButton, LangText
 
 if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
-    from screens.visit_view import VisitView
+    from screens.visit_view import KeyStatusView, RefundRuleView, VisitView
 
 log = logging.getLogger(__name__)
+
+_Info = TypeVar("_Info")
 
 
 def _code(area: str, what: str) -> str:
@@ -167,7 +169,8 @@ class ServiceSteps:
         self.screen = screen
         self.choices: dict[str, str] = {}
         self.confirmed = False
-        self.info: dict[str, Any] | None = None
+        #: what the key step's facts said (the key's status, or the refund rule's answer)
+        self.info: KeyStatusView | RefundRuleView | None = None
         self.info_text: Bi | None = None
         self.found: list[Any] = []
         self._shown: tuple[str, str] | None = None  # (order, step) on screen
@@ -300,7 +303,7 @@ class ServiceSteps:
         if group == "condition":
             note = scr.query("#svc-condition-note")
             if note:
-                serial = (self.info or {}).get("serial") or "-"
+                serial = getattr(self.info, "serial", None) or "-"
                 note.first(LangText).set_text(
                     bi(f"svc.replace_{self.choices['condition']}_note"), {"serial": serial}
                 )
@@ -406,60 +409,59 @@ class ServiceSteps:
         order = self.screen.port.data(self.screen.flow).earlier_order or "-"
         return [LangText(bi("svc.pickup_hint").format(order=order), id="svc-info")]
 
-    def _load(
-        self, read: Callable[[], dict[str, Any]], words: Callable[[dict[str, Any]], Bi]
-    ) -> None:
+    def _load(self, read: Callable[[], _Info], words: Callable[[_Info], Bi]) -> None:
         scr = self.screen
 
         def work() -> None:
+            info: _Info | None
             try:
                 info = read()
                 text = words(info)
             except KioskError as e:
-                info, text = {}, _lit(*_both("svc.info_failed", reason=e.message))
+                info, text = None, _lit(*_both("svc.info_failed", reason=e.message))
             except Exception as e:  # a bug below must still end in words
                 log.exception("reading the key step's facts failed")
-                info, text = {}, _lit(*_both("svc.info_failed", reason=str(e)))
+                info, text = None, _lit(*_both("svc.info_failed", reason=str(e)))
             scr.app.call_from_thread(self._show_info, info, text)
 
         scr.run_worker(work, thread=True, group="svc-info", exclusive=True, exit_on_error=False)
 
-    def _show_info(self, info: dict[str, Any], text: Bi) -> None:
+    def _show_info(self, info: KeyStatusView | RefundRuleView | None, text: Bi) -> None:
         self.info, self.info_text = info, text
         found = self.screen.query("#svc-info")
         if found and isinstance(found.first(), InfoText):
             found.first(InfoText).set_text(text)
 
     @staticmethod
-    def _key_words(info: dict[str, Any]) -> Bi:
-        if not info.get("serial"):
+    def _key_words(info: KeyStatusView) -> Bi:
+        if not info.serial:
             return bi("svc.no_key_info")
         zh, en = _both(
             "svc.key_line",
-            serial=info["serial"],
-            cert=info.get("cert_serial") or "-",
-            not_after=info.get("not_after") or "-",
+            serial=info.serial,
+            cert=info.cert_serial or "-",
+            not_after=info.not_after or "-",
         )
-        state = info.get("state") or "unknown"
+        state = info.state or "unknown"
         known = f"svc.key_state_{state}" in CATALOGUE
         zs, es = _both(f"svc.key_state_{state}") if known else (state, state)
         zh += t("svc.key_state", "zh-CN", state=zs)
         en += t("svc.key_state", "en", state=es)
-        if info.get("seal"):
+        if info.seal:
             zh += t("svc.key_seal", "zh-CN")
             en += t("svc.key_seal", "en")
-        pin = info.get("pin")
+        pin = info.pin
         pz, pe = _both(f"svc.pin_{pin}" if pin else "svc.pin_absent")
         zh += "\n" + t("svc.pin_line", "zh-CN", pin=pz)
         en += "\n" + t("svc.pin_line", "en", pin=pe)
         return _lit(zh, en)
 
     @staticmethod
-    def _refund_words(info: dict[str, Any]) -> Bi:
-        amount = format_fen(int(info.get("refundable_fen") or 0))
-        verdict = "svc.refund_yes" if info.get("eligible") else "svc.refund_no"
-        zh = f"{info.get('zh', '')}\n" + t(verdict, "zh-CN", amount=amount)
-        en = f"{info.get('en', '')}\n" + t(verdict, "en", amount=amount)
+    def _refund_words(info: RefundRuleView) -> Bi:
+        amount = format_fen(info.refundable_fen)
+        verdict = "svc.refund_yes" if info.eligible else "svc.refund_no"
+        zh = f"{info.zh}\n" + t(verdict, "zh-CN", amount=amount)
+        en = f"{info.en}\n" + t(verdict, "en", amount=amount)
         return _lit(zh, en)
 
     def keys_inputs(self, state: VisitView) -> dict[str, Any] | None:

@@ -15,10 +15,13 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.errors import KioskError
-from kiosk.visits.state import Unit, VisitData, VisitView
+
+if TYPE_CHECKING:  # the engine is imported on first use (the app starts without it)
+    from kiosk.visits.lookup import KeyStatus, RefundWords
+    from kiosk.visits.state import Unit, VisitData, VisitView
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +193,8 @@ class VisitDesk:
     def prefill(self, flow: Any, uscc: str) -> Unit | None:
         """The unit data the engine will reuse for this USCC (its latest earlier visit; None
         when there is none)."""
+        from kiosk.visits.state import Unit
+
         known = self.resources().unit_prefill(uscc, exclude=flow.visit_id)
         return Unit.model_validate(known) if known else None
 
@@ -381,13 +386,13 @@ class VisitDesk:
             key_serials=serials,
         )
 
-    def key_status(self, flow: Any) -> dict[str, Any]:
+    def key_status(self, flow: Any) -> KeyStatus:
         """The key and certificate the visit works on (``kiosk.visits.lookup.key_status``)."""
         from kiosk.visits import lookup as visit_lookup
 
         return visit_lookup.key_status(flow)
 
-    def refund_decision(self, flow: Any) -> dict[str, Any]:
+    def refund_decision(self, flow: Any) -> RefundWords:
         """The refund rule's answer, in words (``kiosk.visits.lookup.refund_decision``)."""
         from kiosk.visits import lookup as visit_lookup
 

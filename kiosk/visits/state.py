@@ -18,7 +18,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kiosk.errors import VisitError
 
@@ -274,10 +274,20 @@ class StepInputs(_Part):
     @classmethod
     def of(cls, given: StepInputs | dict[str, Any] | None) -> StepInputs:
         """The inputs, from a model or a plain mapping (a section given as null counts as
-        not given)."""
+        not given).
+
+        Raises:
+            FlowError: ``visit.bad_inputs`` (a value of the wrong kind, named by its place).
+        """
         if isinstance(given, StepInputs):
             return given
-        return cls.model_validate({k: v for k, v in (given or {}).items() if v is not None})
+        try:
+            return cls.model_validate({k: v for k, v in (given or {}).items() if v is not None})
+        except ValidationError as e:
+            where = ", ".join(".".join(str(p) for p in err["loc"]) for err in e.errors())
+            raise FlowError(
+                f"the visit's inputs do not read: {where}", code="visit.bad_inputs"
+            ) from e
 
 
 # -- step results ----------------------------------------------------------------------------

@@ -124,3 +124,11 @@ def test_a_visit_journalled_in_the_old_shape_resumes(res: Resources) -> None:
     }
     assert data["pay_key"] == "DG-20261201-0001:pay"
     assert data["quote"]["total_fen"] == detail["total_fen"] and data["quote"]["items"]
+
+
+def test_inputs_of_the_wrong_kind_are_refused_in_words() -> None:
+    from kiosk.visits import FlowError
+
+    with pytest.raises(FlowError) as ei:
+        StepInputs.of({"key": {"blank": "perhaps"}})
+    assert ei.value.code == "visit.bad_inputs" and "key.blank" in ei.value.message
