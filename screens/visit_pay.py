@@ -38,7 +38,7 @@ from screens.i18n import Bi, Lang, bi, t
 from screens.widgets.text import LangButton, LangText, follow_language
 
 if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
-    from screens.visit_view import PaymentView, VisitView
+    from screens.visit_view import PaymentStatusView, PaymentView, VisitView
 
 
 class PayPort(Protocol):
@@ -49,9 +49,9 @@ class PayPort(Protocol):
     qr_poll_s: float
 
     def pay_methods(self) -> list[Any]: ...
-    def pay_status(self, flow: Any) -> dict[str, Any] | None: ...
-    def pay_qr(self, flow: Any, channel: str) -> dict[str, Any]: ...
-    def pay_cancel(self, flow: Any, reason: str) -> dict[str, Any] | None: ...
+    def pay_status(self, flow: Any) -> PaymentStatusView | None: ...
+    def pay_qr(self, flow: Any, channel: str) -> PaymentStatusView: ...
+    def pay_cancel(self, flow: Any, reason: str) -> PaymentStatusView | None: ...
     def transfer_details(self, flow: Any) -> dict[str, str]: ...
     def simulate_payer(self, out_trade_no: str) -> None: ...
     def can_issue(self, flow: Any) -> tuple[bool, str]: ...
@@ -133,12 +133,17 @@ class VisitPayPanel(Vertical):
             self.error = error
 
     class MethodsLoaded(Message):
-        def __init__(self, methods: list[Any], details: dict[str, str], open_qr: Any) -> None:
+        def __init__(
+            self,
+            methods: list[Any],
+            details: dict[str, str],
+            open_qr: PaymentStatusView | None,
+        ) -> None:
             super().__init__()
             self.methods, self.details, self.open_qr = methods, details, open_qr
 
     class QrOpened(Message):
-        def __init__(self, info: dict[str, Any] | None, error: KioskError | None = None) -> None:
+        def __init__(self, info: PaymentStatusView | None, error: KioskError | None = None) -> None:
             super().__init__()
             self.info, self.error = info, error
 
@@ -149,7 +154,7 @@ class VisitPayPanel(Vertical):
         self.total_fen = total_fen
         self.order = order
         self.method = "card"
-        self.qr: dict[str, Any] | None = None  # the open QR trade
+        self.qr: PaymentStatusView | None = None  # the open QR trade
         self._qr_deadline = 0.0
         self._next_poll = 0.0
         self._ticker: Timer | None = None
@@ -222,12 +227,12 @@ class VisitPayPanel(Vertical):
             bi("visit.pay_transfer_note").format(payer=payer or "-", remark=remark or "-")
         )
         q = event.open_qr
-        if q and q.get("qr") and q.get("state") == "pending":
+        if q is not None and q.qr and q.state == "pending":
             # A QR code left open (the visit was left, or resumed): show it again.
-            self._choose(q["method"])
-            self._open_qr(q["method"])
-        elif q and q.get("state") in PAID:
-            self.post_message(self.Submit({"payment": {"method": q["method"], "qr": q["qr"]}}))
+            self._choose(q.method)
+            self._open_qr(q.method)
+        elif q is not None and q.state in PAID:
+            self.post_message(self.Submit({"payment": {"method": q.method, "qr": q.qr}}))
 
     # -- choosing the method ---------------------------------------------------------------------
 
@@ -320,12 +325,14 @@ class VisitPayPanel(Vertical):
             if event.error.code == _code("payment", "provider_offline"):
                 self._load()  # the methods go off with the reason
             return
-        info = event.info or {}
-        if info.get("state") in PAID:
+        info = event.info
+        if info is None:
+            return
+        if info.state in PAID:
             self._paid(info)
             return
         self.qr = info
-        self.query_one("#pay-qr", Static).update(qr_text(str(info["url"])))
+        self.query_one("#pay-qr", Static).update(qr_text(str(info.url)))
         self._qr_deadline = monotonic() + self.port.qr_wait_s
         self._next_poll = monotonic() + self.port.qr_poll_s
         self._show_qr_controls(True)
@@ -346,7 +353,7 @@ class VisitPayPanel(Vertical):
         if self.qr is None:
             return
         left = max(0, int(self._qr_deadline - monotonic() + 0.999))
-        channel = bi(METHOD_KEYS[self.qr["method"]])
+        channel = bi(METHOD_KEYS[self.qr.method])
         self.query_one("#pay-qr-note", LangText).set_text(
             bi("visit.pay_qr_wait").format(
                 channel_zh=channel.zh, channel_en=channel.en, seconds=left
@@ -373,7 +380,7 @@ class VisitPayPanel(Vertical):
         self.post_message(self.QrChecked(info, None))
 
     class QrChecked(Message):
-        def __init__(self, info: dict[str, Any] | None, error: KioskError | None) -> None:
+        def __init__(self, info: PaymentStatusView | None, error: KioskError | None) -> None:
             super().__init__()
             self.info, self.error = info, error
 
@@ -383,15 +390,15 @@ class VisitPayPanel(Vertical):
         if event.error is not None:
             self.post_message(self.Say(event.error))  # asked again at the next poll
             return
-        info = event.info or {}
-        if info.get("state") in PAID:
+        info = event.info
+        if info is not None and info.state in PAID:
             self._paid(info)
-        elif info.get("state") == "cancelled" and self.qr is not None:
+        elif info is not None and info.state == "cancelled" and self.qr is not None:
             self._qr_closed(timed_out=False)
 
-    def _paid(self, info: dict[str, Any]) -> None:
+    def _paid(self, info: PaymentStatusView) -> None:
         self._stop_qr()
-        self.post_message(self.Submit({"payment": {"method": info["method"], "qr": True}}))
+        self.post_message(self.Submit({"payment": {"method": info.method, "qr": True}}))
 
     def _stop_qr(self) -> None:
         self.qr = None
@@ -430,7 +437,7 @@ class VisitPayPanel(Vertical):
 
     class QrCancelled(Message):
         def __init__(
-            self, info: dict[str, Any] | None, error: KioskError | None, timed_out: bool
+            self, info: PaymentStatusView | None, error: KioskError | None, timed_out: bool
         ) -> None:
             super().__init__()
             self.info, self.error, self.timed_out = info, error, timed_out
@@ -443,8 +450,8 @@ class VisitPayPanel(Vertical):
                 self._qr_deadline = monotonic() + self.port.qr_poll_s * 3
                 self._ticker = self.set_interval(1.0, self._tick)
             return
-        info = event.info or {}
-        if info.get("state") in PAID:  # the payer paid just before the close
+        info = event.info
+        if info is not None and info.state in PAID:  # the payer paid just before the close
             self._paid(info)
         else:
             self._qr_closed(timed_out=event.timed_out)
@@ -453,7 +460,7 @@ class VisitPayPanel(Vertical):
     def _simulate_pressed(self, event: LangButton.Pressed) -> None:
         event.stop()
         if self.qr is not None:
-            self._simulate(str(self.qr["out_trade_no"]))
+            self._simulate(str(self.qr.out_trade_no))
 
     @work(thread=True, exclusive=True, group="pay-sim", exit_on_error=False)
     def _simulate(self, out_trade_no: str) -> None:

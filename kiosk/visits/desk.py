@@ -21,6 +21,7 @@ from kiosk.errors import KioskError
 
 if TYPE_CHECKING:  # the engine is imported on first use (the app starts without it)
     from kiosk.visits.lookup import KeyStatus, RefundWords
+    from kiosk.visits.paying import PaymentStatus
     from kiosk.visits.state import Unit, VisitData, VisitView
 
 log = logging.getLogger(__name__)
@@ -285,19 +286,19 @@ class VisitDesk:
         """Each payment method and whether it can be used now (offline: WeChat/Alipay off)."""
         return list(self._payments().methods())
 
-    def pay_status(self, flow: Any) -> dict[str, Any] | None:
+    def pay_status(self, flow: Any) -> PaymentStatus | None:
         """The visit's current payment attempt (an open QR code is asked about once)."""
         from kiosk.visits import paying
 
         return paying.status(flow)
 
-    def pay_qr(self, flow: Any, channel: str) -> dict[str, Any]:
+    def pay_qr(self, flow: Any, channel: str) -> PaymentStatus:
         """Open (or show again) the visit's QR code for ``channel``; ``url`` is its text."""
         from kiosk.visits import paying
 
         return paying.open_qr(flow, channel)
 
-    def pay_cancel(self, flow: Any, reason: str) -> dict[str, Any] | None:
+    def pay_cancel(self, flow: Any, reason: str) -> PaymentStatus | None:
         """Close the visit's open QR code (nothing charged), or find it paid meanwhile."""
         from kiosk.visits import paying
 

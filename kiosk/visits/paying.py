@@ -26,6 +26,7 @@ Every function runs blocking provider calls: call them from a thread worker.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kiosk.errors import KioskError, VisitError
@@ -75,16 +76,42 @@ def _result(p: Any) -> StepResult:
     )
 
 
-def _describe(p: Any) -> dict[str, Any]:
-    return {
-        "payment_id": p.id,
-        "state": str(getattr(p.state, "value", p.state)),
-        "method": p.method,
-        "qr": p.detail.get("flow") == "qr",
-        "out_trade_no": p.out_trade_no,
-        "reference": p.reference,
-        "amount_fen": p.amount_fen,
-    }
+@dataclass(frozen=True)
+class PaymentStatus:
+    """A payment attempt of the visit, as the pay step's screen follows it.
+
+    Attributes:
+        payment_id: the payment's id.
+        state: ``pending``, ``paid``, ``cancelled`` … (the payments area's state).
+        method: ``card``, ``wechat``, ``alipay`` or ``transfer``.
+        qr: it is a QR code shown on the kiosk's screen.
+        out_trade_no: the provider's trade number.
+        reference: the terminal reference, 付款码 or bank serial.
+        amount_fen: the amount.
+        url: the text to show as a QR code (:func:`open_qr` only; None once paid).
+    """
+
+    payment_id: int
+    state: str
+    method: str
+    qr: bool
+    out_trade_no: str | None
+    reference: str | None
+    amount_fen: int
+    url: str | None = None
+
+
+def _describe(p: Any, url: str | None = None) -> PaymentStatus:
+    return PaymentStatus(
+        payment_id=p.id,
+        state=str(getattr(p.state, "value", p.state)),
+        method=p.method,
+        qr=p.detail.get("flow") == "qr",
+        out_trade_no=p.out_trade_no,
+        reference=p.reference,
+        amount_fen=p.amount_fen,
+        url=url,
+    )
 
 
 def _open_refusal(p: Any) -> VisitError:
@@ -96,7 +123,7 @@ def _open_refusal(p: Any) -> VisitError:
     )
 
 
-def pay_step(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def pay_step(flow: VisitFlow, inputs: StepInputs | dict[str, Any]) -> StepResult:
     """The engine's ``pay`` step (see the module's docstring for the methods).
 
     Raises:
@@ -108,7 +135,7 @@ def pay_step(flow: VisitFlow, inputs: StepInputs) -> StepResult:
     if q.total_fen == 0:
         return StepResult.of({"free": True}, payment=None)
     pay = _payments(flow)
-    given = inputs.payment
+    given = StepInputs.of(inputs).payment
     method, ref, qr = given.method, given.reference, given.qr
     key, existing = current(flow)
     if existing is not None:
@@ -187,7 +214,7 @@ def _at_pay(flow: VisitFlow) -> None:
         raise _err(f"the visit is not at its pay step ({flow.next_step()})", "visit.out_of_order")
 
 
-def open_qr(flow: VisitFlow, channel: str) -> dict[str, Any]:
+def open_qr(flow: VisitFlow, channel: str) -> PaymentStatus:
     """Create (or show again) the visit's QR trade for ``channel``; journalled as the pay step
     started. Returns :func:`status` of it plus ``url``, the text to show as a QR code.
 
@@ -207,7 +234,7 @@ def open_qr(flow: VisitFlow, channel: str) -> dict[str, Any]:
     if existing is not None:
         state = str(getattr(existing.state, "value", existing.state))
         if state in PAID:
-            return {**_describe(existing), "url": None}
+            return _describe(existing)
         if existing.detail.get("flow") != "qr" or existing.method != channel:
             raise _open_refusal(existing)
     p, url = pay.pay_qr(
@@ -215,10 +242,10 @@ def open_qr(flow: VisitFlow, channel: str) -> dict[str, Any]:
     )
     if existing is None:
         flow._mark("pay", "started", {"qr": p.out_trade_no, "method": channel})
-    return {**_describe(p), "url": url}
+    return _describe(p, url)
 
 
-def status(flow: VisitFlow, *, ask: bool = True) -> dict[str, Any] | None:
+def status(flow: VisitFlow, *, ask: bool = True) -> PaymentStatus | None:
     """The current attempt's payment (None: none yet); an open QR trade is asked about once
     when ``ask`` (so a paid one is recorded paid)."""
     _key, p = current(flow)
@@ -229,7 +256,7 @@ def status(flow: VisitFlow, *, ask: bool = True) -> dict[str, Any] | None:
     return _describe(p)
 
 
-def cancel(flow: VisitFlow, *, by: str, reason: str) -> dict[str, Any] | None:
+def cancel(flow: VisitFlow, *, by: str, reason: str) -> PaymentStatus | None:
     """Cancel the current attempt's open payment (a QR code the payer did not pay).
 
     Returns:
