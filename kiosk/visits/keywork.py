@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -747,10 +746,6 @@ def handover(flow: VisitFlow, inputs: StepInputs) -> StepResult:
     return StepResult.of(
         {"serial": serial, "pin_slip": slip}, handover=HandoverData(on=on, serial=serial)
     )
-
-
-def visit_json(flow: VisitFlow) -> str:
-    return json.dumps(flow.state(), ensure_ascii=False)
 
 
 #: Services whose key step is their own (no earlier key put in the reader first, or a key of
