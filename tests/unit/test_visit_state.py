@@ -132,3 +132,30 @@ def test_inputs_of_the_wrong_kind_are_refused_in_words() -> None:
     with pytest.raises(FlowError) as ei:
         StepInputs.of({"key": {"blank": "perhaps"}})
     assert ei.value.code == "visit.bad_inputs" and "key.blank" in ei.value.message
+
+
+def test_every_service_has_its_key_work_and_every_step_its_module() -> None:
+    from kiosk.domain.types import Service
+    from kiosk.visits import ALL_STEPS, keywork
+    from kiosk.visits.steps import STEPS
+
+    own, on_key = set(keywork._OWN_STEP), set(keywork._ON_KEY)
+    assert not own & on_key
+    assert own | on_key == {s.value for s in Service}
+    assert tuple(STEPS) == ALL_STEPS
+    for name, step in STEPS.items():
+        assert step.__module__ == f"kiosk.visits.steps.{name}"
+
+
+def test_the_reapply_rule_follows_the_programs_setting() -> None:
+    from kiosk.domain.services import must_reapply, reapply_reason
+
+    settings = load_settings(None)
+    programs = [settings.program(p.id) for p in settings.programs]
+    assert any(p.expired_renewal == "reapply" for p in programs)  # 平安采购 today
+    for prog in programs:
+        for svc in ("renew", "change"):
+            assert must_reapply(prog, svc, expired=True) is (prog.expired_renewal == "reapply")
+            assert not must_reapply(prog, svc, expired=False)
+        assert not must_reapply(prog, "unlock", expired=True)
+        assert prog.name_en in reapply_reason(prog, "renew")
