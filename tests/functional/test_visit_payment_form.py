@@ -305,8 +305,8 @@ async def test_a_bad_address_or_unit_type_is_refused_in_words(app: KioskApp) -> 
         await pilot.click("#visit-next")
         await until(pilot, lambda: step_of(app) not in (None, "form"), "form accepted")
         assert not error_of(app), error_of(app)
-        unit = app.services.visits.data(visit(app).flow)["unit"]
-        assert (unit["unit_type"], unit["address"]) == ("institution", ADDRESS)
+        unit = app.services.visits.data(visit(app).flow).unit
+        assert unit is not None and (unit.unit_type, unit.address) == ("institution", ADDRESS)
         app.go_home()
         await until(pilot, lambda: len(app.screen_stack) == 1, "home")
         assert app.agent is None

@@ -434,7 +434,7 @@ async def test_the_engine_takes_a_failed_imprint_only_with_an_override_in_force(
         == "approved"
     )
     state = await asyncio.to_thread(desk.run, flow, "seal", with_ov)
-    assert state["next_step"] == "quote"
+    assert state.next_step == "quote"
     rows = [r for r in flow.journal() if r["step"] == "seal"]
     assert [r["state"] for r in rows] == [
         "started",
