@@ -118,7 +118,7 @@ def _series(res: Any, rounds: int, inputs: Any, imprint: Path, alg: str) -> Timi
             res, service="new", program="dongguan-hpf", kind="org", years=3, seal=True
         )  # a row for payments (not timed)
         _only_key(base, None)
-        q = base._quote_obj()
+        q = base.quote()
         now = res.now()
         t = time.perf_counter()
         res.keys().issue_new(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import work
 from textual.binding import Binding, BindingType
@@ -38,6 +38,15 @@ from screens.visit_seal import SealStep
 from screens.visit_services import ServiceSteps, step_label
 from screens.widgets.text import LangButton, LangText, follow_language
 
+if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
+    from screens.visit_view import (
+        KeyStatusView,
+        RefundRuleView,
+        UnitView,
+        VisitDataView,
+        VisitView,
+    )
+
 
 class VisitPort(PayPort, Protocol):
     """What the visit screen asks of the flow engine (``kiosk.visits.desk.VisitDesk``); the pay
@@ -45,10 +54,10 @@ class VisitPort(PayPort, Protocol):
 
     training: bool
 
-    def run(self, flow: Any, step: str, inputs: dict[str, Any]) -> dict[str, Any]: ...
-    def state(self, flow: Any) -> dict[str, Any]: ...
-    def data(self, flow: Any) -> dict[str, Any]: ...
-    def prefill(self, flow: Any, uscc: str) -> dict[str, Any]: ...
+    def run(self, flow: Any, step: str, inputs: dict[str, Any]) -> VisitView: ...
+    def state(self, flow: Any) -> VisitView: ...
+    def data(self, flow: Any) -> VisitDataView: ...
+    def prefill(self, flow: Any, uscc: str) -> UnitView | None: ...
     def materials(self, flow: Any) -> list[Any]: ...
     def quote(self, flow: Any) -> Any: ...
     def seal_types(self, flow: Any) -> list[str]: ...
@@ -74,8 +83,8 @@ class VisitPort(PayPort, Protocol):
         agent_id_number: str | None = None,
         from_reader: bool = False,
     ) -> list[Any]: ...
-    def key_status(self, flow: Any) -> dict[str, Any]: ...
-    def refund_decision(self, flow: Any) -> dict[str, Any]: ...
+    def key_status(self, flow: Any) -> KeyStatusView: ...
+    def refund_decision(self, flow: Any) -> RefundRuleView: ...
 
 
 log = logging.getLogger(__name__)
@@ -153,7 +162,7 @@ class VisitScreen(SealStep):
         """The engine answered (state after a step, or a refusal)."""
 
         def __init__(
-            self, state: dict[str, Any] | None, error: KioskError | None, extra: Any = None
+            self, state: VisitView | None, error: KioskError | None, extra: Any = None
         ) -> None:
             super().__init__()
             self.state = state
@@ -175,7 +184,7 @@ class VisitScreen(SealStep):
         self.needs_order = needs_order
         self.subject = subject or Bi("", "")
         self.flow: Any = None
-        self.visit: dict[str, Any] | None = None
+        self.visit: VisitView | None = None
         self.agent: dict[str, Any] | None = None
         self.busy = False
         self._swap_lock = asyncio.Lock()
@@ -258,15 +267,15 @@ class VisitScreen(SealStep):
             self.post_message(self.Answered(self._safe_state(), error))
             return
         extra = None
-        if state.get("next_step") is None:
-            extra = self.port.receipt_lines(state["order"])
+        if state.next_step is None:
+            extra = self.port.receipt_lines(state.order)
         self.post_message(self.Answered(state, None, extra))
 
-    def _post_answer(self, state: dict[str, Any] | None, error: KioskError | None) -> None:
+    def _post_answer(self, state: VisitView | None, error: KioskError | None) -> None:
         """From a worker: the engine's answer (state, or a refusal) reaches the screen."""
         self.post_message(self.Answered(state, error))
 
-    def _safe_state(self) -> dict[str, Any] | None:
+    def _safe_state(self) -> VisitView | None:
         try:
             return self.port.state(self.flow) if self.flow is not None else None
         except KioskError:
@@ -276,12 +285,12 @@ class VisitScreen(SealStep):
         event.stop()
         self._set_busy(False)
         if event.state is not None:
-            same = event.state.get("next_step") == (self.visit or {}).get("next_step")
+            same = self.visit is not None and event.state.next_step == self.visit.next_step
             self.visit = event.state
             if event.error is not None and same and self.query("#visit-step > *"):
                 # Refused: the step stays as it was (what was typed, the method chosen).
                 self.query_one("#visit-progress", VisitProgress).show(
-                    event.state["steps"], event.state["done"], event.state.get("next_step")
+                    event.state.steps, event.state.done, event.state.next_step
                 )
             else:
                 self._show_step(event.state, event.extra)  # its body takes the focus when in
@@ -350,8 +359,8 @@ class VisitScreen(SealStep):
         )
         self._next_label("visit.next")
 
-    def _show_step(self, state: dict[str, Any], extra: Any = None) -> None:
-        step = state.get("next_step")
+    def _show_step(self, state: VisitView, extra: Any = None) -> None:
+        step = state.next_step
         # The busy button gave its focus away (to 回到首页): take it back now, not only after
         # the step's widgets are swapped in, so an Enter in between never leaves the visit.
         button = self.query_one("#visit-next", LangButton)
@@ -360,12 +369,12 @@ class VisitScreen(SealStep):
             # new body's first field took it, and the agent's typing would go to the button.
             self.set_focus(button)
         progress = self.query_one("#visit-progress", VisitProgress)
-        progress.service = state.get("service")
-        progress.show(state["steps"], state["done"], step)
+        progress.service = state.service
+        progress.show(state.steps, state.done, step)
         self.query_one("#visit-subject", LangText).set_text(
             _lit(
-                f"{self.subject.zh}　{t('visit.order', 'zh-CN', order=state['order'])}",
-                f"{self.subject.en} · {t('visit.order', 'en', order=state['order'])}",
+                f"{self.subject.zh}　{t('visit.order', 'zh-CN', order=state.order)}",
+                f"{self.subject.en} · {t('visit.order', 'en', order=state.order)}",
             )
         )
         if step and self.svc.show(step, state):
@@ -377,7 +386,7 @@ class VisitScreen(SealStep):
             return
         show(state, extra) if step is None else show(state)
 
-    def _show_identify(self, state: dict[str, Any]) -> None:
+    def _show_identify(self, state: VisitView) -> None:
         self._heading("visit.identify_heading")
         widgets: list[Widget] = [LangText("visit.identify_hint", classes="hint")]
         if self.agent is not None:
@@ -394,37 +403,42 @@ class VisitScreen(SealStep):
             self._next_label("visit.identify_read")
         self._body(*widgets)
 
-    def _show_form(self, state: dict[str, Any]) -> None:
+    def _show_form(self, state: VisitView) -> None:
         self._heading("visit.form_heading")
-        kind = state["kind"]
+        kind = state.kind
         if kind == "individual":
             self._body(LangText("visit.form_individual", classes="hint"))
         else:
-            unit = self.port.data(self.flow).get("unit") or {}
+            unit = self.port.data(self.flow).unit
+            uscc, name, legal_rep, unit_type, address, phone = (
+                (unit.uscc, unit.name, unit.legal_rep, unit.unit_type, unit.address, unit.phone)
+                if unit is not None
+                else (None, None, None, None, None, None)
+            )
             fields: list[Widget] = [
                 LangText("visit.form_uscc", classes="field-label"),
-                Input(unit.get("uscc") or "", id="unit-uscc", max_length=18),
+                Input(uscc or "", id="unit-uscc", max_length=18),
                 LangText(Bi("", ""), id="unit-prefilled", classes="hint"),
                 LangText("visit.form_name", classes="field-label"),
-                Input(unit.get("name") or "", id="unit-name", max_length=80),
+                Input(name or "", id="unit-name", max_length=80),
             ]
             if kind == "legal-rep":
                 fields += [
                     LangText("visit.form_legal_rep", classes="field-label"),
-                    Input(unit.get("legal_rep") or "", id="unit-legal-rep", max_length=40),
+                    Input(legal_rep or "", id="unit-legal-rep", max_length=40),
                 ]
             fields += [
                 LangText("visit.form_unit_type", classes="field-label"),
-                UnitTypeList(unit.get("unit_type"), id="unit-type"),
+                UnitTypeList(unit_type, id="unit-type"),
                 LangText("visit.form_address", classes="field-label"),
-                Input(unit.get("address") or "", id="unit-address", max_length=100),
+                Input(address or "", id="unit-address", max_length=100),
                 LangText("visit.form_phone", classes="field-label"),
-                Input(unit.get("phone") or "", id="unit-phone", max_length=20),
+                Input(phone or "", id="unit-phone", max_length=20),
             ]
             self._body(*fields)
         self._next_label("visit.next")
 
-    def _show_materials(self, state: dict[str, Any]) -> None:
+    def _show_materials(self, state: VisitView) -> None:
         self._heading("visit.materials_heading")
         lines = []
         try:
@@ -444,7 +458,7 @@ class VisitScreen(SealStep):
         )
         self._next_label("visit.materials_ok")
 
-    def _show_quote(self, state: dict[str, Any]) -> None:
+    def _show_quote(self, state: VisitView) -> None:
         self._heading("visit.quote_heading")
         try:
             q = self.port.quote(self.flow)
@@ -463,11 +477,11 @@ class VisitScreen(SealStep):
         self._body(LangText(_lit("\n".join(zh), "\n".join(en)), id="visit-quote"))
         self._next_label("visit.quote_ok")
 
-    def _show_pay(self, state: dict[str, Any]) -> None:
+    def _show_pay(self, state: VisitView) -> None:
         # Every method (card, 付款码, QR on screen, transfer): screens/visit_pay.py.
         self._heading("visit.pay_heading")
-        total = int(state.get("total_fen") or 0)
-        self._body(VisitPayPanel(self.port, self.flow, total_fen=total, order=state["order"]))
+        total = state.total_fen
+        self._body(VisitPayPanel(self.port, self.flow, total_fen=total, order=state.order))
         self._next_label("visit.pay_card")
 
     def on_visit_pay_panel_submit(self, event: VisitPayPanel.Submit) -> None:
@@ -488,16 +502,16 @@ class VisitScreen(SealStep):
             self.visit = event.state
             self._show_step(event.state)
 
-    def _show_keys(self, state: dict[str, Any]) -> None:
+    def _show_keys(self, state: VisitView) -> None:
         self._heading("visit.keys_heading")
-        pay = state.get("payment") or {}
-        if pay.get("method") == "transfer" and pay.get("state") == "pending":
+        pay = state.payment
+        if pay is not None and pay.method == "transfer" and pay.state == "pending":
             # No key before the money: staff confirm the transfer here (or resume later).
             self._body(TransferWaitPanel(self.port, self.flow, pay))
             self._next_label("visit.transfer_confirm")
             return
         widgets: list[Widget] = [LangText("visit.keys_hint", classes="hint")]
-        if state["service"] in ("renew", "change", "seal"):
+        if state.service in ("renew", "change", "seal"):
             widgets += [
                 LangText("visit.keys_pin", classes="field-label"),
                 Input(id="key-pin", password=True, max_length=16),
@@ -505,23 +519,23 @@ class VisitScreen(SealStep):
         self._body(*widgets)
         self._next_label("visit.keys_go")
 
-    def _show_handover(self, state: dict[str, Any]) -> None:
+    def _show_handover(self, state: VisitView) -> None:
         self._heading("visit.handover_heading")
-        key = (state.get("key") or {}).get("serial") or "-"
+        key = (state.key.serial if state.key else None) or "-"
         self._body(
             LangText(bi("visit.handover_hint").format(serial=key), id="visit-handover"),
         )
         self._next_label("visit.handover_ok")
 
-    def _show_receipt(self, state: dict[str, Any]) -> None:
+    def _show_receipt(self, state: VisitView) -> None:
         self._heading("visit.receipt_heading")
         self._body(LangText("visit.receipt_hint", classes="hint"))
         self._next_label("visit.receipt_go")
 
-    def _show_done(self, state: dict[str, Any], receipt: Any = None) -> None:
+    def _show_done(self, state: VisitView, receipt: Any = None) -> None:
         self._heading("visit.done_heading")
         widgets: list[Widget] = [
-            LangText(bi("visit.done_hint").format(order=state["order"]), id="visit-done"),
+            LangText(bi("visit.done_hint").format(order=state.order), id="visit-done"),
         ]
         if receipt:
             text = "\n".join(receipt).replace("{", "{{").replace("}", "}}")
@@ -588,21 +602,21 @@ class VisitScreen(SealStep):
         if unit:
             self.app.call_from_thread(self._apply_prefill, unit)
 
-    def _apply_prefill(self, unit: dict[str, Any]) -> None:
+    def _apply_prefill(self, unit: UnitView) -> None:
         filled = []
-        for key, selector in (
-            ("name", "#unit-name"),
-            ("legal_rep", "#unit-legal-rep"),
-            ("phone", "#unit-phone"),
-            ("address", "#unit-address"),
+        for key, value, selector in (
+            ("name", unit.name, "#unit-name"),
+            ("legal_rep", unit.legal_rep, "#unit-legal-rep"),
+            ("phone", unit.phone, "#unit-phone"),
+            ("address", unit.address, "#unit-address"),
         ):
             found = self.query(selector)
-            if found and unit.get(key) and not found.first(Input).value:
-                found.first(Input).value = str(unit[key])
+            if found and value and not found.first(Input).value:
+                found.first(Input).value = value
                 filled.append(key)
         types = self.query("#unit-type")
-        if types and unit.get("unit_type"):
-            types.first(UnitTypeList).choose(str(unit["unit_type"]))
+        if types and unit.unit_type:
+            types.first(UnitTypeList).choose(unit.unit_type)
             filled.append("unit_type")
         if filled:
             self.query_one("#unit-prefilled", LangText).set_text("visit.form_prefilled")
@@ -625,9 +639,11 @@ class VisitScreen(SealStep):
                     return
                 self._open(order)
             return
-        state = self.visit or {}
-        step = state.get("next_step")
-        if step is None and state.get("state") == "done":
+        state = self.visit
+        if state is None:
+            return
+        step = state.next_step
+        if step is None and state.state == "done":
             host(self).go_home()  # Enter on the done screen: the next agent's turn
             return
         if step == "identify":
@@ -675,7 +691,7 @@ class VisitScreen(SealStep):
         if self.flow is None and self.needs_order:
             self.svc.agent_read(self.agent)  # no order number: find the agent's earlier visits
             return
-        if self.visit is not None and self.visit.get("next_step") == "identify":
+        if self.visit is not None and self.visit.next_step == "identify":
             self._show_identify(self.visit)
             self._run("identify", {"agent": self.agent})
 

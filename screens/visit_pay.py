@@ -21,7 +21,7 @@ goes to its field. Every provider and store call runs in a thread worker.
 from __future__ import annotations
 
 from time import monotonic
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,6 +38,9 @@ from screens.host import current_lang
 from screens.i18n import Bi, Lang, bi, t
 from screens.widgets.text import LangButton, LangText, follow_language
 
+if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
+    from screens.visit_view import PaymentStatusView, PaymentView, VisitView
+
 
 class PayPort(Protocol):
     """What the pay step asks of ``kiosk.visits.desk.VisitDesk`` (blocking: workers only)."""
@@ -47,13 +50,13 @@ class PayPort(Protocol):
     qr_poll_s: float
 
     def pay_methods(self) -> list[Any]: ...
-    def pay_status(self, flow: Any) -> dict[str, Any] | None: ...
-    def pay_qr(self, flow: Any, channel: str) -> dict[str, Any]: ...
-    def pay_cancel(self, flow: Any, reason: str) -> dict[str, Any] | None: ...
+    def pay_status(self, flow: Any) -> PaymentStatusView | None: ...
+    def pay_qr(self, flow: Any, channel: str) -> PaymentStatusView: ...
+    def pay_cancel(self, flow: Any, reason: str) -> PaymentStatusView | None: ...
     def transfer_details(self, flow: Any) -> dict[str, str]: ...
     def simulate_payer(self, out_trade_no: str) -> None: ...
     def can_issue(self, flow: Any) -> tuple[bool, str]: ...
-    def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> dict[str, Any]: ...
+    def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> VisitView: ...
 
 
 METHODS = PAYMENT_METHODS
@@ -131,12 +134,17 @@ class VisitPayPanel(Vertical):
             self.error = error
 
     class MethodsLoaded(Message):
-        def __init__(self, methods: list[Any], details: dict[str, str], open_qr: Any) -> None:
+        def __init__(
+            self,
+            methods: list[Any],
+            details: dict[str, str],
+            open_qr: PaymentStatusView | None,
+        ) -> None:
             super().__init__()
             self.methods, self.details, self.open_qr = methods, details, open_qr
 
     class QrOpened(Message):
-        def __init__(self, info: dict[str, Any] | None, error: KioskError | None = None) -> None:
+        def __init__(self, info: PaymentStatusView | None, error: KioskError | None = None) -> None:
             super().__init__()
             self.info, self.error = info, error
 
@@ -147,7 +155,7 @@ class VisitPayPanel(Vertical):
         self.total_fen = total_fen
         self.order = order
         self.method = "card"
-        self.qr: dict[str, Any] | None = None  # the open QR trade
+        self.qr: PaymentStatusView | None = None  # the open QR trade
         self._qr_deadline = 0.0
         self._next_poll = 0.0
         self._ticker: Timer | None = None
@@ -220,12 +228,12 @@ class VisitPayPanel(Vertical):
             bi("visit.pay_transfer_note").format(payer=payer or "-", remark=remark or "-")
         )
         q = event.open_qr
-        if q and q.get("qr") and q.get("state") == "pending":
+        if q is not None and q.qr and q.state == "pending":
             # A QR code left open (the visit was left, or resumed): show it again.
-            self._choose(q["method"])
-            self._open_qr(q["method"])
-        elif q and q.get("state") in PAID:
-            self.post_message(self.Submit({"payment": {"method": q["method"], "qr": q["qr"]}}))
+            self._choose(q.method)
+            self._open_qr(q.method)
+        elif q is not None and q.state in PAID:
+            self.post_message(self.Submit({"payment": {"method": q.method, "qr": q.qr}}))
 
     # -- choosing the method ---------------------------------------------------------------------
 
@@ -318,12 +326,14 @@ class VisitPayPanel(Vertical):
             if event.error.code == _code("payment", "provider_offline"):
                 self._load()  # the methods go off with the reason
             return
-        info = event.info or {}
-        if info.get("state") in PAID:
+        info = event.info
+        if info is None:
+            return
+        if info.state in PAID:
             self._paid(info)
             return
         self.qr = info
-        self.query_one("#pay-qr", Static).update(qr_text(str(info["url"])))
+        self.query_one("#pay-qr", Static).update(qr_text(str(info.url)))
         self._qr_deadline = monotonic() + self.port.qr_wait_s
         self._next_poll = monotonic() + self.port.qr_poll_s
         self._show_qr_controls(True)
@@ -344,7 +354,7 @@ class VisitPayPanel(Vertical):
         if self.qr is None:
             return
         left = max(0, int(self._qr_deadline - monotonic() + 0.999))
-        channel = bi(METHOD_KEYS[self.qr["method"]])
+        channel = bi(METHOD_KEYS[self.qr.method])
         self.query_one("#pay-qr-note", LangText).set_text(
             bi("visit.pay_qr_wait").format(
                 channel_zh=channel.zh, channel_en=channel.en, seconds=left
@@ -371,7 +381,7 @@ class VisitPayPanel(Vertical):
         self.post_message(self.QrChecked(info, None))
 
     class QrChecked(Message):
-        def __init__(self, info: dict[str, Any] | None, error: KioskError | None) -> None:
+        def __init__(self, info: PaymentStatusView | None, error: KioskError | None) -> None:
             super().__init__()
             self.info, self.error = info, error
 
@@ -381,15 +391,15 @@ class VisitPayPanel(Vertical):
         if event.error is not None:
             self.post_message(self.Say(event.error))  # asked again at the next poll
             return
-        info = event.info or {}
-        if info.get("state") in PAID:
+        info = event.info
+        if info is not None and info.state in PAID:
             self._paid(info)
-        elif info.get("state") == "cancelled" and self.qr is not None:
+        elif info is not None and info.state == "cancelled" and self.qr is not None:
             self._qr_closed(timed_out=False)
 
-    def _paid(self, info: dict[str, Any]) -> None:
+    def _paid(self, info: PaymentStatusView) -> None:
         self._stop_qr()
-        self.post_message(self.Submit({"payment": {"method": info["method"], "qr": True}}))
+        self.post_message(self.Submit({"payment": {"method": info.method, "qr": True}}))
 
     def _stop_qr(self) -> None:
         self.qr = None
@@ -428,7 +438,7 @@ class VisitPayPanel(Vertical):
 
     class QrCancelled(Message):
         def __init__(
-            self, info: dict[str, Any] | None, error: KioskError | None, timed_out: bool
+            self, info: PaymentStatusView | None, error: KioskError | None, timed_out: bool
         ) -> None:
             super().__init__()
             self.info, self.error, self.timed_out = info, error, timed_out
@@ -441,8 +451,8 @@ class VisitPayPanel(Vertical):
                 self._qr_deadline = monotonic() + self.port.qr_poll_s * 3
                 self._ticker = self.set_interval(1.0, self._tick)
             return
-        info = event.info or {}
-        if info.get("state") in PAID:  # the payer paid just before the close
+        info = event.info
+        if info is not None and info.state in PAID:  # the payer paid just before the close
             self._paid(info)
         else:
             self._qr_closed(timed_out=event.timed_out)
@@ -451,7 +461,7 @@ class VisitPayPanel(Vertical):
     def _simulate_pressed(self, event: LangButton.Pressed) -> None:
         event.stop()
         if self.qr is not None:
-            self._simulate(str(self.qr["out_trade_no"]))
+            self._simulate(str(self.qr.out_trade_no))
 
     @work(thread=True, exclusive=True, group="pay-sim", exit_on_error=False)
     def _simulate(self, out_trade_no: str) -> None:
@@ -495,7 +505,7 @@ class TransferWaitPanel(Vertical):
     class Confirmed(Message):
         """The transfer is confirmed (or need not be): show the key step with ``state``."""
 
-        def __init__(self, state: dict[str, Any] | None) -> None:
+        def __init__(self, state: VisitView | None) -> None:
             super().__init__()
             self.state = state
 
@@ -504,7 +514,7 @@ class TransferWaitPanel(Vertical):
             super().__init__()
             self.ok = ok
 
-    def __init__(self, port: PayPort, flow: Any, payment: dict[str, Any]) -> None:
+    def __init__(self, port: PayPort, flow: Any, payment: PaymentView) -> None:
         super().__init__(id="transfer-wait")
         self.port = port
         self.flow = flow

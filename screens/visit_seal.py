@@ -19,7 +19,7 @@ camera is broken); it goes through the same seal screen, check and override rule
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.binding import Binding, BindingType
@@ -36,6 +36,9 @@ from screens.i18n import Bi, bi, t
 from screens.seal import CAMERA_KEYS, SealScreen, SealStationPort
 from screens.staff_port import StaffPort
 from screens.widgets.text import LangButton, LangText
+
+if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
+    from screens.visit_view import VisitView
 
 #: Catalogue keys of the seal types (written out so the catalogue test sees each one).
 SEAL_TYPE_KEYS = {
@@ -185,7 +188,7 @@ class SealStep(KioskScreen):
     port: Any
     flow: Any
     busy: bool
-    visit: dict[str, Any] | None
+    visit: VisitView | None
     seal_type: str | None = None
     #: The photo field is on screen (staff were signed in when the step was drawn).
     _photo_shown = False
@@ -198,7 +201,7 @@ class SealStep(KioskScreen):
         return self._at_seal()
 
     def _at_seal(self) -> bool:
-        return (self.visit or {}).get("next_step") == "seal"
+        return self.visit is not None and self.visit.next_step == "seal"
 
     def _staff_no(self) -> str | None:
         staff = host(self).staff
@@ -229,7 +232,7 @@ class SealStep(KioskScreen):
     def _next_label(self, key: str) -> None:
         raise NotImplementedError
 
-    def _post_answer(self, state: dict[str, Any] | None, error: KioskError | None) -> None:
+    def _post_answer(self, state: VisitView | None, error: KioskError | None) -> None:
         raise NotImplementedError
 
     # -- showing ------------------------------------------------------------------------------
@@ -239,7 +242,7 @@ class SealStep(KioskScreen):
         except KioskError:
             return ["official"]
 
-    def _show_seal(self, state: dict[str, Any]) -> None:
+    def _show_seal(self, state: VisitView) -> None:
         types = self._seal_types() or ["official"]
         if self.seal_type not in types:
             self.seal_type = types[0]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.containers import Vertical
 from textual.widget import Widget
@@ -33,7 +33,12 @@ from screens.host import current_lang
 from screens.i18n import CATALOGUE, Bi, bi, t
 from screens.widgets.text import LangButton, LangText
 
+if TYPE_CHECKING:  # what the screen reads of the engine's answers (no visit code)
+    from screens.visit_view import KeyStatusView, RefundRuleView, VisitView
+
 log = logging.getLogger(__name__)
+
+_Info = TypeVar("_Info")
 
 
 def _code(area: str, what: str) -> str:
@@ -164,7 +169,8 @@ class ServiceSteps:
         self.screen = screen
         self.choices: dict[str, str] = {}
         self.confirmed = False
-        self.info: dict[str, Any] | None = None
+        #: what the key step's facts said (the key's status, or the refund rule's answer)
+        self.info: KeyStatusView | RefundRuleView | None = None
         self.info_text: Bi | None = None
         self.found: list[Any] = []
         self._shown: tuple[str, str] | None = None  # (order, step) on screen
@@ -297,7 +303,7 @@ class ServiceSteps:
         if group == "condition":
             note = scr.query("#svc-condition-note")
             if note:
-                serial = (self.info or {}).get("serial") or "-"
+                serial = getattr(self.info, "serial", None) or "-"
                 note.first(LangText).set_text(
                     bi(f"svc.replace_{self.choices['condition']}_note"), {"serial": serial}
                 )
@@ -313,18 +319,18 @@ class ServiceSteps:
 
     # -- the key step of each service -------------------------------------------------------
 
-    def show(self, step: str, state: dict[str, Any]) -> bool:
+    def show(self, step: str, state: VisitView) -> bool:
         """Show this service's key step; False when the visit screen's own view serves."""
-        service = state["service"]
+        service = state.service
         if step != "keys" or service == "new":
             return False
         scr = self.screen
-        if self._shown != (state["order"], step):
+        if self._shown != (state.order, step):
             # a new step: nothing answered yet (a refusal re-shows the step with its answers)
             self.choices, self.confirmed = {}, False
-        self._shown = (state["order"], step)
+        self._shown = (state.order, step)
         self.info, self.info_text = None, None
-        builder: Callable[[dict[str, Any]], list[Widget]] = getattr(
+        builder: Callable[[VisitView], list[Widget]] = getattr(
             self, "_keys_" + service.replace("-", "_")
         )
         scr._heading(f"svc.{service.replace('-', '_')}_heading")
@@ -345,16 +351,16 @@ class ServiceSteps:
             Input(id="key-pin", password=True, max_length=16),
         ]
 
-    def _keys_renew(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_renew(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.renew_hint", classes="hint"),
             *self._pin_field(),
         ]
 
-    def _keys_change(self, state: dict[str, Any]) -> list[Widget]:
-        unit = self.screen.port.data(self.screen.flow).get("unit") or {}
-        after = unit.get("name") or unit.get("person_name") or "-"
+    def _keys_change(self, state: VisitView) -> list[Widget]:
+        unit = self.screen.port.data(self.screen.flow).unit
+        after = (unit.name or unit.person_name if unit else None) or "-"
         return [
             InfoText(self, id="svc-info"),
             LangText(bi("svc.change_after").format(name=after), id="svc-change-after"),
@@ -362,7 +368,7 @@ class ServiceSteps:
             *self._pin_field(),
         ]
 
-    def _keys_replace(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_replace(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.replace_ask", classes="field-label"),
@@ -370,10 +376,10 @@ class ServiceSteps:
             LangText("svc.replace_hint", id="svc-condition-note", classes="hint"),
         ]
 
-    def _keys_unlock(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_unlock(self, state: VisitView) -> list[Widget]:
         return [InfoText(self, id="svc-info"), LangText("svc.unlock_hint", classes="hint")]
 
-    def _keys_cancel(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_cancel(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.cancel_warning", id="svc-cancel-warning", classes="notice"),
@@ -382,88 +388,87 @@ class ServiceSteps:
             LangButton(self._confirm_text(), id="svc-confirm", classes="svc-line"),
         ]
 
-    def _keys_seal(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_seal(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.seal_hint", classes="hint"),
             *self._pin_field(),
         ]
 
-    def _keys_refund(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_refund(self, state: VisitView) -> list[Widget]:
         return [InfoText(self, id="svc-info"), LangText("svc.refund_hint", classes="hint")]
 
-    def _keys_key_recovery(self, state: dict[str, Any]) -> list[Widget]:
+    def _keys_key_recovery(self, state: VisitView) -> list[Widget]:
         return [
             InfoText(self, id="svc-info"),
             LangText("svc.recovery_hint", id="svc-recovery-hint", classes="hint"),
             *self._pin_field(),
         ]
 
-    def _keys_pickup(self, state: dict[str, Any]) -> list[Widget]:
-        order = self.screen.port.data(self.screen.flow).get("earlier_order") or "-"
+    def _keys_pickup(self, state: VisitView) -> list[Widget]:
+        order = self.screen.port.data(self.screen.flow).earlier_order or "-"
         return [LangText(bi("svc.pickup_hint").format(order=order), id="svc-info")]
 
-    def _load(
-        self, read: Callable[[], dict[str, Any]], words: Callable[[dict[str, Any]], Bi]
-    ) -> None:
+    def _load(self, read: Callable[[], _Info], words: Callable[[_Info], Bi]) -> None:
         scr = self.screen
 
         def work() -> None:
+            info: _Info | None
             try:
                 info = read()
                 text = words(info)
             except KioskError as e:
-                info, text = {}, _lit(*_both("svc.info_failed", reason=e.message))
+                info, text = None, _lit(*_both("svc.info_failed", reason=e.message))
             except Exception as e:  # a bug below must still end in words
                 log.exception("reading the key step's facts failed")
-                info, text = {}, _lit(*_both("svc.info_failed", reason=str(e)))
+                info, text = None, _lit(*_both("svc.info_failed", reason=str(e)))
             scr.app.call_from_thread(self._show_info, info, text)
 
         scr.run_worker(work, thread=True, group="svc-info", exclusive=True, exit_on_error=False)
 
-    def _show_info(self, info: dict[str, Any], text: Bi) -> None:
+    def _show_info(self, info: KeyStatusView | RefundRuleView | None, text: Bi) -> None:
         self.info, self.info_text = info, text
         found = self.screen.query("#svc-info")
         if found and isinstance(found.first(), InfoText):
             found.first(InfoText).set_text(text)
 
     @staticmethod
-    def _key_words(info: dict[str, Any]) -> Bi:
-        if not info.get("serial"):
+    def _key_words(info: KeyStatusView) -> Bi:
+        if not info.serial:
             return bi("svc.no_key_info")
         zh, en = _both(
             "svc.key_line",
-            serial=info["serial"],
-            cert=info.get("cert_serial") or "-",
-            not_after=info.get("not_after") or "-",
+            serial=info.serial,
+            cert=info.cert_serial or "-",
+            not_after=info.not_after or "-",
         )
-        state = info.get("state") or "unknown"
+        state = info.state or "unknown"
         known = f"svc.key_state_{state}" in CATALOGUE
         zs, es = _both(f"svc.key_state_{state}") if known else (state, state)
         zh += t("svc.key_state", "zh-CN", state=zs)
         en += t("svc.key_state", "en", state=es)
-        if info.get("seal"):
+        if info.seal:
             zh += t("svc.key_seal", "zh-CN")
             en += t("svc.key_seal", "en")
-        pin = info.get("pin")
+        pin = info.pin
         pz, pe = _both(f"svc.pin_{pin}" if pin else "svc.pin_absent")
         zh += "\n" + t("svc.pin_line", "zh-CN", pin=pz)
         en += "\n" + t("svc.pin_line", "en", pin=pe)
         return _lit(zh, en)
 
     @staticmethod
-    def _refund_words(info: dict[str, Any]) -> Bi:
-        amount = format_fen(int(info.get("refundable_fen") or 0))
-        verdict = "svc.refund_yes" if info.get("eligible") else "svc.refund_no"
-        zh = f"{info.get('zh', '')}\n" + t(verdict, "zh-CN", amount=amount)
-        en = f"{info.get('en', '')}\n" + t(verdict, "en", amount=amount)
+    def _refund_words(info: RefundRuleView) -> Bi:
+        amount = format_fen(info.refundable_fen)
+        verdict = "svc.refund_yes" if info.eligible else "svc.refund_no"
+        zh = f"{info.zh}\n" + t(verdict, "zh-CN", amount=amount)
+        en = f"{info.en}\n" + t(verdict, "en", amount=amount)
         return _lit(zh, en)
 
-    def keys_inputs(self, state: dict[str, Any]) -> dict[str, Any] | None:
+    def keys_inputs(self, state: VisitView) -> dict[str, Any] | None:
         """The key step's inputs for the engine; None when something must be answered first
         (said on screen)."""
         scr = self.screen
-        service = state["service"]
+        service = state.service
         key: dict[str, Any] = {}
         if service in WITH_PIN or service == "new":
             pin = scr._value("#key-pin")
@@ -486,34 +491,32 @@ class ServiceSteps:
 
     # -- the done screen --------------------------------------------------------------------
 
-    def done_widgets(self, state: dict[str, Any]) -> list[Widget]:
+    def done_widgets(self, state: VisitView) -> list[Widget]:
         """What the service left: the certificate and key, the cancellation, the refund."""
-        service = state["service"]
-        cert = state.get("certificate") or {}
-        key = state.get("key") or {}
-        refund = state.get("refund") or {}
+        service = state.service
+        cert, refund = state.certificate, state.refund
+        key_serial = (state.key.serial if state.key else None) or "-"
         if service == "refund" and refund:
-            text = bi("svc.done_refund").format(amount=format_fen(int(refund["amount_fen"])))
+            text = bi("svc.done_refund").format(amount=format_fen(refund.amount_fen))
             return [LangText(_lit(text.zh, text.en), id="svc-done")]
         elif service == "cancel":
             reason = self.choices.get("reason")
             words = bi(f"svc.reason_{reason}") if reason else Bi("-", "-")
-            serial = key.get("serial") or "-"
             text = _lit(
-                t("svc.done_cancel", "zh-CN", serial=serial, reason=words.zh),
-                t("svc.done_cancel", "en", serial=serial, reason=words.en),
+                t("svc.done_cancel", "zh-CN", serial=key_serial, reason=words.zh),
+                t("svc.done_cancel", "en", serial=key_serial, reason=words.en),
             )
             return [LangText(text, id="svc-done")]
-        elif service == "key-recovery" and state.get("recovered"):
-            enc = (state.get("recovered") or {}).get("encryption_serial") or "-"
-            text = bi("svc.done_recovered").format(enc=enc, serial=key.get("serial") or "-")
+        elif service == "key-recovery" and state.recovered:
+            enc = state.recovered.encryption_serial or "-"
+            text = bi("svc.done_recovered").format(enc=enc, serial=key_serial)
             return [LangText(_lit(text.zh, text.en), id="svc-done")]
         elif cert:
-            not_after = str(cert.get("not_after") or "-")[:10]
+            not_after = str(cert.not_after or "-")[:10]
             text = bi("svc.done_cert").format(
-                cert=cert.get("serial") or "-",
+                cert=cert.serial or "-",
                 not_after=not_after,
-                serial=key.get("serial") or "-",
+                serial=key_serial,
             )
             return [LangText(_lit(text.zh, text.en), id="svc-done")]
         return []

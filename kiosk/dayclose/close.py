@@ -30,6 +30,7 @@ from data import outbox
 from data.store import Store, utc_now
 from kiosk.dayclose.source import METHODS, load_day
 from kiosk.domain import clock
+from kiosk.domain.services import NAMES_ZH
 from kiosk.errors import DomainError, StaffError, StoreError, UsageError
 from kiosk.staff import audit
 from kiosk.staff.audit import canonical_json
@@ -44,18 +45,7 @@ if TYPE_CHECKING:
     from kiosk.config import Settings
 
 METHOD_ZH = {"card": "刷卡", "wechat": "微信支付", "alipay": "支付宝", "transfer": "转账"}
-SERVICE_ZH = {
-    "new": "新申请",
-    "renew": "续期",
-    "change": "变更",
-    "replace": "补办",
-    "unlock": "解锁",
-    "cancel": "注销",
-    "key-recovery": "密钥恢复",
-    "seal": "电子印章",
-    "pickup": "领取",
-    "refund": "退费",
-}
+SERVICE_ZH = NAMES_ZH  # the services' names, defined once in the domain
 
 
 @dataclass(frozen=True, slots=True)

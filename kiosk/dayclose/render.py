@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kiosk.domain.services import NAMES_ZH
 from kiosk.errors import KioskError
 
 
@@ -131,16 +132,7 @@ ITEM_ZH = {
     "clerk": "日结员",
     "approver": "复查员",
     "note": "说明",
-    "new": "新申请",
-    "renew": "续期",
-    "change": "变更",
-    "replace": "补办",
-    "unlock": "解锁",
-    "cancel": "注销",
-    "key-recovery": "密钥恢复",
-    "seal": "电子印章",
-    "pickup": "领取",
-    "refund": "退费",
+    **NAMES_ZH,  # the services' names, defined once in the domain
 }
 _MONEY_SECTIONS = {"method", "totals", "service", "program", "adjustment", "difference"}
 

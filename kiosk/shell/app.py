@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from kiosk.config import Settings
 from kiosk.domain import fees
+from kiosk.domain.services import ON_EXISTING_KEY, PRICED
 from kiosk.domain.types import Kind, Program, SealPricing, Service
 from kiosk.errors import KioskError
 from kiosk.shell.services import Services, build_services
@@ -87,13 +88,6 @@ class SealOption:
     default: bool
     new: bool = False
 
-
-# What the flow engine prices, and the services that work on an earlier visit's key (its order
-# number is asked first). kiosk.visits decides both; these only choose the screen's questions.
-_PRICED = frozenset({"new", "renew", "replace", "seal"})
-_ON_EXISTING_KEY = frozenset(
-    {"renew", "change", "replace", "unlock", "cancel", "key-recovery", "seal", "pickup", "refund"}
-)
 
 # Services on which the certificate's seal matters to the materials (the seal form comes along).
 _SEAL_MATTERS = frozenset(
@@ -430,7 +424,7 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         c = event.checklist
         service, program, kind, seal = c.service, c.program, c.kind, c.seal
-        years = c.years if c.years is not None else (1 if service.value in _PRICED else None)
+        years = c.years if c.years is not None else (1 if service.value in PRICED else None)
 
         def opener(earlier: str | None) -> Any:
             # Runs in the visit screen's worker thread: the engine opens the visit.
@@ -455,7 +449,7 @@ class KioskApp(App[int], inherit_bindings=False):
             VisitScreen(
                 desk,
                 opener,
-                needs_order=service.value in _ON_EXISTING_KEY,
+                needs_order=service.value in ON_EXISTING_KEY,
                 subject=subject,
                 choice=(service.value, program.id, kind.value),
             )

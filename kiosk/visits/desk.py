@@ -15,9 +15,17 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.errors import KioskError
+
+if TYPE_CHECKING:  # the engine is imported on first use (the app starts without it)
+    from kiosk.domain.fees import Quote
+    from kiosk.domain.materials import Material
+    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.lookup import EarlierVisit, KeyStatus, RefundWords
+    from kiosk.visits.paying import PaymentStatus
+    from kiosk.visits.state import Unit, VisitData, VisitView
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +125,8 @@ class VisitDesk:
         years: int | None,
         seal: bool | None,
         order: str | None = None,
-    ) -> Any:
-        """Open a new visit (``VisitFlow``).
+    ) -> VisitFlow:
+        """Open a new visit.
 
         Raises:
             KioskError: the engine refused (``visit.order_required``, ``domain.choice`` …).
@@ -135,7 +143,7 @@ class VisitDesk:
             order=order,
         )
 
-    def resume(self, order: str) -> Any:
+    def resume(self, order: str) -> VisitFlow:
         """The unfinished visit ``order`` (``visit.unknown_order`` when there is none)."""
         from kiosk.visits import VisitFlow
 
@@ -151,22 +159,21 @@ class VisitDesk:
         ).fetchall()
         out = []
         for (order,) in rows:
-            st = VisitFlow.resume(res, order).state()
-            fail = st.get("failure") or {}
+            v = VisitFlow.resume(res, order).view()
             out.append(
                 OpenVisit(
                     order,
-                    st["service"],
-                    st["program"],
-                    st["kind"],
-                    st["next_step"],
-                    fail.get("code") if fail else None,
+                    v.service,
+                    v.program,
+                    v.kind,
+                    v.next_step,
+                    v.failure.code if v.failure else None,
                 )
             )
         return out
 
-    def run(self, flow: Any, step: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Run ``step`` with ``inputs``; returns the visit's state afterwards.
+    def run(self, flow: VisitFlow, step: str, inputs: dict[str, Any]) -> VisitView:
+        """Run ``step`` with ``inputs``; returns the visit as it is afterwards.
 
         Raises:
             KioskError: the step refused or failed (the visit stays resumable at it).
@@ -174,21 +181,25 @@ class VisitDesk:
         flow.run_step(step, inputs)
         if self.rig is not None and self.rig.sync is not None:
             self.rig.sync.wake()
-        return dict(flow.state())
+        return flow.view()
 
-    def state(self, flow: Any) -> dict[str, Any]:
+    def state(self, flow: VisitFlow) -> VisitView:
         """The visit as the engine reports it."""
-        return dict(flow.state())
+        return flow.view()
 
-    def data(self, flow: Any) -> dict[str, Any]:
+    def data(self, flow: VisitFlow) -> VisitData:
         """The visit's journalled data (unit, quote items, key, handover)."""
-        return dict(flow.data())
+        return flow.visit_data()
 
-    def prefill(self, flow: Any, uscc: str) -> dict[str, Any]:
-        """The unit data the engine will reuse for this USCC (its latest earlier visit)."""
-        return dict(self.resources().unit_prefill(uscc, exclude=flow.visit_id))
+    def prefill(self, flow: VisitFlow, uscc: str) -> Unit | None:
+        """The unit data the engine will reuse for this USCC (its latest earlier visit; None
+        when there is none)."""
+        from kiosk.visits.state import Unit
 
-    def materials(self, flow: Any) -> list[Any]:
+        known = self.resources().unit_prefill(uscc, exclude=flow.visit_id)
+        return Unit.model_validate(known) if known else None
+
+    def materials(self, flow: VisitFlow) -> list[Material]:
         """The materials checklist for this visit (kiosk.domain.materials)."""
         from kiosk.domain.materials import checklist
         from kiosk.domain.types import Kind, Service
@@ -196,25 +207,23 @@ class VisitDesk:
         row = flow.row()
         program = self.settings.program(row["program"])
         return list(
-            checklist(
-                Service(row["service"]), Kind(row["kind"]), program, bool(flow.data().get("seal"))
-            )
+            checklist(Service(row["service"]), Kind(row["kind"]), program, flow.visit_data().seal)
         )
 
-    def quote(self, flow: Any) -> Any:
+    def quote(self, flow: VisitFlow) -> Quote:
         """The itemised quote (kiosk.domain.fees ``Quote``) the pay step charges: the engine's,
         so a change of an expired certificate shows its renewal's fees, not a free change."""
         return flow.quote()
 
     # -- the seal step (kiosk.visits.seal_camera) ----------------------------------------
 
-    def seal_types(self, flow: Any) -> list[str]:
+    def seal_types(self, flow: VisitFlow) -> list[str]:
         """The seal types this visit's program makes (official first where it is offered)."""
         return list(self.settings.program(flow.row()["program"]).seal_types)
 
     def seal_station(
         self,
-        flow: Any,
+        flow: VisitFlow,
         seal_type: str,
         *,
         photo: str | None = None,
@@ -229,7 +238,8 @@ class VisitDesk:
         """
         from kiosk.visits.seal_camera import open_station
 
-        unit_type = (flow.data().get("unit") or {}).get("unit_type") or "enterprise"
+        unit = flow.visit_data().unit
+        unit_type = (unit.unit_type if unit else None) or "enterprise"
         return open_station(
             self.settings,
             rig=self.rig,
@@ -241,7 +251,7 @@ class VisitDesk:
 
     def seal_inputs(
         self,
-        flow: Any,
+        flow: VisitFlow,
         acceptance: Any,
         seal_type: str,
         *,
@@ -276,25 +286,25 @@ class VisitDesk:
         """Each payment method and whether it can be used now (offline: WeChat/Alipay off)."""
         return list(self._payments().methods())
 
-    def pay_status(self, flow: Any) -> dict[str, Any] | None:
+    def pay_status(self, flow: VisitFlow) -> PaymentStatus | None:
         """The visit's current payment attempt (an open QR code is asked about once)."""
         from kiosk.visits import paying
 
         return paying.status(flow)
 
-    def pay_qr(self, flow: Any, channel: str) -> dict[str, Any]:
+    def pay_qr(self, flow: VisitFlow, channel: str) -> PaymentStatus:
         """Open (or show again) the visit's QR code for ``channel``; ``url`` is its text."""
         from kiosk.visits import paying
 
         return paying.open_qr(flow, channel)
 
-    def pay_cancel(self, flow: Any, reason: str) -> dict[str, Any] | None:
+    def pay_cancel(self, flow: VisitFlow, reason: str) -> PaymentStatus | None:
         """Close the visit's open QR code (nothing charged), or find it paid meanwhile."""
         from kiosk.visits import paying
 
         return paying.cancel(flow, by=self.staff_no, reason=reason)
 
-    def transfer_details(self, flow: Any) -> dict[str, str]:
+    def transfer_details(self, flow: VisitFlow) -> dict[str, str]:
         """What a transfer must carry: the payer (the unit, or the applicant) and the remark."""
         from kiosk.visits import paying
 
@@ -319,14 +329,14 @@ class VisitDesk:
             )
         simulate(out_trade_no)
 
-    def can_issue(self, flow: Any) -> tuple[bool, str]:
+    def can_issue(self, flow: VisitFlow) -> tuple[bool, str]:
         """Whether the money allows key work now (a transfer not confirmed does not)."""
-        if not flow.data().get("payment"):
+        if not flow.visit_data().payment:
             return True, ""
         ok, why = self._payments().can_issue(flow.visit_id)
         return bool(ok), str(why)
 
-    def confirm_transfer(self, flow: Any, staff_no: str, pin: str) -> dict[str, Any]:
+    def confirm_transfer(self, flow: VisitFlow, staff_no: str, pin: str) -> VisitView:
         """Staff confirm the visit's bank transfer arrived (staff number and PIN, typed at the
         kiosk): :func:`kiosk.visits.paying.confirm_transfer`.
 
@@ -338,9 +348,8 @@ class VisitDesk:
 
         if self.staff is None:
             raise KioskError("staff sign-in is not available here", code="visit.no_staff")
-        return paying.confirm_transfer(
-            flow, self.staff.roster, staff_no, pin, store=self.staff.store
-        )
+        paying.confirm_transfer(flow, self.staff.roster, staff_no, pin, store=self.staff.store)
+        return flow.view()
 
     def _payments(self) -> Any:
         return self.resources().money().payments
@@ -355,7 +364,7 @@ class VisitDesk:
         *,
         agent_id_number: str | None = None,
         from_reader: bool = False,
-    ) -> list[Any]:
+    ) -> list[EarlierVisit]:
         """Earlier visits ``service`` can work on, by the agent's ID number and/or the keys in
         the reader (``kiosk.visits.lookup.EarlierVisit`` rows, newest first).
 
@@ -377,13 +386,13 @@ class VisitDesk:
             key_serials=serials,
         )
 
-    def key_status(self, flow: Any) -> dict[str, Any]:
+    def key_status(self, flow: VisitFlow) -> KeyStatus:
         """The key and certificate the visit works on (``kiosk.visits.lookup.key_status``)."""
         from kiosk.visits import lookup as visit_lookup
 
         return visit_lookup.key_status(flow)
 
-    def refund_decision(self, flow: Any) -> dict[str, Any]:
+    def refund_decision(self, flow: VisitFlow) -> RefundWords:
         """The refund rule's answer, in words (``kiosk.visits.lookup.refund_decision``)."""
         from kiosk.visits import lookup as visit_lookup
 

@@ -22,166 +22,19 @@ import datetime as dt
 import json
 from typing import Any
 
-from kiosk.domain import clock, fees, identifiers, materials, refund, validity
-from kiosk.domain.types import Kind, Service
-from kiosk.errors import KioskError, VisitError
-from kiosk.visits import journal
+from kiosk.domain import clock, fees, refund
+from kiosk.domain.types import Kind, Program, Service
+from kiosk.errors import KioskError
+from kiosk.visits import journal, opening
+from kiosk.visits.opening import plan
 from kiosk.visits.resources import Resources
+from kiosk.visits.state import FlowError, StepInputs, VisitData, VisitView
+from kiosk.visits.steps import STEPS
 
-#: Every step name, in the order a visit takes them.
-ALL_STEPS = ("identify", "form", "materials", "seal", "quote", "pay", "keys", "handover", "receipt")
+__all__ = ["ALL_STEPS", "FlowError", "VisitFlow", "plan"]
 
-PRICED = {"new", "renew", "replace", "seal"}
-ON_EXISTING_KEY = {
-    "renew",
-    "change",
-    "replace",
-    "unlock",
-    "cancel",
-    "key-recovery",
-    "seal",
-    "pickup",
-    "refund",
-}
-WITH_KEY_HANDOVER = {"new", "renew", "change", "replace", "unlock", "pickup", "seal"}
-
-
-class FlowError(VisitError):
-    """A visit step refused or failed; ``step`` names it, ``code`` says why."""
-
-    code = "visit.failed"
-
-    def __init__(self, message: str, *, code: str | None = None, step: str | None = None):
-        super().__init__(message, code=code)
-        self.step = step
-
-
-def plan(service: str, seal: bool, *, renew_first: bool = False) -> list[str]:
-    """The steps a service needs. ``renew_first``: a change of an expired certificate, which
-    renews in the same visit (so it is quoted and paid as a renewal).
-
-    The imprint is photographed only where a seal is made: a new certificate with a seal, and
-    the seal service (add or change). Every other service keeps the key's seal as it is (a
-    renewal re-binds it to the new certificate: the seal's validity is the certificate's)."""
-    priced = service in PRICED or renew_first
-    steps = ["identify"]
-    if service in ("new", "change"):
-        steps.append("form")
-    steps.append("materials")
-    if (seal and service == "new") or service == "seal":
-        steps.append("seal")
-    if priced:
-        steps += ["quote", "pay"]
-    steps.append("keys")
-    if service in WITH_KEY_HANDOVER:
-        steps.append("handover")
-    if priced:
-        steps.append("receipt")
-    return steps
-
-
-def _expired(res: Resources, serial: str | None) -> bool:
-    """Whether the key's certificate has expired (the keys table knows its notAfter)."""
-    if not serial:
-        return False
-    r = res.store.db.execute(
-        "SELECT cert_not_after FROM keys WHERE serial = ?", [serial]
-    ).fetchone()
-    if r is None or not r[0]:
-        return False
-    na = dt.datetime.fromisoformat(str(r[0]).replace("Z", "+00:00"))
-    return (na if na.tzinfo else na.replace(tzinfo=dt.UTC)) <= res.now()
-
-
-def _key_has_seal(res: Resources, serial: str | None) -> bool:
-    """Whether the key's certificate carries an electronic seal (the keys table knows)."""
-    if not serial:
-        return False
-    r = res.store.db.execute("SELECT seal_der FROM keys WHERE serial = ?", [serial]).fetchone()
-    return r is not None and r[0] is not None
-
-
-#: Services on an existing key that keep its seal as it is (and price it, where it is priced).
-KEEPS_SEAL = {"renew", "change", "replace", "unlock", "cancel", "key-recovery"}
-#: Services that work on the earlier visit's key: refused when opened if it has none (before
-#: anything is quoted or paid), not at the key step.
-NEEDS_KEY = KEEPS_SEAL | {"seal"}
-
-
-def _seal_of_key(res: Resources, service: str, given: bool | None, serial: str | None) -> bool:
-    """The seal of a service on an existing key is the key's: a renewal renews it (and charges
-    its years where the program does), the other services keep it. ``given`` (a headless
-    file's ``seal``) may confirm it; a contradiction is refused in words, not guessed.
-
-    Raises:
-        ChoiceError: ``visit.seal_mismatch``.
-    """
-    has = _key_has_seal(res, serial)
-    if given is None or bool(given) == has:
-        return has
-    from kiosk.errors import ChoiceError
-
-    if has:
-        raise ChoiceError(
-            f"the certificate on key {serial} carries an electronic seal, and {service} keeps "
-            "it (its validity is the certificate's): leave 'seal' out, or set it true",
-            code="visit.seal_mismatch",
-        )
-    raise ChoiceError(
-        f"the certificate on key {serial or '(none)'} has no electronic seal, and {service} "
-        "does not make one: add a seal with service = \"seal\" (leave 'seal' out here)",
-        code="visit.seal_mismatch",
-    )
-
-
-def _check_unit(unit: dict[str, Any], given: dict[str, Any]) -> None:
-    """The unit type and address, checked where given (the screen always gives both; a
-    headless file may leave them to the earlier visit's data, or out)."""
-    from kiosk.domain import unit as unit_rules
-
-    if unit.get("unit_type") or "unit_type" in given:
-        unit["unit_type"] = unit_rules.unit_type(str(unit.get("unit_type") or "")).key
-    if unit.get("address") or "address" in given:
-        unit["address"] = unit_rules.parse_address(str(unit.get("address") or ""))
-
-
-#: The longest certificate the CA issues, as the hub checks it (hub/issuing.py).
-MAX_WINDOW = dt.timedelta(days=5 * 366 + 1)
-
-
-def _check_renew_room(res: Resources, serial: str | None, years: int, program: Any) -> None:
-    """Refuse, before anything is quoted or paid, a renewal that would leave the certificate
-    valid for more than five years from now (the CA refuses it at the key step otherwise).
-
-    Raises:
-        ChoiceError: ``visit.renew_too_long``, saying how many years are possible now.
-    """
-    from kiosk.errors import ChoiceError
-
-    r = res.store.db.execute(
-        "SELECT cert_not_after FROM keys WHERE serial = ?", [serial]
-    ).fetchone()
-    if not serial or r is None or not r[0]:
-        return
-    na = dt.datetime.fromisoformat(str(r[0]).replace("Z", "+00:00"))
-    na = na if na.tzinfo else na.replace(tzinfo=dt.UTC)
-    now = res.now()
-
-    def end(n: int) -> dt.datetime | None:
-        v = validity.renew(now, na, n, expired_renewal=program.expired_renewal)
-        return v.not_after if isinstance(v.not_after, dt.datetime) else None
-
-    last = end(years)
-    if last is None or last - now <= MAX_WINDOW:
-        return
-    room = max((n for n in range(1, years) if (e := end(n)) and e - now <= MAX_WINDOW), default=0)
-    until = clock.local_today(last, res.settings.counter.timezone).isoformat()
-    more = f"at most {room} year(s) now" if room else "renew it later, nearer its expiry"
-    raise ChoiceError(
-        f"renewing {years} year(s) would make the certificate valid until {until}, more than "
-        f"5 years from today: {more}",
-        code="visit.renew_too_long",
-    )
+#: Every step name, in the order a visit takes them (the step table's order).
+ALL_STEPS = tuple(STEPS)
 
 
 def _today(res: Resources) -> dt.date:
@@ -213,7 +66,8 @@ class VisitFlow:
         """Open a new visit (an order number is drawn) after checking the choice is offered.
 
         ``seal``: a new certificate gets a seal (default no). On an existing key the seal is
-        the key's (:func:`_seal_of_key`): ``None`` takes it from the key, a bool must match it.
+        the key's (:func:`kiosk.visits.opening.seal_of_key`): ``None`` takes it from the key, a
+        bool must match it.
 
         Raises:
             ChoiceError: the program does not offer service/kind/seal/years (exit 2);
@@ -221,83 +75,10 @@ class VisitFlow:
             FlowError: ``visit.order_required`` (a service on an existing key without ``order``),
                 ``visit.unknown_order``.
         """
-        try:
-            svc = Service(service)
-        except ValueError as e:
-            from kiosk.errors import ChoiceError
-
-            raise ChoiceError(
-                f"unknown service {service!r}; one of: {', '.join(s.value for s in Service)}",
-                code="visit.bad_service",
-            ) from e
-        prog = res.settings.program(program)
-        k = Kind(kind)
-        if svc not in prog.services or k not in prog.kinds:
-            from kiosk.errors import ChoiceError
-
-            raise ChoiceError(
-                f"{prog.id} offers services {', '.join(prog.services)} for kinds "
-                f"{', '.join(prog.kinds)}; not {service} for {kind}",
-                code="domain.choice",
-            )
-        # the quote refuses bad years / a seal the program does not make
-        q = fees.quote(prog, svc, k, years=years, seal=bool(seal)) if svc.value in PRICED else None
-        if svc.value in ON_EXISTING_KEY and not order:
-            raise FlowError(
-                f"{service} works on an existing key: give the earlier visit's order number",
-                code="visit.order_required",
-            )
-        earlier = res.visit_row(order) if order else None
-        if order and earlier is None:
-            raise FlowError(f"no visit {order} in this kiosk's journal", code="visit.unknown_order")
+        svc, prog, k, vd = opening.choose(
+            res, service=service, program=program, kind=kind, years=years, seal=seal, order=order
+        )
         s = res.settings
-        renew_first = False
-        ed: dict[str, Any] = {}
-        if earlier is not None:
-            ed = json.loads(earlier["data"] or "{}")
-            renew_first = svc is Service.CHANGE and _expired(res, ed.get("key_serial"))
-            if renew_first and prog.expired_renewal == "reapply":
-                raise FlowError(
-                    f"{prog.name_en}: the certificate has expired and must be applied for anew "
-                    "(a new visit), not changed or renewed",
-                    code="visit.reapply",
-                )
-            if (
-                svc is Service.RENEW
-                and _expired(res, ed.get("key_serial"))
-                and prog.expired_renewal == "reapply"
-            ):
-                raise FlowError(
-                    f"{prog.name_en}: the certificate has expired and must be applied for anew "
-                    "(a new visit)",
-                    code="visit.reapply",
-                )
-            if svc is Service.RENEW and years:
-                _check_renew_room(res, ed.get("key_serial"), years, prog)
-            if svc.value in NEEDS_KEY and not ed.get("key_serial"):
-                raise FlowError(
-                    f"visit {order} has no key yet (it did not reach its key step): finish it "
-                    f"first (kiosk visit resume {order}), then {service} its key",
-                    code="visit.no_key",
-                )
-            if svc.value in KEEPS_SEAL:
-                seal = _seal_of_key(res, svc.value, seal, ed.get("key_serial"))
-                if svc.value in PRICED:  # priced with the key's seal (renew; replace)
-                    q = fees.quote(prog, svc, k, years=years, seal=seal)
-            if renew_first:
-                years = years or 1
-                q = fees.quote(prog, Service.RENEW, k, years=years, seal=bool(seal))
-        data: dict[str, Any] = {
-            "years": years,
-            "seal": bool(seal or svc.value == "seal"),
-            "earlier_order": order,
-            "renew_first": renew_first,
-            "plan": plan(svc.value, bool(seal), renew_first=renew_first),
-            "quote": None if q is None else {"total_fen": q.total_fen},
-        }
-        if earlier is not None:
-            data["key_serial"] = ed.get("key_serial")
-            data["unit"] = ed.get("unit")
         now = journal.now_utc()
         with res.store.atomic() as db:
             order_no = journal.next_order_no(
@@ -313,11 +94,11 @@ class VisitFlow:
                     prog.id,
                     k.value,
                     int(res.training),
-                    json.dumps(data),
+                    vd.to_json(),
                     now,
                     now,
-                    (data.get("unit") or {}).get("uscc"),
-                    (data.get("unit") or {}).get("name"),
+                    vd.unit.uscc if vd.unit else None,
+                    vd.unit.name if vd.unit else None,
                 ],
             )
             (vid,) = db.execute("SELECT id FROM visits WHERE order_no = ?", [order_no]).fetchone()
@@ -347,6 +128,7 @@ class VisitFlow:
 
     # -- reading ---------------------------------------------------------------------------
     def row(self) -> dict[str, Any]:
+        """The visit's ``visits`` row (columns by name)."""
         cur = self.res.store.db.execute("SELECT * FROM visits WHERE id = ?", [self.visit_id])
         cols = [c[0] for c in cur.description]
         return dict(zip(cols, cur.fetchone(), strict=True))
@@ -356,30 +138,31 @@ class VisitFlow:
         return str(self.row()["order_no"])
 
     def data(self) -> dict[str, Any]:
+        """The visit's data column as journalled (plain JSON; :meth:`visit_data` is typed)."""
         return dict(json.loads(self.row()["data"] or "{}"))
 
+    def visit_data(self) -> VisitData:
+        """The visit's data column, typed."""
+        return VisitData.load(self.row()["data"])
+
     def _set(self, db: Any, **fields: Any) -> None:
-        d = self.data()
-        d.update(fields)
-        extra = {}
-        if fields.get("unit"):
-            extra = {
-                "unit_uscc": fields["unit"].get("uscc"),
-                "unit_name": fields["unit"].get("name"),
-            }
-        if fields.get("agent"):
-            extra.update(
-                agent_name=fields["agent"]["name"], agent_id_number=fields["agent"]["id_number"]
-            )
+        """Merge ``fields`` into the data column (inside the caller's transaction); the unit's
+        and the agent's columns follow, for look-ups by USCC or ID number."""
+        d = self.visit_data().merged(fields)
+        extra: dict[str, Any] = {}
+        if fields.get("unit") and d.unit is not None:
+            extra = {"unit_uscc": d.unit.uscc, "unit_name": d.unit.name}
+        if fields.get("agent") and d.agent is not None:
+            extra.update(agent_name=d.agent.name, agent_id_number=d.agent.id_number)
         sets = ", ".join(f"{k} = ?" for k in ["data", "updated_at", *extra])
         db.execute(
             f"UPDATE visits SET {sets} WHERE id = ?",
-            [json.dumps(d), journal.now_utc(), *extra.values(), self.visit_id],
+            [d.to_json(), journal.now_utc(), *extra.values(), self.visit_id],
         )
 
     def steps(self) -> list[str]:
         """The visit's plan."""
-        return list(self.data()["plan"])
+        return list(self.visit_data().plan)
 
     def done(self) -> set[str]:
         return journal.done_steps(self.res.store.db, self.visit_id)
@@ -396,35 +179,39 @@ class VisitFlow:
         """Every journal row (what ``kiosk visit show`` prints)."""
         return journal.step_rows(self.res.store.db, self.visit_id)
 
-    def state(self) -> dict[str, Any]:
-        """The visit as the CLI's ``--json`` and the screens see it."""
-        row, d = self.row(), self.data()
-        pay = d.get("payment")
-        if pay and pay.get("id"):  # the payment's own state now (a transfer gets confirmed)
+    def view(self) -> VisitView:
+        """The visit as the screens see it (typed); :meth:`state` is its JSON."""
+        row, d = self.row(), self.visit_data()
+        pay = d.payment
+        if pay is not None and pay.id:  # the payment's own state now (a transfer gets confirmed)
             live = self.res.store.db.execute(
-                "SELECT state FROM payments WHERE id = ?", [pay["id"]]
+                "SELECT state FROM payments WHERE id = ?", [pay.id]
             ).fetchone()
-            pay = {**pay, "state": live[0]} if live else pay
-        return {
-            "order": row["order_no"],
-            "service": row["service"],
-            "program": row["program"],
-            "kind": row["kind"],
-            "training": bool(row["training"]),
-            "state": row["state"],
-            "next_step": self.next_step(),
-            "steps": self.steps(),
-            "done": sorted(self.done(), key=ALL_STEPS.index),
-            "total_fen": (d.get("quote") or {}).get("total_fen", 0),
-            "payment": pay,
-            "certificate": d.get("certificate"),
-            "key": d.get("key"),
-            "receipt": d.get("receipt"),
-            "refund": d.get("refund"),
-            "recovered": d.get("recovered"),
-            "renewed_in_visit": bool(d.get("renew_first")),
-            "failure": d.get("failure"),
-        }
+            pay = pay.model_copy(update={"state": live[0]}) if live else pay
+        return VisitView(
+            order=row["order_no"],
+            service=row["service"],
+            program=row["program"],
+            kind=row["kind"],
+            training=bool(row["training"]),
+            state=row["state"],
+            next_step=self.next_step(),
+            steps=list(d.plan),
+            done=sorted(self.done(), key=ALL_STEPS.index),
+            total_fen=d.quote.total_fen if d.quote is not None else 0,
+            payment=pay,
+            certificate=d.certificate,
+            key=d.key,
+            receipt=d.receipt,
+            refund=d.refund,
+            recovered=d.recovered,
+            renewed_in_visit=d.renew_first,
+            failure=d.failure,
+        )
+
+    def state(self) -> dict[str, Any]:
+        """The visit as the CLI's ``--json`` prints it."""
+        return self.view().as_dict()
 
     # -- running ---------------------------------------------------------------------------
     def _mark(
@@ -459,14 +246,17 @@ class VisitFlow:
             elif state == "started":
                 db.execute("UPDATE visits SET state = 'open' WHERE id = ?", [self.visit_id])
 
-    def run_step(self, step: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run one step (normally :meth:`next_step`); returns its journal detail.
+    def run_step(
+        self, step: str, inputs: StepInputs | dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Run one step (normally :meth:`next_step`) from the step table; returns its journal
+        detail.
 
         Raises:
             FlowError: the step refused or failed (the visit stays resumable at this step);
                 other KioskError subclasses of the areas pass through, journalled as failed.
         """
-        inputs = inputs or {}
+        given = StepInputs.of(inputs)
         if step not in self.steps():
             raise FlowError(f"{self.row()['service']} has no step {step!r}", code="visit.no_step")
         if step in self.done():
@@ -476,7 +266,7 @@ class VisitFlow:
             raise FlowError(f"step {nxt} comes first", code="visit.out_of_order")
         self._mark(step, "started")
         try:
-            detail, data = getattr(self, "_step_" + step)(inputs)
+            result = STEPS[step](self, given)
         except KioskError as e:
             self._mark(
                 step,
@@ -488,15 +278,16 @@ class VisitFlow:
                 raise FlowError(e.message, code=e.code, step=step) from e
             e.step = step
             raise
-        self._mark(step, "done", detail, failure=None, **data)
+        self._mark(step, "done", result.detail, failure=None, **result.data)
         if self.next_step() is None:
             self._finish()
-        return dict(detail)
+        return dict(result.detail)
 
-    def run_all(self, inputs: dict[str, Any]) -> dict[str, Any]:
+    def run_all(self, inputs: StepInputs | dict[str, Any]) -> dict[str, Any]:
         """Run every remaining step with the same inputs (headless visits)."""
+        given = StepInputs.of(inputs)
         while (s := self.next_step()) is not None:
-            self.run_step(s, inputs)
+            self.run_step(s, given)
         return self.state()
 
     def _finish(self) -> None:
@@ -515,180 +306,33 @@ class VisitFlow:
                 self.res.training,
             )
 
-    # -- the steps ---------------------------------------------------------------------------
-    def _program(self) -> Any:
-        return self.res.settings.program(self.row()["program"])
+    # -- pricing ---------------------------------------------------------------------------
+    def quote(self) -> fees.Quote:
+        """The visit's itemised quote, as the pay step charges it: a change of an expired
+        certificate is quoted as its renewal, with the key's seal."""
+        row, d = self.row(), self.visit_data()
+        svc = Service.RENEW if d.renew_first else Service(row["service"])
+        return fees.quote(self.program(), svc, Kind(row["kind"]), years=d.years, seal=d.seal)
 
-    def _step_identify(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        a = dict(inputs.get("agent") or {})
-        if a.get("from_reader"):
-            a = self.res.read_id_card(a)  # read and validated as on screen (idreader.py)
-        for k in ("name", "id_number"):
-            if not a.get(k):
-                raise FlowError(f"the agent's {k} is missing", code="visit.agent_missing")
-        today = _today(self.res)
-        rid = identifiers.parse_resident_id(a["id_number"], today=today)
-        if a.get("mobile"):
-            a["mobile"] = identifiers.parse_mobile(a["mobile"])
-        if a.get("id_valid_to"):
-            until = dt.date.fromisoformat(str(a["id_valid_to"]))
-            if until < today:
-                raise FlowError(f"the agent's ID card expired on {until}", code="visit.id_expired")
-            a["id_valid_to"] = until.isoformat()
-        agent = {k: a.get(k) for k in ("name", "id_number", "mobile", "id_valid_to")}
-        agent["id_number"] = rid.number if hasattr(rid, "number") else a["id_number"]
-        self._check_holder(str(agent["id_number"]))
-        detail = {"agent": agent["name"]}
-        if a.get("source"):  # "card" when read here from the reader
-            detail["source"] = a["source"]
-        return detail, {"agent": agent}
+    # -- what the steps share ------------------------------------------------------------------
+    def program(self) -> Program:
+        """The visit's program (its services, fees and rules)."""
+        prog: Program = self.res.settings.program(self.row()["program"])
+        return prog
 
-    def _check_holder(self, id_number: str) -> None:
-        """An individual certificate is served for its holder only, who comes in person
-        (DOMAIN.md: the agent acts "for themself"): on an existing certificate the ID card must
-        be the one it was issued to. Refused here, before anything is paid."""
-        if self.row()["kind"] != "individual":
-            return
-        earlier = self.res.visit_row(self.data().get("earlier_order") or "")
-        holder = (earlier or {}).get("agent_id_number")
-        if holder and str(holder).upper() != id_number.upper():
-            raise FlowError(
-                "an individual certificate is served for its holder only, in person: this ID "
-                "card is not the one the certificate was issued to",
-                code="visit.not_holder",
-            )
-
-    def _step_form(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        kind = self.row()["kind"]
-        given = dict(inputs.get("unit") or {})
-        if kind == "individual":
-            agent = self.data()["agent"]
-            return {"person": agent["name"]}, {"unit": {"person_name": agent["name"]}}
-        uscc = given.get("uscc") or (self.data().get("unit") or {}).get("uscc")
-        if not uscc:
-            raise FlowError("the unit's credit code (USCC) is missing", code="visit.uscc_missing")
-        uscc = identifiers.parse_uscc(uscc).code
-        prefill = self.res.unit_prefill(uscc, exclude=self.visit_id)
-        unit = {**prefill, **{k: v for k, v in given.items() if v not in (None, "")}}
-        unit["uscc"] = uscc
-        for k in ("name", "legal_rep") if kind == "legal-rep" else ("name",):
-            if not unit.get(k):
-                raise FlowError(f"the unit's {k} is missing", code="visit.unit_missing")
-        if unit.get("phone"):
-            pass  # landlines are allowed; only mobiles are checked (identifiers.parse_mobile)
-        _check_unit(unit, given)
-        return {"uscc": uscc, "prefilled": sorted(prefill)}, {"unit": unit}
-
-    def _step_materials(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        row, d = self.row(), self.data()
-        method = (inputs.get("payment") or {}).get("method")
-        items = materials.checklist(
-            Service(row["service"]), Kind(row["kind"]), self._program(), bool(d.get("seal")), method
-        )
-        names = [getattr(m, "name_en", None) or getattr(m, "en", None) or str(m) for m in items]
-        return {"items": len(items)}, {"materials": names}
-
-    def _step_seal(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        si = inputs.get("seal_image") or {}
-        if not si.get("path"):
-            raise FlowError(
-                "a seal is made in this visit: give [seal_image] path",
-                code="visit.seal_image_missing",
-            )
-        prog = self._program()
-        seal_type = si.get("seal_type", "official")
-        if seal_type not in prog.seal_types:
-            raise FlowError(
-                f"{prog.id} accepts seal types {', '.join(prog.seal_types)}", code="visit.seal_type"
-            )
-        # A staff override (the screen's accept of a failed or borderline imprint): who made
-        # it, who approved it and why come from the staff area's record, never from the inputs.
-        override = None
-        if si.get("override"):
-            override = self.res.seal_override(int(si["override"]["id"]), self.visit_id)
-        unit_type = (self.data().get("unit") or {}).get("unit_type", "enterprise")
-        info = self.res.check_seal(
-            si["path"], unit_type, seal_type, si.get("px_per_mm"), overridden=override is not None
-        )
-        info.update(seal_type=seal_type, source=si.get("source", "file"), evidence=si["path"])
-        if override is not None:
-            info["override"] = override
-        return {k: v for k, v in info.items() if k != "png_hex"}, {"seal_picture": info}
-
-    def _step_quote(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        row = self.row()
-        q = self._quote_obj()
-        quote = {
-            "total_fen": q.total_fen,
-            "items": [
-                {"name": getattr(i, "name_en", str(i)), "amount_fen": getattr(i, "amount_fen", 0)}
-                for i in q.items
-            ],
-        }
-        return {"total_fen": q.total_fen}, {"quote": quote, "pay_key": f"{row['order_no']}:pay"}
-
-    def quote(self) -> Any:
-        """The visit's itemised quote (``kiosk.domain.fees.Quote``), as the pay step charges it:
-        a change of an expired certificate is quoted as its renewal, with the key's seal."""
-        return self._quote_obj()
-
-    def _quote_obj(self) -> Any:
-        row, d = self.row(), self.data()
-        svc = Service.RENEW if d.get("renew_first") else Service(row["service"])
-        return fees.quote(
-            self._program(), svc, Kind(row["kind"]), years=d.get("years"), seal=bool(d.get("seal"))
-        )
-
-    def _step_pay(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        from kiosk.visits import paying
-
-        return paying.pay_step(self, inputs)
-
-    def _step_keys(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        from kiosk.visits import keywork
-
-        if self.data().get("payment"):  # no key work on money not confirmed (a transfer)
-            ok, why = self.res.money().payments.can_issue(self.visit_id)
-            if not ok:
-                raise FlowError(why, code="visit.not_paid")
-        return keywork.run(self, inputs)
-
-    def _step_handover(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        from kiosk.visits import keywork
-
-        return keywork.handover(self, inputs)
-
-    def _step_receipt(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        d = self.data()
-        if not d.get("payment"):
-            return {"none": True}, {"receipt": None}
-        q = self.res.money().queue
-        jobs = [j for j in q.jobs(visit_id=self.visit_id) if j.kind == "receipt"]
-        if not jobs:
-            raise FlowError("no receipt was queued for this visit's payment", code="receipt.none")
-        job = jobs[0]
-        for _ in range(5):
-            if q.job(job.id).state in ("done", "printed"):
-                break
-            q.run_once()
-        st = q.job(job.id).state
-        self.res.receipt_lines(self.order_no)  # training: wait for the stand-in's capture
-        rec = {"job": job.id, "state": st}
-        return rec, {"receipt": rec}
+    def today(self) -> dt.date:
+        """The counter's date now."""
+        return _today(self.res)
 
     # -- refunds (used by keywork for service = refund) ---------------------------------------
-    def refund_decision(self, earlier: dict[str, Any]) -> Any:
-        ed = json.loads(earlier["data"] or "{}")
-        delivered = (ed.get("handover") or {}).get("on")
+    def refund_decision(self, earlier: dict[str, Any]) -> refund.RefundDecision:
+        """The refund rule's answer for the earlier visit (its ``visits`` row)."""
+        ed = VisitData.load(earlier["data"])
+        delivered = ed.handover.on if ed.handover else None
         return refund.refund_eligibility(
             _today(self.res),
             accepted=True,
             delivered_on=dt.date.fromisoformat(delivered) if delivered else None,
-            activated=bool(ed.get("activated")),
-            refund_days=self._program().refund_days,
+            activated=ed.activated,
+            refund_days=self.program().refund_days,
         )
-
-
-def validity_after(service: str, today: dt.date, **kw: Any) -> Any:
-    """Domain validity (re-exported for screens)."""
-    return validity.after_service(Service(service), today, **kw)

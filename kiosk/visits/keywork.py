@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -18,58 +19,72 @@ from cryptography import x509
 
 from kiosk.contracts.subject import SubjectData
 from kiosk.domain import clock, validity
-from kiosk.domain.types import Service
+from kiosk.domain.services import SETS_PIN, must_reapply, reapply_reason
+from kiosk.domain.types import Program, Service
 from kiosk.errors import KioskError
 from kiosk.visits import journal
+from kiosk.visits.state import (
+    CertificateData,
+    FlowError,
+    HandoverData,
+    KeyData,
+    RecoveredData,
+    RefundData,
+    StepInputs,
+    StepResult,
+    VisitData,
+)
 
 if TYPE_CHECKING:
+    from kiosk.keys.repository import KeyRecord
+    from kiosk.keys.service import SealRequest
     from kiosk.visits.engine import VisitFlow
-
-Out = tuple[dict[str, Any], dict[str, Any]]
 
 
 def _err(msg: str, code: str) -> KioskError:
-    from kiosk.visits.engine import FlowError
-
     return FlowError(msg, code=code)
 
 
-def _cert_info(der: bytes | None) -> dict[str, Any] | None:
+def _cert_info(der: bytes | None) -> CertificateData | None:
     if not der:
         return None
     c = x509.load_der_x509_certificate(der)
-    return {
-        "serial": format(c.serial_number, "x"),
-        "subject": c.subject.rfc4514_string(),
-        "not_before": clock.to_storage(c.not_valid_before_utc),
-        "not_after": clock.to_storage(c.not_valid_after_utc),
-    }
-
-
-def _key_info(flow: VisitFlow, serial: str) -> Out:
-    rec = flow.res.keys().repo.get(serial)
-    cert = _cert_info(rec.cert_der) if rec else None
-    key = {"serial": serial, "state": rec.state.value if rec else "unknown"}
-    return (
-        {"key": serial, "cert": (cert or {}).get("serial")},
-        {"key_serial": serial, "key": key, "certificate": cert},
+    return CertificateData(
+        serial=format(c.serial_number, "x"),
+        subject=c.subject.rfc4514_string(),
+        not_before=clock.to_storage(c.not_valid_before_utc),
+        not_after=clock.to_storage(c.not_valid_after_utc),
     )
 
 
+def _key_info(flow: VisitFlow, serial: str, **more: Any) -> StepResult:
+    """The key step's result: the key and its certificate as they are now (``more``: extra
+    data, also shown in the journal's detail)."""
+    rec = flow.res.keys().repo.get(serial)
+    cert = _cert_info(rec.cert_der) if rec else None
+    key = KeyData(serial=serial, state=rec.state.value if rec else "unknown")
+    detail: dict[str, Any] = {"key": serial, "cert": cert.serial if cert else None}
+    detail.update({k: v.dump() for k, v in more.items()})
+    return StepResult.of(detail, key_serial=serial, key=key, certificate=cert, **more)
+
+
 def _subject(flow: VisitFlow) -> SubjectData:
-    d = flow.data()
-    unit = d.get("unit") or {}
+    d = flow.visit_data()
+    unit, agent = d.unit, d.agent
     kind = flow.row()["kind"]
-    agent = d.get("agent") or {}
+    agent_name = (agent.name if agent else None) or ""
     if kind == "org":
-        return SubjectData(unit_name=unit.get("name", ""), uscc=unit.get("uscc", ""))
+        return SubjectData(
+            unit_name=(unit.name if unit else None) or "",
+            uscc=(unit.uscc if unit else None) or "",
+        )
     if kind == "legal-rep":
         return SubjectData(
-            unit_name=unit.get("name", ""),
-            uscc=unit.get("uscc", ""),
-            person_name=unit.get("legal_rep") or agent.get("name", ""),
+            unit_name=(unit.name if unit else None) or "",
+            uscc=(unit.uscc if unit else None) or "",
+            person_name=(unit.legal_rep if unit else None) or agent_name,
         )
-    return SubjectData(person_name=unit.get("person_name") or agent.get("name", ""))
+    return SubjectData(person_name=(unit.person_name if unit else None) or agent_name)
 
 
 def _end_of_day(day: dt.date, tz: str) -> dt.datetime:
@@ -98,11 +113,11 @@ def _only_key(flow: VisitFlow, serial: str | None) -> None:
     flow.res.keys().tokens.rescan()
 
 
-def _key_choice(inputs: dict[str, Any]) -> tuple[bool, str | None]:
+def _key_choice(inputs: StepInputs) -> tuple[bool, str | None]:
     """The file's ``[key] blank`` / ``[key] serial`` (``kiosk visit run`` checked their form)."""
-    k = inputs.get("key") or {}
-    serial = str(k["serial"]).strip().lower() if k.get("serial") else None
-    return bool(k.get("blank")), serial
+    k = inputs.key
+    serial = str(k.serial).strip().lower() if k.serial else None
+    return bool(k.blank), serial
 
 
 def _check_blank(flow: VisitFlow) -> None:
@@ -147,20 +162,19 @@ def _check_serial(flow: VisitFlow, serial: str) -> None:
         )
 
 
-def _seal_request(flow: VisitFlow) -> Any:
+def _seal_request(flow: VisitFlow) -> SealRequest | None:
     from kiosk.keys.service import SealRequest
 
-    pic = flow.data().get("seal_picture")
+    d = flow.visit_data()
+    pic = d.seal_picture
     if not pic:
         return None
-    name = (flow.data().get("unit") or {}).get("name") or "seal"
-    return SealRequest(
-        name, bytes.fromhex(pic["png_hex"]), int(pic["width_mm"]), int(pic["height_mm"])
-    )
+    name = (d.unit.name if d.unit else None) or "seal"
+    return SealRequest(name, bytes.fromhex(pic.png_hex), int(pic.width_mm), int(pic.height_mm))
 
 
-def _pin(inputs: dict[str, Any]) -> str:
-    pin = str((inputs.get("key") or {}).get("pin") or "")
+def _pin(inputs: StepInputs) -> str:
+    pin = str(inputs.key.pin or "")
     if not pin:
         raise _err("this service needs the key's PIN: give [key] pin", "visit.pin_required")
     return pin
@@ -181,9 +195,9 @@ CANCEL_REASONS = (
 )
 
 
-def _condition(inputs: dict[str, Any]) -> bool:
+def _condition(inputs: StepInputs) -> bool:
     """Whether the replaced key was lost (default, as before ``[key] condition`` existed)."""
-    cond = str((inputs.get("key") or {}).get("condition") or "lost")
+    cond = str(inputs.key.condition or "lost")
     if cond not in CONDITIONS:
         raise _err(
             f"[key] condition must be one of {', '.join(CONDITIONS)}, not {cond!r}",
@@ -192,8 +206,8 @@ def _condition(inputs: dict[str, Any]) -> bool:
     return cond == "lost"
 
 
-def _cancel_reason(inputs: dict[str, Any]) -> str:
-    reason = str((inputs.get("key") or {}).get("reason") or "cessationOfOperation")
+def _cancel_reason(inputs: StepInputs) -> str:
+    reason = str(inputs.key.reason or "cessationOfOperation")
     if reason not in CANCEL_REASONS:
         raise _err(
             f"[key] reason must be one of {', '.join(CANCEL_REASONS)}, not {reason!r}",
@@ -202,158 +216,250 @@ def _cancel_reason(inputs: dict[str, Any]) -> str:
     return reason
 
 
-def run(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
-    row, d = flow.row(), flow.data()
-    svc, order = row["service"], row["order_no"]
-    prog = flow._program()
-    res = flow.res
-    actor = res.staff_no
-    today = clock.local_today(res.now(), res.settings.counter.timezone)
-    tz = res.settings.counter.timezone
+@dataclass(frozen=True)
+class KeyWork:
+    """What every service's key work starts from.
+
+    Attributes:
+        flow: the visit.
+        inputs: the step's inputs (``[key]`` …).
+        data: the visit's data as the key step found it.
+        order: the visit's order number (each key job is journalled under it).
+        actor: who serves (recorded by the key service).
+        program: the visit's program.
+        want_blank: ``[key] blank``: the reader must hold a blank key.
+        want_serial: ``[key] serial``: the key the visit must work on.
+    """
+
+    flow: VisitFlow
+    inputs: StepInputs
+    data: VisitData
+    order: str
+    actor: str
+    program: Program
+    want_blank: bool
+    want_serial: str | None
+
+
+@dataclass(frozen=True)
+class OnKey:
+    """The key work of a service on the earlier visit's key, ready to run.
+
+    Attributes:
+        job: what the key work starts from.
+        serial: the key's serial.
+        record: the key service's record of it (None: not known here).
+        expired: whether its certificate has expired.
+        digest: the agent's digest for the KMC's audit.
+    """
+
+    job: KeyWork
+    serial: str
+    record: KeyRecord | None
+    expired: bool
+    digest: str
+
+
+def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+    """The key step of the visit's service, from the service tables below.
+
+    Raises:
+        FlowError: ``visit.key_mismatch`` and each service's refusals (``visit.*``);
+            ``keys.*`` / ``token.*`` from the key service pass through.
+    """
+    row, d = flow.row(), flow.visit_data()
+    svc = str(row["service"])
     want_blank, want_serial = _key_choice(inputs)
-    if want_serial and want_serial != str(d.get("key_serial") or "").lower():
+    if want_serial and want_serial != str(d.key_serial or "").lower():
         raise _err(
-            f"[key] serial {want_serial} is not the key of {d.get('earlier_order')} "
-            f"({d.get('key_serial') or 'none'})",
+            f"[key] serial {want_serial} is not the key of {d.earlier_order} "
+            f"({d.key_serial or 'none'})",
             "visit.key_mismatch",
         )
-    if svc == "key-recovery":
-        return _key_recovery(flow, inputs)
-    if svc == "refund":
-        return _refund(flow)
-    if svc == "pickup":
-        return _pickup(flow)
-    ks = res.keys()
-    if svc == "new":
-        from kiosk.keys.service import IssueRequest
-
-        job = ks.repo.job(order, "new")
-        if job is not None and job.state == "done" and job.key_serial:
-            return _key_info(flow, job.key_serial)
-        if job is None or not job.key_serial:
-            if want_blank:
-                _check_blank(flow)
-            else:
-                _only_key(flow, None)
-        else:
-            _only_key(flow, job.key_serial)
-        pay_ok, why = (
-            res.money().payments.can_issue(flow.visit_id) if d.get("payment") else (True, "")
-        )
-        if not pay_ok:
-            raise _err(why, "visit.not_paid")
-        v = validity.after_service(Service.NEW, today, years=d["years"])
-        assert v.not_after is not None  # a new certificate always has one
-        req = IssueRequest(
-            order_no=order,
-            kind=row["kind"],
-            subject=_subject(flow),
-            not_before=res.now(),
-            not_after=_end_of_day(v.not_after, tz),
-            seal=_seal_request(flow),
-            holder_digest=_holder_digest(flow),
-        )
-        result = ks.issue_new(req, actor=actor)
-        flow.pin = result.user_pin
-        _escrow_event(flow, result.serial)
-        return _key_info(flow, result.serial)
-    serial = d.get("key_serial")
+    job = KeyWork(
+        flow=flow,
+        inputs=inputs,
+        data=d,
+        order=str(row["order_no"]),
+        actor=flow.res.staff_no,
+        program=flow.program(),
+        want_blank=want_blank,
+        want_serial=want_serial,
+    )
+    own = _OWN_STEP.get(svc)
+    if own is not None:
+        return own(job)
+    serial = d.key_serial
     if not serial:
         raise _err("the earlier visit has no key", "visit.no_key")
-    if svc == "replace":
-        job = ks.repo.job(order, "replace")
-        if job is not None and job.state == "done" and job.key_serial:
-            return _key_info(flow, job.key_serial)
-        if want_blank and (job is None or not job.key_serial):
+    on = _on_key(job, svc, serial)
+    if on is not None:  # None: a resumed visit whose key job is done already
+        _ON_KEY[svc](on)
+    _recertified_events(flow, serial)
+    return _key_info(flow, serial)
+
+
+def _new(job: KeyWork) -> StepResult:
+    """新申请: a key pair, certificate (and seal) onto a blank key."""
+    from kiosk.keys.service import IssueRequest
+
+    flow, d, res = job.flow, job.data, job.flow.res
+    ks = res.keys()
+    tz = res.settings.counter.timezone
+    kj = ks.repo.job(job.order, "new")
+    if kj is not None and kj.state == "done" and kj.key_serial:
+        return _key_info(flow, kj.key_serial)
+    if kj is None or not kj.key_serial:
+        if job.want_blank:
             _check_blank(flow)
         else:
             _only_key(flow, None)
-        result = ks.replace(
-            order_no=order,
-            actor=actor,
-            old_serial=serial,
-            lost=_condition(inputs),
-            holder_digest=_holder_digest(flow),
-        )
-        flow.pin = result.user_pin
-        _escrow_event(flow, result.serial)
-        return _key_info(flow, result.serial)
-    if want_serial:
-        _check_serial(flow, want_serial)
+    else:
+        _only_key(flow, kj.key_serial)
+    pay_ok, why = res.money().payments.can_issue(flow.visit_id) if d.payment else (True, "")
+    if not pay_ok:
+        raise _err(why, "visit.not_paid")
+    v = validity.after_service(Service.NEW, flow.today(), years=d.years)
+    assert v.not_after is not None  # a new certificate always has one
+    req = IssueRequest(
+        order_no=job.order,
+        kind=flow.row()["kind"],
+        subject=_subject(flow),
+        not_before=res.now(),
+        not_after=_end_of_day(v.not_after, tz),
+        seal=_seal_request(flow),
+        holder_digest=_holder_digest(flow),
+    )
+    result = ks.issue_new(req, actor=job.actor)
+    flow.pin = result.user_pin
+    _escrow_event(flow, result.serial)
+    return _key_info(flow, result.serial)
+
+
+def _replace(job: KeyWork) -> StepResult:
+    """补办: the earlier key's certificate revoked, a new one on a blank key."""
+    flow = job.flow
+    serial = job.data.key_serial
+    if not serial:
+        raise _err("the earlier visit has no key", "visit.no_key")
+    ks = flow.res.keys()
+    kj = ks.repo.job(job.order, "replace")
+    if kj is not None and kj.state == "done" and kj.key_serial:
+        return _key_info(flow, kj.key_serial)
+    if job.want_blank and (kj is None or not kj.key_serial):
+        _check_blank(flow)
+    else:
+        _only_key(flow, None)
+    result = ks.replace(
+        order_no=job.order,
+        actor=job.actor,
+        old_serial=serial,
+        lost=_condition(job.inputs),
+        holder_digest=_holder_digest(flow),
+    )
+    flow.pin = result.user_pin
+    _escrow_event(flow, result.serial)
+    return _key_info(flow, result.serial)
+
+
+def _on_key(job: KeyWork, svc: str, serial: str) -> OnKey | None:
+    """Put the earlier key in the reader and check it still fits what was quoted and who
+    asks; None when the service's key job of this order is done already (a resumed visit)."""
+    flow, d = job.flow, job.data
+    res = flow.res
+    if job.want_serial:
+        _check_serial(flow, job.want_serial)
     _only_key(flow, serial)
-    done_job = ks.repo.job(order, svc if svc != "change" else "change")
+    ks = res.keys()
+    done_job = ks.repo.job(job.order, svc)
     if done_job is not None and done_job.state == "done":
-        _recertified_events(flow, serial)
-        return _key_info(flow, serial)
-    digest = agent_digest((d.get("agent") or {}).get("id_number") or "")
+        return None
+    digest = agent_digest((d.agent.id_number if d.agent else None) or "")
     rec = ks.repo.get(serial)
-    charged_seal = svc == "renew" or (svc == "change" and d.get("renew_first"))
-    if charged_seal and rec is not None and (rec.seal_der is not None) != bool(d.get("seal")):
+    charged_seal = svc == "renew" or (svc == "change" and d.renew_first)
+    if charged_seal and rec is not None and (rec.seal_der is not None) != d.seal:
         raise _err(
             f"the seal on key {serial} changed after this visit was opened and quoted "
-            f"({'with' if d.get('seal') else 'without'} a seal): the renewal would re-bind a "
+            f"({'with' if d.seal else 'without'} a seal): the renewal would re-bind a "
             "seal not paid for; staff refund this visit and open a new one",
             "visit.seal_changed",
         )
     if svc in ("renew", "change") and rec is not None and rec.enc_cert_serial:
         _check_individual_holder(flow)
     expired = rec is not None and rec.cert_not_after is not None and rec.cert_not_after <= res.now()
-    if svc == "renew":
-        if expired and prog.expired_renewal == "reapply":
-            raise _err(
-                "平安采购: an expired certificate must be applied for anew (new visit)",
-                "visit.reapply",
-            )
+    return OnKey(job=job, serial=serial, record=rec, expired=bool(expired), digest=digest)
+
+
+def _renew(on: OnKey) -> None:
+    """续期: a new certificate for the key (and its seal) for the years paid."""
+    job = on.job
+    if must_reapply(job.program, "renew", expired=on.expired):
+        raise _err(reapply_reason(job.program, "renew"), "visit.reapply")
+    job.flow.res.keys().renew(
+        order_no=job.order,
+        actor=job.actor,
+        user_pin=_pin(job.inputs),
+        years=job.data.years or 1,
+        serial=on.serial,
+        expired_renewal=job.program.expired_renewal,
+        agent_digest=on.digest,
+    )
+
+
+def _change(on: OnKey) -> None:
+    """变更: the certificate re-issued with the unit's new details (an expired one renewed in
+    the same visit first: the domain rule)."""
+    job = on.job
+    ks = job.flow.res.keys()
+    if on.expired or job.data.renew_first:
+        if must_reapply(job.program, "change", expired=True):
+            raise _err(reapply_reason(job.program, "change"), "visit.reapply")
         ks.renew(
-            order_no=order,
-            actor=actor,
-            user_pin=_pin(inputs),
-            years=d["years"] or 1,
-            serial=serial,
-            expired_renewal=prog.expired_renewal,
-            agent_digest=digest,
+            order_no=job.order,
+            actor=job.actor,
+            user_pin=_pin(job.inputs),
+            years=job.data.years or 1,
+            serial=on.serial,
+            expired_renewal=job.program.expired_renewal,
+            agent_digest=on.digest,
         )
-    elif svc == "change":
-        if expired or d.get("renew_first"):
-            if prog.expired_renewal == "reapply":
-                raise _err(
-                    "平安采购: an expired certificate must be applied for anew", "visit.reapply"
-                )
-            # the domain rule: the change of an expired certificate renews in the same visit
-            ks.renew(
-                order_no=order,
-                actor=actor,
-                user_pin=_pin(inputs),
-                years=d.get("years") or 1,
-                serial=serial,
-                expired_renewal=prog.expired_renewal,
-                agent_digest=digest,
-            )
-        ks.change(
-            order_no=order,
-            actor=actor,
-            user_pin=_pin(inputs),
-            subject=_subject(flow),
-            serial=serial,
-            agent_digest=digest,
-        )
-    elif svc == "unlock":
-        pin, _before = ks.unlock(order_no=order, actor=actor, serial=serial)
-        flow.pin = pin
-    elif svc == "cancel":
-        ks.cancel(order_no=order, actor=actor, serial=serial, reason=_cancel_reason(inputs))
-    elif svc == "seal":
-        if rec is not None and rec.seal_der and not d.get("seal_change", True):
-            raise _err("one seal per certificate: this key has a seal already", "visit.one_seal")
-        ks.apply_seal(
-            order_no=order,
-            actor=actor,
-            user_pin=_pin(inputs),
-            seal=_seal_request(flow),
-            serial=serial,
-        )
-    _recertified_events(flow, serial)
-    return _key_info(flow, serial)
+    ks.change(
+        order_no=job.order,
+        actor=job.actor,
+        user_pin=_pin(job.inputs),
+        subject=_subject(job.flow),
+        serial=on.serial,
+        agent_digest=on.digest,
+    )
+
+
+def _unlock(on: OnKey) -> None:
+    """解锁: a new user PIN (the agent leaves with its slip)."""
+    job = on.job
+    pin, _before = job.flow.res.keys().unlock(order_no=job.order, actor=job.actor, serial=on.serial)
+    job.flow.pin = pin
+
+
+def _cancel(on: OnKey) -> None:
+    """注销: the certificate revoked for the holder's reason."""
+    job = on.job
+    job.flow.res.keys().cancel(
+        order_no=job.order, actor=job.actor, serial=on.serial, reason=_cancel_reason(job.inputs)
+    )
+
+
+def _seal(on: OnKey) -> None:
+    """电子印章: a seal (added or changed) bound to the key's certificate."""
+    job = on.job
+    if on.record is not None and on.record.seal_der and not job.data.seal_change:
+        raise _err("one seal per certificate: this key has a seal already", "visit.one_seal")
+    job.flow.res.keys().apply_seal(
+        order_no=job.order,
+        actor=job.actor,
+        user_pin=_pin(job.inputs),
+        seal=_seal_request(job.flow),
+        serial=on.serial,
+    )
 
 
 def agent_digest(id_number: str) -> str:
@@ -366,7 +472,8 @@ def _holder_digest(flow: VisitFlow) -> str | None:
     holder applies in person); unit certificates are held by the unit (USCC), so None."""
     if flow.row()["kind"] != "individual":
         return None
-    return agent_digest((flow.data().get("agent") or {}).get("id_number") or "")
+    agent = flow.visit_data().agent
+    return agent_digest((agent.id_number if agent else None) or "")
 
 
 def _recertified_events(flow: VisitFlow, serial: str) -> None:
@@ -421,7 +528,7 @@ def _escrow_event(flow: VisitFlow, serial: str) -> None:
         )
 
 
-def _key_recovery(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
+def _key_recovery(work: KeyWork) -> StepResult:
     """密钥恢复: the holder's escrowed encryption key back onto their key (never a signing key).
 
     The agent must be the holder's: the unit of the key (USCC) for unit certificates, the
@@ -430,10 +537,10 @@ def _key_recovery(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     refuses a key whose encryption certificate is revoked. A lost key is replaced first (补办),
     which brings a fresh escrowed pair; recovery never goes onto a blank key.
     """
+    flow, inputs, d = work.flow, work.inputs, work.data
     res = flow.res
-    d = flow.data()
-    order = flow.order_no
-    wanted = str((inputs.get("key") or {}).get("recover") or "encryption").lower()
+    order = work.order
+    wanted = str(inputs.key.recover or "encryption").lower()
     if wanted not in ("encryption", "signing"):
         raise _err(
             f'[key] recover = {wanted!r}: only "encryption" keys are recovered',
@@ -453,38 +560,34 @@ def _key_recovery(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
             "Ask the back office to recover the encryption key",
             "visit.no_escrow",
         )
-    serial = d.get("key_serial")
+    serial = d.key_serial
     if not serial:
         raise _err("the earlier visit has no key", "visit.no_key")
     ks = res.keys()
     job = ks.repo.job(order, "key-recovery")
     if job is not None and job.state == "done":
         return _recovered(flow, str(serial))
-    agent = d.get("agent") or {}
-    earlier = res.visit_row(d.get("earlier_order") or "") or {}
+    agent_id = (d.agent.id_number if d.agent else None) or ""
+    earlier = res.visit_row(d.earlier_order or "") or {}
     kind = flow.row()["kind"]
     uscc = None
     if kind in ("org", "legal-rep"):
-        given = ((inputs.get("unit") or {}).get("uscc") or "").strip().upper()
-        uscc = given or (d.get("unit") or {}).get("uscc")
-    if (
-        kind == "individual"
-        and (earlier.get("agent_id_number") or "").upper() != (agent.get("id_number") or "").upper()
-    ):
+        given = (inputs.unit.uscc or "").strip().upper()
+        uscc = given or (d.unit.uscc if d.unit else None)
+    if kind == "individual" and (earlier.get("agent_id_number") or "").upper() != agent_id.upper():
         raise _err(
             "an individual certificate's encryption key is recovered for its holder only: this "
             "ID card is not the holder's",
             "visit.not_holder",
         )
-    want_serial = _key_choice(inputs)[1]
-    if want_serial:
-        _check_serial(flow, want_serial)
+    if work.want_serial:
+        _check_serial(flow, work.want_serial)
     _only_key(flow, str(serial))
     ks.recover_encryption_key(
         order_no=order,
         actor=res.staff_no,
         user_pin=_pin(inputs),
-        agent_digest=agent_digest(agent.get("id_number") or ""),
+        agent_digest=agent_digest(agent_id),
         serial=str(serial),
         uscc=uscc,
     )
@@ -497,10 +600,10 @@ def _check_individual_holder(flow: VisitFlow) -> None:
     must be the issuing visit's agent's. Refused before the key is touched."""
     if flow.row()["kind"] != "individual":
         return
-    d = flow.data()
-    earlier = flow.res.visit_row(d.get("earlier_order") or "") or {}
-    agent = d.get("agent") or {}
-    if (earlier.get("agent_id_number") or "").upper() != (agent.get("id_number") or "").upper():
+    d = flow.visit_data()
+    earlier = flow.res.visit_row(d.earlier_order or "") or {}
+    agent_id = (d.agent.id_number if d.agent else None) or ""
+    if (earlier.get("agent_id_number") or "").upper() != agent_id.upper():
         raise _err(
             "an individual certificate with an escrowed encryption key is served for its "
             "holder only: this ID card is not the holder's",
@@ -508,7 +611,7 @@ def _check_individual_holder(flow: VisitFlow) -> None:
         )
 
 
-def _recovered(flow: VisitFlow, serial: str) -> Out:
+def _recovered(flow: VisitFlow, serial: str) -> StepResult:
     rec = flow.res.keys().repo.get(serial)
     enc = rec.enc_cert_serial if rec else None
     with flow.res.store.atomic() as db:
@@ -520,32 +623,35 @@ def _recovered(flow: VisitFlow, serial: str) -> Out:
                 "key_serial": serial,
                 "signing_serial": rec.cert_serial if rec else None,
                 "encryption_serial": enc,
-                "agent_digest": agent_digest((flow.data().get("agent") or {}).get("id_number", "")),
+                "agent_digest": agent_digest(_agent_id(flow)),
             },
             "key.recovered",
             flow.res.training,
         )
-    detail, data = _key_info(flow, serial)
-    info = {"key": "encryption", "encryption_serial": enc}
-    return {**detail, "recovered": info}, {**data, "recovered": info}
+    return _key_info(flow, serial, recovered=RecoveredData(key="encryption", encryption_serial=enc))
 
 
-def _pickup(flow: VisitFlow) -> Out:
+def _agent_id(flow: VisitFlow) -> str:
+    """The agent's ID number as identified ("" before the identify step)."""
+    agent = flow.visit_data().agent
+    return (agent.id_number if agent else None) or ""
+
+
+def _pickup(work: KeyWork) -> StepResult:
     """领取: the key prepared offline under the earlier order, for that visit's agent only."""
     from kiosk.sync import issuance
     from kiosk.visits import offline
-    from kiosk.visits.engine import VisitFlow
 
-    d = flow.data()
+    flow = work.flow
     res = flow.res
-    earlier_order = d["earlier_order"]
+    earlier_order = str(work.data.earlier_order)
     w = offline.waiting_request(res.store.db, earlier_order)
     if w is None:
         raise _err(
             f"no key prepared offline waits under {earlier_order} (kiosk sync status)",
             "visit.nothing_waiting",
         )
-    agent_id = (d.get("agent") or {}).get("id_number", "")
+    agent_id = _agent_id(flow)
     if issuance.agent_digest(agent_id) != w["agent_digest"]:
         raise _err(
             "this ID card is not the agent's who applied; the key can only be handed to them",
@@ -561,9 +667,9 @@ def _pickup(flow: VisitFlow) -> Out:
             "visit.not_arrived",
         )
     if w["state"] != "handed_over":
-        earlier = VisitFlow.resume(res, earlier_order)
+        earlier = type(flow).resume(res, earlier_order)
         if earlier.next_step() is not None:
-            earlier.run_all(dict(earlier.data().get("inputs") or {}))
+            earlier.run_all(StepInputs.of(earlier.visit_data().inputs))
         issuance.hand_over(res.store.db, w["request_id"], agent_id)
     serial = res.visit_data(earlier_order).get("key_serial")
     if not serial:
@@ -571,9 +677,10 @@ def _pickup(flow: VisitFlow) -> Out:
     return _key_info(flow, str(serial))
 
 
-def _refund(flow: VisitFlow) -> Out:
-    d = flow.data()
-    earlier = flow.res.visit_row(d["earlier_order"])
+def _refund(work: KeyWork) -> StepResult:
+    """退费: the earlier visit's payment refunded, inside the refund rule."""
+    flow = work.flow
+    earlier = flow.res.visit_row(str(work.data.earlier_order))
     assert earlier is not None
     decision = flow.refund_decision(earlier)
     if not decision.eligible:
@@ -593,20 +700,19 @@ def _refund(flow: VisitFlow) -> Out:
         idempotency_key=f"{flow.order_no}:refund",
     )
     amount = getattr(r, "amount_fen", p.refundable_fen)
-    return (
+    return StepResult.of(
         {"refund_id": r.id, "amount_fen": amount},
-        {"refund": {"id": r.id, "amount_fen": amount, "payment_id": p.id}},
+        refund=RefundData(id=r.id, amount_fen=amount, payment_id=p.id),
     )
 
 
-def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
+def handover(flow: VisitFlow, inputs: StepInputs) -> StepResult:
     """Hand the key over; print the PIN slip when this visit set a new PIN."""
-    d = flow.data()
-    serial = d.get("key_serial")
+    serial = flow.visit_data().key_serial
     on = clock.local_today(flow.res.now(), flow.res.settings.counter.timezone).isoformat()
     slip = False
     svc = flow.row()["service"]
-    if flow.pin is None and serial and svc in ("new", "replace", "unlock"):
+    if flow.pin is None and serial and svc in SETS_PIN:
         printed = flow.res.store.db.execute(
             "SELECT 1 FROM pin_slips WHERE visit_id = ? AND token_serial = ?",
             [flow.visit_id, serial],
@@ -637,8 +743,27 @@ def handover(flow: VisitFlow, inputs: dict[str, Any]) -> Out:
     sim = flow.res.standin()
     if sim is not None and serial and serial in sim.inserted():
         sim.pull(serial)  # the agent takes the key away
-    return {"serial": serial, "pin_slip": slip}, {"handover": {"on": on, "serial": serial}}
+    return StepResult.of(
+        {"serial": serial, "pin_slip": slip}, handover=HandoverData(on=on, serial=serial)
+    )
 
 
-def visit_json(flow: VisitFlow) -> str:
-    return json.dumps(flow.state(), ensure_ascii=False)
+#: Services whose key step is their own (no earlier key put in the reader first, or a key of
+#: their own): the whole step.
+_OWN_STEP: dict[str, Callable[[KeyWork], StepResult]] = {
+    "new": _new,
+    "replace": _replace,
+    "key-recovery": _key_recovery,
+    "refund": _refund,
+    "pickup": _pickup,
+}
+
+#: Services on the earlier visit's key: the work once the key is in the reader and checked
+#: (:func:`_on_key`); the step then reports the key and its certificate.
+_ON_KEY: dict[str, Callable[[OnKey], None]] = {
+    "renew": _renew,
+    "change": _change,
+    "unlock": _unlock,
+    "cancel": _cancel,
+    "seal": _seal,
+}

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.domain.services import PRICED
 from kiosk.errors import KioskError
-
-PAID_SERVICES = frozenset({"new", "renew", "replace", "seal"})
+from kiosk.visits.state import VisitData
 
 
 @dataclass(frozen=True)
@@ -97,15 +96,15 @@ def find_earlier(
     out: list[EarlierVisit] = []
     seen: set[str] = set()
     for order, svc, state, data, created in rows:
-        d = json.loads(data or "{}")
-        serial = d.get("key_serial")
+        d = VisitData.load(data)
+        serial = d.key_serial
         key_state = _key_state(db, serial)
         if service == "pickup":
             w = offline.waiting_request(db, order)
             if svc != "new" or w is None or w["state"] == "handed_over":
                 continue
         elif service == "refund":
-            if svc not in PAID_SERVICES or state != "done" or not d.get("payment"):
+            if svc not in PRICED or state != "done" or not d.payment:
                 continue
         else:
             if state != "done" or not serial or serial in seen:
@@ -113,8 +112,9 @@ def find_earlier(
             seen.add(serial)  # the newest visit of a key speaks for it
             if key_state not in ("active", "suspended"):
                 continue
-        unit = d.get("unit") or {}
-        holder = unit.get("name") or unit.get("person_name") or (d.get("agent") or {}).get("name")
+        holder = (d.unit.name or d.unit.person_name if d.unit else None) or (
+            d.agent.name if d.agent else None
+        )
         day = dt.datetime.fromisoformat(str(created).replace("Z", "+00:00")).astimezone(tz)
         out.append(
             EarlierVisit(order, svc, day.date().isoformat(), holder or "-", serial, key_state)
@@ -131,26 +131,47 @@ def _key_state(db: Any, serial: str | None) -> str | None:
     return None if r is None else str(r[0])
 
 
-def key_status(flow: Any) -> dict[str, Any]:
-    """The key and certificate this visit works on, for the screen before the key step.
+@dataclass(frozen=True)
+class KeyStatus:
+    """The key and certificate a visit works on, as the screen shows them before the key step.
 
-    Returns:
-        ``{"serial", "state", "cert_serial", "not_after" (local date), "subject", "seal",
-        "in_reader", "pin"}`` where ``pin`` is ``locked|final_try|count_low|ok`` read from the
-        key (None when it is not in the reader or cannot be read).
+    Attributes:
+        serial: the key's serial (None: the visit has no key).
+        in_reader: the key was read in the reader just now.
+        pin: ``locked|final_try|count_low|ok`` read from the key (None when it is not in the
+            reader or cannot be read).
+        state: the key's state (``active`` …), None when the key service does not know it.
+        cert_serial: its certificate's serial.
+        not_after: the certificate's last day (the counter's date, ``YYYY-MM-DD``).
+        subject: the certificate's subject fields.
+        seal: the certificate carries an electronic seal.
     """
+
+    serial: str | None
+    in_reader: bool = False
+    pin: str | None = None
+    state: str | None = None
+    cert_serial: str | None = None
+    not_after: str | None = None
+    subject: dict[str, Any] = field(default_factory=dict)
+    seal: bool = False
+
+
+def key_status(flow: Any) -> KeyStatus:
+    """The key and certificate this visit works on, for the screen before the key step."""
     from kiosk.visits import keywork
 
     res = flow.res
-    serial = flow.data().get("key_serial")
-    out: dict[str, Any] = {"serial": serial, "in_reader": False, "pin": None}
+    serial = flow.visit_data().key_serial
     if not serial:
-        return out
+        return KeyStatus(serial=None)
+    out = KeyStatus(serial=serial)
     rec = res.keys().repo.get(serial)
     if rec is not None:
         na = rec.cert_not_after
         tz = ZoneInfo(res.settings.counter.timezone)
-        out.update(
+        out = replace(
+            out,
             state=rec.state.value,
             cert_serial=rec.cert_serial,
             not_after=na.astimezone(tz).date().isoformat() if na else None,
@@ -162,8 +183,7 @@ def key_status(flow: Any) -> dict[str, Any]:
             keywork._only_key(flow, serial)  # training: the agent puts the key in the reader
         info = res.keys().tokens.key(serial)
         p = info.user_pin
-        out["in_reader"] = True
-        out["pin"] = (
+        pin = (
             "locked"
             if p.locked
             else "final_try"
@@ -172,28 +192,46 @@ def key_status(flow: Any) -> dict[str, Any]:
             if p.count_low
             else "ok"
         )
+        out = replace(out, in_reader=True, pin=pin)
     return out
 
 
-def refund_decision(flow: Any) -> dict[str, Any]:
-    """The refund rule's answer for the earlier visit (nothing is paid back here).
+@dataclass(frozen=True)
+class RefundWords:
+    """The refund rule's answer for the earlier visit, in words.
 
-    Returns:
-        ``{"eligible", "reason", "zh", "en", "last_day", "refundable_fen"}``.
+    Attributes:
+        eligible: the rule allows the refund.
+        reason: its reason code (``kiosk.domain.refund.RefundReason``).
+        zh: the answer in Chinese.
+        en: the answer in English.
+        last_day: the last day a refund is allowed (``YYYY-MM-DD``), where the rule has one.
+        refundable_fen: what would go back.
     """
+
+    eligible: bool
+    reason: str
+    zh: str
+    en: str
+    last_day: str | None
+    refundable_fen: int
+
+
+def refund_decision(flow: Any) -> RefundWords:
+    """The refund rule's answer for the earlier visit (nothing is paid back here)."""
     res = flow.res
-    earlier = res.visit_row(flow.data()["earlier_order"])
+    earlier = res.visit_row(flow.visit_data().earlier_order or "")
     if earlier is None:
         raise KioskError("the earlier visit is gone", code="visit.unknown_order")
     decision = flow.refund_decision(earlier)
     refundable = 0
     with contextlib.suppress(KioskError):
         refundable = sum(p.refundable_fen for p in res.money().payments.payments(earlier["id"]))
-    return {
-        "eligible": decision.eligible,
-        "reason": decision.reason.value,
-        "zh": decision.zh,
-        "en": decision.en,
-        "last_day": decision.last_day.isoformat() if decision.last_day else None,
-        "refundable_fen": refundable,
-    }
+    return RefundWords(
+        eligible=decision.eligible,
+        reason=decision.reason.value,
+        zh=decision.zh,
+        en=decision.en,
+        last_day=decision.last_day.isoformat() if decision.last_day else None,
+        refundable_fen=refundable,
+    )

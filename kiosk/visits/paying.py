@@ -26,10 +26,12 @@ Every function runs blocking provider calls: call them from a thread worker.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kiosk.domain.payment import PAYMENT_METHODS, PROVIDER_METHODS
 from kiosk.errors import KioskError, VisitError
+from kiosk.visits.state import FlowError, PaymentData, StepInputs, StepResult
 
 if TYPE_CHECKING:
     from kiosk.visits.engine import VisitFlow
@@ -40,8 +42,6 @@ PAID = ("paid", "partially_refunded", "refunded")
 
 
 def _err(message: str, code: str) -> VisitError:
-    from kiosk.visits.engine import FlowError
-
     return FlowError(message, code=code, step="pay")
 
 
@@ -55,38 +55,64 @@ def current(flow: VisitFlow) -> tuple[str, Any]:
     A payment under the key that was cancelled (nothing charged) moves the visit to the next
     attempt key, journalled in the visit's data before anything is charged under it.
     """
-    d = flow.data()
-    key = str(d.get("pay_key") or f"{flow.order_no}:pay")
+    d = flow.visit_data()
+    key = str(d.pay_key or f"{flow.order_no}:pay")
     found = [p for p in _payments(flow).payments(flow.visit_id) if p.idempotency_key == key]
     if not found:
         return key, None
     if found[0].state != "cancelled":
         return key, found[0]
-    attempt = int(d.get("pay_attempt") or 1) + 1
+    attempt = int(d.pay_attempt or 1) + 1
     key = f"{flow.order_no}:pay:{attempt}"
     with flow.res.store.atomic() as db:
         flow._set(db, pay_key=key, pay_attempt=attempt)
     return key, None
 
 
-def _result(p: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _result(p: Any) -> StepResult:
     state = str(getattr(p.state, "value", p.state))
-    return (
+    return StepResult.of(
         {"payment_id": p.id, "state": state, "method": p.method},
-        {"payment": {"id": p.id, "state": state, "method": p.method}},
+        payment=PaymentData(id=p.id, state=state, method=p.method),
     )
 
 
-def _describe(p: Any) -> dict[str, Any]:
-    return {
-        "payment_id": p.id,
-        "state": str(getattr(p.state, "value", p.state)),
-        "method": p.method,
-        "qr": p.detail.get("flow") == "qr",
-        "out_trade_no": p.out_trade_no,
-        "reference": p.reference,
-        "amount_fen": p.amount_fen,
-    }
+@dataclass(frozen=True)
+class PaymentStatus:
+    """A payment attempt of the visit, as the pay step's screen follows it.
+
+    Attributes:
+        payment_id: the payment's id.
+        state: ``pending``, ``paid``, ``cancelled`` … (the payments area's state).
+        method: ``card``, ``wechat``, ``alipay`` or ``transfer``.
+        qr: it is a QR code shown on the kiosk's screen.
+        out_trade_no: the provider's trade number.
+        reference: the terminal reference, 付款码 or bank serial.
+        amount_fen: the amount.
+        url: the text to show as a QR code (:func:`open_qr` only; None once paid).
+    """
+
+    payment_id: int
+    state: str
+    method: str
+    qr: bool
+    out_trade_no: str | None
+    reference: str | None
+    amount_fen: int
+    url: str | None = None
+
+
+def _describe(p: Any, url: str | None = None) -> PaymentStatus:
+    return PaymentStatus(
+        payment_id=p.id,
+        state=str(getattr(p.state, "value", p.state)),
+        method=p.method,
+        qr=p.detail.get("flow") == "qr",
+        out_trade_no=p.out_trade_no,
+        reference=p.reference,
+        amount_fen=p.amount_fen,
+        url=url,
+    )
 
 
 def _open_refusal(p: Any) -> VisitError:
@@ -98,7 +124,7 @@ def _open_refusal(p: Any) -> VisitError:
     )
 
 
-def pay_step(flow: VisitFlow, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def pay_step(flow: VisitFlow, inputs: StepInputs | dict[str, Any]) -> StepResult:
     """The engine's ``pay`` step (see the module's docstring for the methods).
 
     Raises:
@@ -106,12 +132,12 @@ def pay_step(flow: VisitFlow, inputs: dict[str, Any]) -> tuple[dict[str, Any], d
             ``visit.payment_open`` (another attempt is still open), ``visit.qr_waiting`` (the QR
             code is not paid yet); ``payment.*`` from the payments area.
     """
-    q = flow._quote_obj()
+    q = flow.quote()
     if q.total_fen == 0:
-        return {"free": True}, {"payment": None}
+        return StepResult.of({"free": True}, payment=None)
     pay = _payments(flow)
-    given = dict(inputs.get("payment") or {})
-    method, ref, qr = given.get("method"), given.get("reference"), bool(given.get("qr"))
+    given = StepInputs.of(inputs).payment
+    method, ref, qr = given.method, given.reference, given.qr
     key, existing = current(flow)
     if existing is not None:
         state = str(getattr(existing.state, "value", existing.state))
@@ -153,7 +179,7 @@ def pay_step(flow: VisitFlow, inputs: dict[str, Any]) -> tuple[dict[str, Any], d
         pm = pay.record_transfer(
             flow.visit_id,
             q,
-            payer_name=given.get("payer_name") or transfer_payer(flow) or "-",
+            payer_name=given.payer_name or transfer_payer(flow) or "-",
             bank_serial=ref,
             amount_fen=q.total_fen,
             staff_no=staff,
@@ -164,7 +190,7 @@ def pay_step(flow: VisitFlow, inputs: dict[str, Any]) -> tuple[dict[str, Any], d
     return _result(pm)
 
 
-def _qr_paid(flow: VisitFlow, p: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _qr_paid(flow: VisitFlow, p: Any) -> StepResult:
     state = str(getattr(p.state, "value", p.state))
     if state in PAID:
         return _result(p)
@@ -178,10 +204,10 @@ def _qr_paid(flow: VisitFlow, p: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def transfer_payer(flow: VisitFlow) -> str:
     """Who must pay a transfer: the unit (机构, 法人代表), or the applicant (自然人)."""
-    row, d = flow.row(), flow.data()
+    row, d = flow.row(), flow.visit_data()
     if row["kind"] == "individual":
-        return str((d.get("agent") or {}).get("name") or row.get("agent_name") or "")
-    return str((d.get("unit") or {}).get("name") or row.get("unit_name") or "")
+        return str((d.agent.name if d.agent else None) or row.get("agent_name") or "")
+    return str((d.unit.name if d.unit else None) or row.get("unit_name") or "")
 
 
 def _at_pay(flow: VisitFlow) -> None:
@@ -189,7 +215,7 @@ def _at_pay(flow: VisitFlow) -> None:
         raise _err(f"the visit is not at its pay step ({flow.next_step()})", "visit.out_of_order")
 
 
-def open_qr(flow: VisitFlow, channel: str) -> dict[str, Any]:
+def open_qr(flow: VisitFlow, channel: str) -> PaymentStatus:
     """Create (or show again) the visit's QR trade for ``channel``; journalled as the pay step
     started. Returns :func:`status` of it plus ``url``, the text to show as a QR code.
 
@@ -201,7 +227,7 @@ def open_qr(flow: VisitFlow, channel: str) -> dict[str, Any]:
     _at_pay(flow)
     if channel not in QR_CHANNELS:
         raise _err(f"no QR code for {channel}: only wechat or alipay", "visit.payment_missing")
-    q = flow._quote_obj()
+    q = flow.quote()
     if q.total_fen == 0:
         raise _err("this visit is free: nothing to pay", "visit.payment_missing")
     key, existing = current(flow)
@@ -209,7 +235,7 @@ def open_qr(flow: VisitFlow, channel: str) -> dict[str, Any]:
     if existing is not None:
         state = str(getattr(existing.state, "value", existing.state))
         if state in PAID:
-            return {**_describe(existing), "url": None}
+            return _describe(existing)
         if existing.detail.get("flow") != "qr" or existing.method != channel:
             raise _open_refusal(existing)
     p, url = pay.pay_qr(
@@ -217,10 +243,10 @@ def open_qr(flow: VisitFlow, channel: str) -> dict[str, Any]:
     )
     if existing is None:
         flow._mark("pay", "started", {"qr": p.out_trade_no, "method": channel})
-    return {**_describe(p), "url": url}
+    return _describe(p, url)
 
 
-def status(flow: VisitFlow, *, ask: bool = True) -> dict[str, Any] | None:
+def status(flow: VisitFlow, *, ask: bool = True) -> PaymentStatus | None:
     """The current attempt's payment (None: none yet); an open QR trade is asked about once
     when ``ask`` (so a paid one is recorded paid)."""
     _key, p = current(flow)
@@ -231,7 +257,7 @@ def status(flow: VisitFlow, *, ask: bool = True) -> dict[str, Any] | None:
     return _describe(p)
 
 
-def cancel(flow: VisitFlow, *, by: str, reason: str) -> dict[str, Any] | None:
+def cancel(flow: VisitFlow, *, by: str, reason: str) -> PaymentStatus | None:
     """Cancel the current attempt's open payment (a QR code the payer did not pay).
 
     Returns:

@@ -49,18 +49,18 @@ def _count(res: Resources, f: VisitFlow) -> list[tuple[str, str, str]]:
 def test_a_qr_code_is_opened_asked_about_and_paid_once(res: Resources) -> None:
     f, doc = _at_pay(res)
     shown = paying.open_qr(f, "wechat")
-    assert shown["state"] == "pending" and shown["url"].startswith("weixin://")
+    assert shown.state == "pending" and shown.url.startswith("weixin://")
     again = paying.open_qr(f, "wechat")  # shown again (a resumed screen): the same trade
-    assert again["payment_id"] == shown["payment_id"] and again["url"] == shown["url"]
-    assert paying.status(f)["state"] == "pending"
+    assert again.payment_id == shown.payment_id and again.url == shown.url
+    assert paying.status(f).state == "pending"
     with pytest.raises(FlowError) as ei:  # not paid yet: the step does not pass
         f.run_step("pay", {"payment": {"method": "wechat", "qr": True}})
     assert ei.value.code == "visit.qr_waiting"
     with pytest.raises(FlowError) as ei:  # and no other way while it is open
         f.run_step("pay", doc)
     assert ei.value.code == "visit.payment_open"
-    res.money().payments.gateway.provider.simulate_scan(shown["out_trade_no"])
-    assert paying.status(f)["state"] == "paid"
+    res.money().payments.gateway.provider.simulate_scan(shown.out_trade_no)
+    assert paying.status(f).state == "paid"
     f.run_step("pay", {"payment": {"method": "wechat", "qr": True}})
     assert f.state()["payment"]["state"] == "paid"
     assert _count(res, f) == [("wechat", "paid", f"{f.order_no}:pay")]
@@ -72,7 +72,7 @@ def test_a_cancelled_attempt_frees_the_visit_for_the_next_under_a_new_key(
 ) -> None:
     f, _doc = _at_pay(res)
     paying.open_qr(f, "alipay")
-    assert paying.cancel(f, by="0001", reason="payer left")["state"] == "cancelled"
+    assert paying.cancel(f, by="0001", reason="payer left").state == "cancelled"
     # A refused 付款码 (the sandbox refuses a code ending 0003) is a second attempt, also uncharged.
     with pytest.raises(FlowError) as ei:
         f.run_step("pay", {"payment": {"method": "wechat", "reference": "134567890123450003"}})

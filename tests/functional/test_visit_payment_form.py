@@ -91,7 +91,7 @@ async def test_whole_visit_paid_by_a_wechat_qr_code_on_screen(app: KioskApp) -> 
         await c.ready()
         await c.place_card()
         await _to_pay(c, "foshan-yzt", _uscc(9101), "佛山市二维码测试有限公司")
-        order = visit(app).visit["order"]
+        order = visit(app).visit.order
         await _method(pilot, 1)  # 微信支付
         assert app.screen.query_one("#pay-code", Input).has_focus
         await pilot.press("enter")  # no 付款码 scanned: show the QR code
@@ -125,7 +125,7 @@ async def test_qr_codes_cancelled_or_timed_out_then_a_scanned_alipay_code_pays(
         await c.ready()
         await c.place_card()
         await _to_pay(c, "foshan-yzt", _uscc(9102), "佛山市付款码测试有限公司")
-        order = visit(app).visit["order"]
+        order = visit(app).visit.order
         # A QR code first, which the payer does not use: cancelled, nothing charged.
         await _method(pilot, 2)  # 支付宝
         await pilot.press("enter")
@@ -171,7 +171,7 @@ async def test_a_transfer_waits_for_staff_before_any_key(app: KioskApp) -> None:
         await c.place_card()
         name = "佛山市转账测试有限公司"
         await _to_pay(c, "foshan-yzt", _uscc(9103), name)
-        order = visit(app).visit["order"]
+        order = visit(app).visit.order
         await _method(pilot, 3)  # 对公转账: the payer must be the unit
         payer = app.screen.query_one("#pay-payer", Input)
         await until(pilot, lambda: payer.value == name, "payer prefilled with the unit")
@@ -188,7 +188,7 @@ async def test_a_transfer_waits_for_staff_before_any_key(app: KioskApp) -> None:
         await until(pilot, lambda: bool(app.screen.query(TransferWaitPanel)), "waiting")
         assert "尚未确认到账" in app.screen.query_one("#transfer-wait-note", LangText).shown
         assert [p.state for p in _payments(app, order)] == ["pending"]
-        assert visit(app).visit["key"] is None
+        assert visit(app).visit.key is None
         # A wrong PIN is refused in words; nothing moves.
         app.screen.query_one("#tw-staff", Input).value = STAFF_NO
         app.screen.query_one("#tw-pin", Input).value = "000000"
@@ -305,8 +305,8 @@ async def test_a_bad_address_or_unit_type_is_refused_in_words(app: KioskApp) -> 
         await pilot.click("#visit-next")
         await until(pilot, lambda: step_of(app) not in (None, "form"), "form accepted")
         assert not error_of(app), error_of(app)
-        unit = app.services.visits.data(visit(app).flow)["unit"]
-        assert (unit["unit_type"], unit["address"]) == ("institution", ADDRESS)
+        unit = app.services.visits.data(visit(app).flow).unit
+        assert unit is not None and (unit.unit_type, unit.address) == ("institution", ADDRESS)
         app.go_home()
         await until(pilot, lambda: len(app.screen_stack) == 1, "home")
         assert app.agent is None
@@ -318,7 +318,7 @@ async def test_the_idle_timeout_clears_the_screen_and_closes_an_open_qr_code(app
         await c.ready()
         await c.place_card()
         await _to_pay(c, "foshan-yzt", _uscc(9106), "佛山市空闲测试有限公司")
-        order = visit(app).visit["order"]
+        order = visit(app).visit.order
         await _method(pilot, 1)
         await pilot.press("enter")
         panel = app.screen.query_one(VisitPayPanel)

@@ -88,7 +88,7 @@ def step_of(app: KioskApp) -> str | None:
     screen = app.screen
     if not isinstance(screen, VisitScreen) or screen.visit is None or screen.busy:
         return None
-    return screen.visit.get("next_step") or "done"
+    return screen.visit.next_step or "done"
 
 
 def error_of(app: KioskApp) -> str:
@@ -219,10 +219,10 @@ class Counter:
     async def done(self) -> str:
         await until(self.pilot, lambda: step_of(self.app) == "done", "visit done")
         state = visit(self.app).visit
-        assert state is not None and state["state"] == "done", state
+        assert state is not None and state.state == "done", state
         await self.pilot.click("#visit-home")
         await until(self.pilot, lambda: len(self.app.screen_stack) == 1, "back home")
-        return str(state["order"])
+        return str(state.order)
 
 
 async def new_org_with_seal(c: Counter) -> str:
@@ -275,7 +275,7 @@ async def test_new_org_with_seal_then_renew_and_unlock(training_app: KioskApp) -
         # Unlock the key: a PIN slip with the new PIN is printed.
         await c.start("unlock", "dongguan-hpf", "org", order=first)
         await c.identify()
-        assert "keys" in visit(app).visit["steps"] and "pay" not in visit(app).visit["steps"]
+        assert "keys" in visit(app).visit.steps and "pay" not in visit(app).visit.steps
         await c.finish()
         pin = last_pin(sim.jobs())
 
@@ -283,10 +283,10 @@ async def test_new_org_with_seal_then_renew_and_unlock(training_app: KioskApp) -
         # (a 3-year certificate renewed for 3 years would exceed 5 years: refused, so 1 year)
         await c.start("renew", "dongguan-hpf", "org", order=first, years=1)
         await c.identify()
-        assert "form" not in visit(app).visit["steps"]
+        assert "form" not in visit(app).visit.steps
         # The key's seal is renewed with it: its year is charged, no imprint is asked.
-        assert "seal" not in visit(app).visit["steps"]
-        assert visit(app).visit["total_fen"] == 40000
+        assert "seal" not in visit(app).visit.steps
+        assert visit(app).visit.total_fen == 40000
         await c.finish({"keys": {"key-pin": pin}})
 
 
@@ -307,7 +307,7 @@ async def test_a_refused_step_is_said_in_words_and_stays_resumable(
         await until(pilot, lambda: bool(error_of(app)), "the refusal")
         assert "统一社会信用代码不正确" in error_of(app)
         assert step_of(app) == "form"
-        order = visit(app).visit["order"]
+        order = visit(app).visit.order
         # The idle timeout / start over clears the screen; the visit stays in the journal.
         app.go_home()
         await until(pilot, lambda: len(app.screen_stack) == 1, "home")
@@ -413,7 +413,7 @@ async def test_a_bad_imprint_is_refused_in_words_and_staff_resume_the_visit(
         await pilot.press("escape")
         await until(pilot, lambda: step_of(app) == "seal", "back at the seal step")
         assert "未采用印模" in error_of(app)
-        order = visit(app).visit["order"]
+        order = visit(app).visit.order
         app.go_home()
         await until(pilot, lambda: len(app.screen_stack) == 1, "home")
 
@@ -461,7 +461,7 @@ async def test_offline_new_then_pickup_by_the_same_agent(training_app: KioskApp)
         await pilot.click("#visit-next")
         await until(pilot, lambda: bool(error_of(app)), "queued offline", deadline=60)
         assert "证书申请已排队" in error_of(app), error_of(app)
-        order = visit(app).visit["order"]
+        order = visit(app).visit.order
         app.go_home()
         await until(pilot, lambda: len(app.screen_stack) == 1, "home")
 

@@ -65,7 +65,7 @@ async def to_seal_step(c: Counter, uscc: str, name: str) -> str:
     await c.go("materials")
     await until(c.pilot, lambda: step_of(c.app) == "seal", "seal step")
     await until(c.pilot, lambda: bool(c.app.screen.query("#seal-type-official")), "seal types")
-    return str(visit(c.app).visit["order"])
+    return str(visit(c.app).visit.order)
 
 
 async def open_camera(c: Counter) -> VisitSealScreen:
@@ -291,7 +291,7 @@ async def test_a_resumed_visit_asks_for_a_failed_seal_again_but_never_a_done_one
         await until(pilot, lambda: len(app.screen_stack) == 1, "home")
         app.resume_visit(order)
         await until(pilot, lambda: step_of(app) == "quote", "resumed after the seal")
-        assert "seal" in visit(app).visit["done"]
+        assert "seal" in visit(app).visit.done
         assert not app.screen.query("#seal-type-official")
         states = [r["state"] for r in seal_rows(app, order)]
         assert states == ["started", "failed", "started", "done"]
@@ -434,7 +434,7 @@ async def test_the_engine_takes_a_failed_imprint_only_with_an_override_in_force(
         == "approved"
     )
     state = await asyncio.to_thread(desk.run, flow, "seal", with_ov)
-    assert state["next_step"] == "quote"
+    assert state.next_step == "quote"
     rows = [r for r in flow.journal() if r["step"] == "seal"]
     assert [r["state"] for r in rows] == [
         "started",

@@ -188,7 +188,7 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         # 变更: the changed unit name and the PIN; a new certificate, the same notAfter.
         await c.start("change", PROGRAM, "org", order=first)
         await c.identify()
-        assert visit(app).visit["steps"] == ["identify", "form", "materials", "keys", "handover"]
+        assert visit(app).visit.steps == ["identify", "form", "materials", "keys", "handover"]
         await c.go("form", **{"unit-name": NEW_NAME})
         await c.go("materials")
         await until(pilot, lambda: "介质 " + k1 in text_of(app, "#svc-info"), "the key shown")
@@ -208,7 +208,7 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         seal0 = key_row(app, k1)["seal_der"]
         await asyncio.to_thread(rig.sim_insert_key, k1)
         await open_with_lookup(c, "seal", by="key", pick=changed)
-        assert visit(app).visit["steps"] == [
+        assert visit(app).visit.steps == [
             "identify",
             "materials",
             "seal",
@@ -270,7 +270,7 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         await press_next(c, refused=None)
         if error_of(app):
             assert "密钥托管" in error_of(app) and "服务热线" in error_of(app)
-            assert state_of(app, visit(app).visit["order"])["next_step"] == "keys"
+            assert state_of(app, visit(app).visit.order)["next_step"] == "keys"
             await pilot.press("f2")
             assert "key escrow" in error_of(app) and "hotline" in error_of(app)
             await pilot.press("f2")
@@ -293,7 +293,7 @@ async def test_change_seal_replace_recovery_and_cancel_on_screen(training_app: K
         # 注销: the reason and the confirmation first; irreversible, said so.
         await c.start("cancel", PROGRAM, "org", order=lost)
         await c.identify()
-        assert visit(app).visit["steps"] == ["identify", "materials", "keys"]
+        assert visit(app).visit.steps == ["identify", "materials", "keys"]
         await at_keys(c)
         await until(pilot, lambda: "不可撤销" in text_of(app, "#svc-cancel-warning"), "warning")
         await press_next(c, refused=True)
@@ -334,13 +334,13 @@ async def test_refund_refused_outside_the_window_then_granted_inside(
         try:
             await c.start("refund", PROGRAM, "org", order=paid)
             await c.identify()
-            assert visit(app).visit["steps"] == ["identify", "materials", "keys"]
+            assert visit(app).visit.steps == ["identify", "materials", "keys"]
             await at_keys(c)
             await until(pilot, lambda: "不予退费" in text_of(app, "#svc-info"), "the decision")
             assert "不符合退费规则" in text_of(app, "#svc-info")
             await press_next(c, refused=True)
             assert "不符合退费规则" in error_of(app) and "服务热线" in error_of(app)
-            order = visit(app).visit["order"]
+            order = visit(app).visit.order
             assert state_of(app, order)["refund"] is None
         finally:
             res.now = real_now
@@ -395,7 +395,7 @@ async def test_pickup_found_by_the_agents_card_after_an_offline_new(
         await tap(pilot, "#visit-next")
         await until(pilot, lambda: bool(error_of(app)), "queued offline", deadline=60)
         assert "证书申请已排队" in error_of(app), error_of(app)
-        order = visit(app).visit["order"]
+        order = visit(app).visit.order
         app.go_home()
         await until(pilot, lambda: len(app.screen_stack) == 1, "home")
         await asyncio.to_thread(rig.sim_network, True)

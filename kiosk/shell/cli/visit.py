@@ -18,21 +18,11 @@ from typing import Any, NoReturn
 
 import click
 
+from kiosk.domain.types import Service
 from kiosk.errors import KioskError, UsageError
 from kiosk.shell.cli import CliContext
 
-SERVICES = (
-    "new",
-    "renew",
-    "change",
-    "replace",
-    "unlock",
-    "cancel",
-    "key-recovery",
-    "seal",
-    "pickup",
-    "refund",
-)
+SERVICES = tuple(s.value for s in Service)  # the services, defined once in the domain
 TOP_KEYS = {
     "service",
     "program",
