@@ -145,7 +145,7 @@ class VisitFlow:
         """The visit's data column, typed."""
         return VisitData.load(self.row()["data"])
 
-    def _set(self, db: Any, **fields: Any) -> None:
+    def set_data(self, db: Any, **fields: Any) -> None:
         """Merge ``fields`` into the data column (inside the caller's transaction); the unit's
         and the agent's columns follow, for look-ups by USCC or ID number."""
         d = self.visit_data().merged(fields)
@@ -214,13 +214,13 @@ class VisitFlow:
         return self.view().as_dict()
 
     # -- running ---------------------------------------------------------------------------
-    def _mark(
+    def mark_step(
         self, step: str, state: str, detail: dict[str, Any] | None = None, **data: Any
     ) -> None:
         order = self.order_no
         with self.res.store.atomic() as db:
             if data:
-                self._set(db, **data)
+                self.set_data(db, **data)
             n = db.execute(
                 "SELECT COUNT(*) FROM visit_steps WHERE visit_id = ? AND step = ?",
                 [self.visit_id, step],
@@ -264,11 +264,11 @@ class VisitFlow:
         nxt = self.next_step()
         if nxt != step:
             raise FlowError(f"step {nxt} comes first", code="visit.out_of_order")
-        self._mark(step, "started")
+        self.mark_step(step, "started")
         try:
             result = STEPS[step](self, given)
         except KioskError as e:
-            self._mark(
+            self.mark_step(
                 step,
                 "failed",
                 {"code": e.code, "reason": e.message},
@@ -278,7 +278,7 @@ class VisitFlow:
                 raise FlowError(e.message, code=e.code, step=step) from e
             e.step = step
             raise
-        self._mark(step, "done", result.detail, failure=None, **result.data)
+        self.mark_step(step, "done", result.detail, failure=None, **result.data)
         if self.next_step() is None:
             self._finish()
         return dict(result.detail)
@@ -323,6 +323,13 @@ class VisitFlow:
     def today(self) -> dt.date:
         """The counter's date now."""
         return _today(self.res)
+
+    def finish_earlier(self, order_no: str) -> None:
+        """Run the remaining steps of an earlier visit of this kiosk with its own inputs (a
+        pick-up completes the mail-in visit that prepared the key)."""
+        earlier = VisitFlow.resume(self.res, order_no)
+        if earlier.next_step() is not None:
+            earlier.run_all(StepInputs.of(earlier.visit_data().inputs))
 
     # -- refunds (used by keywork for service = refund) ---------------------------------------
     def refund_decision(self, earlier: dict[str, Any]) -> refund.RefundDecision:

@@ -38,7 +38,7 @@ from kiosk.visits.state import (
 if TYPE_CHECKING:
     from kiosk.keys.repository import KeyRecord
     from kiosk.keys.service import SealRequest
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
 def _err(msg: str, code: str) -> KioskError:
@@ -57,7 +57,7 @@ def _cert_info(der: bytes | None) -> CertificateData | None:
     )
 
 
-def _key_info(flow: VisitFlow, serial: str, **more: Any) -> StepResult:
+def _key_info(flow: RunningVisit, serial: str, **more: Any) -> StepResult:
     """The key step's result: the key and its certificate as they are now (``more``: extra
     data, also shown in the journal's detail)."""
     rec = flow.res.keys().repo.get(serial)
@@ -68,7 +68,7 @@ def _key_info(flow: VisitFlow, serial: str, **more: Any) -> StepResult:
     return StepResult.of(detail, key_serial=serial, key=key, certificate=cert, **more)
 
 
-def _subject(flow: VisitFlow) -> SubjectData:
+def _subject(flow: RunningVisit) -> SubjectData:
     d = flow.visit_data()
     unit, agent = d.unit, d.agent
     kind = flow.row()["kind"]
@@ -91,7 +91,7 @@ def _end_of_day(day: dt.date, tz: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo(tz)).astimezone(dt.UTC)
 
 
-def _only_key(flow: VisitFlow, serial: str | None) -> None:
+def _only_key(flow: RunningVisit, serial: str | None) -> None:
     """Training: the reader holds just the key this visit works on (others to the drawer)."""
     sim = flow.res.standin()
     if sim is None:
@@ -120,7 +120,7 @@ def _key_choice(inputs: StepInputs) -> tuple[bool, str | None]:
     return bool(k.blank), serial
 
 
-def _check_blank(flow: VisitFlow) -> None:
+def _check_blank(flow: RunningVisit) -> None:
     """``[key] blank = true``: the reader must hold a blank key and no issued one.
 
     In training the stand-in still supplies a blank key from stock when none is in the reader,
@@ -142,7 +142,7 @@ def _check_blank(flow: VisitFlow) -> None:
         )
 
 
-def _check_serial(flow: VisitFlow, serial: str) -> None:
+def _check_serial(flow: RunningVisit, serial: str) -> None:
     """``[key] serial``: the key this visit works on must be that one, in the reader."""
     sim = flow.res.standin()
     if sim is not None:
@@ -162,7 +162,7 @@ def _check_serial(flow: VisitFlow, serial: str) -> None:
         )
 
 
-def _seal_request(flow: VisitFlow) -> SealRequest | None:
+def _seal_request(flow: RunningVisit) -> SealRequest | None:
     from kiosk.keys.service import SealRequest
 
     d = flow.visit_data()
@@ -231,7 +231,7 @@ class KeyWork:
         want_serial: ``[key] serial``: the key the visit must work on.
     """
 
-    flow: VisitFlow
+    flow: RunningVisit
     inputs: StepInputs
     data: VisitData
     order: str
@@ -260,7 +260,7 @@ class OnKey:
     digest: str
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """The key step of the visit's service, from the service tables below.
 
     Raises:
@@ -467,7 +467,7 @@ def agent_digest(id_number: str) -> str:
     return hashlib.sha256(("kmc-agent:" + id_number.strip().upper()).encode()).hexdigest()[:32]
 
 
-def _holder_digest(flow: VisitFlow) -> str | None:
+def _holder_digest(flow: RunningVisit) -> str | None:
     """An individual certificate's holder for the KMC: the digest of the agent's ID number (the
     holder applies in person); unit certificates are held by the unit (USCC), so None."""
     if flow.row()["kind"] != "individual":
@@ -476,7 +476,7 @@ def _holder_digest(flow: VisitFlow) -> str | None:
     return agent_digest((agent.id_number if agent else None) or "")
 
 
-def _recertified_events(flow: VisitFlow, serial: str) -> None:
+def _recertified_events(flow: RunningVisit, serial: str) -> None:
     """``key.encryption_recertified`` (outbox, once per visit and service): a renewal or change
     of this visit gave the escrowed encryption key a new certificate (serials only). Also run
     when a resumed visit finds the key job done, so a crash before the event loses nothing."""
@@ -507,7 +507,7 @@ def _recertified_events(flow: VisitFlow, serial: str) -> None:
             )
 
 
-def _escrow_event(flow: VisitFlow, serial: str) -> None:
+def _escrow_event(flow: RunningVisit, serial: str) -> None:
     """``key.encryption_escrowed`` (outbox, once per visit): the KMC delivered an encryption
     key pair onto this key (serials only; key material never leaves the key or the KMC)."""
     rec = flow.res.keys().repo.get(serial)
@@ -594,7 +594,7 @@ def _key_recovery(work: KeyWork) -> StepResult:
     return _recovered(flow, str(serial))
 
 
-def _check_individual_holder(flow: VisitFlow) -> None:
+def _check_individual_holder(flow: RunningVisit) -> None:
     """An individual certificate with an escrowed encryption key is renewed, changed or
     recovered by its holder only (the KMC checks the ID digest again): the agent's ID number
     must be the issuing visit's agent's. Refused before the key is touched."""
@@ -611,7 +611,7 @@ def _check_individual_holder(flow: VisitFlow) -> None:
         )
 
 
-def _recovered(flow: VisitFlow, serial: str) -> StepResult:
+def _recovered(flow: RunningVisit, serial: str) -> StepResult:
     rec = flow.res.keys().repo.get(serial)
     enc = rec.enc_cert_serial if rec else None
     with flow.res.store.atomic() as db:
@@ -631,7 +631,7 @@ def _recovered(flow: VisitFlow, serial: str) -> StepResult:
     return _key_info(flow, serial, recovered=RecoveredData(key="encryption", encryption_serial=enc))
 
 
-def _agent_id(flow: VisitFlow) -> str:
+def _agent_id(flow: RunningVisit) -> str:
     """The agent's ID number as identified ("" before the identify step)."""
     agent = flow.visit_data().agent
     return (agent.id_number if agent else None) or ""
@@ -667,9 +667,7 @@ def _pickup(work: KeyWork) -> StepResult:
             "visit.not_arrived",
         )
     if w["state"] != "handed_over":
-        earlier = type(flow).resume(res, earlier_order)
-        if earlier.next_step() is not None:
-            earlier.run_all(StepInputs.of(earlier.visit_data().inputs))
+        flow.finish_earlier(earlier_order)
         issuance.hand_over(res.store.db, w["request_id"], agent_id)
     serial = res.visit_data(earlier_order).get("key_serial")
     if not serial:
@@ -706,7 +704,7 @@ def _refund(work: KeyWork) -> StepResult:
     )
 
 
-def handover(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def handover(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """Hand the key over; print the PIN slip when this visit set a new PIN."""
     serial = flow.visit_data().key_serial
     on = clock.local_today(flow.res.now(), flow.res.settings.counter.timezone).isoformat()

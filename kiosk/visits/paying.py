@@ -34,7 +34,7 @@ from kiosk.errors import KioskError, VisitError
 from kiosk.visits.state import FlowError, PaymentData, StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 METHODS = PAYMENT_METHODS
 QR_CHANNELS = PROVIDER_METHODS
@@ -45,11 +45,11 @@ def _err(message: str, code: str) -> VisitError:
     return FlowError(message, code=code, step="pay")
 
 
-def _payments(flow: VisitFlow) -> Any:
+def _payments(flow: RunningVisit) -> Any:
     return flow.res.money().payments
 
 
-def current(flow: VisitFlow) -> tuple[str, Any]:
+def current(flow: RunningVisit) -> tuple[str, Any]:
     """The visit's attempt key and the payment made under it (None: no payment yet).
 
     A payment under the key that was cancelled (nothing charged) moves the visit to the next
@@ -65,7 +65,7 @@ def current(flow: VisitFlow) -> tuple[str, Any]:
     attempt = int(d.pay_attempt or 1) + 1
     key = f"{flow.order_no}:pay:{attempt}"
     with flow.res.store.atomic() as db:
-        flow._set(db, pay_key=key, pay_attempt=attempt)
+        flow.set_data(db, pay_key=key, pay_attempt=attempt)
     return key, None
 
 
@@ -124,7 +124,7 @@ def _open_refusal(p: Any) -> VisitError:
     )
 
 
-def pay_step(flow: VisitFlow, inputs: StepInputs | dict[str, Any]) -> StepResult:
+def pay_step(flow: RunningVisit, inputs: StepInputs | dict[str, Any]) -> StepResult:
     """The engine's ``pay`` step (see the module's docstring for the methods).
 
     Raises:
@@ -190,7 +190,7 @@ def pay_step(flow: VisitFlow, inputs: StepInputs | dict[str, Any]) -> StepResult
     return _result(pm)
 
 
-def _qr_paid(flow: VisitFlow, p: Any) -> StepResult:
+def _qr_paid(flow: RunningVisit, p: Any) -> StepResult:
     state = str(getattr(p.state, "value", p.state))
     if state in PAID:
         return _result(p)
@@ -202,7 +202,7 @@ def _qr_paid(flow: VisitFlow, p: Any) -> StepResult:
     raise _err("the payer has not paid the QR code yet", "visit.qr_waiting")
 
 
-def transfer_payer(flow: VisitFlow) -> str:
+def transfer_payer(flow: RunningVisit) -> str:
     """Who must pay a transfer: the unit (机构, 法人代表), or the applicant (自然人)."""
     row, d = flow.row(), flow.visit_data()
     if row["kind"] == "individual":
@@ -210,12 +210,12 @@ def transfer_payer(flow: VisitFlow) -> str:
     return str((d.unit.name if d.unit else None) or row.get("unit_name") or "")
 
 
-def _at_pay(flow: VisitFlow) -> None:
+def _at_pay(flow: RunningVisit) -> None:
     if flow.next_step() != "pay":
         raise _err(f"the visit is not at its pay step ({flow.next_step()})", "visit.out_of_order")
 
 
-def open_qr(flow: VisitFlow, channel: str) -> PaymentStatus:
+def open_qr(flow: RunningVisit, channel: str) -> PaymentStatus:
     """Create (or show again) the visit's QR trade for ``channel``; journalled as the pay step
     started. Returns :func:`status` of it plus ``url``, the text to show as a QR code.
 
@@ -242,11 +242,11 @@ def open_qr(flow: VisitFlow, channel: str) -> PaymentStatus:
         flow.visit_id, q, channel=channel, staff_no=flow.res.staff_no, idempotency_key=key
     )
     if existing is None:
-        flow._mark("pay", "started", {"qr": p.out_trade_no, "method": channel})
+        flow.mark_step("pay", "started", {"qr": p.out_trade_no, "method": channel})
     return _describe(p, url)
 
 
-def status(flow: VisitFlow, *, ask: bool = True) -> PaymentStatus | None:
+def status(flow: RunningVisit, *, ask: bool = True) -> PaymentStatus | None:
     """The current attempt's payment (None: none yet); an open QR trade is asked about once
     when ``ask`` (so a paid one is recorded paid)."""
     _key, p = current(flow)
@@ -257,7 +257,7 @@ def status(flow: VisitFlow, *, ask: bool = True) -> PaymentStatus | None:
     return _describe(p)
 
 
-def cancel(flow: VisitFlow, *, by: str, reason: str) -> PaymentStatus | None:
+def cancel(flow: RunningVisit, *, by: str, reason: str) -> PaymentStatus | None:
     """Cancel the current attempt's open payment (a QR code the payer did not pay).
 
     Returns:
@@ -280,7 +280,7 @@ def cancel(flow: VisitFlow, *, by: str, reason: str) -> PaymentStatus | None:
 
 
 def confirm_transfer(
-    flow: VisitFlow,
+    flow: RunningVisit,
     roster: Any,
     staff_no: str,
     pin: str,

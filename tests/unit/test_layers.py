@@ -28,12 +28,7 @@ ROOTS = ("kiosk", "hardware", "screens", "data", "hub")
 # Imports that still close a circle, each waiting for work in flight on issue 14 (named). The
 # test removes them before looking for circles, and fails once one of them is gone, so this list
 # only shrinks: delete the line when its import is gone.
-PENDING_CYCLE_EDGES: dict[tuple[str, str], str] = {
-    # The visit's steps import the engine (FlowError; VisitFlow for a pick-up's earlier order)
-    # while the engine dispatches to them: the typed visits' step table (issue 14 item 2).
-    ("kiosk.visits.keywork", "kiosk.visits.engine"): "typed visits, step table",
-    ("kiosk.visits.paying", "kiosk.visits.engine"): "typed visits, step table",
-}
+PENDING_CYCLE_EDGES: dict[tuple[str, str], str] = {}
 
 
 def _pyproject() -> dict:  # type: ignore[type-arg]

@@ -394,7 +394,7 @@ def run(
         if key:
             inputs["key"] = key
         with res.store.atomic() as db:
-            flow._set(db, inputs=inputs)
+            flow.set_data(db, inputs=inputs)
         rc = _drive(res, flow, doc, as_json)
     finally:
         res.close()

@@ -25,10 +25,10 @@ from kiosk.visits.steps import (
 )
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 #: One step's work.
-Step = Callable[["VisitFlow", StepInputs], StepResult]
+Step = Callable[["RunningVisit", StepInputs], StepResult]
 
 #: Every step by name, in the order a visit takes them (a plan is a subsequence).
 STEPS: dict[str, Step] = {

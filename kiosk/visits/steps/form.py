@@ -10,10 +10,10 @@ from kiosk.domain import unit as unit_rules
 from kiosk.visits.state import FlowError, StepInputs, StepResult, Unit
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """The unit's credit code, name (and legal representative), type and address.
 
     Raises:

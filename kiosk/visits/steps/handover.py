@@ -8,9 +8,9 @@ from kiosk.visits import keywork
 from kiosk.visits.state import StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """Hand the key over (:func:`kiosk.visits.keywork.handover`)."""
     return keywork.handover(flow, inputs)

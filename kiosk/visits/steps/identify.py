@@ -9,10 +9,10 @@ from kiosk.domain import identifiers
 from kiosk.visits.state import Agent, FlowError, StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """Check the agent's name, ID number (and its card's validity), mobile; an individual
     certificate's holder only.
 
@@ -48,7 +48,7 @@ def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
     return StepResult.of(detail, agent=agent)
 
 
-def _check_holder(flow: VisitFlow, id_number: str) -> None:
+def _check_holder(flow: RunningVisit, id_number: str) -> None:
     """An individual certificate is served for its holder only, who comes in person
     (DOMAIN.md: the agent acts "for themself"): on an existing certificate the ID card must
     be the one it was issued to. Refused here, before anything is paid."""

@@ -8,10 +8,10 @@ from kiosk.visits import keywork
 from kiosk.visits.state import FlowError, StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """Refuse key work on money not confirmed (a transfer), then the service's key work.
 
     Raises:

@@ -9,10 +9,10 @@ from kiosk.domain.types import Kind, Service
 from kiosk.visits.state import StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """The materials this service, kind, program, seal and payment method need."""
     row = flow.row()
     items = materials.checklist(

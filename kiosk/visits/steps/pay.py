@@ -8,9 +8,9 @@ from kiosk.visits import paying
 from kiosk.visits.state import StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """Take the quote's money (:func:`kiosk.visits.paying.pay_step`)."""
     return paying.pay_step(flow, inputs)

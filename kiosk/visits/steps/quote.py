@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from kiosk.visits.state import QuoteData, QuoteItem, StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
-    """The visit's quote (:meth:`VisitFlow.quote`) and ``ORDER:pay``, the first attempt key."""
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
+    """The visit's quote (:meth:`RunningVisit.quote`) and ``ORDER:pay``, the first attempt key."""
     q = flow.quote()
     quote = QuoteData(
         total_fen=q.total_fen,

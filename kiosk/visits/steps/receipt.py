@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from kiosk.visits.state import FlowError, ReceiptData, StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """Print the receipt the payment queued (a free visit has none).
 
     Raises:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from kiosk.visits.state import FlowError, StepInputs, StepResult
 
 if TYPE_CHECKING:
-    from kiosk.visits.engine import VisitFlow
+    from kiosk.visits.running import RunningVisit
 
 
-def run(flow: VisitFlow, inputs: StepInputs) -> StepResult:
+def run(flow: RunningVisit, inputs: StepInputs) -> StepResult:
     """Check the imprint photo (``[seal_image]``) against the program's seal types and the
     imprint rules; a staff override lets a failed or borderline imprint through.
 
