@@ -3,7 +3,7 @@
 :class:`TrainingRig` owns every stand-in under the data directory: a private pcscd with vpcd
 and the virtual ID card, SoftHSM2 blank keys, the hub on loopback (and the sync worker pointed
 at it), the seal camera from the sample imprint files; the printer stand-in and the payment
-sandbox are started by :func:`kiosk.shell.services.build_money_services` and are only reported here.
+sandbox are started by :func:`kiosk.shell.builder.start_money` and are only reported here.
 
 :meth:`TrainingRig.start` is slow (pcscd, the hub process): the app calls it in a thread worker
 so the welcome screen shows at once; each stand-in's state is readable at any time
@@ -193,7 +193,7 @@ class TrainingRig:
 
         token = self.settings.devices.token
         self.softhsm = SoftHsm2(
-            self.base.parent / "tokens",  # where the key service looks (keys.wiring)
+            self.base.parent / "tokens",  # where the key service looks (shell.builder)
             blank_slots=token.training_blank_slots,
             module_path=token.module_path,
         ).prepare()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from data import outbox
 from kiosk.config import default_config_text, parse_settings
-from kiosk.shell.services import hub_probe, sync_service
+from kiosk.shell.builder import sync_service
+from kiosk.shell.services import hub_probe
 from kiosk.sync.localdb import open_kiosk_db
 from kiosk.sync.service import SyncService
 
