@@ -8,11 +8,11 @@ Public API:
     :class:`KeyState`, :data:`TRANSITIONS`, :func:`check_transition` - the lifecycle.
     :class:`KeyRepository`, :class:`KeyRecord`, :class:`KeyJob` - the tables (migration 0010).
     :class:`PinVault` - SO PINs encrypted under the data directory's secret.
-    :class:`CertificateIssuer` (port), :class:`InProcessIssuer` (the hub.ca module in-process).
+    :class:`CertificateIssuer` (port; the hub's CA in-process for tests: ``hub.ca.inprocess``).
     :data:`ISSUE_STEPS` - the journal's step names for a new issue.
 """
 
-from kiosk.keys.issuer import CertificateIssuer, InProcessIssuer
+from kiosk.keys.issuer import CertificateIssuer
 from kiosk.keys.lifecycle import TRANSITIONS, KeyState, KeyStateError, check_transition
 from kiosk.keys.repository import KeyJob, KeyRecord, KeyRepository
 from kiosk.keys.service import (
@@ -32,7 +32,6 @@ __all__ = [
     "SEAL_LABEL",
     "TRANSITIONS",
     "CertificateIssuer",
-    "InProcessIssuer",
     "IssueRequest",
     "IssueResult",
     "KeyJob",

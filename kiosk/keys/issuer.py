@@ -1,7 +1,8 @@
-"""Who certifies a key: the ``CertificateIssuer`` port, and the in-process CA behind it.
+"""Who certifies a key: the ``CertificateIssuer`` port (and the ``KeyEscrow`` port of the KMC).
 
-The kiosk calls the port; tests and training use :class:`InProcessIssuer` (the ``hub.ca`` module
-in this process); the hub client (issue 6) implements the same four methods over HTTP. Each call
+The kiosk calls the port; the hub client (``kiosk.sync.hub_issuer.HubIssuer``) implements it
+over HTTP, and tests and the bench call the hub's CA in this process
+(``hub.ca.inprocess.InProcessIssuer``). Each call
 carries a ``request_id`` (order number and step) so the hub can answer a repeat with the first
 answer instead of certifying twice.
 """
@@ -12,8 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from hub.ca import CertificateAuthority
-from kiosk.contracts.sealobj import SealSpec, build_seal
+from kiosk.contracts.sealobj import SealSpec
 from kiosk.contracts.subject import SubjectData
 
 
@@ -104,42 +104,3 @@ class KeyEscrow(Protocol):
     ) -> EscrowedKey:
         """The escrowed key ``encryption_serial`` back, wrapped for ``transport_spki``."""
         ...
-
-
-class InProcessIssuer:
-    """The ``hub.ca`` CA called directly (tests, training mode, a kiosk with its own CA)."""
-
-    def __init__(self, ca: CertificateAuthority):
-        self.ca = ca
-        self._answers: dict[str, bytes] = {}
-
-    def issue(
-        self,
-        csr_der: bytes,
-        kind: str,
-        subject: SubjectData,
-        not_before: dt.datetime,
-        not_after: dt.datetime,
-        *,
-        request_id: str,
-    ) -> bytes:
-        """Certify through the CA; a repeated request id gets the first certificate again."""
-        if request_id not in self._answers:
-            self._answers[request_id] = self.ca.issue_from_csr(
-                csr_der, kind, subject, not_before, not_after
-            )
-        return self._answers[request_id]
-
-    def revoke(self, serial: int, reason: str, *, request_id: str) -> None:
-        """Revoke through the CA (idempotent there)."""
-        self.ca.revoke(serial, reason)
-
-    def make_seal(self, spec: SealSpec, *, request_id: str) -> bytes:
-        """Sign the seal with the CA's seal maker key."""
-        return build_seal(
-            spec, self.ca.seal_maker_der(), self.ca.seal_maker_alg, self.ca.sign_as_seal_maker
-        )
-
-    def trusted_cas(self) -> list[bytes]:
-        """The CA's own certificate."""
-        return [self.ca.ca_der()]
