@@ -348,4 +348,3 @@ def _link_hub(
     # config_every=1: each pass fetches the hub's documents (a 304 when unchanged), as a
     # worker made per pass did; training hubs only take training visits
     res.sync = SyncWorker(res.store.db, client, training_hub=training, config_every=1)
-
