@@ -176,15 +176,22 @@ def _raw_issue(lib: Any, module: str, ca: Any, order_no: str, algorithm: str, pn
 
 def _measure(algorithm: str) -> tuple[list[float], list[float], list[float], list[float]]:
     from hardware.token import KeyAlgorithm, KeySession
+    from hub.ca import CertificateAuthority
+    from hub.ca.inprocess import InProcessIssuer
     from kiosk.contracts.subject import SubjectData
     from kiosk.keys import IssueRequest, SealRequest
-    from kiosk.keys.wiring import standalone
+    from kiosk.shell.builder import standalone_keys
 
     base = Path(tempfile.mkdtemp(prefix="bench-token-"))
-    tokens, store, service = standalone(
-        base / "kiosk", algorithm=KeyAlgorithm(algorithm), blank_slots=4 * ROUNDS
+    (base / "kiosk").mkdir(parents=True)
+    ca = CertificateAuthority.open(base / "kiosk" / "ca")
+    tokens, store, service = standalone_keys(
+        base / "kiosk",
+        InProcessIssuer(ca),
+        algorithm=KeyAlgorithm(algorithm),
+        blank_slots=4 * ROUNDS,
     )
-    sim, ca = tokens.standin, service.issuer.ca  # type: ignore[attr-defined]
+    sim = tokens.standin
     unit = SubjectData(unit_name="东莞市测试科技有限公司", uscc="91441900MA4UJ6R63X")
     png = _seal_png()
     kiosk_t: list[float] = []

@@ -50,7 +50,7 @@ def _measure() -> dict[str, Timings]:
     """Per key algorithm: (visit times, raw sums, raw parts)."""
     from hardware.token import KeyAlgorithm
     from kiosk.config import load_settings
-    from kiosk.visits import Resources
+    from kiosk.shell.builder import build_visit_resources
 
     imprint = Path(__file__).resolve().parents[1] / "hardware" / "sim" / "imprints" / "good.jpg"
     counter = iter(range(1, 10_000))
@@ -71,7 +71,7 @@ def _measure() -> dict[str, Timings]:
     with tempfile.TemporaryDirectory(prefix="bench-visit-") as tmp:
         # one set of stand-ins (SoftHSM2 loads once per process); the key service's algorithm
         # is switched between the two series, as [devices.token] key_algorithm would set it
-        res = Resources(settings, Path(tmp), training=True, key_algorithm="ec-p256")
+        res = build_visit_resources(settings, Path(tmp), training=True, key_algorithm="ec-p256")
         try:
             res.keys()
             res.money()  # stand-ins up before timing

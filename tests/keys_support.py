@@ -12,9 +12,10 @@ from PIL import Image, ImageDraw
 from data.store import Store
 from hardware.token import KeyAlgorithm, Pkcs11Tokens
 from hub.ca import CertificateAuthority
+from hub.ca.inprocess import InProcessIssuer
 from kiosk.contracts.subject import SubjectData
 from kiosk.keys import KeyService, SealRequest
-from kiosk.keys.wiring import standalone
+from kiosk.shell.builder import standalone_keys
 
 UNIT = SubjectData(unit_name="东莞市测试科技有限公司", uscc="91441900MA4UJ6R63X")
 
@@ -70,5 +71,9 @@ class KeyEnv:
 def make_env(
     base: Path, *, algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256, blank_slots: int = 6
 ) -> KeyEnv:
-    tokens, store, svc = standalone(base, algorithm=algorithm, blank_slots=blank_slots)
-    return KeyEnv(base, tokens, store, svc.issuer.ca, svc)  # type: ignore[attr-defined]
+    base.mkdir(parents=True, exist_ok=True)
+    ca = CertificateAuthority.open(base / "ca")
+    tokens, store, svc = standalone_keys(
+        base, InProcessIssuer(ca), algorithm=algorithm, blank_slots=blank_slots
+    )
+    return KeyEnv(base, tokens, store, ca, svc)

@@ -14,7 +14,7 @@ from hub.payments.sandbox import SandboxProvider
 from kiosk.config import Settings, default_config_text, parse_settings
 from kiosk.payments.gateway import DirectGateway, Gateway
 from kiosk.payments.money import QuoteLine, SimpleQuote
-from kiosk.payments.wiring import Money, build_money
+from kiosk.receipts.wiring import Money, build_money
 
 UNIT = "东莞市网证通示例科技有限公司"
 AGENT = "张三"

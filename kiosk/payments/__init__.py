@@ -13,5 +13,5 @@ without pulling in the store):
 - :mod:`kiosk.payments.invoice`  invoice details.
 - :mod:`kiosk.payments.money`    fen checks, ``parse_yuan``, ``yuan``, quotes, payment codes.
 - :mod:`kiosk.payments.gateway`  ``DirectGateway`` (in-process provider), ``HubGateway`` (HTTP).
-- :mod:`kiosk.payments.wiring`   ``build_money(settings, store, …)`` wires all of it.
+- :mod:`kiosk.receipts.wiring`   ``build_money(settings, store, …)`` wires all of it.
 """

@@ -325,7 +325,7 @@ def check_camera(settings: Settings, wait_s: float = 4.0) -> Finding:
 def check_printer(settings: Settings) -> Finding:
     """The printer is reachable and says it has paper and a closed cover."""
     # Imported in the check: a library that fails to load fails this check only.
-    from kiosk.payments.wiring import make_printer
+    from kiosk.receipts.wiring import make_printer
 
     printer = make_printer(settings)
     status = printer.status()

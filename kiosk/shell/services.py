@@ -37,8 +37,10 @@ from kiosk.status import (
 
 if TYPE_CHECKING:
     from hardware.sim.printer import PrinterSim
-    from kiosk.payments.wiring import Money
+    from kiosk.receipts.wiring import Money
     from kiosk.shell.context import CliContext
+    from kiosk.shell.training import TrainingRig
+    from kiosk.visits.resources import Resources
 
 log = logging.getLogger(__name__)
 
@@ -179,20 +181,6 @@ def hub_probe(
     return probe
 
 
-def sync_service(settings: Settings, database: Path) -> Any:
-    """The background sync worker for this kiosk, or None while it has no hub credential
-    (``[hub] credential`` or ``KIOSK_HUB_CREDENTIAL``): events then wait in the outbox."""
-    import os
-
-    from kiosk.sync.service import SyncService
-
-    credential = os.environ.get("KIOSK_HUB_CREDENTIAL") or settings.hub.credential
-    if not credential:
-        return None
-    hub = settings.hub.model_copy(update={"credential": credential})
-    return SyncService(database, hub)
-
-
 def counter_probe(counter: CounterSettings) -> CounterProbe:
     """Open or closed now, by the counter's hours and the holiday calendar (kiosk.domain.hours).
 
@@ -219,10 +207,12 @@ def build_services(
         ConfigError: kiosk.toml is wrong.
         StoreError: the data directory or the store cannot be opened.
     """
+    from kiosk.shell import builder
+
     settings = cli_ctx.settings()
     paths = cli_ctx.paths().ensure()
     store = Store.open(paths.database)
-    money, sim = build_money_services(settings, store, paths.run, training=cli_ctx.training)
+    money, sim = builder.start_money(settings, store, paths.run, training=cli_ctx.training)
     from kiosk.console.status_log import StatusLog
     from kiosk.visits.desk import VisitDesk
 
@@ -254,7 +244,7 @@ def build_services(
     idcard, manual = idcard_services(settings)
     # Training syncs with its own hub on loopback (the rig starts that worker): a training
     # visit never reaches a production hub, whatever kiosk.toml's [hub] says.
-    sync = None if cli_ctx.training else sync_service(settings, paths.database)
+    sync = None if cli_ctx.training else builder.sync_service(settings, paths.database)
     if sync is not None:
         sync.start()
     return Services(
@@ -270,10 +260,44 @@ def build_services(
         training_rig=rig,
         database=paths.database,
         visits=VisitDesk(
-            settings, paths.base, training=cli_ctx.training, money=money, rig=rig, staff=staff
+            settings,
+            paths.base,
+            training=cli_ctx.training,
+            money=money,
+            rig=rig,
+            staff=staff,
+            open_resources=visit_resources(settings, paths.base, cli_ctx.training, money, sim, rig),
         ),
         status_log=StatusLog(paths.database),
     )
+
+
+def visit_resources(
+    settings: Settings,
+    base: Path,
+    training: bool,
+    money: Money,
+    printer: PrinterSim | None,
+    rig: TrainingRig | None,
+) -> Callable[[], Resources]:
+    """How the visit desk opens the engine's Resources (on its first use, in a worker thread):
+    the builder's, sharing the app's money and printer stand-in, and in training the rig's
+    loopback hub once the rig got past it (without it, the builder's own training hub)."""
+    from kiosk.shell import builder
+
+    def open_resources() -> Resources:
+        hub = rig.hub_address(timeout=30.0) if rig is not None else None
+        return builder.build_visit_resources(
+            settings,
+            base,
+            training=training,
+            staff_no="kiosk",
+            money=money,
+            printer=printer,
+            hub=hub,
+        )
+
+    return open_resources
 
 
 def idcard_services(settings: Settings) -> tuple[Any, Any]:
@@ -284,28 +308,3 @@ def idcard_services(settings: Settings) -> tuple[Any, Any]:
 
     reader = settings.devices.reader
     return IdCardDevice(lambda: reader_from_settings(reader)), ManualEntry()
-
-
-def build_money_services(
-    settings: Settings, store: Store, run_dir: Any, *, training: bool
-) -> tuple[Money, PrinterSim | None]:
-    """Payments, receipts and the print worker (started); training mode prints to a stand-in.
-
-    In training the printer is a :class:`~hardware.sim.printer.PrinterSim` on a free loopback
-    port keeping its jobs in ``<run>/printer`` (``kiosk sim printer-read`` shows them), and
-    WeChat Pay / Alipay go to the in-process sandbox.
-    """
-    from kiosk.payments.wiring import build_money, make_gateway, make_printer
-
-    sim = None
-    if training:
-        from hardware.sim.printer import PrinterSim
-
-        sim = PrinterSim(run_dir / "printer").start()
-    printer = make_printer(settings, sim.uri if sim is not None else None)
-    money = build_money(
-        settings, store, printer=printer, gateway=make_gateway(settings, training=training)
-    )
-    money.payments.resume_pending()
-    money.worker.start()
-    return money, sim

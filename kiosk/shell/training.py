@@ -3,7 +3,7 @@
 :class:`TrainingRig` owns every stand-in under the data directory: a private pcscd with vpcd
 and the virtual ID card, SoftHSM2 blank keys, the hub on loopback (and the sync worker pointed
 at it), the seal camera from the sample imprint files; the printer stand-in and the payment
-sandbox are started by :func:`kiosk.shell.services.build_money_services` and are only reported here.
+sandbox are started by :func:`kiosk.shell.builder.start_money` and are only reported here.
 
 :meth:`TrainingRig.start` is slow (pcscd, the hub process): the app calls it in a thread worker
 so the welcome screen shows at once; each stand-in's state is readable at any time
@@ -23,10 +23,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kiosk.errors import KioskError
 from kiosk.status import Device, DeviceProbe, DeviceState, DeviceStatus
+
+if TYPE_CHECKING:
+    from hardware.sim.pcscd import PcscdProcess
+    from hardware.sim.printer import PrinterSim
+    from hardware.sim.softhsm import SoftHsm2
+    from hardware.sim.vicc import VirtualCard
+    from kiosk.config import Settings
+    from kiosk.receipts.wiring import Money
+    from kiosk.shell.training_hub import LocalHub
+    from kiosk.sync.service import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +102,11 @@ class TrainingRig:
     def __init__(
         self,
         data_dir: Path,
-        settings: Any,
+        settings: Settings,
         database: Path | None = None,
         *,
-        printer_sim: Any = None,
-        money: Any = None,
+        printer_sim: PrinterSim | None = None,
+        money: Money | None = None,
         start_hub: bool = True,
     ):
         from hardware.sim.pcscd import PcscdProcess, can_isolate
@@ -117,13 +127,13 @@ class TrainingRig:
         # now (before any reader probe runs), not when the daemon is up.
         if isolate:
             os.environ["PCSCLITE_CSOCK_NAME"] = str(self.pcscd.socket_path)
-        self.softhsm: Any = None
-        self.card: Any = None
+        self.softhsm: SoftHsm2 | None = None
+        self.card: VirtualCard | None = None
         self.card_person: str | None = None
-        self.hub: Any = None
+        self.hub: LocalHub | None = None
         self.hub_url = ""
         self.hub_port: int | None = None
-        self.sync: Any = None
+        self.sync: SyncService | None = None
         self.network_up = True
         self.imprint = "good.jpg"
         self.on_change: Callable[[], None] | None = None
@@ -173,7 +183,7 @@ class TrainingRig:
         else:
             self._set(part, "ready", detail)
 
-    def use_pcscd(self, process: Any) -> None:
+    def use_pcscd(self, process: PcscdProcess) -> None:
         """Use a pcscd already running (a test session's, whose socket this process's PC/SC
         library already knows) instead of starting one; it is not stopped by :meth:`stop`."""
         self.pcscd = process
@@ -193,7 +203,7 @@ class TrainingRig:
 
         token = self.settings.devices.token
         self.softhsm = SoftHsm2(
-            self.base.parent / "tokens",  # where the key service looks (keys.wiring)
+            self.base.parent / "tokens",  # where the key service looks (shell.builder)
             blank_slots=token.training_blank_slots,
             module_path=token.module_path,
         ).prepare()
@@ -361,7 +371,7 @@ class TrainingRig:
             self.card.remove()
         self.card = self.card_person = None
 
-    def _hsm(self) -> Any:
+    def _hsm(self) -> SoftHsm2:
         if self.softhsm is None:
             raise KioskError("the SoftHSM2 stand-in is not up", code="training.softhsm")
         return self.softhsm

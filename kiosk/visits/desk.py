@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # the engine is imported on first use (the app starts without
     from kiosk.visits.engine import VisitFlow
     from kiosk.visits.lookup import EarlierVisit, KeyStatus, RefundWords
     from kiosk.visits.paying import PaymentStatus
+    from kiosk.visits.resources import Resources
     from kiosk.visits.state import Unit, VisitData, VisitView
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,9 @@ class VisitDesk:
         money: the app's payments wiring (shared so one print worker prints).
         rig: training mode's :class:`kiosk.shell.training.TrainingRig` (printer, hub), or None.
         staff_no: who serves (recorded by payments and keys).
+        open_resources: builds the engine's :class:`~kiosk.visits.Resources` (the shell's
+            builder, sharing the app's money, the rig's printer and hub); called once, on first
+            use, in a worker thread.
     """
 
     def __init__(
@@ -64,6 +69,7 @@ class VisitDesk:
         rig: Any = None,
         staff_no: str = "kiosk",
         staff: Any = None,
+        open_resources: Callable[[], Resources] | None = None,
     ):
         self.settings = settings
         self.base = Path(base)
@@ -77,42 +83,30 @@ class VisitDesk:
         self.qr_wait_s = float(getattr(settings.payments, "qr_wait_s", 120.0))
         #: seconds between asking the provider about an open QR code.
         self.qr_poll_s = float(settings.payments.poll_interval_s)
-        self._res: Any = None
+        self._open_resources = open_resources
+        self._res: Resources | None = None
         self._lock = threading.Lock()
 
-    def resources(self) -> Any:
+    def resources(self) -> Resources:
         """The engine's Resources, opened on first use (in a worker thread: it opens the store
-        and, in training, waits for the rig's hub)."""
+        and, in training, waits for the rig's hub).
+
+        Raises:
+            KioskError: ``visit.no_resources`` (the desk was made without a builder).
+        """
         with self._lock:
             if self._res is None:
-                from kiosk.visits import Resources
-
-                res = Resources(
-                    self.settings, self.base, training=self.training, staff_no=self.staff_no
-                )
-                if self.money is not None:
-                    res._money = self.money
-                if self.rig is not None:
-                    res._printer = self.rig.printer_sim
-                    url, cred = self.rig.hub_address(timeout=30.0)
-                    if url:
-                        res.hub_url, res.hub_credential = url, cred
-                self._res = res
+                if self._open_resources is None:
+                    raise KioskError("visits are not wired here", code="visit.no_resources")
+                self._res = self._open_resources()
             return self._res
 
     def close(self) -> None:
-        """Release the engine's key reader and client (the rig and money close themselves)."""
-        res = self._res
-        if res is None:
-            return
-        res._printer = None  # the rig's; it stops it
-        res._hub = None
-        if res._keys is not None:
-            res._keys.tokens.close()
-        if res._client is not None:
-            res._client.close()
-        res.store.close()
-        self._res = None
+        """Release what the builder opened for the engine (the rig and money close
+        themselves)."""
+        res, self._res = self._res, None
+        if res is not None:
+            res.close()
 
     # -- visits ------------------------------------------------------------------------------
 

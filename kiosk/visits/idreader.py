@@ -10,7 +10,7 @@ vpcd's virtual reader and a virtual card, found in this order:
    ``KIOSK_VPCD_PORT`` (vpcd's port; else 35963), as ``kiosk sim card insert`` uses them;
 2. the one ``kiosk sim pcscd start`` runs for this data directory (``run/pcscd.pid``);
 3. else a private pcscd under ``<data>/stand-ins/pcscd``, started for this run and stopped by
-   :meth:`kiosk.visits.resources.Resources.close`.
+   :meth:`kiosk.visits.resources.Resources.close` (the builder registers it).
 
 Whose card lies on it: ``[agent] sample = "zhang_wei"`` (training only) places that sample
 person's card for the read and takes it away after; without ``sample`` the run waits for a card
@@ -24,7 +24,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hardware.idcard import read_validated, reader_from_settings
+from hardware.idcard import read_validated
 from hardware.idcard.errors import NoCard
 from hardware.sim.pcscd import PcscdProcess
 from hardware.sim.person import load_card
@@ -129,7 +129,9 @@ def read_agent(res: Any, given: dict[str, Any]) -> dict[str, Any]:
         stand_in.ensure()
         if sample:
             stand_in.place(str(sample))
-    reader = reader_from_settings(rs)
+    if res.id_reader is None:
+        raise UsageError("no ID card reader is wired for this run", code="visit.no_reader")
+    reader = res.id_reader()
     today = clock.local_today(res.now(), res.settings.counter.timezone)
     try:
         reader.open()

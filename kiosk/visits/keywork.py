@@ -453,11 +453,16 @@ def _seal(on: OnKey) -> None:
     job = on.job
     if on.record is not None and on.record.seal_der and not job.data.seal_change:
         raise _err("one seal per certificate: this key has a seal already", "visit.one_seal")
+    seal = _seal_request(job.flow)
+    if seal is None:  # the plan puts the seal step first; a journal without its picture is refused
+        raise _err(
+            "no seal picture: the imprint must be checked at the seal step first", "visit.no_seal"
+        )
     job.flow.res.keys().apply_seal(
         order_no=job.order,
         actor=job.actor,
         user_pin=_pin(job.inputs),
-        seal=_seal_request(job.flow),
+        seal=seal,
         serial=on.serial,
     )
 

@@ -1,70 +1,188 @@
-"""What a visit flow works with: settings, the store, and (lazily) the key service over the hub,
-payments/receipts, and in training mode the stand-ins (SoftHSM2 keys, hub on loopback, printer).
+"""What a visit flow works with: the already-built ports (settings, the store, the key service
+over the hub or the offline queue, payments/receipts, the sync worker and, in training, the
+stand-ins), handed in by the one builder (:mod:`kiosk.shell.builder`).
 
-Stand-ins are started by the first step that needs them and stopped by :meth:`Resources.close`
-(headless runs start them per run; their data stays in the data directory between runs).
+Nothing here builds or starts anything: a port the run does not have is ``None`` and asking for
+it is a :class:`~kiosk.errors.VisitError` in words (``kiosk visit show`` builds no key service).
+:meth:`Resources.close` runs what the builder registered to release (in reverse order), so the
+visits layer never learns which stand-in, hub or reader it was given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from data.store import Store
 from kiosk.domain.clock import SYSTEM_CLOCK, Clock
+from kiosk.errors import VisitError
+
+if TYPE_CHECKING:
+    from data.store import Store
+    from hardware.idcard.base import IdCardReader
+    from hardware.sim.softhsm import SoftHsm2
+    from kiosk.config import Settings
+    from kiosk.keys.service import KeyService
+    from kiosk.receipts.wiring import Money
+    from kiosk.sync.client import HubClient
+    from kiosk.sync.worker import DrainResult
 
 
+class SyncPort(Protocol):
+    """Sends the outbox to the hub once (``kiosk.sync.worker.SyncWorker``)."""
+
+    def drain_once(self) -> DrainResult:
+        """One pass: every pending event, then waiting certificate requests."""
+        ...
+
+
+class PrintCapture(Protocol):
+    """The training printer stand-in's captured jobs (``hardware.sim.printer.PrinterSim``)."""
+
+    def jobs(self) -> list[bytes]:
+        """Every job the stand-in received, oldest first (raw ESC/POS)."""
+        ...
+
+
+class CardStandIn(Protocol):
+    """Training's ID card reader stand-in (``kiosk.visits.idreader.TrainingCardReader``)."""
+
+    def ensure(self) -> int:
+        """Make sure its pcscd runs; returns vpcd's port."""
+        ...
+
+    def place(self, person: str) -> None:
+        """Place a sample person's card on the reader."""
+        ...
+
+    def take_away(self) -> None:
+        """Take the placed card back."""
+        ...
+
+
+def _silent(_text: str) -> None:
+    """The default notice: a screen shows its own prompts."""
+
+
+@dataclass
 class Resources:
-    """The flow's world.
+    """The flow's world, already built.
 
     Args:
         settings: kiosk ``Settings``.
         base: the data folder (``DataPaths.base``).
+        store: the open local store.
         training: stand-ins instead of devices; visits marked training.
         staff_no: who is recorded as serving (headless: ``"headless"``).
-        key_algorithm: overrides ``devices.token.key_algorithm`` (tests: ``ec-p256``).
-        clock: where the visit's "now" comes from (tests move it).
+        key_service: the key service over the hub (or the offline queue); None where the
+            command does no key work.
+        money_service: payments, receipts and the print queue; None where not needed.
+        hub_client: the hub client the key service and the sync worker use (None: no hub).
+        hub_url: the hub's API URL this run talks to ("" without one).
+        sync: sends the outbox once (None: no hub).
+        key_escrow: ``[flows] key_escrow``: ``"hub"`` (the hub's KMC) or ``"none"``.
+        printer: training's printer capture (None on a counter).
+        key_stand_in: training's SoftHSM2 key stand-in (None on a counter).
+        card_stand_in: training's ID card reader stand-in (None on a counter).
+        id_reader: makes the ID card reader kiosk.toml configures (a from-reader identify).
+        card_timeout_s: seconds a from-reader identify waits for the card (None:
+            ``[devices.reader] timeout_s``).
+        notice: where a headless run says what it waits for ("place the ID card …").
+        on_close: what :meth:`close` releases, in reverse order (the builder's registrations).
+        clock: where the visit's "now" comes from (the builder gives the key service the same).
     """
 
-    def __init__(
-        self,
-        settings: Any,
-        base: Path,
-        *,
-        training: bool,
-        staff_no: str = "headless",
-        key_algorithm: str | None = None,
-        clock: Clock = SYSTEM_CLOCK,
-    ):
-        self.settings = settings
-        self.base = Path(base)
-        self.base.mkdir(parents=True, exist_ok=True)
-        self.training = training
-        self.staff_no = staff_no
-        self.key_algorithm = key_algorithm
-        self.clock = clock
-        self.store = Store.open(self.base / "kiosk.db")
-        self._money: Any = None
-        self._keys: Any = None
-        self._hub: Any = None
-        self._hub_pid: int | None = None
-        self._printer: Any = None
-        self._client: Any = None
-        self.hub_url: str | None = None
-        self.hub_credential: str | None = None
-        #: seconds a from-reader identify waits for the card (None: [devices.reader] timeout_s)
-        self.card_timeout_s: float | None = None
-        #: where a headless run says what it waits for ("place the ID card …"); the CLI: stderr
-        self.notice: Any = lambda _text: None
-        self._card_reader: Any = None
+    settings: Settings
+    base: Path
+    store: Store
+    training: bool
+    staff_no: str = "headless"
+    key_service: KeyService | None = None
+    money_service: Money | None = None
+    hub_client: HubClient | None = None
+    hub_url: str = ""
+    sync: SyncPort | None = None
+    key_escrow: str = "none"
+    printer: PrintCapture | None = None
+    key_stand_in: SoftHsm2 | None = None
+    card_stand_in: CardStandIn | None = None
+    id_reader: Callable[[], IdCardReader] | None = None
+    card_timeout_s: float | None = None
+    notice: Callable[[str], None] = _silent
+    on_close: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    clock: Clock = SYSTEM_CLOCK
 
     def now(self) -> dt.datetime:
+        """The current UTC time, from the visit's clock (tests move it)."""
         return self.clock.now()
+
+    # -- the ports (absent ones refused in words) ---------------------------------------------
+    def keys(self) -> KeyService:
+        """The key service.
+
+        Raises:
+            VisitError: ``visit.no_key_service`` (this command built none).
+        """
+        if self.key_service is None:
+            raise VisitError("this command does no key work", code="visit.no_key_service")
+        return self.key_service
+
+    def money(self) -> Money:
+        """Payments, receipts and the print queue.
+
+        Raises:
+            VisitError: ``visit.no_payments`` (this command built none).
+        """
+        if self.money_service is None:
+            raise VisitError("this command takes no payment", code="visit.no_payments")
+        return self.money_service
+
+    def client(self) -> HubClient:
+        """The hub client.
+
+        Raises:
+            VisitError: ``visit.no_hub`` (this command talks to no hub).
+        """
+        if self.hub_client is None:
+            raise VisitError("this command talks to no hub", code="visit.no_hub")
+        return self.hub_client
+
+    def sync_once(self) -> DrainResult:
+        """Send the outbox to the hub once (training hubs only take training visits).
+
+        Raises:
+            VisitError: ``visit.no_hub`` (this command talks to no hub).
+            SyncError: the hub's answer (``HubUnavailable`` …).
+        """
+        if self.sync is None:
+            raise VisitError("this command talks to no hub", code="visit.no_hub")
+        return self.sync.drain_once()
+
+    def escrow_mode(self) -> str:
+        """``[flows] key_escrow``: ``"hub"`` (the hub's KMC) or ``"none"``."""
+        return self.key_escrow
+
+    def standin(self) -> SoftHsm2 | None:
+        """The SoftHSM2 stand-in (training), else None."""
+        return self.key_stand_in
+
+    def training_card_reader(self) -> CardStandIn:
+        """Training: the stand-in card reader (its pcscd reused or started for this run).
+
+        Raises:
+            VisitError: ``visit.not_training`` (a counter has no stand-in).
+        """
+        if self.card_stand_in is None:
+            raise VisitError("only training has a stand-in card reader", code="visit.not_training")
+        return self.card_stand_in
 
     # -- journal reads -------------------------------------------------------------------------
     def visit_row(self, order_no: str) -> dict[str, Any] | None:
+        """The ``visits`` row of ``order_no`` (None: no such visit)."""
         cur = self.store.db.execute("SELECT * FROM visits WHERE order_no = ?", [order_no])
         r = cur.fetchone()
         if r is None:
@@ -72,6 +190,7 @@ class Resources:
         return dict(zip([c[0] for c in cur.description], r, strict=True))
 
     def visit_data(self, order_no: str) -> dict[str, Any]:
+        """The journalled data of ``order_no`` (empty when there is no such visit)."""
         row = self.visit_row(order_no)
         return {} if row is None else dict(json.loads(row["data"] or "{}"))
 
@@ -91,14 +210,6 @@ class Resources:
         from kiosk.visits.idreader import read_agent
 
         return read_agent(self, dict(given or {}))
-
-    def training_card_reader(self) -> Any:
-        """Training: the stand-in card reader (its pcscd reused or started for this run)."""
-        if self._card_reader is None:
-            from kiosk.visits.idreader import TrainingCardReader
-
-            self._card_reader = TrainingCardReader(self.base, [self.base, self.base.parent])
-        return self._card_reader
 
     def check_seal(
         self,
@@ -163,113 +274,22 @@ class Resources:
             "reasons": before.get("reasons") or [],
         }
 
-    def hub(self) -> tuple[str, str]:
-        """(url, credential) of the hub: the training hub on loopback, or kiosk.toml's."""
-        if self.hub_url is None:
-            if self.training:
-                self.hub_url, self.hub_credential = self._training_hub()
-            else:
-                self.hub_url = self.settings.hub.url
-                self.hub_credential = self.settings.hub.credential
-        assert self.hub_url is not None
-        return self.hub_url, self.hub_credential or ""
-
-    def _training_hub(self) -> tuple[str, str]:
-        """Reuse the training hub already running for this data directory (its pid and URL are
-        in ``hub/flows-hub.json``; it is left running), else start one that this run stops at
-        its end. A run killed with -9 leaves its hub running; the next run reuses it."""
-        import os
-
-        import httpx
-
-        from kiosk.shell.training_hub import LocalHub
-
-        marker = self.base / "hub" / "flows-hub.json"
-        hub = LocalHub(self.base / "hub")
-        if marker.exists():
-            m = json.loads(marker.read_text())
-            try:
-                os.kill(int(m["pid"]), 0)
-                if httpx.get(m["url"] + "/health", timeout=1.0).status_code == 200:
-                    self._hub_pid = int(m["pid"])
-                    return str(m["url"]), hub.credential()
-            except (OSError, httpx.HTTPError):
-                pass
-        self._hub = hub
-        url, cred = hub.start()
-        assert hub.proc is not None
-        self._hub_pid = hub.proc.pid
-        marker.write_text(json.dumps({"pid": hub.proc.pid, "url": url}))
-        return url, cred
-
-    def client(self) -> Any:
-        if self._client is None:
-            from kiosk.sync.client import HubClient
-
-            url, cred = self.hub()
-            self._client = HubClient(url, cred, timeout=self.settings.hub.timeout_s)
-        return self._client
-
-    def keys(self) -> Any:
-        """The key service over the hub (``HubIssuer``)."""
-        if self._keys is None:
-            from hardware.token import KeyAlgorithm
-            from kiosk.keys import wiring
-            from kiosk.keys.repository import KeyRepository
-            from kiosk.keys.service import KeyService
-            from kiosk.sync.hub_issuer import HubIssuer
-            from kiosk.visits.offline import FallbackIssuer
-
-            alg = self.key_algorithm or self.settings.devices.token.key_algorithm
-            escrow = None
-            if self.escrow_mode() == "hub":
-                from kiosk.sync.hub_escrow import HubEscrow
-
-                escrow = HubEscrow(self.client())
-            self._keys = KeyService(
-                wiring.reader_for(self.settings, self.base, training=self.training),
-                KeyRepository(self.store.db, clock=self.clock),
-                wiring.vault_for(self.base),
-                FallbackIssuer(HubIssuer(self.client()), self.store.db),
-                algorithm=KeyAlgorithm(alg),
-                clock=self.clock,
-                escrow=escrow,
-            )
-        return self._keys
-
-    def escrow_mode(self) -> str:
-        """``[flows] key_escrow``: ``"hub"`` (the hub's KMC) or ``"none"``."""
-        return str(getattr(getattr(self.settings, "flows", None), "key_escrow", "none"))
-
-    def standin(self) -> Any:
-        """The SoftHSM2 stand-in (training), else None."""
-        return getattr(self.keys().tokens, "standin", None) if self.training else None
-
-    def printer_uri(self) -> str | None:
-        if not self.training:
-            return None
-        if self._printer is None:
-            from hardware.sim.printer import PrinterSim
-
-            self._printer = PrinterSim(self.base / "printer").start()
-        return str(self._printer.uri)
-
+    # -- the printer capture (training) ---------------------------------------------------------
     def printer_jobs(self) -> list[bytes]:
-        return self._printer.jobs() if self._printer is not None else []
+        """Every job the printer stand-in captured (empty on a counter)."""
+        return self.printer.jobs() if self.printer is not None else []
 
     def captured(self, order_no: str, marker: str, timeout: float = 5.0) -> list[str] | None:
         """The lines of the printer stand-in's capture that mentions ``order_no`` and
         ``marker`` (training), waiting up to ``timeout`` for it to be saved; None if none."""
-        import time
-
         from hardware.sim.escpos_decode import decode
 
-        if self._printer is None:
+        if self.printer is None:
             return None
         end = time.monotonic() + timeout
         while True:
             # the newest few captures only: this visit's paper is among the last ones out
-            for job in reversed(self._printer.jobs()[-4:]):
+            for job in reversed(self.printer.jobs()[-4:]):
                 try:
                     lines = decode(job).lines
                 except Exception:
@@ -284,36 +304,9 @@ class Resources:
         """The receipt of ``order_no`` decoded from the printer stand-in (training)."""
         return self.captured(order_no, "RECEIPT", timeout)
 
-    def money(self) -> Any:
-        if self._money is None:
-            from kiosk.payments.wiring import build_money, make_gateway, make_printer
-
-            uri = self.printer_uri()
-            self._money = build_money(
-                self.settings,
-                self.store,
-                printer=make_printer(self.settings, uri) if uri else None,
-                gateway=make_gateway(self.settings, training=self.training),
-            )
-        return self._money
-
-    def sync_once(self) -> Any:
-        """Send the outbox to the hub once (training hubs only take training visits)."""
-        from kiosk.sync.worker import SyncWorker
-
-        return SyncWorker(self.store.db, self.client(), training_hub=self.training).drain_once()
-
     def close(self) -> None:
-        """Stop the stand-ins this run started and close the store."""
-        if self._keys is not None:
-            self._keys.tokens.close()
-        if self._client is not None:
-            self._client.close()
-        if self._hub is not None:
-            self._hub.stop()
-            (self.base / "hub" / "flows-hub.json").unlink(missing_ok=True)
-        if self._printer is not None:
-            self._printer.stop()
-        if self._card_reader is not None:
-            self._card_reader.close()
-        self.store.close()
+        """Release what the builder registered (stand-ins this run started, the key reader,
+        the hub client, the store), newest first; once."""
+        closers, self.on_close = self.on_close, []
+        for release in reversed(closers):
+            release()

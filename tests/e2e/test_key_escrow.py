@@ -8,7 +8,6 @@ kill -9 at every escrow step boundary resumes without a second key pair or event
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sqlite3
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from hardware.token import open_tokens
 from kiosk.keys.service import ENC_ID_PREFIX
-from tests.e2e.test_visits_cli import ENV, kiosk, pin_of, run_file, toml_for
+from tests.e2e.test_visits_cli import ENV, crash_run, kiosk, pin_of, run_file, toml_for
 from tests.flows_helpers import ROOT, fresh_uscc
 
 pytestmark = pytest.mark.e2e
@@ -220,8 +219,7 @@ def test_without_escrow_the_kiosk_says_so(data: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("step", ["verify", "enc_fetch", "enc_cert", "enc_verify"])
 def test_kill_9_at_each_escrow_step_boundary_then_resume(data: Path, step: str) -> None:
     uscc = fresh_uscc()
-    env = {**ENV, "KIOSK_CRASH_AFTER_KEY_STEP": step}
-    p = run_file(data, toml_for("new", years=1, uscc=uscc), env=env)
+    p = crash_run(data, toml_for("new", years=1, uscc=uscc), after_key_step=step)
     assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
     kdb = data / "training" / "kiosk.db"
     (order,) = one(kdb, "SELECT order_no FROM visits ORDER BY id DESC LIMIT 1")
@@ -250,7 +248,6 @@ def test_kill_9_at_each_escrow_step_boundary_then_resume(data: Path, step: str) 
         order,
     ) == (1,)
     assert enc_private_keys(data, serial, pin_of(data, order)) == 1
-    assert os.environ.get("KIOSK_CRASH_AFTER_KEY_STEP") is None
 
 
 @pytest.mark.parametrize("step", ["enc_fetch", "enc_cert"])
@@ -258,8 +255,8 @@ def test_kill_9_in_a_recovery_then_resume_recovers_once(data: Path, step: str) -
     uscc = fresh_uscc()
     new = json.loads(run_file(data, toml_for("new", years=1, uscc=uscc)).stdout)
     pin = pin_of(data, new["order"])
-    env = {**ENV, "KIOSK_CRASH_AFTER_KEY_STEP": step}
-    p = run_file(data, toml_for("key-recovery", order=new["order"], uscc=uscc, pin=pin), env=env)
+    text = toml_for("key-recovery", order=new["order"], uscc=uscc, pin=pin)
+    p = crash_run(data, text, after_key_step=step)
     assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
     kdb = data / "training" / "kiosk.db"
     (order,) = one(kdb, "SELECT order_no FROM visits ORDER BY id DESC LIMIT 1")

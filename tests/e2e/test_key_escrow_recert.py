@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from kiosk.domain import clock
 from kiosk.keys.service import ENC_ID_PREFIX
 from tests.e2e.test_key_escrow import OAEP, Token, data, enc_private_keys, key_row, one
-from tests.e2e.test_visits_cli import ENV, kiosk, pin_of, run_file, toml_for
+from tests.e2e.test_visits_cli import crash_run, kiosk, pin_of, run_file, toml_for
 from tests.flows_helpers import AGENT, fresh_uscc
 
 pytestmark = pytest.mark.e2e
@@ -151,9 +151,8 @@ def test_kill_9_at_each_renewal_escrow_step_then_resume(data: Path, step: str) -
     new, uscc, pin = new_key(data)
     serial = new["key"]["serial"]
     key_id, _signing, enc1, _ = key_row(data, serial)
-    env = {**ENV, "KIOSK_CRASH_AFTER_KEY_STEP": step}
     text = toml_for("renew", years=1, order=new["order"], uscc=uscc, pin=pin)
-    p = run_file(data, text, env=env)
+    p = crash_run(data, text, after_key_step=step)
     assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
     kdb = data / "training" / "kiosk.db"
     (order,) = one(kdb, "SELECT order_no FROM visits ORDER BY id DESC LIMIT 1")

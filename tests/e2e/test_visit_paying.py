@@ -13,6 +13,7 @@ import pytest
 
 from kiosk.config import load_settings
 from kiosk.errors import ChoiceError
+from kiosk.shell.builder import build_visit_resources
 from kiosk.visits import FlowError, Resources, VisitFlow, paying
 from tests.flows_helpers import fresh_uscc, inputs
 from tests.money_helpers import WECHAT_OK
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def res(tmp_path_factory):
-    r = Resources(
+    r = build_visit_resources(
         load_settings(None),
         tmp_path_factory.mktemp("paying"),
         training=True,

@@ -21,7 +21,6 @@ from tests.flows_helpers import AGENT, IMPRINT, ROOT, fresh_uscc
 pytestmark = pytest.mark.e2e
 
 ENV = {**os.environ, "KIOSK_KEY_ALGORITHM": "ec-p256"}
-ENV.pop("KIOSK_CRASH_AFTER_STEP", None)
 _ref = iter(range(10_000, 99_999))
 
 
@@ -90,6 +89,31 @@ def run_file(data: Path, text: str, *, env: dict | None = None) -> subprocess.Co
     f = data / f"visit-{next(_ref)}.toml"
     f.write_text(text, encoding="utf-8")
     return kiosk("visit", "run", str(f), "--training", "--data-dir", str(data), "--json", env=env)
+
+
+def crash_run(
+    data: Path,
+    text: str,
+    *,
+    after_step: str | None = None,
+    after_key_step: str | None = None,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`kiosk visit run` of ``text`` in a child process (tests/e2e/visit_child.py) that kills
+    itself with SIGKILL once the named visit step (or key job step) is journalled done."""
+    f = data / f"visit-{next(_ref)}.toml"
+    f.write_text(text, encoding="utf-8")
+    hooks = [f"--after-step={after_step}"] if after_step else []
+    hooks += [f"--after-key-step={after_key_step}"] if after_key_step else []
+    args = ["visit", "run", str(f), "--training", "--data-dir", str(data), "--json"]
+    return subprocess.run(
+        [sys.executable, "-m", "tests.e2e.visit_child", *hooks, "--", *args],
+        cwd=ROOT,
+        env=env or ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def pin_of(data: Path, order: str) -> str:
@@ -214,8 +238,7 @@ def _count(db: Path, sql: str, *args: object) -> int:
 @pytest.mark.parametrize("step", plan("new", True))
 def test_kill_9_at_each_step_boundary_then_resume(data: Path, step: str) -> None:
     uscc = fresh_uscc()
-    env = {**ENV, "KIOSK_CRASH_AFTER_STEP": step}
-    p = run_file(data, toml_for("new", years=1, seal=True, uscc=uscc), env=env)
+    p = crash_run(data, toml_for("new", years=1, seal=True, uscc=uscc), after_step=step)
     assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
     kdb = data / "training" / "kiosk.db"
     order = (

@@ -15,6 +15,7 @@ from kiosk.config import load_settings
 from kiosk.domain import fees, validity
 from kiosk.domain.clock import ShiftedClock
 from kiosk.domain.types import Kind, Service
+from kiosk.shell.builder import build_visit_resources
 from kiosk.visits import FlowError, Resources, VisitFlow
 from tests.flows_helpers import combinations, inputs
 
@@ -25,7 +26,7 @@ TZ = "Asia/Shanghai"
 
 @pytest.fixture(scope="module")
 def res(tmp_path_factory):
-    r = Resources(
+    r = build_visit_resources(
         load_settings(None),
         tmp_path_factory.mktemp("visits"),
         training=True,

@@ -84,7 +84,6 @@ def env(pcscd: PcscdProcess) -> dict[str, str]:
         "KIOSK_VPCD_PORT": str(pcscd.port),
         "KIOSK_KEY_ALGORITHM": "ec-p256",
     }
-    e.pop("KIOSK_CRASH_AFTER_STEP", None)
     return e
 
 

@@ -16,6 +16,7 @@ from hub import kiosks
 from hub.db import HubDB
 from kiosk.config import default_config_text, load_settings
 from kiosk.errors import ConfigError
+from kiosk.shell.builder import build_visit_resources
 from kiosk.visits import FlowError, Resources, VisitFlow
 from tests.flows_helpers import inputs
 
@@ -28,19 +29,22 @@ def _settings(station: str):
 
 
 def _pair(tmp_path, stations: tuple[str, str]) -> tuple[Resources, Resources]:
-    first = Resources(
+    first = build_visit_resources(
         _settings(stations[0]), tmp_path / "k1", training=True, key_algorithm="ec-p256"
     )
-    url, _ = first.hub()  # the first kiosk's training hub serves both
+    url = first.hub_url  # the first kiosk's training hub serves both
     hubdb = HubDB(f"sqlite:///{tmp_path / 'k1' / 'hub' / 'hub.db'}")
     try:
         cred = kiosks.enrol(hubdb, f"second-{stations[1] or 'none'}")
     finally:
         hubdb.close()
-    second = Resources(
-        _settings(stations[1]), tmp_path / "k2", training=True, key_algorithm="ec-p256"
+    second = build_visit_resources(
+        _settings(stations[1]),
+        tmp_path / "k2",
+        training=True,
+        key_algorithm="ec-p256",
+        hub=(url, cred),
     )
-    second.hub_url, second.hub_credential = url, cred
     return first, second
 
 

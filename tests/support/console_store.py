@@ -13,8 +13,9 @@ from pathlib import Path
 
 from data.store import Store
 from kiosk.config import load_settings
+from kiosk.shell.builder import build_visit_resources
 from kiosk.staff.roster import Roster, StaffPolicy
-from kiosk.visits import FlowError, Resources, VisitFlow
+from kiosk.visits import FlowError, VisitFlow
 from tests.flows_helpers import inputs
 
 SUPERVISOR = ("2001", "李强", "135790")
@@ -35,7 +36,7 @@ class Visits:
 
 def populate(base: Path) -> Visits:
     """Run the three visits into ``<base>/kiosk.db`` (``base`` = ``DataPaths.base``)."""
-    res = Resources(load_settings(None), base, training=True, key_algorithm="ec-p256")
+    res = build_visit_resources(load_settings(None), base, training=True, key_algorithm="ec-p256")
     try:
         done = VisitFlow.open(
             res, service="new", program="dongguan-hpf", kind="org", years=1, seal=True

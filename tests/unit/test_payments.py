@@ -13,7 +13,7 @@ from hub.payments.sandbox import SandboxProvider
 from kiosk.contracts.payments import TradeState
 from kiosk.errors import PaymentError, StaffError
 from kiosk.payments.money import QuoteLine, SimpleQuote, parse_yuan
-from kiosk.payments.wiring import Money
+from kiosk.receipts.wiring import Money
 from tests.money_helpers import (
     ALIPAY_OK,
     UNIT,

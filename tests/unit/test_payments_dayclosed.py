@@ -10,7 +10,7 @@ from data.store import Store, utc_now
 from kiosk.dayclose.close import DayCloseRules, close_day, is_closed, parse_counted
 from kiosk.domain import clock
 from kiosk.errors import PaymentError
-from kiosk.payments.wiring import Money
+from kiosk.receipts.wiring import Money
 from kiosk.staff.roster import Roster
 from tests.money_helpers import dg_new_quote, make_visit, wire
 from tests.unit.staff_support import FAST_POLICY

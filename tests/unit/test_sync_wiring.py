@@ -5,7 +5,8 @@ from __future__ import annotations
 from data import outbox
 from data.store import Store
 from kiosk.config import default_config_text, parse_settings
-from kiosk.shell.services import hub_probe, sync_service
+from kiosk.shell.builder import sync_service
+from kiosk.shell.services import hub_probe
 from kiosk.sync.service import SyncService
 
 

@@ -172,7 +172,7 @@ def _print(obj: CliContext, report: dict[str, Any], requested_by: str | None = N
     # Imported here: the printer stack (python-escpos, PIL, qrcode) loads only to print; `kiosk
     # --help` imports every area module for its one-line help.
     from kiosk.dayclose.printing import print_report
-    from kiosk.payments.wiring import make_printer
+    from kiosk.receipts.wiring import make_printer
 
     try:
         with open_store(obj) as store:

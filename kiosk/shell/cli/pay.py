@@ -22,7 +22,7 @@ def status(obj: CliContext, order: str, as_json: bool) -> None:
     """ORDER's payments, refunds, transitions and receipt jobs."""
     from data.store import Store
     from kiosk.payments.layout_text import status_lines
-    from kiosk.payments.wiring import build_money
+    from kiosk.receipts.wiring import build_money
 
     settings = obj.settings()
     store = Store.open(obj.paths().ensure().database)
@@ -40,11 +40,12 @@ def status(obj: CliContext, order: str, as_json: bool) -> None:
 def reconcile(obj: CliContext) -> None:
     """Check every pending WeChat/Alipay payment with the provider (paid, or reversed)."""
     from data.store import Store
-    from kiosk.payments.wiring import build_money, make_gateway
+    from kiosk.receipts.wiring import build_money
+    from kiosk.shell.builder import payment_gateway
 
     settings = obj.settings()
     store = Store.open(obj.paths().ensure().database)
-    gateway = make_gateway(settings, training=obj.training)
+    gateway = payment_gateway(settings, training=obj.training)
     money = build_money(settings, store, gateway=gateway)
     results = money.payments.resume_pending()
     for p in results:

@@ -32,8 +32,8 @@ def test(obj: CliContext, uri: str | None) -> None:
     """Print a test receipt: Chinese text, full-width punctuation, a QR code and a cut."""
     from data.store import utc_now
     from hardware.printer.render import render
-    from kiosk.payments.wiring import make_printer
     from kiosk.receipts.layout import build_test_page
+    from kiosk.receipts.wiring import make_printer
 
     settings = obj.settings()
     printer = make_printer(settings, uri)
@@ -54,7 +54,7 @@ def test(obj: CliContext, uri: str | None) -> None:
 @click.pass_obj
 def status(obj: CliContext, uri: str | None) -> None:
     """Ask the printer for its state (exit 1 when it cannot print)."""
-    from kiosk.payments.wiring import make_printer
+    from kiosk.receipts.wiring import make_printer
 
     printer = make_printer(obj.settings(), uri)
     st = printer.status()
@@ -65,8 +65,8 @@ def status(obj: CliContext, uri: str | None) -> None:
 
 def _queue(obj: CliContext, uri: str | None) -> PrintQueue:
     from data.store import Store
-    from kiosk.payments.wiring import make_printer
     from kiosk.receipts.queue import PrintQueue
+    from kiosk.receipts.wiring import make_printer
 
     store = Store.open(obj.paths().ensure().database)
     return PrintQueue(store, make_printer(obj.settings(), uri))

@@ -9,12 +9,12 @@ import click
 from kiosk.shell.cli import CliContext
 
 if TYPE_CHECKING:
-    from kiosk.payments.wiring import Money
+    from kiosk.receipts.wiring import Money
 
 
 def _money(obj: CliContext) -> Money:
     from data.store import Store
-    from kiosk.payments.wiring import build_money
+    from kiosk.receipts.wiring import build_money
 
     settings = obj.settings()
     store = Store.open(obj.paths().ensure().database)

@@ -11,16 +11,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import tomllib
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from kiosk.domain.types import Service
 from kiosk.errors import KioskError, UsageError
 from kiosk.shell.cli import CliContext
+
+if TYPE_CHECKING:
+    from kiosk.visits.resources import Resources
 
 SERVICES = tuple(s.value for s in Service)  # the services, defined once in the domain
 TOP_KEYS = {
@@ -208,7 +210,7 @@ def _check_key_words(path: Path, key: dict[str, Any], svc: str) -> None:
             )
 
 
-def _check_key_of_order(res: Any, doc: dict[str, Any]) -> None:
+def _check_key_of_order(res: Resources, doc: dict[str, Any]) -> None:
     """``[key] serial`` must be the earlier visit's key: refused before a visit opens (nothing
     is paid or journalled for a file naming another key)."""
     from kiosk.visits.engine import FlowError
@@ -225,28 +227,39 @@ def _check_key_of_order(res: Any, doc: dict[str, Any]) -> None:
         )
 
 
-def _resources(obj: CliContext, training: bool, data_dir: Path | None) -> Any:
+def _resources(
+    obj: CliContext,
+    training: bool,
+    data_dir: Path | None,
+    *,
+    keys: bool = True,
+    payments: bool = True,
+) -> Resources:
+    """The visit's world from the builder: for ``run``/``resume`` everything; ``show`` reads
+    the journal only (no hub, key reader or printer is started for it)."""
     from kiosk.runtime import DataPaths
-    from kiosk.visits import Resources
+    from kiosk.shell.builder import build_visit_resources
 
     training = training or obj.training
     root = data_dir or obj.data_dir or Path(obj.settings().storage.data_dir)
     paths = DataPaths(root=Path(root), training=training).ensure()
-    return Resources(
+    return build_visit_resources(
         obj.settings(),
         paths.base,
         training=training,
         key_algorithm=os.environ.get("KIOSK_KEY_ALGORITHM") or None,
+        keys=keys,
+        payments=payments,
     )
 
 
-def receipt_text(res: Any, order_no: str) -> str | None:
+def receipt_text(res: Resources, order_no: str) -> str | None:
     """The receipt of ``order_no`` as decoded from the printer stand-in's capture."""
     lines = res.receipt_lines(order_no)
     return None if lines is None else "\n".join(lines)
 
 
-def output(res: Any, flow: Any, failure: KioskError | None) -> dict[str, Any]:
+def output(res: Resources, flow: Any, failure: KioskError | None) -> dict[str, Any]:
     st = flow.state()
     pay = st.get("payment")
     rec = st.get("receipt")
@@ -269,35 +282,11 @@ def output(res: Any, flow: Any, failure: KioskError | None) -> dict[str, Any]:
     return out
 
 
-def _crash_hook(flow: Any) -> None:
-    """Test seam: KIOSK_CRASH_AFTER_STEP=name kills this process (SIGKILL) once that step is
-    journalled done, the way a power cut would."""
-    target = os.environ.get("KIOSK_CRASH_AFTER_STEP")
-    if target and target in flow.done():
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _key_crash_hook(res: Any) -> None:
-    """Test seam: KIOSK_CRASH_AFTER_KEY_STEP=name kills this process (SIGKILL) once the key
-    job's step of that name (``enc_fetch``, ``write_cert``, …) is journalled done."""
-    target = os.environ.get("KIOSK_CRASH_AFTER_KEY_STEP")
-    if not target:
-        return
-
-    def after(order_no: str, step: str) -> None:
-        if step == target:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    res.keys().after_step = after
-
-
-def _drive(res: Any, flow: Any, inputs: dict[str, Any], as_json: bool) -> int:
+def _drive(res: Resources, flow: Any, inputs: dict[str, Any], as_json: bool) -> int:
     failure = None
     try:
-        _key_crash_hook(res)
         while (step := flow.next_step()) is not None:
             flow.run_step(step, inputs)
-            _crash_hook(flow)
     except KioskError as e:
         failure = e
     if res.training:
@@ -344,7 +333,7 @@ _card_timeout_opt = click.option(
 )
 
 
-def _reader_wait(res: Any, card_timeout: float | None) -> None:
+def _reader_wait(res: Resources, card_timeout: float | None) -> None:
     """A from-reader identify says on stderr what it waits for (stdout stays the JSON)."""
     res.card_timeout_s = card_timeout
     res.notice = lambda text: click.echo(text, err=True)
@@ -478,7 +467,7 @@ def confirm_transfer(
             click.echo(f"error: {e.message} [{e.code}]", err=True)
         raise SystemExit(1)
 
-    res = _resources(obj, training, data_dir)
+    res = _resources(obj, training, data_dir, keys=False)
     try:
         try:
             flow = VisitFlow.resume(res, order)
@@ -533,7 +522,7 @@ def show(obj: CliContext, order: str, training: bool, data_dir: Path | None, as_
     """ORDER's journal: the visit and every step row."""
     from kiosk.visits import VisitFlow
 
-    res = _resources(obj, training, data_dir)
+    res = _resources(obj, training, data_dir, keys=False, payments=False)
     try:
         flow = VisitFlow.resume(res, order)
         doc = {**flow.state(), "journal": flow.journal()}

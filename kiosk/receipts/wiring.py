@@ -1,4 +1,5 @@
-"""Build the payment and receipt services from settings (one place, for the CLI and the app)."""
+"""Wire the payment and receipt services from settings (the shell's builder,
+``kiosk.shell.builder``, chooses the gateway and the printer for each entry point)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from dataclasses import dataclass
 from data.store import Store
 from hardware.printer.device import EscposPrinter, Printer, parse_uri
 from hardware.printer.render import PrinterModel
-from hub.payments.sandbox import SandboxProvider
 from kiosk.config import Settings
 from kiosk.errors import ConfigError
-from kiosk.payments.gateway import DirectGateway, Gateway, HubGateway
+from kiosk.payments.gateway import Gateway, HubGateway
 from kiosk.payments.service import PaymentService, default_role_check
 from kiosk.receipts.queue import PrintQueue, PrintWorker, QueueStatus
 from kiosk.receipts.service import CounterInfo, ProgramInfo, ReceiptService
@@ -46,13 +46,23 @@ def make_printer(settings: Settings, uri: str | None = None) -> Printer:
     return EscposPrinter(target, PrinterModel(ps.profile, ps.chinese))
 
 
-def make_gateway(settings: Settings, *, training: bool = False) -> Gateway | None:
-    """The payment gateway the settings ask for (training mode: an in-process sandbox)."""
-    kind = "sandbox" if training else settings.payments.provider
+def make_gateway(settings: Settings) -> Gateway | None:
+    """The payment gateway ``[payments] provider`` asks for: the hub's, or none.
+
+    The sandbox (training mode, ``provider = "sandbox"``) is the hub's own code, so the shell
+    chooses it (``kiosk.shell.builder.payment_gateway``): the payments area never imports hub.
+
+    Raises:
+        ConfigError: ``provider = "sandbox"`` asked of this function.
+    """
+    kind = settings.payments.provider
     if kind == "none":
         return None
     if kind == "sandbox":
-        return DirectGateway(SandboxProvider())
+        raise ConfigError(
+            "the payment sandbox is wired by kiosk.shell.builder.payment_gateway",
+            code="config.payments_sandbox",
+        )
     return HubGateway(
         settings.hub.url, credential=settings.hub.credential, timeout=settings.hub.timeout_s
     )
