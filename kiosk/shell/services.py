@@ -20,7 +20,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from data.store import Store
 from kiosk.config import CounterSettings, Settings
 from kiosk.domain.types import Kind, Program, Service
 from kiosk.status import (
@@ -37,6 +36,7 @@ from kiosk.status import (
 )
 
 if TYPE_CHECKING:
+    from data.store import Store
     from hardware.sim.printer import PrinterSim
     from kiosk.payments.wiring import Money
     from kiosk.shell.cli import CliContext
@@ -220,6 +220,10 @@ def build_services(
         ConfigError: kiosk.toml is wrong.
         StoreError: the data directory or the store cannot be opened.
     """
+    # The store (sqlite-utils, which pulls numpy in) loads here, in the app's start-up worker
+    # after the welcome screen is drawn, not when the app module is imported.
+    from data.store import Store
+
     settings = cli_ctx.settings()
     paths = cli_ctx.paths().ensure()
     store = Store.open(paths.database)
