@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
-from kiosk.config import Settings, load_settings
-from kiosk.errors import ConfigError, KioskError, UsageError
-from kiosk.runtime import DataPaths
+from kiosk.shell.context import CliContext as CliContext
+from kiosk.shell.context import run_guarded
 
 # Command name -> "module:attribute" of each area's click command or group. Areas load when
 # their command is used, so `kiosk hours` does not pay for OpenCV, PKCS#11 or the hub.
@@ -44,27 +42,6 @@ AREAS: dict[str, str] = {
     "supervise": "kiosk.shell.cli.supervise:supervise",
     "serve-web": "kiosk.shell.cli.web:serve_web",
 }
-
-
-@dataclass
-class CliContext:
-    """What the global options decided; reaches subcommands as ``ctx.obj``."""
-
-    config_path: Path | None = None
-    data_dir: Path | None = None
-    training: bool = False
-    _settings: Settings | None = field(default=None, repr=False)
-
-    def settings(self) -> Settings:
-        """The settings, loaded on first use (a bad file is a ConfigError, exit 2)."""
-        if self._settings is None:
-            self._settings = load_settings(self.config_path)
-        return self._settings
-
-    def paths(self) -> DataPaths:
-        """The data directory layout (``--data-dir`` wins over kiosk.toml)."""
-        root = self.data_dir if self.data_dir is not None else self.settings().storage.data_dir
-        return DataPaths(root=Path(root), training=self.training)
 
 
 pass_cli = click.make_pass_decorator(CliContext)
@@ -124,26 +101,21 @@ def load_area(name: str) -> click.Command:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script: maps errors to exit codes without tracebacks."""
-    try:
-        rv = cli.main(args=argv, prog_name="kiosk", standalone_mode=False)
-    except click.exceptions.Exit as e:
-        return int(e.exit_code or 0)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 1
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except (ConfigError, UsageError) as e:
-        click.echo(f"error: {e.message}", err=True)
-        return 2
-    except KioskError as e:
-        click.echo(f"error: {e.message}", err=True)
-        return 1
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        return 130
-    return rv if isinstance(rv, int) else 0
+
+    def job() -> int:
+        try:
+            rv = cli.main(args=argv, prog_name="kiosk", standalone_mode=False)
+        except click.exceptions.Exit as e:
+            return int(e.exit_code or 0)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            return 1
+        except click.ClickException as e:
+            e.show()
+            return e.exit_code
+        return rv if isinstance(rv, int) else 0
+
+    return run_guarded(job)
 
 
 if __name__ == "__main__":  # pragma: no cover
