@@ -83,6 +83,14 @@ class StandInChanged(Message):
     """A training stand-in came up, stopped or failed (posted from the rig's thread)."""
 
 
+class ServicesBuilt(Message):
+    """The start-up worker built the services (posted from its thread)."""
+
+    def __init__(self, services: Services | None) -> None:
+        super().__init__()
+        self.services = services
+
+
 class StatusPolled(Message):
     """The status worker finished a poll of the devices, the hub and the counter's hours."""
 
@@ -212,6 +220,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self.start_error: BaseException | None = None
         self._when_built: list[Callable[[], None]] = []
         self._services_ready = build is None
+        self._leaving = False
 
     # -- start -----------------------------------------------------------------------------
 
@@ -251,15 +260,21 @@ class KioskApp(App[int], inherit_bindings=False):
         except BaseException as e:  # run_app reports it once the app has exited
             self.start_error = e
             log.error("the kiosk's services did not start: %s", e)
-            with contextlib.suppress(RuntimeError):  # the app is already closing
-                self.call_from_thread(self.exit, 1)
+            self.post_message(ServicesBuilt(None))
             return
         self._built = built
-        with contextlib.suppress(RuntimeError):  # closing: run_app closes what was built
-            self.call_from_thread(self._take_services, built)
+        # A message, not call_from_thread: that would wait on an app that may be closing
+        # meanwhile (run_app then closes what was built).
+        self.post_message(ServicesBuilt(built))
         self._warm_up()
 
-    def _take_services(self, services: Services) -> None:
+    def on_services_built(self, event: ServicesBuilt) -> None:
+        if event.services is None:
+            self.exit(1)
+            return
+        if self._leaving:
+            return  # closing already: run_app closes them
+        services = event.services
         self.services = services
         self.staff = services.staff
         self._services_ready = True
@@ -305,6 +320,11 @@ class KioskApp(App[int], inherit_bindings=False):
     def close_services(self) -> None:
         """Close the services the app holds, or those its start-up worker built."""
         (self._built if self._built is not None else self.services).close()
+
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any = None) -> None:
+        """Exit the app (services built after this are not started, only closed)."""
+        self._leaving = True
+        super().exit(result, return_code, message)
 
     def _signalled(self, sig: int) -> None:
         log.info("%s: closing the kiosk", signal.Signals(sig).name)
