@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import data  # noqa: F401  (bound now: see below)
 from kiosk.config import CounterSettings, Settings
 from kiosk.domain.types import Kind, Program, Service
 from kiosk.status import (
@@ -221,7 +222,10 @@ def build_services(
         StoreError: the data directory or the store cannot be opened.
     """
     # The store (sqlite-utils, which pulls numpy in) loads here, in the app's start-up worker
-    # after the welcome screen is drawn, not when the app module is imported.
+    # after the welcome screen is drawn, not when the app module is imported. Its package
+    # ``data`` is imported with this module, before the kiosk creates ``./data`` (the default
+    # data directory): imported after that, a ``data`` directory in the working directory
+    # would be taken for it and the migrations not found.
     from data.store import Store
 
     settings = cli_ctx.settings()
