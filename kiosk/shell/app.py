@@ -430,7 +430,13 @@ class KioskApp(App[int], inherit_bindings=False):
 
     @property
     def has_simulator(self) -> bool:
-        """Training mode with its stand-ins: F9 opens the simulator panel."""
+        """Training mode with its stand-ins: F9 opens the simulator panel.
+
+        While the services are still being built, training mode will have them (run_app builds
+        the rig in training): the welcome screen's hints show F9 from the first frame.
+        """
+        if not self.services_ready:
+            return self.training
         return self.services.training_rig is not None
 
     def watch_care_mode(self, on: bool) -> None:

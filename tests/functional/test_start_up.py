@@ -40,6 +40,7 @@ async def test_welcome_first_then_services_and_a_key_pressed_meanwhile_waits(
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
         assert not app.services_ready
         assert app.status is None  # the status bar says every part is being checked
+        assert app.has_simulator  # training: F9 is offered from the first frame
         await pilot.press("f12")
         await pilot.pause(0.1)
         assert isinstance(app.screen, WelcomeScreen)  # waits for the staff area
