@@ -143,10 +143,22 @@ class KeyRepository:
 
     # -- keys --------------------------------------------------------------------------------
 
+    def _first(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        """The first row of a read on the hot path, straight from the connection.
+
+        sqlite-utils' ``query`` wraps every read in a SAVEPOINT and its RELEASE (a transaction
+        of its own outside ``atomic()``); an issuance reads its job about twenty times.
+        """
+        cur = self.db.conn.execute(sql, params)
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip((d[0] for d in cur.description), row, strict=True))
+
     def get(self, serial: str) -> KeyRecord | None:
         """The record of a key, or None when the kiosk never saw it."""
-        rows = list(self.db.query("SELECT * FROM keys WHERE serial = ?", [serial]))
-        return KeyRecord.from_row(rows[0]) if rows else None
+        row = self._first("SELECT * FROM keys WHERE serial = ?", [serial])
+        return KeyRecord.from_row(row) if row is not None else None
 
     def all(self) -> list[KeyRecord]:
         """Every key the kiosk knows."""
@@ -248,16 +260,17 @@ class KeyRepository:
 
     def job(self, order_no: str, service: str) -> KeyJob | None:
         """The job of one visit's service, or None."""
-        rows = list(
-            self.db.query(
-                "SELECT * FROM key_jobs WHERE order_no = ? AND service = ?", [order_no, service]
-            )
+        row = self._first(
+            "SELECT * FROM key_jobs WHERE order_no = ? AND service = ?", [order_no, service]
         )
-        return KeyJob.from_row(rows[0]) if rows else None
+        return KeyJob.from_row(row) if row is not None else None
 
     def job_by_id(self, job_id: int) -> KeyJob:
         """A job by id."""
-        return KeyJob.from_row(next(self.db.query("SELECT * FROM key_jobs WHERE id = ?", [job_id])))
+        row = self._first("SELECT * FROM key_jobs WHERE id = ?", [job_id])
+        if row is None:
+            raise LookupError(f"no key job {job_id}")
+        return KeyJob.from_row(row)
 
     # Plain SQL for the hot path: sqlite-utils' insert/update introspect the schema on every
     # call, which costs more than the write itself (the issuance benchmark showed it).

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
@@ -24,32 +26,46 @@ from textual.message import Message
 from textual.reactive import reactive, var
 from textual.worker import Worker, WorkerState
 
-from kiosk.config import Settings
-from kiosk.domain import fees
 from kiosk.domain.services import ON_EXISTING_KEY, PRICED
 from kiosk.domain.types import Kind, Program, SealPricing, Service
 from kiosk.errors import KioskError
-from kiosk.shell.services import Services, build_services
+from kiosk.shell.services import Services
 from kiosk.status import KioskStatus
 from screens import STYLESHEET
-from screens.checklist import ChecklistScreen
-from screens.dayclose import DayCloseScreen
 from screens.i18n import LANGUAGES, Bi, Lang, t
-from screens.idcard import AgentIdentified, IdCardScreen
-from screens.kind import KindScreen
-from screens.program import ProgramScreen
-from screens.resume import OFFER_KEY as RESUME_OFFER
-from screens.resume import ResumeScreen
-from screens.simulator import SimulatorScreen
-from screens.staff import StaffSignInScreen
-from screens.staff_home import StaffHomeScreen
-from screens.sync import SyncScreen
-from screens.visit import VisitScreen
 from screens.welcome import WelcomeScreen
-from screens.years import YearsChoice
+
+# Only what draws the welcome screen is imported with this module (the start-up figure of
+# ``make bench``). The other screens load when first shown, or earlier in the start-up worker
+# once the welcome screen is up (_warm_up), so the first tap does not wait for them either.
+_LATER_SCREENS = (
+    "screens.checklist",
+    "screens.dayclose",
+    "screens.idcard",
+    "screens.kind",
+    "screens.program",
+    "screens.resume",
+    "screens.simulator",
+    "screens.staff",
+    "screens.staff_home",
+    "screens.sync",
+    "screens.visit",
+    "screens.years",
+    "kiosk.domain.fees",
+)
 
 if TYPE_CHECKING:
+    from kiosk.config import Settings
     from kiosk.shell.context import CliContext
+    from screens.checklist import ChecklistScreen
+    from screens.idcard import AgentIdentified
+    from screens.kind import KindScreen
+    from screens.program import ProgramScreen
+    from screens.resume import ResumeScreen
+    from screens.staff import StaffSignInScreen
+    from screens.staff_home import StaffHomeScreen
+    from screens.visit import VisitScreen
+    from screens.years import YearsChoice
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +82,14 @@ _ACTIVITY = (
 
 class StandInChanged(Message):
     """A training stand-in came up, stopped or failed (posted from the rig's thread)."""
+
+
+class ServicesBuilt(Message):
+    """The start-up worker built the services (posted from its thread)."""
+
+    def __init__(self, services: Services | None) -> None:
+        super().__init__()
+        self.services = services
 
 
 class StatusPolled(Message):
@@ -111,14 +135,33 @@ def seal_option(service: Service, program: Program) -> SealOption:
     return SealOption(offered=False, default=False)
 
 
+class _NotBuiltYet:
+    """The status source of :func:`starting_services`: never polled (the app polls once the
+    real services are in), the status bar shows every part as still being checked."""
+
+    def poll(self) -> KioskStatus:
+        raise KioskError("the kiosk's services are still starting", code="app.starting")
+
+
+def starting_services(training: bool) -> Services:
+    """What the app holds while :func:`build_services` runs after the first frame: no store,
+    no devices, the default clock and checklist (the same ones the real services use)."""
+    return Services(status=_NotBuiltYet(), training=training)
+
+
 class KioskApp(App[int], inherit_bindings=False):
     """The kiosk screen.
 
     Args:
         settings: the validated kiosk.toml.
-        services: the store, the status source, the clock and the counter rules.
+        services: the store, the status source, the clock and the counter rules; with
+            ``build``, the stand-in held until the built ones arrive (:func:`starting_services`).
         idle_timeout_s: seconds without input before a visit is cleared back to the welcome
             screen; default ``settings.ui.idle_timeout_s`` (tests pass a short one).
+        build: builds the real services; called in a thread worker once the welcome screen is
+            drawn, so the applicant sees it without waiting for the store, the print worker or
+            the stand-ins (the status bar says "checking" meanwhile). Actions that need the
+            services (staff key, simulator, identification) wait for them.
     """
 
     CSS_PATH: ClassVar[Any] = [STYLESHEET]
@@ -140,7 +183,12 @@ class KioskApp(App[int], inherit_bindings=False):
     status: var[KioskStatus | None] = var(None)
 
     def __init__(
-        self, settings: Settings, services: Services, *, idle_timeout_s: float | None = None
+        self,
+        settings: Settings,
+        services: Services,
+        *,
+        idle_timeout_s: float | None = None,
+        build: Callable[[], Services] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -159,6 +207,14 @@ class KioskApp(App[int], inherit_bindings=False):
         self.agent_source: str | None = None
         self.set_reactive(KioskApp.language, settings.ui.language)
         self.set_reactive(KioskApp.care_mode, settings.ui.care_mode)
+        self._build = build
+        #: The services ``build`` returned (set in its worker; closed by :meth:`close_services`).
+        self._built: Services | None = None
+        #: Why ``build`` failed (run_app raises it once the app has exited), or None.
+        self.start_error: BaseException | None = None
+        self._when_built: list[Callable[[], None]] = []
+        self._services_ready = build is None
+        self._leaving = False
 
     # -- start -----------------------------------------------------------------------------
 
@@ -176,6 +232,62 @@ class KioskApp(App[int], inherit_bindings=False):
             for sig in (signal.SIGHUP, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(sig, self._signalled, sig)
+        # Check often enough that a visit clears within a quarter of the timeout of going idle.
+        self.set_interval(min(1.0, self.idle_timeout_s / 4), self._check_idle)
+        if self._build is None:
+            self._services_in()
+        else:
+            # After the first frame: the worker's imports and SQLite work would otherwise
+            # compete with drawing the welcome screen for the one interpreter lock.
+            self.call_after_refresh(
+                self.run_worker,
+                self._build_in_thread,
+                thread=True,
+                group="start-up",
+                exit_on_error=False,
+            )
+
+    def _build_in_thread(self) -> None:
+        assert self._build is not None
+        try:
+            built = self._build()
+        except BaseException as e:  # run_app reports it once the app has exited
+            self.start_error = e
+            log.error("the kiosk's services did not start: %s", e)
+            self.post_message(ServicesBuilt(None))
+            return
+        self._built = built
+        # A message, not call_from_thread: that would wait on an app that may be closing
+        # meanwhile (run_app then closes what was built).
+        self.post_message(ServicesBuilt(built))
+        self._warm_up()
+
+    def on_services_built(self, event: ServicesBuilt) -> None:
+        if event.services is None:
+            self.exit(1)
+            return
+        if self._leaving:
+            return  # closing already: run_app closes them
+        services = event.services
+        self.services = services
+        self.staff = services.staff
+        self._services_ready = True
+        self._services_in()
+        waiting, self._when_built = self._when_built, []
+        for action in waiting:
+            action()
+
+    @staticmethod
+    def _warm_up() -> None:
+        """Import the screens the welcome screen leads to (in the start-up worker)."""
+        for name in _LATER_SCREENS:
+            try:
+                importlib.import_module(name)
+            except Exception:  # shown (and reported) when the screen is opened
+                log.exception("importing %s ahead failed", name)
+
+    def _services_in(self) -> None:
+        """Start what works on the services: the stand-ins, the resume offer, the status poll."""
         rig = self.services.training_rig
         if rig is not None:
             # Each stand-in coming up re-polls the status bar, so it shows them arrive.
@@ -184,10 +296,29 @@ class KioskApp(App[int], inherit_bindings=False):
         self.run_worker(self._offer_resume, thread=True, group="resume", exit_on_error=False)
         self._poll_status()
         self.set_interval(self.services.status_interval_s, self._poll_status)
-        # Check often enough that a visit clears within a quarter of the timeout of going idle.
-        self.set_interval(min(1.0, self.idle_timeout_s / 4), self._check_idle)
         if self.staff is not None:
             self.set_interval(1.0, self._check_staff_session)
+
+    @property
+    def services_ready(self) -> bool:
+        """The real services are in (always, when they were given rather than built)."""
+        return self._services_ready
+
+    def _once_built(self, action: Callable[[], None]) -> None:
+        """Run ``action`` now, or as soon as the services built after the first frame are in."""
+        if self.services_ready:
+            action()
+        else:
+            self._when_built.append(action)
+
+    def close_services(self) -> None:
+        """Close the services the app holds, or those its start-up worker built."""
+        (self._built if self._built is not None else self.services).close()
+
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any = None) -> None:
+        """Exit the app (services built after this are not started, only closed)."""
+        self._leaving = True
+        super().exit(result, return_code, message)
 
     def _signalled(self, sig: int) -> None:
         log.info("%s: closing the kiosk", signal.Signals(sig).name)
@@ -203,7 +334,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def _leave(self, sig: int) -> None:
         try:
-            self.services.close()
+            self.close_services()
         except Exception:  # leaving anyway; say why in the log
             log.exception("closing the services on %s failed", signal.Signals(sig).name)
         logging.shutdown()
@@ -219,6 +350,9 @@ class KioskApp(App[int], inherit_bindings=False):
         await super().on_event(event)
 
     def _in_staff_mode(self) -> bool:
+        from screens.dayclose import DayCloseScreen
+        from screens.staff_home import StaffHomeScreen
+
         return any(isinstance(s, (StaffHomeScreen, DayCloseScreen)) for s in self.screen_stack)
 
     def _touch_staff(self) -> None:
@@ -290,7 +424,13 @@ class KioskApp(App[int], inherit_bindings=False):
 
     @property
     def has_simulator(self) -> bool:
-        """Training mode with its stand-ins: F9 opens the simulator panel."""
+        """Training mode with its stand-ins: F9 opens the simulator panel.
+
+        While the services are still being built, training mode will have them (run_app builds
+        the rig in training): the welcome screen's hints show F9 from the first frame.
+        """
+        if not self.services_ready:
+            return self.training
         return self.services.training_rig is not None
 
     def watch_care_mode(self, on: bool) -> None:
@@ -302,6 +442,11 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def action_simulator(self) -> None:
         """F9 (training only): the simulator panel driving the stand-ins."""
+        if not self.services_ready:
+            self._once_built(self.action_simulator)
+            return
+        from screens.simulator import SimulatorScreen
+
         rig = self.services.training_rig
         if rig is None or isinstance(self.screen, SimulatorScreen):
             return
@@ -312,6 +457,13 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def action_staff(self) -> None:
         """F12: the staff sign-in screen, or staff mode when signed in (never stacked twice)."""
+        if not self.services_ready:
+            self._once_built(self.action_staff)
+            return
+        from screens.dayclose import DayCloseScreen
+        from screens.staff import StaffSignInScreen
+        from screens.staff_home import StaffHomeScreen
+
         if isinstance(self.screen, (StaffSignInScreen, StaffHomeScreen, DayCloseScreen)):
             return
         who = self.staff.current() if self.staff is not None else None
@@ -323,21 +475,28 @@ class KioskApp(App[int], inherit_bindings=False):
         self.pop_screen()
         if getattr(self.screen, "STAFF_SIGN_IN_RETURNS", False):
             return  # staff were needed right there (a seal override): back to it, signed in
+        from screens.staff_home import StaffHomeScreen
+
         self.push_screen(StaffHomeScreen(event.who))
 
     def on_staff_home_screen_day_close_requested(
         self, event: StaffHomeScreen.DayCloseRequested
     ) -> None:
         if self.staff is not None:
+            from screens.dayclose import DayCloseScreen
+
             self.push_screen(DayCloseScreen(self.staff))
 
     def on_staff_home_screen_resume_requested(self, event: StaffHomeScreen.ResumeRequested) -> None:
         if self.services.visits is not None:
+            from screens.resume import ResumeScreen
+
             self.push_screen(ResumeScreen(self.services.visits))
 
     def on_staff_home_screen_sync_requested(self, event: StaffHomeScreen.SyncRequested) -> None:
         if self.services.database is not None:
             from kiosk.sync.desk import SyncDesk
+            from screens.sync import SyncScreen
 
             self.push_screen(SyncScreen(SyncDesk(self.services.database)))
 
@@ -356,6 +515,8 @@ class KioskApp(App[int], inherit_bindings=False):
             log.warning("cannot list unfinished visits: %s", e.message)
             return
         if n:
+            from screens.resume import OFFER_KEY as RESUME_OFFER
+
             text = t(RESUME_OFFER, self.language, n=n)
             self.call_from_thread(self.notify, text, timeout=15)
 
@@ -373,9 +534,13 @@ class KioskApp(App[int], inherit_bindings=False):
         return [p.to_domain() for p in self.settings.programs if service in p.services]
 
     def on_welcome_screen_service_chosen(self, event: WelcomeScreen.ServiceChosen) -> None:
+        from screens.program import ProgramScreen
+
         self.push_screen(ProgramScreen(event.service, self.programs_for(event.service)))
 
     def on_program_screen_program_chosen(self, event: ProgramScreen.ProgramChosen) -> None:
+        from screens.kind import KindScreen
+
         option = seal_option(event.service, event.program)
         self.push_screen(
             KindScreen(
@@ -388,6 +553,8 @@ class KioskApp(App[int], inherit_bindings=False):
         )
 
     def on_kind_screen_kind_chosen(self, event: KindScreen.KindChosen) -> None:
+        from screens.checklist import ChecklistScreen
+
         self.push_screen(
             ChecklistScreen(
                 event.service,
@@ -404,6 +571,9 @@ class KioskApp(App[int], inherit_bindings=False):
     ) -> YearsChoice | None:
         """The validity years the checklist offers (the quote follows), when the service
         takes years; DOMAIN: 3 years or more recommended, so 3 is shown first."""
+        from kiosk.domain import fees
+        from screens.years import YearsChoice
+
         if not fees.takes_years(program, service):
             return None
 
@@ -418,6 +588,12 @@ class KioskApp(App[int], inherit_bindings=False):
     def on_checklist_screen_identify_requested(
         self, event: ChecklistScreen.IdentifyRequested
     ) -> None:
+        if not self.services_ready:
+            self._once_built(lambda: self.on_checklist_screen_identify_requested(event))
+            return
+        from screens.idcard import IdCardScreen
+        from screens.visit import VisitScreen
+
         desk = self.services.visits
         if desk is None:
             self.push_screen(IdCardScreen(self.services.idcard, self.services.manual_entry))
@@ -456,6 +632,8 @@ class KioskApp(App[int], inherit_bindings=False):
         )
 
     def on_visit_screen_identify_needed(self, event: VisitScreen.IdentifyNeeded) -> None:
+        from screens.idcard import IdCardScreen
+
         self.push_screen(IdCardScreen(self.services.idcard, self.services.manual_entry))
 
     def resume_visit(self, order: str) -> None:
@@ -463,11 +641,16 @@ class KioskApp(App[int], inherit_bindings=False):
         desk = self.services.visits
         if desk is None:
             return
+        from screens.visit import VisitScreen
+
         self.go_home()
         self.push_screen(VisitScreen(desk, lambda _e: desk.resume(order), subject=Bi(order, order)))
 
     def on_agent_identified(self, event: AgentIdentified) -> None:
         # The visit takes the agent from here; the number stays masked in logs.
+        from screens.idcard import IdCardScreen
+        from screens.visit import VisitScreen
+
         number = event.holder.id_number
         self.agent = event.holder
         self.agent_source = event.source
@@ -522,14 +705,22 @@ def run_app(cli_ctx: CliContext) -> int:
         The exit status.
     """
     from kiosk.runtime import setup_logging
+    from kiosk.shell.services import build_services
 
     settings = cli_ctx.settings()
     setup_logging(cli_ctx.paths())
-    services = build_services(cli_ctx)
+    # The welcome screen is drawn first; the store, the print worker, the staff roster and the
+    # stand-ins are built in a worker right after (KioskApp's ``build``).
+    app = KioskApp(
+        settings,
+        starting_services(cli_ctx.training),
+        build=lambda: build_services(cli_ctx),
+    )
+    app.exit_on_signals = True
     try:
-        app = KioskApp(settings, services)
-        app.exit_on_signals = True
         code = app.run()
     finally:
-        services.close()
+        app.close_services()
+    if app.start_error is not None:
+        raise app.start_error
     return int(code or 0)

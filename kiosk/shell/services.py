@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from data.store import Store
+import data  # noqa: F401  (bound now: see below)
 from kiosk.config import CounterSettings, Settings
 from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.domain.types import Kind, Program, Service
@@ -36,6 +36,7 @@ from kiosk.status import (
 )
 
 if TYPE_CHECKING:
+    from data.store import Store
     from hardware.sim.printer import PrinterSim
     from kiosk.receipts.wiring import Money
     from kiosk.shell.context import CliContext
@@ -207,6 +208,12 @@ def build_services(
         ConfigError: kiosk.toml is wrong.
         StoreError: the data directory or the store cannot be opened.
     """
+    # The store (sqlite-utils, which pulls numpy in) loads here, in the app's start-up worker
+    # after the welcome screen is drawn, not when the app module is imported. Its package
+    # ``data`` is imported with this module, before the kiosk creates ``./data`` (the default
+    # data directory): imported after that, a ``data`` directory in the working directory
+    # would be taken for it and the migrations not found.
+    from data.store import Store
     from kiosk.shell import builder
 
     settings = cli_ctx.settings()

@@ -140,6 +140,12 @@ class TrainingRig:
         self.hub_credential = ""
         self._hub_settled = threading.Event()
         self._started = False
+        # stop() may come while start() is bringing a part up in its worker (the kiosk told to
+        # close during its first seconds): it waits for that part, and start() brings up no
+        # more, so no pcscd or hub outlives the kiosk.
+        self._stopping = False
+        self._idle = threading.Event()
+        self._idle.set()
 
     # -- start and stop ------------------------------------------------------------------------
 
@@ -161,18 +167,25 @@ class TrainingRig:
                 self.on_change()
             return
         self._started = True
-        self._step("pcscd", self._start_pcscd)
-        self._step("softhsm", self._start_softhsm)
-        self._step("printer", self._check_printer)
-        self._step("payment", self._check_payment)
-        if self.start_hub:
-            self._step("hub", self._start_hub)
-        else:
-            self._set("hub", "stopped", "not started")
-        self._hub_settled.set()
-        self._step("camera", self._check_camera)
+        self._idle.clear()
+        try:
+            self._step("pcscd", self._start_pcscd)
+            self._step("softhsm", self._start_softhsm)
+            self._step("printer", self._check_printer)
+            self._step("payment", self._check_payment)
+            if self.start_hub:
+                self._step("hub", self._start_hub)
+            else:
+                self._set("hub", "stopped", "not started")
+            self._hub_settled.set()
+            self._step("camera", self._check_camera)
+        finally:
+            self._hub_settled.set()
+            self._idle.set()
 
     def _step(self, part: str, fn: Callable[[], str]) -> None:
+        if self._stopping:
+            return
         try:
             detail = fn()
         except KioskError as e:
@@ -256,6 +269,9 @@ class TrainingRig:
 
     def stop(self) -> None:
         """Stop what :meth:`start` started (the printer belongs to the services)."""
+        self._stopping = True
+        # A part still coming up (pcscd: at most its 10 s readiness wait) is stopped once up.
+        self._idle.wait(60.0)
         if self.card is not None:
             self.card.remove()
             self.card = None

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from kiosk.errors import ConfigError, KioskError, UsageError
 from kiosk.shell.context import CliContext as CliContext  # re-exported: every area imports it here
+from kiosk.shell.context import run_guarded
 
 # Command name -> "module:attribute" of each area's click command or group. Areas load when
 # their command is used, so `kiosk hours` does not pay for OpenCV, PKCS#11 or the hub.
@@ -101,26 +101,21 @@ def load_area(name: str) -> click.Command:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script: maps errors to exit codes without tracebacks."""
-    try:
-        rv = cli.main(args=argv, prog_name="kiosk", standalone_mode=False)
-    except click.exceptions.Exit as e:
-        return int(e.exit_code or 0)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 1
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except (ConfigError, UsageError) as e:
-        click.echo(f"error: {e.message}", err=True)
-        return 2
-    except KioskError as e:
-        click.echo(f"error: {e.message}", err=True)
-        return 1
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        return 130
-    return rv if isinstance(rv, int) else 0
+
+    def job() -> int:
+        try:
+            rv = cli.main(args=argv, prog_name="kiosk", standalone_mode=False)
+        except click.exceptions.Exit as e:
+            return int(e.exit_code or 0)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            return 1
+        except click.ClickException as e:
+            e.show()
+            return e.exit_code
+        return rv if isinstance(rv, int) else 0
+
+    return run_guarded(job)
 
 
 if __name__ == "__main__":  # pragma: no cover
