@@ -59,6 +59,8 @@ class KeyContext:
         self.clock = clock
         #: test seam: called as ``after_step(order_no, step)`` once a step is journalled done.
         self.after_step: Callable[[str, str], None] | None = None
+        #: (job id, step) whose ``started`` row the last step's ``done`` commit already wrote.
+        self._pre_started: tuple[int, str] | None = None
 
     # == journal plumbing =======================================================================
 
@@ -70,12 +72,23 @@ class KeyContext:
         fn: StepFn,
         *,
         force: bool = False,
+        then: str | None = None,
     ) -> KeyJob:
-        """Run ``fn`` unless the journal says ``step`` is done; journal started/done/failed."""
+        """Run ``fn`` unless the journal says ``step`` is done; journal started/done/failed.
+
+        Args:
+            then: the step the caller runs next. Its ``started`` row is written in the same
+                transaction as this step's ``done`` (one commit between two steps, not two),
+                and the next :meth:`run_step` of that step on this job does not write it again.
+        """
+        # Whatever call comes next consumes the mark: a run cut short between the two steps
+        # (an exception) leaves none behind for a later run to misread.
+        pre_started, self._pre_started = self._pre_started, None
         done = job.last_step in steps and steps.index(job.last_step) >= steps.index(step)
         if done and not force:
             return job
-        self.repo.journal(job.id, step, "started")
+        if pre_started != (job.id, step):
+            self.repo.journal(job.id, step, "started")
         self._notify(job, step, "started")
         try:
             out = fn() or ({}, {})
@@ -92,7 +105,9 @@ class KeyContext:
             )
             raise
         detail, fields = out
-        job = self.repo.record_step(job.id, step, "done", detail, **fields)
+        job = self.repo.record_step(job.id, step, "done", detail, then_start=then, **fields)
+        if then is not None:
+            self._pre_started = (job.id, then)
         self._notify(job, step, "done")
         log.info("order %s %s: step %s done %s", job.order_no, job.service, step, detail or "")
         if self.after_step is not None:

@@ -293,8 +293,12 @@ class IssueRun:
         ctx, steps = self.ctx, self.steps
         with self.held:
             job = self.job
-            for name, fn in self.plan():
-                job = ctx.run_step(job, name, steps, fn)
+            plan = self.plan()
+            for i, (name, fn) in enumerate(plan):
+                # the next step's 'started' commits with this one's 'done' (same rows, one
+                # commit fewer per step)
+                then = plan[i + 1][0] if i + 1 < len(plan) else None
+                job = ctx.run_step(job, name, steps, fn, then=then)
                 if name == "init_token" and job.key_serial and not self.key.serial:
                     self.key = ctx.tokens.key(job.key_serial)
 

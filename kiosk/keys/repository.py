@@ -344,9 +344,19 @@ class KeyRepository:
         step: str,
         state: str,
         detail: dict[str, Any] | None = None,
+        *,
+        then_start: str | None = None,
         **job_fields: Any,
     ) -> KeyJob:
-        """Journal one step (and, when done, the job's ``last_step``) in one transaction."""
+        """Journal one step (and, when done, the job's ``last_step``) in one transaction.
+
+        Args:
+            then_start: the next step, journalled ``started`` in the same transaction (one
+                commit instead of two between two steps). The rows are the ones two separate
+                writes would make; a crash after the commit leaves the next step ``started``
+                and not done, which a resume repeats as it repeats any step cut short.
+        """
+        now = self._now()
         with self.db.atomic():
             self._insert(
                 "key_job_steps",
@@ -355,9 +365,20 @@ class KeyRepository:
                     "step": step,
                     "state": state,
                     "detail": json.dumps(detail or {}, ensure_ascii=False),
-                    "at": self._now(),
+                    "at": now,
                 },
             )
+            if then_start is not None:
+                self._insert(
+                    "key_job_steps",
+                    {
+                        "job_id": job_id,
+                        "step": then_start,
+                        "state": "started",
+                        "detail": "{}",
+                        "at": now,
+                    },
+                )
             if state == "done":
                 job_fields["last_step"] = step
             return self.update_job(job_id, **job_fields)

@@ -72,6 +72,43 @@ def test_new_issue_writes_a_verified_certificate_and_seal_on_the_key(env: KeyEnv
     assert history == [("blank", "formatted"), ("formatted", "active")]
 
 
+def test_the_journal_has_a_started_and_a_done_row_for_every_step(env: KeyEnv) -> None:
+    # a step's 'done' and the next one's 'started' share a commit: the rows stay the same
+    issue(env)
+    job = env.service.repo.job("DG-20261121-0001", "new")
+    assert job is not None
+    rows = [(s["step"], s["state"]) for s in env.service.repo.steps(job.id)]
+    ran = [step for step in ISSUE_STEPS if not step.startswith("enc_")]  # no key escrow here
+    assert rows == [(step, state) for step in ran for state in ("started", "done")]
+
+
+def test_a_crash_after_a_step_resumes_at_the_next_one(env: KeyEnv) -> None:
+    # stopped once 'csr' is done: the next step is journalled started (same commit), not done
+    class Stop(Exception):
+        pass
+
+    def stop(order_no: str, step: str) -> None:
+        if step == "csr":
+            raise Stop
+
+    env.service.after_step = stop
+    with pytest.raises(Stop):
+        issue(env)
+    job = env.service.repo.job("DG-20261121-0001", "new")
+    assert job is not None and job.last_step == "csr"
+    rows = [(s["step"], s["state"]) for s in env.service.repo.steps(job.id)]
+    assert rows[-2:] == [("csr", "done"), ("certify", "started")]
+    env.service.after_step = None
+    r = issue(env)
+    assert env.service.repo.job("DG-20261121-0001", "new").state == "done"
+    after = [(s["step"], s["state"]) for s in env.service.repo.steps(job.id)][len(rows) :]
+    # certify runs again from its start; the resumed user session sets a fresh PIN (init_pin)
+    assert after[:2] == [("certify", "started"), ("certify", "done")]
+    done = [step for step, state in after if state == "done" and step != "init_pin"]
+    assert done == ["certify", "write_cert", "write_seal", "verify"]
+    assert env.tokens.key(r.serial).label == "DG-20261121-0001"
+
+
 def test_rsa_2048_is_the_default_and_works_on_the_key(tmp_path) -> None:
     e = make_env(tmp_path / "rsa", algorithm=KeyAlgorithm.RSA2048)
     try:
