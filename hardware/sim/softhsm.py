@@ -145,6 +145,32 @@ class SoftHsm2:
             return False
         return self._used() == int(str(state.get("dirs_at_insert", 0)))
 
+    def reader_state(self) -> tuple[object, ...]:
+        """What the module's view of the reader depends on, for :class:`Pkcs11Tokens` to re-scan
+        only when it changed: the stand-in's state (blank key in or out, and a count of every
+        pull and insert, so a key pulled and put back between two polls still counts as a
+        change), the token directories in the reader with their ``token.object`` files (labels,
+        flags, PINs: written by another process too) and the ones in the drawer."""
+        try:
+            state = (self.paths.root / _STATE).read_bytes()
+        except OSError:
+            state = b""
+        inside = []
+        for d in self._token_dirs(self.paths.tokendir):
+            try:
+                st = (d / "token.object").stat()
+                inside.append((d.name, st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                inside.append((d.name, 0, 0, 0))
+        drawer = tuple(d.name for d in self._token_dirs(self.paths.drawer))
+        return str(self.paths.root), state, tuple(inside), drawer
+
+    def _moved(self) -> None:
+        # counted in the state file so reader_state changes even when a key comes back into
+        # the same place before the next poll
+        state = self._read_state()
+        self._write_state({**state, "moves": int(str(state.get("moves", 0))) + 1})
+
     def visible(self, initialised: bool) -> bool:
         """Slot filter for the adapter: hide the blank slot when no blank key is inserted."""
         return initialised or self.blank_present()
@@ -185,6 +211,7 @@ class SoftHsm2:
         if d is None:
             raise TokenError(f"No key {serial} in the reader", code="token.not_found")
         shutil.move(str(d), str(self.paths.drawer / d.name))
+        self._moved()
 
     def insert(self, serial: str) -> None:
         """Put a pulled key back into the reader.
@@ -196,6 +223,7 @@ class SoftHsm2:
         if d is None:
             raise TokenError(f"No key {serial} in the drawer", code="token.not_found")
         shutil.move(str(d), str(self.paths.tokendir / d.name))
+        self._moved()
 
     def destroy(self, serial: str) -> None:
         """Throw a key away (a lost or broken key): its token directory is deleted."""
@@ -203,5 +231,6 @@ class SoftHsm2:
             d = self._dir_of(serial, where)
             if d is not None:
                 shutil.rmtree(d)
+                self._moved()
                 return
         raise TokenError(f"No key {serial}", code="token.not_found")

@@ -60,6 +60,8 @@ def open_tokens(
 
     module = module_path if "softhsm" in Path(module_path).name else DEFAULT_MODULE
     sim = SoftHsm2(Path(standin_dir), blank_slots=blank_slots, module_path=module).prepare()
-    tokens = Pkcs11Tokens(module, slot_filter=sim.visible, rescan_on_poll=True)
+    tokens = Pkcs11Tokens(
+        module, slot_filter=sim.visible, rescan_on_poll=True, reader_state=sim.reader_state
+    )
     tokens.standin = sim
     return tokens.open()

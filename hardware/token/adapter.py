@@ -210,6 +210,11 @@ def wrong_pin_error(state: PinState, *, so: bool = False) -> TokenError:
 # keeps it working for vendor modules that export only that entry point.
 
 _CK_RV = ctypes.c_ulong
+
+#: The reader's state when each loaded module last (re-)initialised, by module path. Kept per
+#: module, not per adapter: a process loads a module once, so every adapter on it shares it.
+_SCANNED: dict[str, object] = {}
+_UNKNOWN = object()
 _InitToken = ctypes.CFUNCTYPE(
     _CK_RV, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p
 )
@@ -247,6 +252,10 @@ class Pkcs11Tokens:
             the SoftHSM stand-in hides its ever-present blank slot when no blank key is inserted.
         rescan_on_poll: re-initialise the module before listing (SoftHSM reads its token
             directory only when initialised; real modules report insertions themselves).
+        reader_state: with ``rescan_on_poll``, what the module's view of the reader depends on
+            (the stand-in's :meth:`~hardware.sim.softhsm.SoftHsm2.reader_state`): a poll then
+            re-initialises only when it differs from what it was at the last re-scan. An
+            explicit :meth:`rescan` or ``keys(rescan=True)`` always re-initialises.
 
     Capability flags (class attributes): ``can_init_token``: blank keys can be initialised.
     """
@@ -259,10 +268,12 @@ class Pkcs11Tokens:
         *,
         slot_filter: Callable[[bool], bool] | None = None,
         rescan_on_poll: bool = False,
+        reader_state: Callable[[], object] | None = None,
     ):
         self.module_path = module_path
         self.slot_filter = slot_filter
         self.rescan_on_poll = rescan_on_poll
+        self.reader_state = reader_state
         self.lock = threading.RLock()
         self._lib: Any = None
         self._init_token: Any = None
@@ -280,6 +291,7 @@ class Pkcs11Tokens:
         with self.lock:
             if self._lib is not None:
                 return self
+            _SCANNED.pop(self.module_path, None)  # a fresh load: nothing known about it yet
             try:
                 self._lib = pkcs11.lib(self.module_path)
             except (p11e.PKCS11Error, OSError, RuntimeError) as e:
@@ -297,6 +309,7 @@ class Pkcs11Tokens:
                 with contextlib.suppress(p11e.PKCS11Error):  # already finalised
                     self._lib.finalize()
                 self._lib = None
+                _SCANNED.pop(self.module_path, None)
 
     def __enter__(self) -> Pkcs11Tokens:
         return self.open()
@@ -313,19 +326,31 @@ class Pkcs11Tokens:
     def rescan(self) -> None:
         """Re-initialise the module: picks up keys inserted or pulled, drops leaked sessions."""
         with self.lock:
+            # read before the restart: a change while it runs then shows at the next poll
+            seen = self.reader_state() if self.reader_state is not None else _UNKNOWN
+            _SCANNED.pop(self.module_path, None)
             try:
                 self.lib.reinitialize()
             except p11e.PKCS11Error as e:
                 raise TokenError(
                     f"The key module failed to restart ({e})", code="token.failed"
                 ) from e
+            if seen is not _UNKNOWN:
+                _SCANNED[self.module_path] = seen
+
+    def _reader_changed(self) -> bool:
+        """Whether a poll must re-scan: always, unless the reader's state is known to be the
+        one the module last initialised with."""
+        if self.reader_state is None:
+            return True
+        return self.reader_state() != _SCANNED.get(self.module_path, _UNKNOWN)
 
     # -- listing -----------------------------------------------------------------------------
 
     def keys(self, *, rescan: bool | None = None) -> list[KeyInfo]:
         """The keys in the reader, blank ones included, in slot order."""
         with self.lock:
-            if rescan if rescan is not None else self.rescan_on_poll:
+            if rescan if rescan is not None else self.rescan_on_poll and self._reader_changed():
                 self.rescan()
             out: list[KeyInfo] = []
             try:

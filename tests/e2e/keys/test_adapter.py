@@ -130,3 +130,33 @@ def test_initialising_with_a_stale_slot_id_hits_the_right_key(reader: Pkcs11Toke
     )
     assert wiped.serial == issued.serial and wiped.label == "WIPED"
     assert any(k.blank for k in reader.keys())  # the blank key was not touched  # noqa: SIM118
+
+
+def test_a_poll_restarts_the_module_only_when_the_reader_changed(
+    reader: Pkcs11Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    restarts: list[int] = []
+    real = reader.rescan
+
+    def counted() -> None:
+        restarts.append(1)
+        real()
+
+    monkeypatch.setattr(reader, "rescan", counted)
+    reader.keys()
+    before = len(restarts)
+    reader.keys()
+    k = reader.init_token(reader.one_key(blank=True), so_pin="so-pin-1234", label="L")
+    assert len(restarts) == before  # nothing put in or pulled: no restart
+    reader.keys()
+    before = len(restarts)
+    # pulled and put back between two polls: still a change, the module starts again
+    reader.standin.pull(k.serial)
+    reader.standin.insert(k.serial)
+    present = reader.keys()
+    assert [x.serial for x in present] == [k.serial]
+    assert len(restarts) == before + 1
+    reader.standin.pull(k.serial)
+    assert reader.keys() == []
+    reader.standin.insert(k.serial)
+    assert reader.key(k.serial).serial == k.serial
