@@ -126,11 +126,7 @@ class KeyContext:
         """Idempotency key for a CA call: the same after a crash or an unreachable CA (so the
         hub answers a repeat with its first certificate), new after the kiosk refused an answer
         (a certificate for another key pair)."""
-        failed = sum(
-            1
-            for s in self.repo.steps(job.id)
-            if s["step"] == step and s["state"] == "failed" and "keys.cert_mismatch" in s["detail"]
-        )
+        failed = self.repo.count_failed(job.id, step, "keys.cert_mismatch")
         return f"{job.order_no}:{job.service}:{step}:{failed}"
 
     def start_job(self, order_no: str, service: str, serial: str, params: dict[str, Any]) -> KeyJob:

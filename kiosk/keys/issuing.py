@@ -53,7 +53,9 @@ class IssueRun:
 
     Attributes:
         ctx: the key services' collaborators and journal.
-        job: the job (re-read where a step needs what an earlier one stored).
+        job: the job as the journal has it: :meth:`run_steps` keeps the one each step's
+            journal write returns (read back in that write's transaction), so the steps read
+            what earlier ones stored without re-reading the row.
         key: the key being written.
         actor: who runs it (for the key's lifecycle log).
         pin: the user PIN set by ``init_pin`` in this run; None until then (never stored: a
@@ -180,7 +182,7 @@ class IssueRun:
 
     def keygen(self) -> StepOut:
         ctx = self.ctx
-        job = self.job = ctx.reload(self.job)
+        job = self.job
         s = self.user_session()
         algorithm = self.algorithm
         reused = False
@@ -197,14 +199,12 @@ class IssueRun:
         return {"algorithm": algorithm.value, "reused": reused}, {}
 
     def csr(self) -> StepOut:
-        der = csr_on_key(
-            self.user_session(), self.ctx.reload(self.job).key_id, self.job.order_no, spki=self.spki
-        )
+        der = csr_on_key(self.user_session(), self.job.key_id, self.job.order_no, spki=self.spki)
         return {"bytes": len(der)}, {"csr_der": der}
 
     def certify(self) -> StepOut:
         ctx = self.ctx
-        j = ctx.reload(self.job)
+        j = self.job
         if j.cert_der:
             return {"kept": True}, {}
         assert j.csr_der is not None and j.key_id is not None
@@ -221,13 +221,13 @@ class IssueRun:
         return {"cert_serial": f"{c.serial_number:x}"}, {"cert_der": cert}
 
     def write_cert(self) -> StepOut:
-        j = self.ctx.reload(self.job)
+        j = self.job
         assert j.cert_der is not None and j.key_id is not None
         self.user_session().write_certificate(j.key_id, j.cert_der, label=cn_of(j.cert_der))
         return {}, {}
 
     def write_seal(self) -> StepOut:
-        j = self.ctx.reload(self.job)
+        j = self.job
         p = self.job.params
         if not p.get("seal"):
             return {"seal": "none"}, {}
@@ -243,7 +243,7 @@ class IssueRun:
         return {"seal_bytes": len(seal_der)}, {"seal_der": seal_der}
 
     def verify(self) -> StepOut:
-        j = self.ctx.reload(self.job)
+        j = self.job
         assert j.cert_der is not None and j.key_id is not None
         verify_on_key(self.user_session(), j.key_id, j.cert_der)
         return {"verified": True}, {}
@@ -298,17 +298,17 @@ class IssueRun:
                 # the next step's 'started' commits with this one's 'done' (same rows, one
                 # commit fewer per step)
                 then = plan[i + 1][0] if i + 1 < len(plan) else None
-                job = ctx.run_step(job, name, steps, fn, then=then)
+                job = self.job = ctx.run_step(job, name, steps, fn, then=then)
                 if name == "init_token" and job.key_serial and not self.key.serial:
                     self.key = ctx.tokens.key(job.key_serial)
 
     def finish(self, *, resumed: bool) -> IssueResult:
         """Close the job: the key ``active`` with its certificate, the replaced key retired."""
         ctx, actor = self.ctx, self.actor
-        job = self.job = ctx.reload(self.job)
+        # the job as the last step's journal write read it back (run_steps kept it)
+        j = self.job
         # a resumed job that had finished every step but not closed still needs a fresh PIN
         pin = self.user_pin()
-        j = ctx.reload(job)
         assert j.cert_der is not None and j.key_serial is not None
         if j.service == "replace":
             _retire_replaced(ctx, j, j.key_serial, actor=actor)

@@ -383,6 +383,19 @@ class KeyRepository:
                 job_fields["last_step"] = step
             return self.update_job(job_id, **job_fields)
 
+    def count_failed(self, job_id: int, step: str, needle: str) -> int:
+        """How many times the journal has ``step`` failed with ``needle`` in its detail.
+
+        One counting read on the hot path (a CA call's idempotency key) instead of the whole
+        journal through sqlite-utils' savepoint-wrapped query.
+        """
+        row = self._first(
+            "SELECT COUNT(*) AS n FROM key_job_steps"
+            " WHERE job_id = ? AND step = ? AND state = 'failed' AND instr(detail, ?) > 0",
+            [job_id, step, needle],
+        )
+        return int(row["n"]) if row is not None else 0
+
     def steps(self, job_id: int) -> list[dict[str, Any]]:
         """The journal of a job, oldest first."""
         return list(
