@@ -9,6 +9,7 @@ else — a subcommand, ``--help``, a value click would refuse — goes to the cl
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import sys
@@ -80,9 +81,17 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.shell.cli import main as cli_main
 
         return cli_main(args)
-    from kiosk.shell.app import run_app
+    # Start-up allocates much and frees little: the cyclic collector would walk the whole
+    # import graph (pydantic's schemas, Textual) again and again before the first frame
+    # (a fifth of the start-up). It is paused until the welcome screen is drawn; KioskApp
+    # then moves everything alive to the permanent generation and resumes it.
+    gc.disable()
+    try:
+        from kiosk.shell.app import run_app
 
-    return run_guarded(lambda: run_app(context))
+        return run_guarded(lambda: run_app(context))
+    finally:
+        gc.enable()  # the app never drew (a bad kiosk.toml), or main() was called in-process
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -234,6 +235,8 @@ class KioskApp(App[int], inherit_bindings=False):
                     loop.add_signal_handler(sig, self._signalled, sig)
         # Check often enough that a visit clears within a quarter of the timeout of going idle.
         self.set_interval(min(1.0, self.idle_timeout_s / 4), self._check_idle)
+        # After the first frame: ``kiosk`` paused the cyclic collector for the start-up.
+        self.call_after_refresh(_resume_gc)
         if self._build is None:
             self._services_in()
         else:
@@ -696,6 +699,17 @@ class KioskApp(App[int], inherit_bindings=False):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
+
+
+def _resume_gc() -> None:
+    """Resume the cyclic collector if the start-up paused it (``python -m kiosk``).
+
+    What the start-up built (modules, settings, styles) lives as long as the process: frozen,
+    later collections skip it instead of walking it each time.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def run_app(cli_ctx: CliContext) -> int:

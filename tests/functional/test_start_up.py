@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from kiosk.config import Settings
+from kiosk.domain.clock import SettableClock
 from kiosk.errors import StoreError
 from kiosk.shell.app import KioskApp, starting_services
 from kiosk.shell.services import Services
@@ -19,7 +20,7 @@ from tests.functional.support import FROZEN_UTC, FixedStatus, wait_for
 
 def _services() -> Services:
     return Services(
-        status=FixedStatus(), training=True, clock=lambda: FROZEN_UTC, status_interval_s=60.0
+        status=FixedStatus(), training=True, clock=SettableClock(FROZEN_UTC), status_interval_s=60.0
     )
 
 

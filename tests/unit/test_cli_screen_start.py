@@ -6,6 +6,7 @@ words; everything else goes to click. These tests hold the two to the same answe
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import kiosk.shell.app
-from kiosk.__main__ import screen_options
+from kiosk.__main__ import main, screen_options
 from kiosk.shell.cli import main as cli_main
 from kiosk.shell.context import CliContext
 
@@ -106,3 +107,25 @@ def test_a_bad_settings_file_is_refused_the_same_way(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: {bad}: ")
     assert "Traceback" not in proc.stderr
+
+
+def test_the_collector_paused_for_the_start_up_is_resumed(tmp_path: Path) -> None:
+    # In-process: a bad settings file ends the start-up before any frame; gc must be back on.
+    bad = tmp_path / "kiosk.toml"
+    bad.write_text("x = 1\n")
+    assert main(["--config", str(bad)]) == 2
+    assert gc.isenabled()
+
+
+def test_the_app_resumes_the_collector_only_when_the_start_up_paused_it() -> None:
+    kiosk.shell.app._resume_gc()  # enabled: left alone, nothing frozen
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        kiosk.shell.app._resume_gc()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
