@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from data.store import Store
 from kiosk.config import load_settings
 from kiosk.visits import Resources, VisitFlow
 from kiosk.visits.state import StepInputs, VisitData, VisitView
@@ -69,7 +70,8 @@ def test_inputs_from_a_visit_file() -> None:
 
 @pytest.fixture
 def res(tmp_path: Path) -> Iterator[Resources]:
-    r = Resources(load_settings(None), tmp_path, training=True)
+    store = Store.open(tmp_path / "kiosk.db")
+    r = Resources(load_settings(None), tmp_path, store, training=True, on_close=[store.close])
     yield r
     r.close()
 
